@@ -1,0 +1,51 @@
+/* cache — attributes and directory listings by path, with a TTL.
+ *
+ * Thread-safe (one lock). Bounded: at most max_entries attribute entries
+ * plus listed names in all; when full, expired entries go first, then
+ * everything. Paths are the FUSE paths ("/", "/a/b").
+ *
+ * A fresh listing of a directory answers lookups of its children too: a
+ * name it does not contain is reported missing (-ENOENT) without asking
+ * the server.
+ */
+#ifndef FTPFS_CACHE_H
+#define FTPFS_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+struct cache;
+
+struct cache_dirent {
+	char *name;
+	struct stat st;
+	char *link; /* symlink target or NULL */
+};
+
+/* ttl_sec <= 0 disables caching (every lookup misses). */
+struct cache *cache_new(double ttl_sec, size_t max_entries);
+void cache_free(struct cache *c);
+
+/* 1 = hit, *st filled; 0 = miss; -ENOENT = known not to exist. */
+int cache_get_attr(struct cache *c, const char *path, struct stat *st);
+void cache_put_attr(struct cache *c, const char *path, const struct stat *st,
+		    const char *link);
+void cache_put_missing(struct cache *c, const char *path);
+/* Symlink target: 1 and a malloc'd copy in *out, or 0. */
+int cache_get_link(struct cache *c, const char *path, char **out);
+
+/* A hit calls fn for each entry (under the cache lock: fn must not call
+ * back into the cache) and returns 1; a miss returns 0. */
+int cache_get_dir(struct cache *c, const char *path,
+		  int (*fn)(void *ctx, const char *name, const struct stat *st),
+		  void *ctx);
+/* Takes ownership of ents (and their strings); also caches every child's
+ * attributes. */
+void cache_put_dir(struct cache *c, const char *path,
+		   struct cache_dirent *ents, size_t n);
+
+/* Forget path, its listing, and its parent's listing. */
+void cache_invalidate(struct cache *c, const char *path);
+
+#endif

@@ -1,0 +1,65 @@
+/* options — the ftp URL, credentials from ~/.netrc, and ftpfs's -o options.
+ *
+ * Pure parsing (no network). Return rule: 0 or a negative errno, with a
+ * one-line message for the user in err.
+ */
+#ifndef FTPFS_OPTIONS_H
+#define FTPFS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct fuse_args;
+
+struct ftp_url {
+	bool implicit_tls;  /* ftps:// */
+	bool explicit_tls;  /* ftpes:// */
+	char *user;         /* percent-decoded, or NULL */
+	char *pass;         /* percent-decoded, or NULL */
+	char *host;         /* without [] for IPv6 literals */
+	char *port;         /* digits */
+	char *path;         /* percent-decoded, without the leading '/' */
+};
+
+/* Parse ftp://[user[:pass]@]host[:port][/path] (also ftps://, ftpes://,
+ * and a bare host[/path], taken as ftp://). Refuses CR, LF, NUL (also
+ * percent-encoded) anywhere and an invalid port. */
+int url_parse(const char *s, struct ftp_url *out, char *err, size_t errlen);
+void url_free(struct ftp_url *u);
+/* "ftp://user@host:port/path" without the password (malloc'd). */
+char *url_display(const struct ftp_url *u);
+
+/* Look host up in a netrc file. When *user is set, only a matching login
+ * counts. Fills *user and *pass (malloc'd) when found. 1 = found, 0 = not,
+ * negative errno when the file exists but is unreadable or malformed. A
+ * missing file is 0. */
+int netrc_lookup(const char *file, const char *host, char **user,
+		 char **pass);
+
+struct ftpfs_opts {
+	char *url;            /* first non-option argument */
+	unsigned connections;
+	double cache_timeout; /* seconds */
+	unsigned timeout;     /* seconds, network deadline */
+	unsigned max_entries; /* per directory listing */
+	int pasv_ip;
+	int disable_epsv;
+	int disable_mlsd;
+	int ftp_trace;
+	char *netrc;          /* netrc file, default ~/.netrc */
+	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
+	int show_help;
+	int show_version;
+};
+
+/* Take ftpfs's options and the URL out of args (the rest is for FUSE). */
+int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
+	       size_t errlen);
+void opts_free(struct ftpfs_opts *o);
+void opts_usage(const char *prog);
+
+/* Overwrite passwords in argv in place (the URL's "user:pass@" and
+ * "user=name:pass"), so ps shows '*' instead. */
+void opts_scrub_argv(int argc, char **argv);
+
+#endif

@@ -1,0 +1,61 @@
+/* pool — a bounded set of FTP sessions shared by the FUSE threads.
+ *
+ * A caller takes a session with pool_get(), uses it alone, and gives it
+ * back with pool_put(); a broken session is closed there and its slot is
+ * reopened lazily by a later pool_get(). With max >= 2, bulk users (data
+ * transfers of open files) hold at most max - 1 sessions, so metadata never
+ * waits behind transfers.
+ *
+ * A reader between two reads may "park" its session with the transfer
+ * still open: the session stays its own until pool_unpark(), unless someone
+ * who needs a session (or the idle reaper) takes it first: the transfer is
+ * aborted and pool_unpark() returns false, and the reader restarts with
+ * REST where it was.
+ */
+#ifndef FTPFS_POOL_H
+#define FTPFS_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "session.h"
+
+struct pool;
+
+enum pool_kind { POOL_META, POOL_BULK };
+
+struct pool_cfg {
+	unsigned max_sessions; /* >= 1 */
+	int park_ms;           /* a parked session idle this long is reclaimed */
+	int keepalive_s;       /* NOOP on sessions idle this long; 0 = never */
+	int idle_close_s;      /* close sessions idle this long; 0 = never */
+};
+
+/* Opens the first session at once, so that a wrong host or password is
+ * reported before mounting. Errors as session_open(), message in err. */
+int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
+	     struct pool **out, char *err, size_t errlen);
+/* Start the maintenance thread (park reclaim, keepalive, idle close). Call
+ * after any fork (daemonising): threads do not survive fork(). */
+int pool_start(struct pool *p);
+/* Stops the maintenance thread and closes every session. No session may be
+ * in use. */
+void pool_free(struct pool *p);
+
+unsigned pool_caps(const struct pool *p);
+const char *pool_root(const struct pool *p);
+
+/* Wait for a session (opening one when allowed). A negative errno when no
+ * session can be opened (-EIO, -ETIMEDOUT, ...). */
+int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out);
+void pool_put(struct pool *p, struct ftp_session *s);
+
+void pool_park(struct pool *p, struct ftp_session *s, const void *owner);
+bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner);
+
+/* Run fn on a metadata session; if it fails because the session broke,
+ * retry once on a fresh session (fn must be idempotent). */
+int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
+	     void *ctx);
+
+#endif

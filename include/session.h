@@ -1,0 +1,102 @@
+/* session — one FTP control connection and its (single) data transfer.
+ *
+ * A session is used by one thread at a time (the pool guarantees it). It
+ * runs at most one data transfer at a time: session_xfer_start() ...
+ * session_xfer_read() ... session_xfer_finish() or session_xfer_abort().
+ *
+ * Return rule: 0 (or a count) on success, a negative errno on failure.
+ * FTP reply codes become errnos in session_code_errno() and nowhere else.
+ * Any I/O error, timeout or reply that does not fit the dialogue marks the
+ * session broken (session_broken()); a broken session must be closed and a
+ * new one opened. Paths handed in are absolute server paths; a path with
+ * CR, LF or NUL is refused with -EINVAL before anything is sent.
+ */
+#ifndef FTPFS_SESSION_H
+#define FTPFS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "listparse.h"
+
+struct ftp_session;
+
+struct session_cfg {
+	const char *host;     /* name or address literal (no brackets) */
+	const char *port;     /* service, e.g. "21" */
+	const char *user;     /* NULL = anonymous */
+	const char *pass;     /* NULL = "" (anonymous: an e-mail-like word) */
+	const char *path;     /* URL path, relative to the login directory */
+	int timeout_ms;       /* deadline of every network operation */
+	bool pasv_ip;         /* trust the address in a PASV reply */
+	bool disable_epsv;
+	bool disable_mlsd;    /* ignore MLST/MLSD even when offered */
+	bool trace;           /* log the dialogue (the password redacted) */
+};
+
+enum session_cap {
+	SESS_CAP_MLST = 1 << 0, /* MLST and MLSD */
+	SESS_CAP_SIZE = 1 << 1,
+	SESS_CAP_MDTM = 1 << 2,
+	SESS_CAP_REST = 1 << 3, /* REST STREAM */
+	SESS_CAP_UTF8 = 1 << 4,
+	SESS_CAP_AVBL = 1 << 5,
+	SESS_CAP_MFMT = 1 << 6,
+};
+
+/* Connect, log in, read FEAT, set UTF-8 and TYPE I, and find the root
+ * directory (the URL path, made absolute with PWD). Errors: -EACCES (login
+ * refused), -EAGAIN (421: too many connections), -ENOENT (host unknown or
+ * path missing), -ECONNREFUSED, -ETIMEDOUT, -EPROTO (not an FTP server).
+ * On failure a one-line message for the user is left in err. */
+int session_open(const struct session_cfg *cfg, struct ftp_session **out,
+		 char *err, size_t errlen);
+/* Send QUIT (when healthy) and free. NULL is fine. */
+void session_close(struct ftp_session *s);
+
+unsigned session_caps(const struct ftp_session *s);
+bool session_broken(const struct ftp_session *s);
+/* Absolute root path on the server, without a trailing slash ("" for /). */
+const char *session_root(const struct ftp_session *s);
+/* A message for the user about the last failure (server text or errno). */
+const char *session_last_error(const struct ftp_session *s);
+
+/* Send "cmd arg" (arg may be NULL) and read the reply. Returns the reply
+ * code (>= 100) or a negative errno. */
+int session_cmd(struct ftp_session *s, const char *cmd, const char *arg);
+/* Text of the last reply (all lines, see reply.h). */
+const char *session_reply(const struct ftp_session *s);
+
+/* Map a final reply code to an errno (negative); 0 for 1xx-3xx. */
+int session_code_errno(int code);
+
+/* Open a data connection, send REST (when rest > 0) and "cmd path", and
+ * wait for 125/150. On failure nothing is left open. */
+int session_xfer_start(struct ftp_session *s, const char *cmd,
+		       const char *path, int64_t rest);
+/* Read transfer data; 0 at the end of the data. */
+ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len);
+/* After the end of data: close it and read the final reply (226/250). */
+int session_xfer_finish(struct ftp_session *s);
+/* Stop a transfer early, leaving the control channel in sync. */
+int session_xfer_abort(struct ftp_session *s);
+bool session_xfer_active(const struct ftp_session *s);
+
+/* Attributes of one path with MLST (needs SESS_CAP_MLST). */
+int session_mlst(struct ftp_session *s, const char *path,
+		 struct ftp_entry *out);
+
+/* Call cb for every safe entry of directory `path` (MLSD, else LIST -a).
+ * cb takes ownership of the entry; a nonzero return from cb stops the
+ * listing and is returned. -EMFILE when the listing exceeds max_entries. */
+typedef int (*session_list_cb)(void *ctx, struct ftp_entry *e);
+int session_list(struct ftp_session *s, const char *path, size_t max_entries,
+		 session_list_cb cb, void *ctx);
+
+/* SIZE / AVBL helpers: 0 and *out, or a negative errno. */
+int session_size(struct ftp_session *s, const char *path, int64_t *out);
+int session_avbl(struct ftp_session *s, const char *path, uint64_t *out);
+
+#endif

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install what the tests need, build (warnings are errors), and run every
+# test — unit and integration — in an AddressSanitizer+UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+
+need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl
+
+# 1. the normal build must compile cleanly with -Werror
+if [ ! -d build ]; then meson setup build -Dwerror=true >/dev/null; fi
+meson compile -C build
+
+# 2. every test, in a sanitizer build
+if [ ! -d build-asan ]; then
+	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
+		-Db_lundef=false >/dev/null
+fi
+meson compile -C build-asan
+export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+meson test -C build-asan --print-errorlogs --num-processes 1 "$@"

@@ -1,0 +1,383 @@
+/* cache — attributes and listings by path, TTL, bounded. See cache.h.
+ *
+ * Two hash tables (chained, FNV-1a), both protected by c->lock. An entry
+ * carries its expiry time (CLOCK_MONOTONIC); expired entries are treated as
+ * absent and removed on the next sweep.
+ */
+#include "cache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NBUCKETS 4096
+
+struct attr_ent {
+	struct attr_ent *next;
+	char *path;
+	double expires;
+	bool missing;
+	struct stat st;
+	char *link;
+};
+
+struct dir_ent {
+	struct dir_ent *next;
+	char *path;
+	double expires;
+	struct cache_dirent *ents;
+	size_t n;
+};
+
+struct cache {
+	pthread_mutex_t lock;
+	double ttl;
+	size_t max;
+	size_t used;   /* attr entries + listed names; protected by lock */
+	struct attr_ent *attrs[NBUCKETS];
+	struct dir_ent *dirs[NBUCKETS];
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static size_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h % NBUCKETS);
+}
+
+struct cache *cache_new(double ttl_sec, size_t max_entries)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	pthread_mutex_init(&c->lock, NULL);
+	c->ttl = ttl_sec;
+	c->max = max_entries;
+	return c;
+}
+
+static void free_attr(struct attr_ent *a)
+{
+	free(a->path);
+	free(a->link);
+	free(a);
+}
+
+static void free_dirents(struct cache_dirent *ents, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(ents[i].name);
+		free(ents[i].link);
+	}
+	free(ents);
+}
+
+static void free_dir(struct dir_ent *d)
+{
+	free_dirents(d->ents, d->n);
+	free(d->path);
+	free(d);
+}
+
+/* Under lock: drop expired entries, or all of them when all is set. */
+static void sweep(struct cache *c, bool all)
+{
+	double now = now_s();
+	size_t i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		struct attr_ent **ap = &c->attrs[i];
+		struct dir_ent **dp = &c->dirs[i];
+
+		while (*ap) {
+			struct attr_ent *a = *ap;
+
+			if (all || a->expires <= now) {
+				*ap = a->next;
+				free_attr(a);
+				c->used--;
+			} else {
+				ap = &a->next;
+			}
+		}
+		while (*dp) {
+			struct dir_ent *d = *dp;
+
+			if (all || d->expires <= now) {
+				*dp = d->next;
+				c->used -= d->n + 1;
+				free_dir(d);
+			} else {
+				dp = &d->next;
+			}
+		}
+	}
+}
+
+void cache_free(struct cache *c)
+{
+	if (!c)
+		return;
+	sweep(c, true);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static struct attr_ent **find_attr(struct cache *c, const char *path)
+{
+	struct attr_ent **ap = &c->attrs[hash(path)];
+
+	while (*ap && strcmp((*ap)->path, path))
+		ap = &(*ap)->next;
+	return ap;
+}
+
+static struct dir_ent **find_dir(struct cache *c, const char *path)
+{
+	struct dir_ent **dp = &c->dirs[hash(path)];
+
+	while (*dp && strcmp((*dp)->path, path))
+		dp = &(*dp)->next;
+	return dp;
+}
+
+static void make_room(struct cache *c, size_t need)
+{
+	if (c->used + need <= c->max)
+		return;
+	sweep(c, false);
+	if (c->used + need > c->max)
+		sweep(c, true);
+}
+
+/* Under lock: the parent's listing is fresh. */
+static bool parent_listed(struct cache *c, const char *path, double now)
+{
+	const char *slash = strrchr(path, '/');
+	char parent[4096];
+	size_t l;
+	struct dir_ent *d;
+
+	if (!slash || !path[1])
+		return false;
+	l = slash == path ? 1 : (size_t)(slash - path);
+	if (l >= sizeof(parent))
+		return false;
+	memcpy(parent, path, l);
+	parent[l] = '\0';
+	d = *find_dir(c, parent);
+	return d && d->expires > now;
+}
+
+int cache_get_attr(struct cache *c, const char *path, struct stat *st)
+{
+	struct attr_ent *a;
+	double now = now_s();
+	int r = 0;
+
+	if (c->ttl <= 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	a = *find_attr(c, path);
+	if (a && a->expires > now) {
+		if (a->missing) {
+			r = -ENOENT;
+		} else {
+			*st = a->st;
+			r = 1;
+		}
+	} else if (parent_listed(c, path, now)) {
+		r = -ENOENT;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int cache_get_link(struct cache *c, const char *path, char **out)
+{
+	struct attr_ent *a;
+	int r = 0;
+
+	if (c->ttl <= 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	a = *find_attr(c, path);
+	if (a && a->expires > now_s() && a->link) {
+		*out = strdup(a->link);
+		r = *out ? 1 : 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* Under lock. */
+static void put_attr(struct cache *c, const char *path, const struct stat *st,
+		     const char *link, double expires)
+{
+	struct attr_ent **ap = find_attr(c, path), *a = *ap;
+	char *l = link ? strdup(link) : NULL;
+
+	if (!a) {
+		make_room(c, 1);
+		ap = find_attr(c, path);
+		a = calloc(1, sizeof(*a));
+		if (!a || !(a->path = strdup(path))) {
+			free(a);
+			free(l);
+			return;
+		}
+		*ap = a;
+		c->used++;
+	}
+	free(a->link);
+	a->link = l;
+	a->expires = expires;
+	a->missing = st == NULL;
+	if (st)
+		a->st = *st;
+}
+
+void cache_put_attr(struct cache *c, const char *path, const struct stat *st,
+		    const char *link)
+{
+	if (c->ttl <= 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	put_attr(c, path, st, link, now_s() + c->ttl);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void cache_put_missing(struct cache *c, const char *path)
+{
+	cache_put_attr(c, path, NULL, NULL);
+}
+
+int cache_get_dir(struct cache *c, const char *path,
+		  int (*fn)(void *ctx, const char *name, const struct stat *st),
+		  void *ctx)
+{
+	struct dir_ent *d;
+	size_t i;
+	int r = 0;
+
+	if (c->ttl <= 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	d = *find_dir(c, path);
+	if (d && d->expires > now_s()) {
+		for (i = 0; i < d->n; i++)
+			if (fn(ctx, d->ents[i].name, &d->ents[i].st))
+				break;
+		r = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+void cache_put_dir(struct cache *c, const char *path,
+		   struct cache_dirent *ents, size_t n)
+{
+	struct dir_ent **dp, *d;
+	double exp = now_s() + c->ttl;
+	size_t i, plen = strlen(path);
+	char *child;
+
+	if (c->ttl <= 0 || n + 1 > c->max / 2) {
+		free_dirents(ents, n);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	dp = find_dir(c, path);
+	if (*dp) {
+		d = *dp;
+		*dp = d->next;
+		c->used -= d->n + 1;
+		free_dir(d);
+	}
+	make_room(c, 2 * n + 1);
+	d = calloc(1, sizeof(*d));
+	if (!d || !(d->path = strdup(path))) {
+		free(d);
+		free_dirents(ents, n);
+		goto out;
+	}
+	d->ents = ents;
+	d->n = n;
+	d->expires = exp;
+	dp = find_dir(c, path);
+	d->next = *dp;
+	*dp = d;
+	c->used += n + 1;
+	for (i = 0; i < n; i++) {
+		size_t nl = strlen(ents[i].name);
+
+		child = malloc(plen + nl + 2);
+		if (!child)
+			break;
+		memcpy(child, path, plen);
+		if (plen == 1) {
+			memcpy(child + 1, ents[i].name, nl + 1);
+		} else {
+			child[plen] = '/';
+			memcpy(child + plen + 1, ents[i].name, nl + 1);
+		}
+		put_attr(c, child, &ents[i].st, ents[i].link, exp);
+		free(child);
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void drop(struct cache *c, const char *path)
+{
+	struct attr_ent **ap = find_attr(c, path), *a = *ap;
+	struct dir_ent **dp = find_dir(c, path), *d = *dp;
+
+	if (a) {
+		*ap = a->next;
+		free_attr(a);
+		c->used--;
+	}
+	if (d) {
+		*dp = d->next;
+		c->used -= d->n + 1;
+		free_dir(d);
+	}
+}
+
+void cache_invalidate(struct cache *c, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char parent[4096];
+	size_t l;
+
+	pthread_mutex_lock(&c->lock);
+	drop(c, path);
+	if (slash && path[1]) {
+		l = slash == path ? 1 : (size_t)(slash - path);
+		if (l < sizeof(parent)) {
+			memcpy(parent, path, l);
+			parent[l] = '\0';
+			drop(c, parent);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}

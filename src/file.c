@@ -1,0 +1,243 @@
+/* file — per-open-file read stream. See file.h.
+ *
+ * State (protected by f->lock): f->s is the session we hold or parked, and
+ * f->pos the offset of the next byte its transfer will deliver. win holds
+ * the FILE_WINDOW bytes before pos (ring buffer, win_len valid bytes).
+ * eof_at is the file's end once a transfer reached it, else -1.
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct file_stream {
+	pthread_mutex_t lock;
+	struct pool *pool;
+	char *path;
+	struct ftp_session *s; /* held (busy) or parked; NULL = none */
+	bool xfer;             /* a RETR is running on s */
+	int64_t pos;
+	int64_t eof_at;
+	char *win;             /* ring of FILE_WINDOW bytes, lazily allocated */
+	size_t win_len;        /* valid bytes, ending at pos */
+};
+
+struct file_stream *file_stream_new(struct pool *p, const char *path)
+{
+	struct file_stream *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->path = strdup(path);
+	if (!f->path) {
+		free(f);
+		return NULL;
+	}
+	pthread_mutex_init(&f->lock, NULL);
+	f->pool = p;
+	f->eof_at = -1;
+	return f;
+}
+
+static void win_add(struct file_stream *f, const char *data, size_t n)
+{
+	size_t at, chunk;
+
+	if (!f->win)
+		f->win = malloc(FILE_WINDOW);
+	if (!f->win)
+		return;
+	if (n > FILE_WINDOW) {
+		data += n - FILE_WINDOW;
+		n = FILE_WINDOW;
+	}
+	/* pos has not yet been advanced: the ring's end is at pos. */
+	at = (size_t)(f->pos % FILE_WINDOW);
+	chunk = FILE_WINDOW - at < n ? FILE_WINDOW - at : n;
+	memcpy(f->win + at, data, chunk);
+	memcpy(f->win, data + chunk, n - chunk);
+	f->win_len = f->win_len + n > FILE_WINDOW ? FILE_WINDOW
+						   : f->win_len + n;
+}
+
+/* Copy window bytes [off, min(off+len, pos)); returns how many. */
+static size_t win_get(struct file_stream *f, char *buf, size_t len,
+		      int64_t off)
+{
+	size_t n, at, chunk;
+
+	if (!f->win || off < f->pos - (int64_t)f->win_len || off >= f->pos)
+		return 0;
+	n = (size_t)(f->pos - off) < len ? (size_t)(f->pos - off) : len;
+	at = (size_t)(off % FILE_WINDOW);
+	chunk = FILE_WINDOW - at < n ? FILE_WINDOW - at : n;
+	memcpy(buf, f->win + at, chunk);
+	memcpy(buf + chunk, f->win, n - chunk);
+	return n;
+}
+
+/* Give up our session: stop its transfer and return it to the pool. */
+static void release_session(struct file_stream *f)
+{
+	if (!f->s)
+		return;
+	if (f->xfer && !session_broken(f->s))
+		session_xfer_abort(f->s);
+	pool_put(f->pool, f->s);
+	f->s = NULL;
+	f->xfer = false;
+}
+
+/* Make sure we hold a session with a transfer delivering byte off. */
+static int start_at(struct file_stream *f, int64_t off)
+{
+	int r;
+
+	if (f->s && f->xfer && f->pos == off)
+		return 0;
+	if (f->s && f->xfer) {
+		r = session_xfer_abort(f->s);
+		f->xfer = false;
+		if (r < 0)
+			release_session(f);
+	}
+	if (!f->s) {
+		r = pool_get(f->pool, POOL_BULK, &f->s);
+		if (r < 0) {
+			f->s = NULL;
+			return r;
+		}
+	}
+	r = session_xfer_start(f->s, "RETR", f->path, off);
+	if (r == -ESPIPE && off > 0) {
+		/* no REST: read from the start and skip */
+		r = session_xfer_start(f->s, "RETR", f->path, 0);
+		off = 0;
+	}
+	if (r < 0) {
+		if (session_broken(f->s))
+			release_session(f);
+		return r;
+	}
+	f->xfer = true;
+	if (off != f->pos)
+		f->win_len = 0;
+	f->pos = off;
+	return 0;
+}
+
+/* Read from the transfer into buf (may be NULL: discard) up to len bytes.
+ * Returns bytes (0 at end of file) or a negative errno. */
+static ssize_t pull(struct file_stream *f, char *buf, size_t len)
+{
+	char tmp[65536];
+	char *dst = buf ? buf : tmp;
+	ssize_t n;
+	int r;
+
+	if (!buf && len > sizeof(tmp))
+		len = sizeof(tmp);
+	n = session_xfer_read(f->s, dst, len);
+	if (n > 0) {
+		win_add(f, dst, (size_t)n);
+		f->pos += n;
+		return n;
+	}
+	if (n == 0) {
+		f->xfer = false;
+		r = session_xfer_finish(f->s);
+		if (r < 0) {
+			log_err("%s: %s", f->path, session_last_error(f->s));
+			release_session(f);
+			return r;
+		}
+		f->eof_at = f->pos;
+		pool_put(f->pool, f->s);
+		f->s = NULL;
+		return 0;
+	}
+	return n;
+}
+
+ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
+			 int64_t off)
+{
+	size_t got = 0;
+	int retries = 2, r = 0;
+	ssize_t n;
+
+	pthread_mutex_lock(&f->lock);
+	if (f->s && !pool_unpark(f->pool, f->s, f)) {
+		f->s = NULL; /* taken back by the pool */
+		f->xfer = false;
+	}
+	got = win_get(f, buf, len, off);
+	while (got < len) {
+		int64_t want = off + (int64_t)got;
+
+		if (f->eof_at >= 0 && want >= f->eof_at)
+			break;
+		if (!(f->s && f->xfer && want >= f->pos &&
+		      want - f->pos <= FILE_SKIP_MAX)) {
+			r = start_at(f, want);
+			if (r < 0)
+				goto fail;
+		}
+		if (want > f->pos) {
+			n = pull(f, NULL, (size_t)(want - f->pos));
+		} else {
+			n = pull(f, buf + got, len - got);
+			if (n > 0)
+				got += (size_t)n;
+		}
+		if (n == 0 && f->pos < want)
+			break; /* file ended before off */
+		if (n >= 0)
+			continue;
+		r = (int)n;
+fail:
+		if (f->s && session_broken(f->s))
+			release_session(f);
+		if (r == -ENOENT || r == -EACCES || r == -ESHUTDOWN ||
+		    --retries < 0)
+			break;
+		log_dbg("%s: resuming at %lld after %d", f->path,
+			(long long)(off + (int64_t)got), r);
+		r = 0;
+	}
+	if (f->s) {
+		if (f->xfer)
+			pool_park(f->pool, f->s, f);
+		else
+			release_session(f);
+	}
+	pthread_mutex_unlock(&f->lock);
+	/* Never a short count on failure: the kernel would take it for the
+	 * end of the file. */
+	if (r < 0)
+		return r == -ECONNRESET || r == -EPROTO || r == -ENOTCONN ||
+				       r == -ETIMEDOUT
+			       ? -EIO
+			       : r;
+	return (ssize_t)got;
+}
+
+void file_stream_free(struct file_stream *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	if (f->s && !pool_unpark(f->pool, f->s, f))
+		f->s = NULL;
+	release_session(f);
+	pthread_mutex_unlock(&f->lock);
+	pthread_mutex_destroy(&f->lock);
+	free(f->win);
+	free(f->path);
+	free(f);
+}

@@ -1,0 +1,234 @@
+/* ftpfs — mount an FTP server as a local directory.
+ *
+ * Start-up order matters: everything that can fail for a user-visible
+ * reason (bad URL, unknown host, refused login, missing path) is checked
+ * in the foreground, before mounting and daemonising, so the user gets a
+ * one-line error and a non-zero exit status. Threads start in the FUSE
+ * init callback, after the fork.
+ */
+#define FUSE_USE_VERSION 314
+
+#include <errno.h>
+#include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "fs.h"
+#include "log.h"
+#include "options.h"
+#include "pool.h"
+#include "session.h"
+
+#ifndef FTPFS_VERSION
+#define FTPFS_VERSION "0.1"
+#endif
+
+/* Credentials: URL, then -o user=, then the netrc file, else anonymous. */
+static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
+		       char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	const char *home;
+	int r;
+
+	if (o->user) {
+		char *colon = strchr(o->user, ':');
+
+		free(u->user);
+		u->user = colon ? strndup(o->user, (size_t)(colon - o->user))
+				: strdup(o->user);
+		if (colon) {
+			free(u->pass);
+			u->pass = strdup(colon + 1);
+		}
+		if (!u->user || strpbrk(o->user, "\r\n"))
+			return -EINVAL;
+	}
+	if (u->pass)
+		return 0;
+	if (o->netrc) {
+		snprintf(path, sizeof(path), "%s", o->netrc);
+	} else {
+		home = getenv("HOME");
+		if (!home) {
+			struct passwd *pw = getpwuid(getuid());
+
+			home = pw ? pw->pw_dir : NULL;
+		}
+		if (!home)
+			return 0;
+		snprintf(path, sizeof(path), "%s/.netrc", home);
+	}
+	r = netrc_lookup(path, u->host, &u->user, &u->pass);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 strerror(-r));
+		return r;
+	}
+	if (r == 0 && o->netrc) {
+		snprintf(err, errlen, "%s has no entry for %s", path, u->host);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* "-ofsname=URL,subtype=ftpfs,ro" with ',' and '\\' in URL escaped for
+ * fuse_opt. */
+static char *mount_opts(const char *url)
+{
+	static const char head[] = "-ofsname=", tail[] = ",subtype=ftpfs,ro";
+	char *s = malloc(sizeof(head) + 2 * strlen(url) + sizeof(tail)), *q;
+
+	if (!s)
+		return NULL;
+	memcpy(s, head, sizeof(head) - 1);
+	q = s + sizeof(head) - 1;
+	for (; *url; url++) {
+		if (*url == ',' || *url == '\\')
+			*q++ = '\\';
+		*q++ = *url;
+	}
+	memcpy(q, tail, sizeof(tail));
+	return s;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cl = { 0 };
+	struct fuse_loop_config *loop = NULL;
+	struct ftpfs_opts o;
+	struct ftp_url u = { 0 };
+	struct session_cfg scfg = { 0 };
+	struct pool_cfg pcfg = { 0 };
+	struct fs_ctx c = { 0 };
+	struct fuse *fuse = NULL;
+	char err[512] = "", *display = NULL, *fsname = NULL;
+	int r, ret = 1;
+
+	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftpfs: %s\n", err);
+		goto out_args;
+	}
+	opts_scrub_argv(argc, argv);
+	if (o.show_version) {
+		printf("ftpfs %s\n", FTPFS_VERSION);
+		printf("FUSE library version %s\n", fuse_pkgversion());
+		ret = 0;
+		goto out_opts;
+	}
+	if (o.show_help) {
+		opts_usage(argv[0]);
+		fuse_lib_help(&args);
+		fuse_cmdline_help();
+		ret = 0;
+		goto out_opts;
+	}
+	if (fuse_parse_cmdline(&args, &cl) != 0)
+		goto out_opts;
+	if (!o.url || !cl.mountpoint) {
+		fprintf(stderr,
+			"usage: %s ftp://[user@]host[:port][/path] MOUNTPOINT [-o options]\n"
+			"       %s --help\n",
+			argv[0], argv[0]);
+		goto out_cl;
+	}
+	if (url_parse(o.url, &u, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftpfs: %s\n", err);
+		goto out_cl;
+	}
+	if (u.implicit_tls || u.explicit_tls) {
+		fprintf(stderr, "ftpfs: FTPS (ftps://, ftpes://) is not "
+				"supported yet\n");
+		goto out_url;
+	}
+	if (credentials(&o, &u, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftpfs: %s\n", err[0] ? err : "bad user name");
+		goto out_url;
+	}
+	log_set_debug(cl.debug);
+	scfg.host = u.host;
+	scfg.port = u.port;
+	scfg.user = u.user;
+	scfg.pass = u.pass;
+	scfg.path = u.path;
+	scfg.timeout_ms = (int)o.timeout * 1000;
+	scfg.pasv_ip = o.pasv_ip;
+	scfg.disable_epsv = o.disable_epsv;
+	scfg.disable_mlsd = o.disable_mlsd;
+	scfg.trace = o.ftp_trace;
+	pcfg.max_sessions = o.connections;
+	pcfg.park_ms = 2000;
+	pcfg.keepalive_s = 60;
+	pcfg.idle_close_s = 600;
+	r = pool_new(&scfg, &pcfg, &c.pool, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "ftpfs: %s\n", err);
+		goto out_url;
+	}
+	c.cache = cache_new(o.cache_timeout, 200000);
+	if (!c.cache)
+		goto out_pool;
+	c.cache_timeout = o.cache_timeout;
+	c.max_entries = o.max_entries;
+	c.uid = getuid();
+	c.gid = getgid();
+
+	display = url_display(&u);
+	fsname = display ? mount_opts(display) : NULL;
+	if (!fsname || fuse_opt_add_arg(&args, fsname) < 0)
+		goto out_cache;
+
+	fuse = fuse_new(&args, fs_operations(), sizeof(struct fuse_operations),
+			&c);
+	if (!fuse)
+		goto out_cache;
+	if (fuse_mount(fuse, cl.mountpoint) != 0)
+		goto out_fuse;
+	if (fuse_daemonize(cl.foreground) != 0)
+		goto out_unmount;
+	if (!cl.foreground)
+		log_use_syslog();
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+		goto out_unmount;
+	if (cl.singlethread) {
+		r = fuse_loop(fuse);
+	} else {
+		loop = fuse_loop_cfg_create();
+		if (!loop)
+			goto out_signals;
+		fuse_loop_cfg_set_clone_fd(loop, (unsigned)cl.clone_fd);
+		fuse_loop_cfg_set_max_threads(loop, cl.max_threads);
+		fuse_loop_cfg_set_idle_threads(loop, cl.max_idle_threads);
+		r = fuse_loop_mt(fuse, loop);
+		fuse_loop_cfg_destroy(loop);
+	}
+	ret = r == 0 ? 0 : 1;
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+out_fuse:
+	fuse_destroy(fuse);
+out_cache:
+	free(fsname);
+	free(display);
+	cache_free(c.cache);
+out_pool:
+	pool_free(c.pool);
+out_url:
+	url_free(&u);
+out_cl:
+	free(cl.mountpoint);
+out_opts:
+	opts_free(&o);
+out_args:
+	fuse_opt_free_args(&args);
+	return ret;
+}

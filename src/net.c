@@ -1,0 +1,191 @@
+/* net — TCP connections with a deadline on every operation.
+ *
+ * Sockets are non-blocking; each read/write waits with poll() for at most
+ * the connection's timeout, so a peer that stops answering can never block
+ * a caller forever.
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct net_conn {
+	int fd;
+	int timeout_ms;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char peer_str[INET6_ADDRSTRLEN];
+};
+
+static int wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+int net_connect_addr(const struct sockaddr *sa, socklen_t len, int timeout_ms,
+		     struct net_conn **out)
+{
+	struct net_conn *c;
+	int fd, r, err = 0, one = 1;
+	socklen_t elen = sizeof(err);
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, sa, len);
+	if (r < 0 && errno != EINPROGRESS) {
+		r = -errno;
+		goto err_close;
+	}
+	if (r < 0) {
+		r = wait_fd(fd, POLLOUT, timeout_ms);
+		if (r < 0)
+			goto err_close;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0) {
+			r = -errno;
+			goto err_close;
+		}
+		if (err) {
+			r = -err;
+			goto err_close;
+		}
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		r = -ENOMEM;
+		goto err_close;
+	}
+	c->fd = fd;
+	c->timeout_ms = timeout_ms;
+	memcpy(&c->peer, sa, len);
+	c->peer_len = len;
+	if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			  c->peer_str, sizeof(c->peer_str));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  c->peer_str, sizeof(c->peer_str));
+	*out = c;
+	return 0;
+
+err_close:
+	close(fd);
+	return r;
+}
+
+int net_connect_host(const char *host, const char *port, int timeout_ms,
+		     struct net_conn **out)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res, *ai;
+	int r;
+
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r == EAI_AGAIN)
+		return -EAGAIN;
+	if (r == EAI_SYSTEM)
+		return -errno;
+	if (r != 0)
+		return -ENOENT;
+	r = -EHOSTUNREACH;
+	for (ai = res; ai; ai = ai->ai_next) {
+		r = net_connect_addr(ai->ai_addr, ai->ai_addrlen, timeout_ms,
+				     out);
+		if (r == 0)
+			break;
+	}
+	freeaddrinfo(res);
+	return r;
+}
+
+ssize_t net_read(struct net_conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		n = recv(c->fd, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		r = wait_fd(c->fd, POLLIN, c->timeout_ms);
+		if (r < 0)
+			return r;
+	}
+}
+
+int net_write_all(struct net_conn *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+	int r;
+
+	while (len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		r = wait_fd(c->fd, POLLOUT, c->timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void net_set_timeout(struct net_conn *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms;
+}
+
+int net_peer_addr(const struct net_conn *c, struct sockaddr_storage *ss,
+		  socklen_t *len)
+{
+	memcpy(ss, &c->peer, c->peer_len);
+	*len = c->peer_len;
+	return 0;
+}
+
+const char *net_peer_str(const struct net_conn *c)
+{
+	return c->peer_str;
+}
+
+void net_close(struct net_conn *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c);
+}

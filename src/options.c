@@ -1,0 +1,430 @@
+/* options — URL, netrc and -o options. See options.h. */
+#include "options.h"
+
+#include <errno.h>
+#include <fuse_opt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NETRC_MAX (1024 * 1024)
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..n) into a new string; NULL on bad escapes or a
+ * decoded CR, LF or NUL. */
+static char *pct_decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				goto bad;
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				goto bad;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c == '\0' || c == '\r' || c == '\n')
+			goto bad;
+		*o++ = c;
+	}
+	*o = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+void url_free(struct ftp_url *u)
+{
+	free(u->user);
+	free(u->pass);
+	free(u->host);
+	free(u->port);
+	free(u->path);
+	memset(u, 0, sizeof(*u));
+}
+
+static int url_err(struct ftp_url *u, char *err, size_t errlen,
+		   const char *msg)
+{
+	snprintf(err, errlen, "invalid URL: %s", msg);
+	url_free(u);
+	return -EINVAL;
+}
+
+int url_parse(const char *s, struct ftp_url *u, char *err, size_t errlen)
+{
+	const char *p, *auth_end, *at, *hp, *hend, *colon;
+	const char *def_port = "21";
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	if (!s || !*s)
+		return url_err(u, err, errlen, "empty");
+	if (strpbrk(s, "\r\n"))
+		return url_err(u, err, errlen, "contains a line break");
+	if (!strncasecmp(s, "ftp://", 6)) {
+		p = s + 6;
+	} else if (!strncasecmp(s, "ftps://", 7)) {
+		p = s + 7;
+		u->implicit_tls = true;
+		def_port = "990";
+	} else if (!strncasecmp(s, "ftpes://", 8)) {
+		p = s + 8;
+		u->explicit_tls = true;
+	} else if (strstr(s, "://")) {
+		return url_err(u, err, errlen,
+			       "scheme must be ftp://, ftps:// or ftpes://");
+	} else {
+		p = s; /* "host/path", as curlftpfs took it */
+	}
+	auth_end = p + strcspn(p, "/?#");
+	/* the last '@' before the path: passwords may contain '@' */
+	at = NULL;
+	for (hp = p; hp < auth_end; hp++)
+		if (*hp == '@')
+			at = hp;
+	hp = p;
+	if (at) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		u->user = pct_decode(p, (size_t)((colon ? colon : at) - p));
+		if (!u->user || !*u->user)
+			return url_err(u, err, errlen, "bad user name");
+		if (colon) {
+			u->pass = pct_decode(colon + 1,
+					     (size_t)(at - colon - 1));
+			if (!u->pass)
+				return url_err(u, err, errlen, "bad password");
+		}
+		hp = at + 1;
+	}
+	if (*hp == '[') {
+		hend = memchr(hp, ']', (size_t)(auth_end - hp));
+		if (!hend || hend == hp + 1)
+			return url_err(u, err, errlen, "bad IPv6 address");
+		u->host = strndup(hp + 1, (size_t)(hend - hp - 1));
+		hend++;
+		if (hend < auth_end && *hend != ':')
+			return url_err(u, err, errlen, "junk after ']'");
+	} else {
+		hend = memchr(hp, ':', (size_t)(auth_end - hp));
+		if (!hend)
+			hend = auth_end;
+		u->host = strndup(hp, (size_t)(hend - hp));
+	}
+	if (!u->host || !*u->host)
+		return url_err(u, err, errlen, "no host");
+	for (i = 0; u->host[i]; i++) {
+		char c = u->host[i];
+
+		if (!(c == '.' || c == '-' || c == ':' || c == '_' ||
+		      (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80))
+			return url_err(u, err, errlen, "bad host name");
+	}
+	if (u->host[0] == '-')
+		return url_err(u, err, errlen, "host may not begin with '-'");
+	if (hend < auth_end && *hend == ':') {
+		const char *q = hend + 1;
+		unsigned long v = 0;
+
+		if (q == auth_end)
+			return url_err(u, err, errlen, "empty port");
+		for (; q < auth_end; q++) {
+			if (*q < '0' || *q > '9')
+				return url_err(u, err, errlen, "bad port");
+			v = v * 10 + (unsigned long)(*q - '0');
+			if (v > 65535)
+				return url_err(u, err, errlen, "bad port");
+		}
+		if (v == 0)
+			return url_err(u, err, errlen, "bad port");
+		u->port = strndup(hend + 1, (size_t)(auth_end - hend - 1));
+	} else {
+		u->port = strdup(def_port);
+	}
+	if (*auth_end && *auth_end != '/')
+		return url_err(u, err, errlen, "'?' and '#' are not allowed");
+	p = *auth_end ? auth_end + 1 : auth_end;
+	u->path = pct_decode(p, strlen(p));
+	if (!u->path || !u->port)
+		return url_err(u, err, errlen, "bad path");
+	return 0;
+}
+
+char *url_display(const struct ftp_url *u)
+{
+	const char *scheme = u->implicit_tls   ? "ftps"
+			     : u->explicit_tls ? "ftpes"
+					       : "ftp";
+	bool v6 = strchr(u->host, ':') != NULL;
+	size_t n = strlen(scheme) + strlen(u->host) + strlen(u->port) +
+		   strlen(u->path) + (u->user ? strlen(u->user) : 0) + 16;
+	char *s = malloc(n);
+
+	if (!s)
+		return NULL;
+	snprintf(s, n, "%s://%s%s%s%s%s:%s/%s", scheme, u->user ? u->user : "",
+		 u->user ? "@" : "", v6 ? "[" : "", u->host, v6 ? "]" : "",
+		 u->port, u->path);
+	return s;
+}
+
+/* Next whitespace-separated token of a netrc file (quotes allowed). */
+static char *netrc_token(char **pp)
+{
+	char *p = *pp, *tok, *o;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (!*p) {
+		*pp = p;
+		return NULL;
+	}
+	if (*p == '"') {
+		tok = o = ++p;
+		while (*p && *p != '"') {
+			if (*p == '\\' && p[1])
+				p++;
+			*o++ = *p++;
+		}
+		if (*p)
+			p++;
+		*o = '\0';
+		*pp = p;
+		return tok;
+	}
+	tok = p;
+	while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+		p++;
+	if (*p)
+		*p++ = '\0';
+	*pp = p;
+	return tok;
+}
+
+int netrc_lookup(const char *file, const char *host, char **user,
+		 char **pass)
+{
+	FILE *fp = fopen(file, "r");
+	char *buf, *p, *tok;
+	size_t n;
+	bool in_match = false, found = false;
+	char *login = NULL, *password = NULL;
+	int r = 0;
+
+	if (!fp)
+		return errno == ENOENT ? 0 : -errno;
+	buf = malloc(NETRC_MAX + 1);
+	if (!buf) {
+		fclose(fp);
+		return -ENOMEM;
+	}
+	n = fread(buf, 1, NETRC_MAX, fp);
+	if (ferror(fp) || !feof(fp))
+		r = ferror(fp) ? -EIO : -EFBIG;
+	fclose(fp);
+	if (r < 0)
+		goto out;
+	buf[n] = '\0';
+	p = buf;
+	while (!found && (tok = netrc_token(&p))) {
+		if (!strcmp(tok, "machine") || !strcmp(tok, "default")) {
+			if (in_match && login && password &&
+			    (!*user || !strcmp(*user, login))) {
+				found = true;
+				break;
+			}
+			login = password = NULL;
+			if (!strcmp(tok, "default")) {
+				in_match = true;
+			} else {
+				tok = netrc_token(&p);
+				in_match = tok && !strcasecmp(tok, host);
+			}
+		} else if (!strcmp(tok, "login")) {
+			login = netrc_token(&p);
+		} else if (!strcmp(tok, "password")) {
+			password = netrc_token(&p);
+		} else if (!strcmp(tok, "account")) {
+			netrc_token(&p);
+		} else if (!strcmp(tok, "macdef")) {
+			/* a macro runs to the next blank line */
+			char *end = strstr(p, "\n\n");
+
+			p = end ? end + 2 : p + strlen(p);
+		}
+	}
+	if (!found && in_match && login && password &&
+	    (!*user || !strcmp(*user, login)))
+		found = true;
+	if (found) {
+		if (!*user)
+			*user = strdup(login);
+		*pass = strdup(password);
+		r = (*user && *pass) ? 1 : -ENOMEM;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+#define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
+
+static const struct fuse_opt ftpfs_optspec[] = {
+	OPT("connections=%u", connections, 0),
+	OPT("cache_timeout=%lf", cache_timeout, 0),
+	OPT("timeout=%u", timeout, 0),
+	OPT("connect_timeout=%u", timeout, 0),
+	OPT("max_entries=%u", max_entries, 0),
+	OPT("pasv_ip", pasv_ip, 1),
+	OPT("disable_epsv", disable_epsv, 1),
+	OPT("disable_mlsd", disable_mlsd, 1),
+	OPT("ftp_trace", ftp_trace, 1),
+	OPT("netrc=%s", netrc, 0),
+	OPT("user=%s", user, 0),
+	OPT("-h", show_help, 1),
+	OPT("--help", show_help, 1),
+	OPT("-V", show_version, 1),
+	OPT("--version", show_version, 1),
+	/* fstab-only words: accepted, not passed on */
+	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_END
+};
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct ftpfs_opts *o = data;
+
+	(void)outargs;
+	if (key == FUSE_OPT_KEY_NONOPT && !o->url) {
+		o->url = strdup(arg);
+		return o->url ? 0 : -1;
+	}
+	return 1;
+}
+
+int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
+	       size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	o->connections = 4;
+	o->cache_timeout = 30;
+	o->timeout = 30;
+	o->max_entries = 1000000;
+	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
+		snprintf(err, errlen, "invalid options");
+		return -EINVAL;
+	}
+	if (o->connections < 1 || o->connections > 64) {
+		snprintf(err, errlen, "connections must be 1..64");
+		return -EINVAL;
+	}
+	if (o->timeout < 1 || o->timeout > 3600) {
+		snprintf(err, errlen, "timeout must be 1..3600 seconds");
+		return -EINVAL;
+	}
+	if (!(o->cache_timeout >= 0 && o->cache_timeout <= 86400)) {
+		snprintf(err, errlen, "cache_timeout must be 0..86400 seconds");
+		return -EINVAL;
+	}
+	if (o->max_entries < 1) {
+		snprintf(err, errlen, "max_entries must be at least 1");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void opts_free(struct ftpfs_opts *o)
+{
+	free(o->url);
+	free(o->netrc);
+	free(o->user);
+	memset(o, 0, sizeof(*o));
+}
+
+void opts_usage(const char *prog)
+{
+	printf("usage: %s ftp[s]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
+	       "\n"
+	       "ftpfs options:\n"
+	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
+	       "    -o cache_timeout=SECS  attribute and directory cache lifetime (default 30)\n"
+	       "    -o timeout=SECS        network timeout (default 30)\n"
+	       "    -o max_entries=N       refuse directory listings longer than N (default 1000000)\n"
+	       "    -o user=NAME[:PASS]    log in as NAME (instead of the URL's user)\n"
+	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"
+	       "    -o disable_epsv        use PASV, not EPSV\n"
+	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
+	       "    -o pasv_ip             connect to the address in PASV replies\n"
+	       "    -o ftp_trace           log the FTP dialogue (passwords hidden)\n"
+	       "    -h, --help             this help, then FUSE's options\n"
+	       "    -V, --version          print the version\n"
+	       "\n",
+	       prog);
+}
+
+/* Replace s[0..n) with '*'. */
+static void stars(char *s, size_t n)
+{
+	memset(s, '*', n);
+}
+
+void opts_scrub_argv(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i], *p, *end, *at = NULL, *colon, *q;
+
+		p = strstr(a, "://");
+		p = p ? p + 3 : NULL;
+		if (p) {
+			end = p + strcspn(p, "/?#");
+			for (q = p; q < end; q++)
+				if (*q == '@')
+					at = q;
+			colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+			if (colon)
+				stars(colon + 1, (size_t)(at - colon - 1));
+		}
+		/* -o ...,user=name:pass,... */
+		for (p = a; (p = strstr(p, "user=")) != NULL; p += 5) {
+			if (p != a && p[-1] != ',')
+				continue;
+			end = p + 5 + strcspn(p + 5, ",");
+			colon = memchr(p + 5, ':', (size_t)(end - p - 5));
+			if (colon)
+				stars(colon + 1, (size_t)(end - colon - 1));
+		}
+	}
+}

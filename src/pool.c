@@ -1,0 +1,400 @@
+/* pool — bounded FTP sessions shared by FUSE threads.
+ *
+ * Concurrency: one mutex (p->lock) protects the slot table and counters;
+ * it is never held across network I/O. A slot moves
+ *   EMPTY -> CONNECTING -> FREE <-> BUSY <-> PARKED
+ * and back to EMPTY when its session breaks or idles out. Waiters sleep on
+ * p->cond, signalled whenever a slot becomes FREE or EMPTY, or parked.
+ * A taker that finds a PARKED slot marks it BUSY under the lock (the owner
+ * then loses it) and aborts the transfer outside the lock.
+ *
+ * 421 (too many connections) while opening a slot: if other sessions are
+ * live, the pool caps itself at that count and the caller waits for one.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+enum slot_state { SLOT_EMPTY, SLOT_CONNECTING, SLOT_FREE, SLOT_BUSY,
+		  SLOT_PARKED };
+
+struct slot {
+	struct ftp_session *s;
+	enum slot_state state;
+	enum pool_kind kind;  /* of the current user when BUSY/PARKED */
+	const void *owner;    /* when PARKED */
+	struct timespec used; /* last put/park */
+};
+
+struct pool {
+	const struct session_cfg *scfg;
+	struct pool_cfg cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct slot *slots;  /* cfg.max_sessions of them */
+	unsigned limit;      /* slots usable now (<= max; lowered by 421) */
+	unsigned caps;
+	char *root;
+	bool stopping;       /* protected by lock */
+	bool started;
+	pthread_t reaper;
+};
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void stamp(struct slot *sl)
+{
+	clock_gettime(CLOCK_MONOTONIC, &sl->used);
+}
+
+static void *reaper_main(void *arg);
+
+int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
+	     struct pool **out, char *err, size_t errlen)
+{
+	struct pool *p;
+	struct ftp_session *s;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->scfg = scfg;
+	p->cfg = *pcfg;
+	if (p->cfg.max_sessions < 1)
+		p->cfg.max_sessions = 1;
+	p->limit = p->cfg.max_sessions;
+	p->slots = calloc(p->cfg.max_sessions, sizeof(*p->slots));
+	if (!p->slots) {
+		r = -ENOMEM;
+		goto err_free;
+	}
+	r = session_open(scfg, &s, err, errlen);
+	if (r < 0)
+		goto err_free;
+	p->caps = session_caps(s);
+	p->root = strdup(session_root(s));
+	if (!p->root) {
+		session_close(s);
+		r = -ENOMEM;
+		goto err_free;
+	}
+	p->slots[0].s = s;
+	p->slots[0].state = SLOT_FREE;
+	stamp(&p->slots[0]);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	*out = p;
+	return 0;
+
+err_free:
+	free(p->slots);
+	free(p);
+	return r;
+}
+
+int pool_start(struct pool *p)
+{
+	if (pthread_create(&p->reaper, NULL, reaper_main, p) != 0)
+		return -EAGAIN;
+	p->started = true;
+	return 0;
+}
+
+void pool_free(struct pool *p)
+{
+	unsigned i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (p->started)
+		pthread_join(p->reaper, NULL);
+	for (i = 0; i < p->cfg.max_sessions; i++) {
+		if (p->slots[i].s && session_xfer_active(p->slots[i].s))
+			session_xfer_abort(p->slots[i].s);
+		session_close(p->slots[i].s);
+	}
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->slots);
+	free(p->root);
+	free(p);
+}
+
+unsigned pool_caps(const struct pool *p)
+{
+	return p->caps;
+}
+
+const char *pool_root(const struct pool *p)
+{
+	return p->root;
+}
+
+static struct slot *slot_of(struct pool *p, struct ftp_session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < p->cfg.max_sessions; i++)
+		if (p->slots[i].s == s && p->slots[i].state != SLOT_EMPTY)
+			return &p->slots[i];
+	return NULL;
+}
+
+/* Under lock: pick a slot for kind, or NULL to wait. */
+static struct slot *pick(struct pool *p, enum pool_kind kind)
+{
+	struct slot *free_sl = NULL, *empty = NULL, *parked = NULL;
+	unsigned i, bulk = 0, live = 0;
+
+	for (i = 0; i < p->cfg.max_sessions; i++) {
+		struct slot *sl = &p->slots[i];
+
+		if (sl->state != SLOT_EMPTY)
+			live++;
+		if ((sl->state == SLOT_BUSY && sl->kind == POOL_BULK) ||
+		    sl->state == SLOT_PARKED)
+			bulk++;
+		if (sl->state == SLOT_FREE && !free_sl)
+			free_sl = sl;
+		else if (sl->state == SLOT_EMPTY && !empty)
+			empty = sl;
+		else if (sl->state == SLOT_PARKED &&
+			 (!parked || since(&sl->used) > since(&parked->used)))
+			parked = sl;
+	}
+	if (kind == POOL_BULK && p->limit >= 2 && bulk >= p->limit - 1)
+		return parked; /* only by taking over another transfer */
+	if (free_sl)
+		return free_sl;
+	if (empty && live < p->limit)
+		return empty;
+	return parked;
+}
+
+int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out)
+{
+	struct ftp_session *s;
+	struct slot *sl;
+	enum slot_state was;
+	char err[256];
+	int r;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->stopping && !(sl = pick(p, kind)))
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->stopping) {
+			pthread_mutex_unlock(&p->lock);
+			return -ESHUTDOWN;
+		}
+		was = sl->state;
+		sl->kind = kind;
+		sl->owner = NULL;
+		if (was == SLOT_FREE || was == SLOT_PARKED) {
+			sl->state = SLOT_BUSY;
+			s = sl->s;
+			pthread_mutex_unlock(&p->lock);
+			if (was == SLOT_PARKED)
+				session_xfer_abort(s);
+			if (!session_broken(s)) {
+				*out = s;
+				return 0;
+			}
+			pool_put(p, s); /* closes it; try again */
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		sl->state = SLOT_CONNECTING;
+		pthread_mutex_unlock(&p->lock);
+		r = session_open(p->scfg, &s, err, sizeof(err));
+		pthread_mutex_lock(&p->lock);
+		if (r == 0) {
+			sl->s = s;
+			sl->state = SLOT_BUSY;
+			pthread_mutex_unlock(&p->lock);
+			*out = s;
+			return 0;
+		}
+		sl->state = SLOT_EMPTY;
+		sl->s = NULL;
+		if (r == -EAGAIN) {
+			unsigned i, live = 0;
+
+			for (i = 0; i < p->cfg.max_sessions; i++)
+				if (p->slots[i].state != SLOT_EMPTY)
+					live++;
+			if (live > 0) {
+				if (live < p->limit)
+					log_warn("server allows %u connections; using %u",
+						 live, live);
+				p->limit = live;
+				continue;
+			}
+		}
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		log_err("%s", err);
+		return r == -EAGAIN ? -EIO : r;
+	}
+}
+
+void pool_put(struct pool *p, struct ftp_session *s)
+{
+	struct slot *sl;
+	bool close_it;
+
+	pthread_mutex_lock(&p->lock);
+	sl = slot_of(p, s);
+	close_it = session_broken(s) || session_xfer_active(s);
+	if (close_it) {
+		sl->state = SLOT_CONNECTING; /* keep it ours while closing */
+		pthread_mutex_unlock(&p->lock);
+		session_close(s);
+		pthread_mutex_lock(&p->lock);
+		sl->s = NULL;
+		sl->state = SLOT_EMPTY;
+	} else {
+		sl->state = SLOT_FREE;
+		stamp(sl);
+	}
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_park(struct pool *p, struct ftp_session *s, const void *owner)
+{
+	struct slot *sl;
+
+	pthread_mutex_lock(&p->lock);
+	sl = slot_of(p, s);
+	sl->state = SLOT_PARKED;
+	sl->owner = owner;
+	stamp(sl);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner)
+{
+	struct slot *sl;
+	bool ours = false;
+
+	pthread_mutex_lock(&p->lock);
+	sl = slot_of(p, s);
+	if (sl && sl->state == SLOT_PARKED && sl->owner == owner) {
+		sl->state = SLOT_BUSY;
+		sl->kind = POOL_BULK;
+		sl->owner = NULL;
+		ours = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return ours;
+}
+
+int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
+	     void *ctx)
+{
+	struct ftp_session *s;
+	int r, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		r = pool_get(p, POOL_META, &s);
+		if (r < 0)
+			return r;
+		r = fn(s, ctx);
+		if (r >= 0 || !session_broken(s)) {
+			pool_put(p, s);
+			return r;
+		}
+		log_dbg("session broke (%s); retrying",
+			session_last_error(s));
+		pool_put(p, s);
+	}
+	return r == -ECONNRESET || r == -EPROTO || r == -ENOTCONN ? -EIO : r;
+}
+
+/* Reclaim long-parked transfers, keep idle sessions alive, close old ones. */
+static void maintain(struct pool *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->cfg.max_sessions; i++) {
+		struct slot *sl = &p->slots[i];
+		struct ftp_session *s = sl->s;
+		double idle = since(&sl->used);
+		enum slot_state was = sl->state;
+		int code;
+
+		if (was == SLOT_PARKED && idle * 1000 >= p->cfg.park_ms) {
+			sl->state = SLOT_BUSY;
+		} else if (was == SLOT_FREE && p->cfg.idle_close_s &&
+			   idle >= p->cfg.idle_close_s) {
+			sl->state = SLOT_CONNECTING;
+		} else if (was == SLOT_FREE && p->cfg.keepalive_s &&
+			   idle >= p->cfg.keepalive_s) {
+			sl->state = SLOT_BUSY;
+		} else {
+			continue;
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (was == SLOT_PARKED) {
+			session_xfer_abort(s);
+		} else if (sl->state == SLOT_CONNECTING) {
+			log_dbg("closing idle session");
+			session_close(s);
+			s = NULL;
+		} else {
+			code = session_cmd(s, "NOOP", NULL);
+			if (code < 0 || code >= 400)
+				log_dbg("keepalive failed");
+		}
+		if (s) {
+			pool_put(p, s);
+			pthread_mutex_lock(&p->lock);
+		} else {
+			pthread_mutex_lock(&p->lock);
+			sl->s = NULL;
+			sl->state = SLOT_EMPTY;
+			pthread_cond_broadcast(&p->cond);
+		}
+	}
+}
+
+static void *reaper_main(void *arg)
+{
+	struct pool *p = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		if (!p->stopping)
+			maintain(p);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}

@@ -1,0 +1,842 @@
+/* session — one FTP control connection and its single data transfer.
+ *
+ * Ordering rules (RFC 959, RFC 2428, RFC 3659):
+ *  - one command at a time on the control channel; every command's reply is
+ *    read before the next is sent, except that the 1xx preliminary reply of
+ *    a transfer is followed later by its final reply;
+ *  - REST is the last command before RETR ("The REST command must be the
+ *    last command issued before the data transfer command", RFC 3659 5.3),
+ *    so EPSV/PASV comes first;
+ *  - the address in a PASV reply is ignored unless cfg->pasv_ip: the data
+ *    connection goes to the control connection's peer (a hostile server
+ *    could otherwise point us at any host: the "FTP bounce" problem);
+ *  - an early stop closes the data connection, sends ABOR and then PWD, and
+ *    reads replies until PWD's 257: whatever the server answered to the
+ *    transfer and to ABOR (426+226, 225, 226 alone...) is consumed, and the
+ *    channel is in sync again. If that fails the session is broken.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <netinet/in.h>
+
+#include "log.h"
+#include "net.h"
+#include "reply.h"
+
+#define CTRL_BUF 16384
+#define CMD_MAX 4096 /* longest command line we send, CRLF included */
+
+struct ftp_session {
+	const struct session_cfg *cfg;
+	struct net_conn *ctrl;
+	struct net_conn *data;
+	struct reply_parser *rp;
+	char buf[CTRL_BUF]; /* bytes read from ctrl, not yet parsed */
+	size_t buf_off, buf_len;
+	unsigned caps;
+	bool broken;
+	bool no_epsv;      /* EPSV refused once: use PASV */
+	bool list_no_a;    /* "LIST -a" refused once: use LIST */
+	char *cwd;         /* known working directory, or NULL */
+	char *root;
+	char errmsg[256];
+};
+
+unsigned session_caps(const struct ftp_session *s)
+{
+	return s->caps;
+}
+
+bool session_broken(const struct ftp_session *s)
+{
+	return s->broken;
+}
+
+const char *session_root(const struct ftp_session *s)
+{
+	return s->root ? s->root : "";
+}
+
+const char *session_last_error(const struct ftp_session *s)
+{
+	return s->errmsg;
+}
+
+const char *session_reply(const struct ftp_session *s)
+{
+	return reply_text(s->rp);
+}
+
+bool session_xfer_active(const struct ftp_session *s)
+{
+	return s->data != NULL;
+}
+
+int session_code_errno(int code)
+{
+	if (code < 400)
+		return 0;
+	switch (code) {
+	case 421:
+		return -ECONNRESET;
+	case 450:
+		return -EBUSY;
+	case 452:
+	case 552:
+		return -ENOSPC;
+	case 530:
+	case 532:
+	case 553:
+		return -EACCES;
+	case 550:
+		return -ENOENT;
+	case 500:
+	case 502:
+	case 504:
+		return -EOPNOTSUPP;
+	case 501:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static int fail(struct ftp_session *s, int err, const char *what)
+{
+	if (err == -ETIMEDOUT || err == -ECONNRESET || err == -EPIPE ||
+	    err == -EPROTO || err == -EMSGSIZE || err == -ECONNABORTED ||
+	    err == -ENOTCONN || err == -EIO)
+		s->broken = true;
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what, strerror(-err));
+	return err;
+}
+
+/* Read one complete reply; returns its code or a negative errno. */
+static int read_reply(struct ftp_session *s)
+{
+	bool done = false;
+	ssize_t n;
+
+	if (s->broken)
+		return -ENOTCONN;
+	reply_parser_reset(s->rp);
+	for (;;) {
+		if (s->buf_off < s->buf_len) {
+			n = reply_parser_feed(s->rp, s->buf + s->buf_off,
+					      s->buf_len - s->buf_off, &done);
+			if (n < 0)
+				return fail(s, (int)n, "malformed reply");
+			s->buf_off += (size_t)n;
+			if (done)
+				break;
+		}
+		s->buf_off = s->buf_len = 0;
+		n = net_read(s->ctrl, s->buf, sizeof(s->buf));
+		if (n == 0)
+			return fail(s, -ECONNRESET, "control connection closed");
+		if (n < 0)
+			return fail(s, (int)n, "reading reply");
+		s->buf_len = (size_t)n;
+	}
+	if (s->cfg->trace)
+		log_info("< %s", reply_text(s->rp));
+	if (reply_code(s->rp) == 421) {
+		s->broken = true;
+		snprintf(s->errmsg, sizeof(s->errmsg), "server: %.200s",
+			 reply_text(s->rp));
+	}
+	return reply_code(s->rp);
+}
+
+static bool arg_ok(const char *arg)
+{
+	return !arg || !strpbrk(arg, "\r\n");
+}
+
+static int send_cmd(struct ftp_session *s, const char *cmd, const char *arg)
+{
+	char line[CMD_MAX];
+	int n, r;
+
+	if (!arg_ok(arg))
+		return -EINVAL;
+	if (s->broken)
+		return -ENOTCONN;
+	n = snprintf(line, sizeof(line), "%s%s%s\r\n", cmd, arg ? " " : "",
+		     arg ? arg : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENAMETOOLONG;
+	if (s->cfg->trace)
+		log_info("> %s%s%s", cmd, arg ? " " : "",
+			 !arg ? "" : strcmp(cmd, "PASS") ? arg : "****");
+	r = net_write_all(s->ctrl, line, (size_t)n);
+	if (r < 0)
+		return fail(s, r, "sending command");
+	return 0;
+}
+
+int session_cmd(struct ftp_session *s, const char *cmd, const char *arg)
+{
+	int r = send_cmd(s, cmd, arg);
+
+	if (r < 0)
+		return r;
+	return read_reply(s);
+}
+
+/* Copy the first line of the last reply's text after the code. */
+static void first_line(const struct ftp_session *s, char *out, size_t n)
+{
+	const char *t = reply_first_text(s->rp);
+	size_t l = strcspn(t, "\n");
+
+	if (l >= n)
+		l = n - 1;
+	memcpy(out, t, l);
+	out[l] = '\0';
+}
+
+static void parse_feat(struct ftp_session *s)
+{
+	const char *t = reply_text(s->rp);
+
+	while (t && *t) {
+		const char *nl = strchr(t, '\n');
+		size_t l = nl ? (size_t)(nl - t) : strlen(t);
+		const char *f = t;
+
+		while (l && *f == ' ') {
+			f++;
+			l--;
+		}
+		if (l >= 4 && !strncasecmp(f, "MLST", 4) &&
+		    (l == 4 || f[4] == ' '))
+			s->caps |= SESS_CAP_MLST;
+		else if (l == 4 && !strncasecmp(f, "SIZE", 4))
+			s->caps |= SESS_CAP_SIZE;
+		else if (l == 4 && !strncasecmp(f, "MDTM", 4))
+			s->caps |= SESS_CAP_MDTM;
+		else if (l >= 11 && !strncasecmp(f, "REST STREAM", 11))
+			s->caps |= SESS_CAP_REST;
+		else if (l >= 4 && !strncasecmp(f, "UTF8", 4))
+			s->caps |= SESS_CAP_UTF8;
+		else if (l == 4 && !strncasecmp(f, "AVBL", 4))
+			s->caps |= SESS_CAP_AVBL;
+		else if (l == 4 && !strncasecmp(f, "MFMT", 4))
+			s->caps |= SESS_CAP_MFMT;
+		t = nl ? nl + 1 : NULL;
+	}
+}
+
+/* "257 "/a ""quoted"" dir" is created" → /a "quoted" dir (RFC 959 App. II) */
+static char *parse_pwd(const char *t)
+{
+	const char *p = strchr(t, '"');
+	char *out, *o;
+
+	if (!p)
+		return NULL;
+	out = o = malloc(strlen(p) + 1);
+	if (!out)
+		return NULL;
+	for (p++; *p && *p != '\n'; p++) {
+		if (*p == '"') {
+			if (p[1] != '"')
+				break;
+			p++;
+		}
+		*o++ = *p;
+	}
+	if (*p != '"') {
+		free(out);
+		return NULL;
+	}
+	*o = '\0';
+	return out;
+}
+
+static int find_root(struct ftp_session *s)
+{
+	const char *path = s->cfg->path;
+	size_t l;
+	int code;
+
+	if (path && *path) {
+		code = session_cmd(s, "CWD", path);
+		if (code < 0)
+			return code;
+		if (code != 250) {
+			snprintf(s->errmsg, sizeof(s->errmsg),
+				 "cannot change to %s: %.200s", path,
+				 reply_text(s->rp));
+			return session_code_errno(code) ?: -EPROTO;
+		}
+	}
+	code = session_cmd(s, "PWD", NULL);
+	if (code < 0)
+		return code;
+	if (code == 257)
+		s->root = parse_pwd(reply_first_text(s->rp));
+	if (!s->root || s->root[0] != '/') {
+		/* No usable PWD: take the URL path as absolute. */
+		free(s->root);
+		s->root = malloc(strlen(path ? path : "") + 2);
+		if (!s->root)
+			return -ENOMEM;
+		s->root[0] = '\0';
+		if (!path || path[0] != '/')
+			strcat(s->root, "/");
+		strcat(s->root, path ? path : "");
+	}
+	l = strlen(s->root);
+	while (l > 0 && s->root[l - 1] == '/')
+		s->root[--l] = '\0';
+	free(s->cwd);
+	s->cwd = NULL;
+	return 0;
+}
+
+static int login(struct ftp_session *s)
+{
+	const struct session_cfg *cfg = s->cfg;
+	const char *user = cfg->user ? cfg->user : "anonymous";
+	const char *pass = cfg->pass ? cfg->pass : cfg->user ? "" : "ftpfs@";
+	char mlst_opts[128] = "";
+	int code;
+
+	code = read_reply(s);
+	while (code >= 100 && code < 200) /* 120: service ready in nnn min */
+		code = read_reply(s);
+	if (code < 0)
+		return code == -EMSGSIZE ? -EPROTO : code;
+	if (code == 421)
+		return -EAGAIN;
+	if (code != 220) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "server refused: %.200s",
+			 reply_text(s->rp));
+		return -ECONNREFUSED;
+	}
+	code = session_cmd(s, "USER", user);
+	if (code == 331)
+		code = session_cmd(s, "PASS", pass);
+	if (code < 0)
+		return code;
+	if (code == 421)
+		return -EAGAIN;
+	if (code != 230 && code != 202) {
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "login as %s failed: %.200s", user, reply_text(s->rp));
+		return -EACCES;
+	}
+	code = session_cmd(s, "FEAT", NULL);
+	if (code < 0)
+		return code;
+	if (code == 211)
+		parse_feat(s);
+	if (cfg->disable_mlsd)
+		s->caps &= ~SESS_CAP_MLST;
+	if (s->caps & SESS_CAP_UTF8) {
+		code = session_cmd(s, "OPTS", "UTF8 ON");
+		if (code < 0)
+			return code;
+	}
+	if (s->caps & SESS_CAP_MLST) {
+		/* ask for the facts we use; servers ignore unknown ones */
+		snprintf(mlst_opts, sizeof(mlst_opts),
+			 "MLST type;size;modify;UNIX.mode;");
+		code = session_cmd(s, "OPTS", mlst_opts);
+		if (code < 0)
+			return code;
+	}
+	code = session_cmd(s, "TYPE", "I");
+	if (code < 0)
+		return code;
+	if (code != 200) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "TYPE I refused: %.200s",
+			 reply_text(s->rp));
+		return -EPROTO;
+	}
+	return find_root(s);
+}
+
+int session_open(const struct session_cfg *cfg, struct ftp_session **out,
+		 char *err, size_t errlen)
+{
+	struct ftp_session *s;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->no_epsv = cfg->disable_epsv;
+	s->rp = reply_parser_new();
+	if (!s->rp) {
+		r = -ENOMEM;
+		goto err;
+	}
+	r = net_connect_host(cfg->host, cfg->port, cfg->timeout_ms, &s->ctrl);
+	if (r < 0) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "cannot connect to %s:%s: %s",
+			 cfg->host, cfg->port,
+			 r == -ENOENT ? "unknown host" : strerror(-r));
+		goto err;
+	}
+	r = login(s);
+	if (r < 0)
+		goto err;
+	*out = s;
+	return 0;
+err:
+	if (err && errlen)
+		snprintf(err, errlen, "%s",
+			 s->errmsg[0] ? s->errmsg : strerror(-r));
+	*out = NULL;
+	session_close(s);
+	return r;
+}
+
+void session_close(struct ftp_session *s)
+{
+	if (!s)
+		return;
+	if (s->ctrl && !s->broken && !s->data) {
+		net_set_timeout(s->ctrl, 1000);
+		if (send_cmd(s, "QUIT", NULL) == 0)
+			read_reply(s);
+	}
+	net_close(s->data);
+	net_close(s->ctrl);
+	reply_parser_free(s->rp);
+	free(s->cwd);
+	free(s->root);
+	free(s);
+}
+
+/* --- data connections ------------------------------------------------- */
+
+/* "229 Entering Extended Passive Mode (|||6446|)" (RFC 2428) */
+static int parse_epsv(const char *t, unsigned *port)
+{
+	const char *p = strchr(t, '(');
+	unsigned v = 0;
+	char d;
+
+	if (!p || !p[1])
+		return -EPROTO;
+	d = p[1];
+	if (d < 33 || d > 126 || p[2] != d || p[3] != d)
+		return -EPROTO;
+	p += 4;
+	if (*p < '0' || *p > '9')
+		return -EPROTO;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (unsigned)(*p++ - '0');
+		if (v > 65535)
+			return -EPROTO;
+	}
+	if (*p != d || v == 0)
+		return -EPROTO;
+	*port = v;
+	return 0;
+}
+
+/* "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)": six numbers 0..255 */
+static int parse_pasv(const char *t, unsigned char nums[6])
+{
+	const char *p = t;
+	int i;
+
+	while (*p && (*p < '0' || *p > '9'))
+		p++;
+	for (i = 0; i < 6; i++) {
+		unsigned v = 0;
+		int digits = 0;
+
+		while (*p >= '0' && *p <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			digits++;
+		}
+		if (!digits || v > 255)
+			return -EPROTO;
+		nums[i] = (unsigned char)v;
+		if (i < 5) {
+			if (*p != ',')
+				return -EPROTO;
+			p++;
+		}
+	}
+	return 0;
+}
+
+static int open_data(struct ftp_session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned port = 0;
+	unsigned char n[6];
+	char text[128];
+	int code, r;
+
+	net_peer_addr(s->ctrl, &ss, &len);
+	if (!s->no_epsv) {
+		code = session_cmd(s, "EPSV", NULL);
+		if (code < 0)
+			return code;
+		if (code == 229) {
+			first_line(s, text, sizeof(text));
+			r = parse_epsv(text, &port);
+			if (r < 0)
+				return fail(s, r, "bad EPSV reply");
+		} else if (code >= 500) {
+			s->no_epsv = true;
+		} else {
+			return session_code_errno(code) ?: -EPROTO;
+		}
+	}
+	if (!port) {
+		if (ss.ss_family != AF_INET)
+			return -EPROTO; /* PASV cannot express IPv6 */
+		code = session_cmd(s, "PASV", NULL);
+		if (code < 0)
+			return code;
+		if (code != 227)
+			return session_code_errno(code) ?: -EPROTO;
+		first_line(s, text, sizeof(text));
+		r = parse_pasv(text, n);
+		if (r < 0)
+			return fail(s, r, "bad PASV reply");
+		port = (unsigned)n[4] * 256 + n[5];
+		if (s->cfg->pasv_ip)
+			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, n, 4);
+	}
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	r = net_connect_addr((struct sockaddr *)&ss, len, s->cfg->timeout_ms,
+			     &s->data);
+	if (r < 0)
+		return fail(s, r == -ECONNREFUSED ? -EIO : r,
+			    "data connection");
+	return 0;
+}
+
+int session_xfer_start(struct ftp_session *s, const char *cmd,
+		       const char *path, int64_t rest)
+{
+	char off[32];
+	int code, r;
+
+	if (!arg_ok(path))
+		return -EINVAL;
+	if (s->data)
+		return -EBUSY;
+	r = open_data(s);
+	if (r < 0)
+		return r;
+	if (rest > 0) {
+		snprintf(off, sizeof(off), "%lld", (long long)rest);
+		code = session_cmd(s, "REST", off);
+		if (code != 350) {
+			r = code < 0 ? code : -ESPIPE;
+			goto err;
+		}
+	}
+	code = session_cmd(s, cmd, path);
+	if (code < 0) {
+		r = code;
+		goto err;
+	}
+	if (code != 125 && code != 150) {
+		r = code >= 400 ? session_code_errno(code)
+				: fail(s, -EPROTO, "unexpected reply");
+		goto err;
+	}
+	return 0;
+err:
+	net_close(s->data);
+	s->data = NULL;
+	return r;
+}
+
+ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!s->data)
+		return -EBADF;
+	n = net_read(s->data, buf, len);
+	if (n < 0)
+		return fail(s, (int)n, "reading data");
+	return n;
+}
+
+int session_xfer_finish(struct ftp_session *s)
+{
+	int code;
+
+	net_close(s->data);
+	s->data = NULL;
+	code = read_reply(s);
+	if (code < 0)
+		return code;
+	if (code == 226 || code == 250)
+		return 0;
+	if (code < 400)
+		return fail(s, -EPROTO, "unexpected reply after transfer");
+	snprintf(s->errmsg, sizeof(s->errmsg), "transfer failed: %.200s",
+		 reply_text(s->rp));
+	return -EIO;
+}
+
+int session_xfer_abort(struct ftp_session *s)
+{
+	int code, i;
+
+	net_close(s->data);
+	s->data = NULL;
+	if (send_cmd(s, "ABOR", NULL) < 0 || send_cmd(s, "PWD", NULL) < 0)
+		return -EIO;
+	/* At most: transfer's final reply, ABOR's replies, PWD's 257. */
+	for (i = 0; i < 6; i++) {
+		code = read_reply(s);
+		if (code < 0)
+			return code;
+		if (code == 257)
+			return 0;
+	}
+	return fail(s, -EPROTO, "no sync after ABOR");
+}
+
+/* --- metadata --------------------------------------------------------- */
+
+int session_mlst(struct ftp_session *s, const char *path, struct ftp_entry *out)
+{
+	const char *t, *l, *sp;
+	char line[LISTPARSE_LINE_MAX];
+	size_t fl;
+	int code, r;
+
+	memset(out, 0, sizeof(*out));
+	code = session_cmd(s, "MLST", path);
+	if (code < 0)
+		return code;
+	if (code != 250)
+		return session_code_errno(code) ?: -EPROTO;
+	/* "250-Listing x\n type=file;size=1; /x\n250 End" (RFC 3659 7.2) */
+	t = reply_text(s->rp);
+	l = strchr(t, '\n');
+	if (!l)
+		return -EPROTO;
+	l++;
+	while (*l == ' ')
+		l++;
+	sp = strchr(l, ' ');
+	if (!sp || memchr(l, '\n', (size_t)(sp - l)))
+		return -EPROTO;
+	/* Facts only: the pathname may hold '/', which listparse refuses
+	 * in a name; give it a stand-in. A cdir/pdir type is a directory. */
+	fl = (size_t)(sp - l);
+	if (fl + 3 > sizeof(line))
+		return -EPROTO;
+	memcpy(line, l, fl);
+	memcpy(line + fl, " x", 3);
+	for (char *p = line; (p = strcasestr(p, "type=")) != NULL; p += 5)
+		if (!strncasecmp(p + 5, "cdir", 4) ||
+		    !strncasecmp(p + 5, "pdir", 4))
+			memcpy(p + 5, "dir;", 4);
+	r = listparse_mlsx_line(line, fl + 2, out);
+	if (r != 0)
+		return r < 0 ? r : -EPROTO;
+	return 0;
+}
+
+static int cwd(struct ftp_session *s, const char *path)
+{
+	int code;
+
+	if (s->cwd && !strcmp(s->cwd, path))
+		return 0;
+	free(s->cwd);
+	s->cwd = NULL;
+	code = session_cmd(s, "CWD", path);
+	if (code < 0)
+		return code;
+	if (code != 250 && code != 200)
+		return session_code_errno(code) ?: -EPROTO;
+	s->cwd = strdup(path);
+	return 0;
+}
+
+struct list_state {
+	char line[LISTPARSE_LINE_MAX + 1];
+	size_t len;
+	bool skipping;     /* inside an over-long line */
+	bool mlsd;
+	size_t count, max;
+	session_list_cb cb;
+	void *ctx;
+	int err;
+};
+
+static void list_line(struct list_state *ls)
+{
+	struct ftp_entry e;
+	int r;
+
+	if (ls->len && ls->line[ls->len - 1] == '\r')
+		ls->len--;
+	if (ls->len == 0)
+		return;
+	if (ls->mlsd)
+		r = listparse_mlsx_line(ls->line, ls->len, &e);
+	else
+		r = listparse_list_line(ls->line, ls->len, &e);
+	if (r < 0) {
+		log_dbg("skipping listing line: %.*s", (int)ls->len, ls->line);
+		return;
+	}
+	if (r > 0)
+		return;
+	if (++ls->count > ls->max) {
+		ftp_entry_free(&e);
+		log_err("directory listing longer than %zu entries", ls->max);
+		ls->err = -EMFILE;
+		return;
+	}
+	ls->err = ls->cb(ls->ctx, &e);
+}
+
+static void list_feed(struct list_state *ls, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !ls->err; i++) {
+		if (p[i] == '\n') {
+			if (!ls->skipping)
+				list_line(ls);
+			ls->len = 0;
+			ls->skipping = false;
+		} else if (ls->skipping) {
+			continue;
+		} else if (ls->len >= LISTPARSE_LINE_MAX) {
+			log_warn("skipping an over-long listing line");
+			ls->skipping = true;
+		} else {
+			ls->line[ls->len++] = p[i];
+		}
+	}
+}
+
+int session_list(struct ftp_session *s, const char *path, size_t max_entries,
+		 session_list_cb cb, void *ctx)
+{
+	struct list_state *ls;
+	char buf[32768];
+	ssize_t n;
+	int r;
+
+	if (!arg_ok(path))
+		return -EINVAL;
+	ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return -ENOMEM;
+	ls->mlsd = s->caps & SESS_CAP_MLST;
+	ls->max = max_entries;
+	ls->cb = cb;
+	ls->ctx = ctx;
+	if (ls->mlsd) {
+		r = session_xfer_start(s, "MLSD", path, 0);
+	} else {
+		/* LIST takes ls-style options and globs on many servers:
+		 * never pass it a path; change there instead. */
+		r = cwd(s, path);
+		if (r < 0)
+			goto out;
+		r = -EOPNOTSUPP;
+		if (!s->list_no_a) {
+			r = session_xfer_start(s, "LIST", "-a", 0);
+			if (r == -EOPNOTSUPP || r == -ENOENT || r == -EINVAL)
+				s->list_no_a = true;
+		}
+		if (r < 0 && s->list_no_a && !s->broken)
+			r = session_xfer_start(s, "LIST", NULL, 0);
+	}
+	if (r < 0)
+		goto out;
+	while ((n = session_xfer_read(s, buf, sizeof(buf))) > 0) {
+		list_feed(ls, buf, (size_t)n);
+		if (ls->err)
+			break;
+	}
+	if (n < 0) {
+		r = (int)n;
+		goto out;
+	}
+	if (ls->err) {
+		r = ls->err;
+		session_xfer_abort(s);
+		goto out;
+	}
+	if (ls->len && !ls->skipping)
+		list_line(ls); /* last line without a newline */
+	r = session_xfer_finish(s);
+	if (!r)
+		r = ls->err;
+out:
+	if (s->data) {
+		net_close(s->data);
+		s->data = NULL;
+		s->broken = true;
+	}
+	free(ls);
+	return r;
+}
+
+static int parse_u64(const char *t, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*t < '0' || *t > '9')
+		return -EPROTO;
+	for (; *t >= '0' && *t <= '9'; t++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EPROTO;
+		v = v * 10 + (uint64_t)(*t - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int session_size(struct ftp_session *s, const char *path, int64_t *out)
+{
+	uint64_t v;
+	int code = session_cmd(s, "SIZE", path);
+
+	if (code < 0)
+		return code;
+	if (code != 213)
+		return session_code_errno(code) ?: -EPROTO;
+	if (parse_u64(reply_first_text(s->rp), &v) < 0 || v > INT64_MAX)
+		return -EPROTO;
+	*out = (int64_t)v;
+	return 0;
+}
+
+int session_avbl(struct ftp_session *s, const char *path, uint64_t *out)
+{
+	int code = session_cmd(s, "AVBL", path);
+
+	if (code < 0)
+		return code;
+	if (code != 213)
+		return session_code_errno(code) ?: -EPROTO;
+	return parse_u64(reply_first_text(s->rp), out);
+}

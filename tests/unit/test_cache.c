@@ -1,0 +1,165 @@
+/* Unit tests for the attribute and directory cache. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache.h"
+
+static struct cache_dirent *ents(size_t n)
+{
+	struct cache_dirent *e = calloc(n, sizeof(*e));
+	size_t i;
+	char name[32];
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%zu", i);
+		e[i].name = strdup(name);
+		e[i].st.st_mode = S_IFREG | 0644;
+		e[i].st.st_size = (off_t)i;
+	}
+	return e;
+}
+
+static int count_fn(void *ctx, const char *name, const struct stat *st)
+{
+	(void)name;
+	(void)st;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+START_TEST(attr_roundtrip_and_expiry)
+{
+	struct cache *c = cache_new(0.2, 1000);
+	struct stat st = { .st_size = 42 }, out;
+
+	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 0);
+	cache_put_attr(c, "/a", &st, NULL);
+	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 1);
+	ck_assert_int_eq(out.st_size, 42);
+	cache_put_missing(c, "/b");
+	ck_assert_int_eq(cache_get_attr(c, "/b", &out), -ENOENT);
+	usleep(300000);
+	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 0);
+	ck_assert_int_eq(cache_get_attr(c, "/b", &out), 0);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(dir_fills_children_and_negatives)
+{
+	struct cache *c = cache_new(10, 1000);
+	struct stat out;
+	size_t n = 0;
+
+	cache_put_dir(c, "/d", ents(5), 5);
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 1);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(cache_get_attr(c, "/d/f3", &out), 1);
+	ck_assert_int_eq(out.st_size, 3);
+	/* not in a fresh listing: known missing */
+	ck_assert_int_eq(cache_get_attr(c, "/d/nope", &out), -ENOENT);
+	/* root listing children */
+	cache_put_dir(c, "/", ents(2), 2);
+	ck_assert_int_eq(cache_get_attr(c, "/f1", &out), 1);
+	ck_assert_int_eq(cache_get_attr(c, "/zz", &out), -ENOENT);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(invalidate)
+{
+	struct cache *c = cache_new(10, 1000);
+	struct stat out;
+	size_t n = 0;
+
+	cache_put_dir(c, "/d", ents(3), 3);
+	cache_invalidate(c, "/d/f1");
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
+	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &out), 0);
+	ck_assert_int_eq(cache_get_attr(c, "/d/f2", &out), 1);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(bounded)
+{
+	struct cache *c = cache_new(100, 100);
+	struct stat st = { 0 }, out;
+	char p[32];
+	int i, hits = 0;
+	size_t n = 0;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(p, sizeof(p), "/x%d", i);
+		cache_put_attr(c, p, &st, NULL);
+	}
+	for (i = 0; i < 1000; i++) {
+		snprintf(p, sizeof(p), "/x%d", i);
+		hits += cache_get_attr(c, p, &out) == 1;
+	}
+	ck_assert_int_le(hits, 100);
+	ck_assert_int_ge(hits, 1);
+	/* a listing too large for the bound is not kept */
+	cache_put_dir(c, "/big", ents(500), 500);
+	ck_assert_int_eq(cache_get_dir(c, "/big", count_fn, &n), 0);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(disabled)
+{
+	struct cache *c = cache_new(0, 100);
+	struct stat st = { 0 }, out;
+	size_t n = 0;
+
+	cache_put_attr(c, "/a", &st, "t");
+	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 0);
+	cache_put_dir(c, "/d", ents(2), 2);
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(links)
+{
+	struct cache *c = cache_new(10, 100);
+	struct stat st = { .st_mode = S_IFLNK | 0777 };
+	char *t = NULL;
+
+	cache_put_attr(c, "/l", &st, "target dir/x");
+	ck_assert_int_eq(cache_get_link(c, "/l", &t), 1);
+	ck_assert_str_eq(t, "target dir/x");
+	free(t);
+	cache_free(c);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cache");
+	TCase *tc = tcase_create("cache");
+
+	tcase_add_test(tc, attr_roundtrip_and_expiry);
+	tcase_add_test(tc, dir_fills_children_and_negatives);
+	tcase_add_test(tc, invalidate);
+	tcase_add_test(tc, bounded);
+	tcase_add_test(tc, disabled);
+	tcase_add_test(tc, links);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

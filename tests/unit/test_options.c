@@ -1,0 +1,202 @@
+/* Unit tests for URL, netrc and option parsing. */
+#include <check.h>
+#include <errno.h>
+#include <fuse_opt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+
+static char err[256];
+
+START_TEST(url_full)
+{
+	struct ftp_url u;
+
+	ck_assert_int_eq(url_parse("ftp://bob:p%40ss:w@host.example:2121/pub/a%20b",
+				   &u, err, sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "bob");
+	ck_assert_str_eq(u.pass, "p@ss:w");
+	ck_assert_str_eq(u.host, "host.example");
+	ck_assert_str_eq(u.port, "2121");
+	ck_assert_str_eq(u.path, "pub/a b");
+	url_free(&u);
+}
+END_TEST
+
+START_TEST(url_defaults_and_ipv6)
+{
+	struct ftp_url u;
+	char *d;
+
+	ck_assert_int_eq(url_parse("ftp://[::1]", &u, err, sizeof(err)), 0);
+	ck_assert_str_eq(u.host, "::1");
+	ck_assert_str_eq(u.port, "21");
+	ck_assert_str_eq(u.path, "");
+	ck_assert_ptr_null(u.user);
+	d = url_display(&u);
+	ck_assert_str_eq(d, "ftp://[::1]:21/");
+	free(d);
+	url_free(&u);
+	ck_assert_int_eq(url_parse("ftp://u@[fe80::1]:21/x/", &u, err,
+				   sizeof(err)), 0);
+	ck_assert_str_eq(u.host, "fe80::1");
+	ck_assert_str_eq(u.path, "x/");
+	url_free(&u);
+	ck_assert_int_eq(url_parse("ftps://h", &u, err, sizeof(err)), 0);
+	ck_assert(u.implicit_tls);
+	ck_assert_str_eq(u.port, "990");
+	url_free(&u);
+	/* curlftpfs style: no scheme */
+	ck_assert_int_eq(url_parse("host/dir", &u, err, sizeof(err)), 0);
+	ck_assert_str_eq(u.host, "host");
+	ck_assert_str_eq(u.path, "dir");
+	url_free(&u);
+}
+END_TEST
+
+START_TEST(url_bad)
+{
+	static const char *const bad[] = {
+		"", "http://h/", "ftp://", "ftp://h:0/", "ftp://h:65536/",
+		"ftp://h:x/", "ftp://h:/", "ftp://[::1/", "ftp://-oallow_other/",
+		"ftp://h/a%0d%0aDELE%20x", "ftp://h/a%00", "ftp://h/%zz",
+		"ftp://h/a\r\nDELE x", "ftp://h?x", "ftp://:pw@h/", "ftp://h h/",
+		"ftp://h/%4",
+	};
+	struct ftp_url u;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = url_parse(bad[i], &u, err, sizeof(err));
+
+		ck_assert_msg(r == -EINVAL, "accepted '%s'", bad[i]);
+		ck_assert_ptr_null(u.host);
+	}
+}
+END_TEST
+
+static char *write_tmp(const char *text)
+{
+	char *path = strdup("/tmp/ftpfs-netrc-XXXXXX");
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+START_TEST(netrc)
+{
+	char *f = write_tmp("machine other login x password y\n"
+			    "machine host.example\n  login bob\n  password \"s e\\\"c\"\n"
+			    "macdef init\ncd /\n\n"
+			    "machine host.example login alice password a1\n"
+			    "default login anon password guest\n");
+	char *user = NULL, *pass = NULL;
+
+	ck_assert_int_eq(netrc_lookup(f, "host.example", &user, &pass), 1);
+	ck_assert_str_eq(user, "bob");
+	ck_assert_str_eq(pass, "s e\"c");
+	free(pass);
+	pass = NULL;
+	free(user);
+	user = strdup("alice");
+	ck_assert_int_eq(netrc_lookup(f, "HOST.example", &user, &pass), 1);
+	ck_assert_str_eq(pass, "a1");
+	free(user);
+	free(pass);
+	user = pass = NULL;
+	ck_assert_int_eq(netrc_lookup(f, "unknown", &user, &pass), 1);
+	ck_assert_str_eq(user, "anon");
+	free(user);
+	free(pass);
+	user = pass = NULL;
+	ck_assert_int_eq(netrc_lookup("/nonexistent/netrc", "h", &user, &pass), 0);
+	unlink(f);
+	free(f);
+}
+END_TEST
+
+START_TEST(opts)
+{
+	char *argv[] = { "ftpfs", "ftp://h/", "/mnt", "-o",
+			 "connections=2,cache_timeout=1.5,_netdev,noauto,ro",
+			 "-f", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(6, argv);
+	struct ftpfs_opts o;
+	int i, found_ro = 0;
+
+	ck_assert_int_eq(opts_parse(&args, &o, err, sizeof(err)), 0);
+	ck_assert_str_eq(o.url, "ftp://h/");
+	ck_assert_uint_eq(o.connections, 2);
+	ck_assert(o.cache_timeout > 1.4 && o.cache_timeout < 1.6);
+	for (i = 0; i < args.argc; i++) {
+		ck_assert_ptr_null(strstr(args.argv[i], "_netdev"));
+		ck_assert_ptr_null(strstr(args.argv[i], "connections"));
+		ck_assert_ptr_null(strstr(args.argv[i], "ftp://"));
+		if (strstr(args.argv[i], "ro"))
+			found_ro = 1;
+	}
+	ck_assert(found_ro); /* FUSE's options pass through */
+	opts_free(&o);
+	fuse_opt_free_args(&args);
+}
+END_TEST
+
+START_TEST(opts_bad)
+{
+	char *argv[] = { "ftpfs", "ftp://h/", "/mnt", "-o", "connections=0",
+			 NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(5, argv);
+	struct ftpfs_opts o;
+
+	ck_assert_int_eq(opts_parse(&args, &o, err, sizeof(err)), -EINVAL);
+	opts_free(&o);
+	fuse_opt_free_args(&args);
+}
+END_TEST
+
+START_TEST(scrub)
+{
+	char a1[] = "ftp://bob:secret@host/x";
+	char a2[] = "ro,user=bob:pw2,foo";
+	char a3[] = "ftp://host/with:colon@x"; /* '@' after the path: untouched */
+	char *argv[] = { "ftpfs", a1, a2, a3, NULL };
+
+	opts_scrub_argv(4, argv);
+	ck_assert_str_eq(a1, "ftp://bob:******@host/x");
+	ck_assert_str_eq(a2, "ro,user=bob:***,foo");
+	ck_assert_str_eq(a3, "ftp://host/with:colon@x");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, url_full);
+	tcase_add_test(tc, url_defaults_and_ipv6);
+	tcase_add_test(tc, url_bad);
+	tcase_add_test(tc, netrc);
+	tcase_add_test(tc, opts);
+	tcase_add_test(tc, opts_bad);
+	tcase_add_test(tc, scrub);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

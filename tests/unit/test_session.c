@@ -1,0 +1,459 @@
+/* Unit tests for the session module against a scripted fake server.
+ *
+ * The fake server runs in a thread on 127.0.0.1: for each step of a script
+ * it reads one command line, checks its prefix, and answers. Steps can open
+ * a passive data listener and send data on it.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "session.h"
+
+enum act {
+	A_REPLY,     /* just reply */
+	A_EPSV,      /* open a data listener, reply 229 with its port */
+	A_PASV_127_0_0_2, /* listener on 127.0.0.1, reply 227 naming 127.0.0.2 */
+	A_SEND,      /* reply (150), accept data, send payload, close, 226 */
+	A_FLOOD,     /* reply (150), accept data, send until it breaks */
+	A_CLOSE,     /* close the control connection */
+};
+
+struct step {
+	const char *expect; /* prefix of the command; NULL = greeting */
+	const char *reply;
+	enum act act;
+};
+
+struct fake {
+	int lfd, port;
+	const struct step *steps;
+	int dlfd;
+	const char *payload;
+	char log[8192];     /* commands received, one per line */
+	int failed_step;    /* -1 when the script ran as written */
+	pthread_t th;
+};
+
+static int listen_any(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	getsockname(fd, (struct sockaddr *)&a, &l);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int read_line(int fd, char *buf, size_t n)
+{
+	size_t i = 0;
+	char c;
+
+	while (i + 1 < n && read(fd, &c, 1) == 1) {
+		if (c == '\n') {
+			buf[i] = '\0';
+			if (i && buf[i - 1] == '\r')
+				buf[i - 1] = '\0';
+			return 0;
+		}
+		buf[i++] = c;
+	}
+	return -1;
+}
+
+static void say(int fd, const char *s)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%s\r\n", s);
+
+	if (write(fd, buf, (size_t)n) != n)
+		return;
+}
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+	char line[1024], buf[256];
+	int cfd = accept(f->lfd, NULL, NULL), i, dfd, port;
+
+	for (i = 0; f->steps[i].reply || f->steps[i].act == A_CLOSE; i++) {
+		const struct step *st = &f->steps[i];
+
+		if (st->expect) {
+			if (read_line(cfd, line, sizeof(line)) < 0)
+				goto fail;
+			strncat(f->log, line, sizeof(f->log) - strlen(f->log) - 2);
+			strcat(f->log, "\n");
+			if (strncmp(line, st->expect, strlen(st->expect)))
+				goto fail;
+		}
+		switch (st->act) {
+		case A_REPLY:
+			say(cfd, st->reply);
+			break;
+		case A_EPSV:
+			f->dlfd = listen_any(&port);
+			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply, port);
+			say(cfd, buf);
+			break;
+		case A_PASV_127_0_0_2:
+			f->dlfd = listen_any(&port);
+			snprintf(buf, sizeof(buf), "%s (127,0,0,2,%d,%d)",
+				 st->reply, port / 256, port % 256);
+			say(cfd, buf);
+			break;
+		case A_SEND:
+			say(cfd, st->reply);
+			dfd = accept(f->dlfd, NULL, NULL);
+			if (write(dfd, f->payload, strlen(f->payload)) < 0)
+				goto fail;
+			close(dfd);
+			close(f->dlfd);
+			say(cfd, "226 done");
+			break;
+		case A_FLOOD:
+			say(cfd, st->reply);
+			dfd = accept(f->dlfd, NULL, NULL);
+			memset(buf, 'z', sizeof(buf));
+			while (write(dfd, buf, sizeof(buf)) > 0)
+				;
+			close(dfd);
+			close(f->dlfd);
+			break;
+		case A_CLOSE:
+			goto out;
+		}
+	}
+	/* drain: anything after the script (QUIT) is answered 221 */
+	while (read_line(cfd, line, sizeof(line)) == 0) {
+		strncat(f->log, line, sizeof(f->log) - strlen(f->log) - 2);
+		strcat(f->log, "\n");
+		say(cfd, "221 bye");
+	}
+	f->failed_step = -1;
+	close(cfd);
+	return NULL;
+fail:
+	f->failed_step = i;
+out:
+	close(cfd);
+	return NULL;
+}
+
+static char portstr[16];
+static struct session_cfg cfg;
+
+static void fake_start(struct fake *f, const struct step *steps)
+{
+	memset(f, 0, sizeof(*f));
+	f->steps = steps;
+	f->failed_step = -2;
+	f->lfd = listen_any(&f->port);
+	snprintf(portstr, sizeof(portstr), "%d", f->port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.host = "127.0.0.1";
+	cfg.port = portstr;
+	cfg.user = "bob";
+	cfg.pass = "pw";
+	cfg.path = "";
+	cfg.timeout_ms = 3000;
+	pthread_create(&f->th, NULL, fake_main, f);
+}
+
+static void fake_join(struct fake *f)
+{
+	pthread_join(f->th, NULL);
+	close(f->lfd);
+}
+
+#define LOGIN_STEPS                                                        \
+	{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY }, \
+	{ "PASS pw", "230 in", A_REPLY },                                  \
+	{ "FEAT", "211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n UTF8\r\n REST STREAM\r\n211 End", A_REPLY }, \
+	{ "OPTS UTF8 ON", "200 ok", A_REPLY },                              \
+	{ "OPTS MLST", "200 ok", A_REPLY }, { "TYPE I", "200 ok", A_REPLY }, \
+	{ "PWD", "257 \"/home/a \"\"q\"\" b\" is cwd", A_REPLY }
+
+START_TEST(login_caps_root)
+{
+	static const struct step steps[] = { LOGIN_STEPS, { 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(session_caps(s),
+			  SESS_CAP_MLST | SESS_CAP_SIZE | SESS_CAP_UTF8 |
+				  SESS_CAP_REST);
+	ck_assert_str_eq(session_root(s), "/home/a \"q\" b");
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+	ck_assert_ptr_nonnull(strstr(f.log, "QUIT"));
+}
+END_TEST
+
+START_TEST(login_refused)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY },
+		{ "PASS pw", "530 Login incorrect.", A_REPLY }, { 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), -EACCES);
+	ck_assert_ptr_nonnull(strstr(err, "Login incorrect"));
+	ck_assert_ptr_null(strstr(err, "pw"));
+	fake_join(&f);
+}
+END_TEST
+
+START_TEST(too_many_connections)
+{
+	static const struct step steps[] = {
+		{ NULL, "421 Too many connections", A_REPLY }, { 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), -EAGAIN);
+	fake_join(&f);
+}
+END_TEST
+
+START_TEST(not_ftp)
+{
+	static const struct step steps[] = {
+		{ NULL, "SSH-2.0-OpenSSH_9.2", A_REPLY }, { 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), -EPROTO);
+	fake_join(&f);
+}
+END_TEST
+
+START_TEST(crlf_refused)
+{
+	static const struct step steps[] = { LOGIN_STEPS, { 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[16];
+	int64_t sz;
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_size(s, "/a\r\nDELE x", &sz), -EINVAL);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/a\nDELE x", 0),
+			 -EINVAL);
+	ck_assert_int_eq(session_list(s, "/d\r\nRMD /", 10, NULL, NULL),
+			 -EINVAL);
+	(void)buf;
+	ck_assert(!session_broken(s));
+	session_close(s);
+	fake_join(&f);
+	ck_assert_ptr_null(strstr(f.log, "DELE"));
+	ck_assert_ptr_null(strstr(f.log, "RMD"));
+}
+END_TEST
+
+START_TEST(retr_rest_epsv)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "REST 5", "350 Restarting", A_REPLY },
+		{ "RETR /f", "150 Opening", A_SEND },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[64];
+	ssize_t n, got = 0;
+
+	fake_start(&f, steps);
+	f.payload = "hello world";
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/f", 5), 0);
+	while ((n = session_xfer_read(s, buf + got, sizeof(buf) - (size_t)got)) > 0)
+		got += n;
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(got, 11);
+	ck_assert_int_eq(session_xfer_finish(s), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+START_TEST(pasv_address_ignored)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPSV", "500 no EPSV here", A_REPLY },
+		{ "PASV", "227 Entering Passive Mode", A_PASV_127_0_0_2 },
+		{ "RETR /f", "150 Opening", A_SEND },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[64];
+	ssize_t n;
+
+	fake_start(&f, steps);
+	f.payload = "data";
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	/* The listener is on 127.0.0.1 only: connecting to 127.0.0.2, as
+	 * the reply says, would fail. */
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/f", 0), 0);
+	n = session_xfer_read(s, buf, sizeof(buf));
+	ck_assert_int_eq(n, 4);
+	ck_assert_int_eq(session_xfer_read(s, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(session_xfer_finish(s), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+START_TEST(abort_resyncs)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "RETR /big", "150 Opening", A_FLOOD },
+		{ "ABOR", "426 Transfer aborted\r\n226 ABOR ok", A_REPLY },
+		{ "PWD", "257 \"/\"", A_REPLY },
+		{ "SIZE /x", "213 77", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[64];
+	int64_t sz = 0;
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/big", 0), 0);
+	ck_assert_int_gt(session_xfer_read(s, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(session_xfer_abort(s), 0);
+	ck_assert(!session_broken(s));
+	ck_assert_int_eq(session_size(s, "/x", &sz), 0);
+	ck_assert_int_eq(sz, 77);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+START_TEST(mlst_and_errors)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "MLST /a b", "250-Listing /a b\r\n type=file;size=5000000000;modify=20240102030405; /a b\r\n250 End", A_REPLY },
+		{ "MLST /d", "250-x\r\n Type=cdir;Modify=20240102030405; /d\r\n250 End", A_REPLY },
+		{ "MLST /missing", "550 No such file", A_REPLY },
+		{ "SIZE /huge", "213 99999999999999999999999", A_REPLY },
+		{ "NOOP", "200 ok", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct ftp_entry e;
+	struct fake f;
+	char err[256];
+	int64_t sz;
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_mlst(s, "/a b", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_FILE);
+	ck_assert_int_eq(e.size, 5000000000LL);
+	ck_assert_int_eq(e.mtime.year, 2024);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(session_mlst(s, "/d", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(session_mlst(s, "/missing", &e), -ENOENT);
+	ck_assert_int_eq(session_size(s, "/huge", &sz), -EPROTO);
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+START_TEST(server_drops)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS, { "NOOP", NULL, A_CLOSE }, { 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_lt(session_cmd(s, "NOOP", NULL), 0);
+	ck_assert(session_broken(s));
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), -ENOTCONN);
+	session_close(s);
+	fake_join(&f);
+}
+END_TEST
+
+START_TEST(code_errno)
+{
+	ck_assert_int_eq(session_code_errno(226), 0);
+	ck_assert_int_eq(session_code_errno(550), -ENOENT);
+	ck_assert_int_eq(session_code_errno(552), -ENOSPC);
+	ck_assert_int_eq(session_code_errno(530), -EACCES);
+	ck_assert_int_eq(session_code_errno(421), -ECONNRESET);
+	ck_assert_int_eq(session_code_errno(451), -EIO);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("session");
+	TCase *tc = tcase_create("fake-server");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, login_caps_root);
+	tcase_add_test(tc, login_refused);
+	tcase_add_test(tc, too_many_connections);
+	tcase_add_test(tc, not_ftp);
+	tcase_add_test(tc, crlf_refused);
+	tcase_add_test(tc, retr_rest_epsv);
+	tcase_add_test(tc, pasv_address_ignored);
+	tcase_add_test(tc, abort_resyncs);
+	tcase_add_test(tc, mlst_and_errors);
+	tcase_add_test(tc, server_drops);
+	tcase_add_test(tc, code_errno);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
