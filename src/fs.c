@@ -245,7 +245,9 @@ static int lookup(const char *path, struct stat *st)
 	r = cache_get_attr(c->cache, path, st);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	if (!strcmp(path, "/")) {
+	if (!strcmp(path, "/") && !(pool_caps(c->pool) & SESS_CAP_MLST)) {
+		/* no MLST and no parent to list: the root was checked to
+		 * be a directory at mount time */
 		root_stat(st);
 		return 0;
 	}
@@ -261,6 +263,10 @@ static int lookup(const char *path, struct stat *st)
 			entry_to_stat(&q.e, st);
 			cache_put_attr(c->cache, path, st, q.e.link_target);
 			ftp_entry_free(&q.e);
+			return 0;
+		}
+		if (!strcmp(path, "/") && r < 0) {
+			root_stat(st);
 			return 0;
 		}
 		if (r == -ENOENT)
@@ -466,7 +472,6 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->attr_timeout = c->cache_timeout;
 	cfg->negative_timeout = c->cache_timeout;
 	cfg->auto_cache = 1; /* keep page cache while size+mtime unchanged */
-	cfg->nullpath_ok = 1;
 	cfg->use_ino = 0;
 	if (pool_start(c->pool) < 0)
 		log_err("cannot start the session maintenance thread");

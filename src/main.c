@@ -34,6 +34,7 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 		       char *err, size_t errlen)
 {
 	char path[PATH_MAX];
+	int n;
 	const char *home;
 	int r;
 
@@ -53,7 +54,7 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 	if (u->pass)
 		return 0;
 	if (o->netrc) {
-		snprintf(path, sizeof(path), "%s", o->netrc);
+		n = snprintf(path, sizeof(path), "%s", o->netrc);
 	} else {
 		home = getenv("HOME");
 		if (!home) {
@@ -63,16 +64,19 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 		}
 		if (!home)
 			return 0;
-		snprintf(path, sizeof(path), "%s/.netrc", home);
+		n = snprintf(path, sizeof(path), "%s/.netrc", home);
 	}
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
 	r = netrc_lookup(path, u->host, &u->user, &u->pass);
 	if (r < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
+		snprintf(err, errlen, "cannot read %.200s: %s", path,
 			 strerror(-r));
 		return r;
 	}
 	if (r == 0 && o->netrc) {
-		snprintf(err, errlen, "%s has no entry for %s", path, u->host);
+		snprintf(err, errlen, "%.200s has no entry for %.200s", path,
+			 u->host);
 		return -ENOENT;
 	}
 	return 0;
@@ -204,8 +208,11 @@ int main(int argc, char *argv[])
 		if (!loop)
 			goto out_signals;
 		fuse_loop_cfg_set_clone_fd(loop, (unsigned)cl.clone_fd);
-		fuse_loop_cfg_set_max_threads(loop, cl.max_threads);
-		fuse_loop_cfg_set_idle_threads(loop, cl.max_idle_threads);
+		if (cl.max_threads > 0 && cl.max_threads <= 100000)
+			fuse_loop_cfg_set_max_threads(loop, cl.max_threads);
+		if (cl.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(loop,
+						       cl.max_idle_threads);
 		r = fuse_loop_mt(fuse, loop);
 		fuse_loop_cfg_destroy(loop);
 	}

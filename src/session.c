@@ -648,10 +648,13 @@ int session_mlst(struct ftp_session *s, const char *path, struct ftp_entry *out)
 		return -EPROTO;
 	memcpy(line, l, fl);
 	memcpy(line + fl, " x", 3);
-	for (char *p = line; (p = strcasestr(p, "type=")) != NULL; p += 5)
+	for (char *p = line; (p = strcasestr(p, "type=")) != NULL; p += 5) {
 		if (!strncasecmp(p + 5, "cdir", 4) ||
-		    !strncasecmp(p + 5, "pdir", 4))
-			memcpy(p + 5, "dir;", 4);
+		    !strncasecmp(p + 5, "pdir", 4)) {
+			memmove(p + 5, p + 6, strlen(p + 6) + 1);
+			fl--;
+		}
+	}
 	r = listparse_mlsx_line(line, fl + 2, out);
 	if (r != 0)
 		return r < 0 ? r : -EPROTO;

@@ -123,9 +123,10 @@ END_TEST
 
 START_TEST(opts)
 {
-	char *argv[] = { "ftpfs", "ftp://h/", "/mnt", "-o",
-			 "connections=2,cache_timeout=1.5,_netdev,noauto,ro",
-			 "-f", NULL };
+	char a0[] = "ftpfs", a1[] = "ftp://h/", a2[] = "/mnt", a3[] = "-o",
+	     a4[] = "connections=2,cache_timeout=1.5,_netdev,noauto,ro",
+	     a5[] = "-f";
+	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(6, argv);
 	struct ftpfs_opts o;
 	int i, found_ro = 0;
@@ -149,8 +150,9 @@ END_TEST
 
 START_TEST(opts_bad)
 {
-	char *argv[] = { "ftpfs", "ftp://h/", "/mnt", "-o", "connections=0",
-			 NULL };
+	char a0[] = "ftpfs", a1[] = "ftp://h/", a2[] = "/mnt", a3[] = "-o",
+	     a4[] = "connections=0";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(5, argv);
 	struct ftpfs_opts o;
 
@@ -165,7 +167,8 @@ START_TEST(scrub)
 	char a1[] = "ftp://bob:secret@host/x";
 	char a2[] = "ro,user=bob:pw2,foo";
 	char a3[] = "ftp://host/with:colon@x"; /* '@' after the path: untouched */
-	char *argv[] = { "ftpfs", a1, a2, a3, NULL };
+	char a0[] = "ftpfs";
+	char *argv[] = { a0, a1, a2, a3, NULL };
 
 	opts_scrub_argv(4, argv);
 	ck_assert_str_eq(a1, "ftp://bob:******@host/x");

@@ -1,0 +1,1571 @@
+/* listparse — FTP directory listing parsers. See listparse.h.
+ *
+ * Every parser works on (line, len) alone: no byte at or past len is read,
+ * nothing recurses, and every number is converted by hand with an overflow
+ * check. A parser first decides whether the line is in its format and fills
+ * a struct parsed with offsets into the line; finish() then applies the
+ * common safety rules to the name and builds the entry.
+ */
+#include "listparse.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOK_MAX 64 /* tokens examined at the start of a LIST line */
+
+/* File type bits as in st_mode (for the numeric-mode LIST format). */
+#define M_IFMT   0170000
+#define M_IFSOCK 0140000
+#define M_IFLNK  0120000
+#define M_IFREG  0100000
+#define M_IFBLK  0060000
+#define M_IFDIR  0040000
+#define M_IFCHR  0020000
+#define M_IFIFO  0010000
+
+/* Latest time accepted from a numeric timestamp: 9999-12-31T23:59:59Z. */
+#define EPOCH_MAX 253402300799LL
+
+struct tok {
+	size_t s; /* first byte */
+	size_t e; /* one past the last byte */
+};
+
+struct toks {
+	const char *p;
+	size_t len;
+	size_t n;
+	struct tok t[TOK_MAX];
+};
+
+struct parsed {
+	enum ftp_type type;
+	int64_t size;
+	struct ftp_time mtime;
+	mode_t perm;
+	bool has_perm;
+	bool skip;       /* valid, but no entry (MLSD cdir/pdir) */
+	size_t ns, ne;   /* name */
+	bool has_target;
+	size_t ts, te;   /* link target */
+};
+
+/* ---- small helpers ------------------------------------------------- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static bool is_high(char c)
+{
+	return (unsigned char)c >= 0x80;
+}
+
+static bool is_ctl(char c)
+{
+	return (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+static char to_lower(char c)
+{
+	return is_upper(c) ? (char)(c - 'A' + 'a') : c;
+}
+
+/* p[0..n) equals the lower-case ASCII word w, ignoring case. */
+static bool eq_ci(const char *p, size_t n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (w[i] == '\0' || to_lower(p[i]) != w[i])
+			return false;
+	return w[n] == '\0';
+}
+
+/* Unsigned decimal p[0..n), all digits, at most max. */
+static bool dec_u64(const char *p, size_t n, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned int d;
+
+		if (!is_digit(p[i]))
+			return false;
+		d = (unsigned int)(p[i] - '0');
+		if (x > (max - d) / 10)
+			return false;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return true;
+}
+
+static bool dec_int(const char *p, size_t n, int max, int *v)
+{
+	uint64_t x;
+
+	if (!dec_u64(p, n, (uint64_t)max, &x))
+		return false;
+	*v = (int)x;
+	return true;
+}
+
+/* Unsigned octal p[0..n), at most max. */
+static bool oct_u64(const char *p, size_t n, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned int d;
+
+		if (p[i] < '0' || p[i] > '7')
+			return false;
+		d = (unsigned int)(p[i] - '0');
+		if (x > (max - d) / 8)
+			return false;
+		x = x * 8 + d;
+	}
+	*v = x;
+	return true;
+}
+
+/* A byte count: digits, at most INT64_MAX. */
+static bool size_dec(const char *p, size_t n, int64_t *v)
+{
+	uint64_t x;
+
+	if (!dec_u64(p, n, (uint64_t)INT64_MAX, &x))
+		return false;
+	*v = (int64_t)x;
+	return true;
+}
+
+/* A byte count with thousands separators ("1,234,567") or without. */
+static bool size_commas(const char *p, size_t n, int64_t *v)
+{
+	uint64_t x = 0, g;
+	size_t i = 0, run = 0;
+
+	while (i < n && is_digit(p[i]))
+		i++;
+	if (i == n)
+		return size_dec(p, n, v);
+	if (i == 0 || i > 3)
+		return false;
+	if (!dec_u64(p, i, 999, &x))
+		return false;
+	while (i < n) {
+		if (p[i] != ',' || n - i < 4)
+			return false;
+		if (!dec_u64(p + i + 1, 3, 999, &g))
+			return false;
+		if (x > ((uint64_t)INT64_MAX - g) / 1000)
+			return false;
+		x = x * 1000 + g;
+		i += 4;
+		run++;
+	}
+	*v = (int64_t)x;
+	return run > 0;
+}
+
+/* ls -h style size: "33.5k" (1024 based); plain digits are also taken. */
+static bool size_unit(const char *p, size_t n, int64_t *v)
+{
+	uint64_t ip, fp = 0, mult, scale = 1, r;
+	size_t i = 0, dot, fd = 0;
+
+	if (n == 0)
+		return false;
+	if (is_digit(p[n - 1]))
+		return size_dec(p, n, v);
+	switch (p[n - 1]) {
+	case 'k': case 'K': mult = 1ULL << 10; break;
+	case 'm': case 'M': mult = 1ULL << 20; break;
+	case 'g': case 'G': mult = 1ULL << 30; break;
+	case 't': case 'T': mult = 1ULL << 40; break;
+	default: return false;
+	}
+	n--;
+	while (i < n && is_digit(p[i]))
+		i++;
+	dot = i;
+	if (!dec_u64(p, dot, (uint64_t)INT64_MAX, &ip))
+		return false;
+	if (dot < n) {
+		if (p[dot] != '.')
+			return false;
+		fd = n - dot - 1;
+		if (fd == 0 || fd > 6 || !dec_u64(p + dot + 1, fd, 999999, &fp))
+			return false;
+		for (i = 0; i < fd; i++)
+			scale *= 10;
+	}
+	if (ip > (uint64_t)INT64_MAX / mult)
+		return false;
+	r = ip * mult;
+	/* fp < scale <= 1e6 and mult <= 2^40: no overflow */
+	if (r > (uint64_t)INT64_MAX - fp * mult / scale)
+		return false;
+	*v = (int64_t)(r + fp * mult / scale);
+	return true;
+}
+
+/* ---- calendar ------------------------------------------------------ */
+
+static bool is_leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days in month m of year y; a February without a year may have 29. */
+static int month_days(int64_t y, int m, bool has_year)
+{
+	static const unsigned char dim[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	if (m < 1 || m > 12)
+		return 0;
+	if (m == 2 && (!has_year || is_leap(y)))
+		return 29;
+	return dim[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	if ((a % b) != 0 && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/* Seconds since the epoch (0..EPOCH_MAX) to a UTC ftp_time. */
+static void time_from_epoch(int64_t s, struct ftp_time *t)
+{
+	int64_t days = floor_div(s, 86400), rem = s - days * 86400, y;
+
+	civil_from_days(days, &y, &t->mon, &t->day);
+	t->year = (int)y;
+	t->hour = (int)(rem / 3600);
+	t->min = (int)(rem / 60 % 60);
+	t->sec = (int)(rem % 60);
+	t->valid = t->has_year = t->has_time = t->utc = true;
+}
+
+/* Check a date and time just parsed, and turn 24:00 into 00:00 of the
+ * next day. */
+static bool time_fix(struct ftp_time *t)
+{
+	if (t->mon < 1 || t->mon > 12 || t->day < 1 ||
+	    t->day > month_days(t->year, t->mon, t->has_year))
+		return false;
+	if (t->hour < 0 || t->hour > 24 || t->min < 0 || t->min > 59 ||
+	    t->sec < 0 || t->sec > 60)
+		return false;
+	if (t->hour == 24) {
+		if (t->min || t->sec)
+			return false;
+		t->hour = 0;
+		if (++t->day > month_days(t->year, t->mon, t->has_year)) {
+			t->day = 1;
+			if (++t->mon > 12) {
+				t->mon = 1;
+				if (t->has_year)
+					t->year++;
+			}
+		}
+	}
+	t->valid = true;
+	return true;
+}
+
+/* ---- tokens -------------------------------------------------------- */
+
+static void tokenize(struct toks *tk, const char *p, size_t len)
+{
+	size_t i = 0;
+
+	tk->p = p;
+	tk->len = len;
+	tk->n = 0;
+	while (tk->n < TOK_MAX) {
+		while (i < len && is_blank(p[i]))
+			i++;
+		if (i >= len)
+			break;
+		tk->t[tk->n].s = i;
+		while (i < len && !is_blank(p[i]))
+			i++;
+		tk->t[tk->n].e = i;
+		tk->n++;
+	}
+}
+
+static const char *tp(const struct toks *tk, size_t i)
+{
+	return tk->p + tk->t[i].s;
+}
+
+static size_t tl(const struct toks *tk, size_t i)
+{
+	return tk->t[i].e - tk->t[i].s;
+}
+
+static bool tok_all_digits(const struct toks *tk, size_t i)
+{
+	size_t k, n = tl(tk, i);
+	const char *p = tp(tk, i);
+
+	for (k = 0; k < n; k++)
+		if (!is_digit(p[k]))
+			return false;
+	return n > 0;
+}
+
+/* Where the name starts after token i: exactly one blank later, or after
+ * all blanks when skip_all. Returns false when no name follows. */
+static bool name_after(const struct toks *tk, size_t i, bool skip_all,
+		       size_t *ns)
+{
+	size_t k = tk->t[i].e;
+
+	if (k >= tk->len || !is_blank(tk->p[k]))
+		return false;
+	k++;
+	if (skip_all)
+		while (k < tk->len && is_blank(tk->p[k]))
+			k++;
+	if (k >= tk->len)
+		return false;
+	*ns = k;
+	return true;
+}
+
+/* ---- date tokens --------------------------------------------------- */
+
+/* Month names (lower case, UTF-8): a token matches a month when it is a
+ * prefix, at least 3 bytes long, of a name of that month and of no name of
+ * another month. English, German, French, Dutch, Spanish, Italian,
+ * Hungarian, Swedish. */
+static const struct {
+	const char *name;
+	unsigned char mon;
+} month_tab[] = {
+	{ "january", 1 }, { "januar", 1 }, { "janvier", 1 },
+	{ "januari", 1 }, { "enero", 1 }, { "gennaio", 1 },
+	{ "janu\xc3\xa1r", 1 },
+	{ "february", 2 }, { "februar", 2 }, { "f\xc3\xa9vrier", 2 },
+	{ "februari", 2 }, { "febrero", 2 }, { "febbraio", 2 },
+	{ "febru\xc3\xa1r", 2 },
+	{ "march", 3 }, { "m\xc3\xa4rz", 3 }, { "mrz", 3 }, { "mars", 3 },
+	{ "maart", 3 }, { "marzo", 3 }, { "m\xc3\xa1rcius", 3 },
+	{ "april", 4 }, { "avril", 4 }, { "abril", 4 }, { "aprile", 4 },
+	{ "\xc3\xa1prilis", 4 },
+	{ "may", 5 }, { "mai", 5 }, { "mei", 5 }, { "mayo", 5 },
+	{ "maggio", 5 }, { "m\xc3\xa1jus", 5 }, { "maj", 5 },
+	{ "june", 6 }, { "juni", 6 }, { "juin", 6 }, { "junio", 6 },
+	{ "giugno", 6 }, { "j\xc3\xbanius", 6 },
+	{ "july", 7 }, { "juli", 7 }, { "juillet", 7 }, { "julio", 7 },
+	{ "luglio", 7 }, { "j\xc3\xbalius", 7 },
+	{ "august", 8 }, { "ao\xc3\xbbt", 8 }, { "augustus", 8 },
+	{ "agosto", 8 }, { "augusztus", 8 }, { "augusti", 8 },
+	{ "september", 9 }, { "septembre", 9 }, { "septiembre", 9 },
+	{ "settembre", 9 }, { "szeptember", 9 },
+	{ "october", 10 }, { "oktober", 10 }, { "octobre", 10 },
+	{ "octubre", 10 }, { "ottobre", 10 }, { "okt\xc3\xb3" "ber", 10 },
+	{ "november", 11 }, { "novembre", 11 }, { "noviembre", 11 },
+	{ "december", 12 }, { "dezember", 12 }, { "d\xc3\xa9" "cembre", 12 },
+	{ "diciembre", 12 }, { "dicembre", 12 },
+};
+
+static int tok_month_alpha(const char *p, size_t n)
+{
+	char buf[16];
+	size_t i, k;
+	int found = 0;
+
+	while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ','))
+		n--;
+	if (n < 3 || n >= sizeof(buf))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!is_high(p[i]) && !is_upper(p[i]) &&
+		    !(p[i] >= 'a' && p[i] <= 'z'))
+			return 0;
+		buf[i] = to_lower(p[i]);
+	}
+	for (k = 0; k < sizeof(month_tab) / sizeof(month_tab[0]); k++) {
+		if (strlen(month_tab[k].name) < n ||
+		    memcmp(buf, month_tab[k].name, n) != 0)
+			continue;
+		if (found && found != month_tab[k].mon)
+			return 0;
+		found = month_tab[k].mon;
+	}
+	return found;
+}
+
+/* A CJK-style marker after a number (月, 日, 年 in UTF-8, Shift_JIS,
+ * EUC...): 1 to 4 bytes, the first one not ASCII. */
+static bool high_suffix(const char *p, size_t n)
+{
+	return n >= 1 && n <= 4 && is_high(p[0]);
+}
+
+/* "6月": 1-2 digits and a marker. */
+static int tok_month_cjk(const char *p, size_t n)
+{
+	size_t i = 0;
+	int v;
+
+	while (i < n && i < 2 && is_digit(p[i]))
+		i++;
+	if (i == 0 || !high_suffix(p + i, n - i) || !dec_int(p, i, 99, &v))
+		return 0;
+	return v >= 1 && v <= 12 ? v : 0;
+}
+
+static int tok_month(const char *p, size_t n)
+{
+	int m = tok_month_alpha(p, n);
+
+	return m ? m : tok_month_cjk(p, n);
+}
+
+/* Day of month: 1-2 digits, then optionally a '.' (allow_dot) or a CJK
+ * marker. */
+static int tok_day(const char *p, size_t n, bool allow_dot)
+{
+	size_t i = 0;
+	int v;
+
+	while (i < n && i < 2 && is_digit(p[i]))
+		i++;
+	if (i == 0)
+		return 0;
+	if (i < n && !(allow_dot && i + 1 == n && p[i] == '.') &&
+	    !high_suffix(p + i, n - i))
+		return 0;
+	if (!dec_int(p, i, 99, &v) || v < 1 || v > 31)
+		return 0;
+	return v;
+}
+
+/* Four-digit year, optionally with a CJK marker. */
+static bool tok_year(const char *p, size_t n, int *y)
+{
+	if (n < 4 || (n > 4 && !high_suffix(p + 4, n - 4)))
+		return false;
+	return dec_int(p, 4, 9999, y) && *y >= 1000;
+}
+
+/* H:MM, HH:MM, optionally :SS. Hour 24 is let through for time_fix(). */
+static bool tok_time(const char *p, size_t n, struct ftp_time *t)
+{
+	size_t c;
+	int h, m, s = 0;
+
+	if (n >= 4 && p[1] == ':')
+		c = 1;
+	else if (n >= 5 && p[2] == ':')
+		c = 2;
+	else
+		return false;
+	if (!dec_int(p, c, 99, &h) || n < c + 3 ||
+	    !dec_int(p + c + 1, 2, 99, &m))
+		return false;
+	if (n != c + 3 && (n != c + 6 || p[c + 3] != ':' ||
+			   !dec_int(p + c + 4, 2, 99, &s)))
+		return false;
+	if (h > 24 || m > 59 || s > 59)
+		return false;
+	t->hour = h;
+	t->min = m;
+	t->sec = s;
+	t->has_time = true;
+	return true;
+}
+
+static bool tok_time_or_year(const char *p, size_t n, struct ftp_time *t)
+{
+	if (tok_time(p, n, t))
+		return true;
+	if (tok_year(p, n, &t->year)) {
+		t->has_year = true;
+		return true;
+	}
+	return false;
+}
+
+/* Split p[0..n) at sep into exactly k non-empty parts. */
+static bool split3(const char *p, size_t n, char sep, struct tok *part,
+		   size_t k)
+{
+	size_t i, j = 0, s = 0;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n && p[i] != sep)
+			continue;
+		if (j == k || i == s)
+			return false;
+		part[j].s = s;
+		part[j].e = i;
+		j++;
+		s = i + 1;
+	}
+	return j == k;
+}
+
+static bool part_int(const char *p, const struct tok *pt, size_t minlen,
+		     size_t maxlen, int *v)
+{
+	size_t n = pt->e - pt->s;
+
+	return n >= minlen && n <= maxlen && dec_int(p + pt->s, n, 9999, v);
+}
+
+/* Two-digit years: 70..99 are 19xx, 00..69 are 20xx; three digits are
+ * years since 1900 (the OS/2 and VM/CMS Y2K bug). */
+static int year_short(int y, size_t digits)
+{
+	if (digits == 2)
+		return y < 70 ? 2000 + y : 1900 + y;
+	if (digits == 3)
+		return 1900 + y;
+	return y;
+}
+
+/* Date forms made of one token, tried at token i of a unix line. */
+static bool unix_date1(const struct toks *tk, size_t i, struct ftp_time *t,
+		       size_t *next, bool *skip_all)
+{
+	const char *p = tp(tk, i);
+	size_t n = tl(tk, i);
+	bool h1 = i + 1 < tk->n;
+	struct tok pt[3];
+	int a, b, c;
+
+	/* "09-26 2000", "09-26 13:45" */
+	if (h1 && split3(p, n, '-', pt, 2) && part_int(p, &pt[0], 1, 2, &a) &&
+	    part_int(p, &pt[1], 1, 2, &b) &&
+	    tok_time_or_year(tp(tk, i + 1), tl(tk, i + 1), t)) {
+		t->mon = a;
+		t->day = b;
+		*next = i + 2;
+		return true;
+	}
+	if (split3(p, n, '-', pt, 3)) {
+		/* "2001-04-27 12:00" (ls long-iso); a time is required */
+		if (h1 && part_int(p, &pt[0], 4, 4, &a) &&
+		    part_int(p, &pt[1], 1, 2, &b) &&
+		    part_int(p, &pt[2], 1, 2, &c) &&
+		    tok_time(tp(tk, i + 1), tl(tk, i + 1), t)) {
+			t->year = a;
+			t->mon = b;
+			t->day = c;
+			t->has_year = true;
+			*next = i + 2;
+			return true;
+		}
+		/* "24-04-2003 17:12": day first unless that cannot be */
+		if (h1 && part_int(p, &pt[0], 1, 2, &a) &&
+		    part_int(p, &pt[1], 1, 2, &b) &&
+		    part_int(p, &pt[2], 4, 4, &c) &&
+		    tok_time(tp(tk, i + 1), tl(tk, i + 1), t)) {
+			t->day = a;
+			t->mon = b;
+			if (b > 12 && a <= 12) {
+				t->day = b;
+				t->mon = a;
+			}
+			t->year = c;
+			t->has_year = true;
+			*next = i + 2;
+			return true;
+		}
+		/* "01-jun-99" */
+		if (part_int(p, &pt[0], 1, 2, &a) &&
+		    (b = tok_month_alpha(p + pt[1].s, pt[1].e - pt[1].s)) &&
+		    (part_int(p, &pt[2], 2, 2, &c) ||
+		     part_int(p, &pt[2], 4, 4, &c))) {
+			t->day = a;
+			t->mon = b;
+			t->year = year_short(c, pt[2].e - pt[2].s);
+			t->has_year = true;
+			*next = i + 1;
+			return true;
+		}
+		return false;
+	}
+	/* "2004.07.15" */
+	if (split3(p, n, '.', pt, 3) && part_int(p, &pt[0], 4, 4, &a) &&
+	    part_int(p, &pt[1], 1, 2, &b) && part_int(p, &pt[2], 1, 2, &c)) {
+		t->year = a;
+		t->mon = b;
+		t->day = c;
+		t->has_year = true;
+		*next = i + 1;
+		*skip_all = true;
+		return true;
+	}
+	return false;
+}
+
+/* Find a date at token i of a unix line; *next is the token after it. */
+static bool unix_date(const struct toks *tk, size_t i, struct ftp_time *out,
+		      size_t *next, bool *skip_all)
+{
+	struct ftp_time t;
+	const char *p0, *p1, *p2;
+	size_t n0, n1, n2;
+
+	*skip_all = false;
+	memset(&t, 0, sizeof(t));
+	if (i >= tk->n)
+		return false;
+	if (unix_date1(tk, i, &t, next, skip_all))
+		goto found;
+	memset(&t, 0, sizeof(t));
+	if (i + 2 >= tk->n)
+		return false;
+	p0 = tp(tk, i);
+	n0 = tl(tk, i);
+	p1 = tp(tk, i + 1);
+	n1 = tl(tk, i + 1);
+	p2 = tp(tk, i + 2);
+	n2 = tl(tk, i + 2);
+	*next = i + 3;
+
+	/* "Nov 21 13:12", "Jun 15  2001", "6月 3日 2003年" */
+	t.mon = tok_month(p0, n0);
+	t.day = tok_day(p1, n1, false);
+	if (t.mon && t.day && tok_time_or_year(p2, n2, &t))
+		goto found;
+	memset(&t, 0, sizeof(t));
+	/* "29 Jul 02:27", "01 oct 2004", "26. Juli, 20:10" */
+	t.day = tok_day(p0, n0, true);
+	t.mon = tok_month_alpha(p1, n1);
+	if (t.mon && t.day && tok_time_or_year(p2, n2, &t))
+		goto found;
+	memset(&t, 0, sizeof(t));
+	/* "2003 3月 20" */
+	if (tok_year(p0, n0, &t.year)) {
+		t.has_year = true;
+		t.mon = tok_month_cjk(p1, n1);
+		t.day = tok_day(p2, n2, false);
+		if (t.mon && t.day)
+			goto found;
+	}
+	memset(&t, 0, sizeof(t));
+	/* "3 29 03:26" */
+	if (n0 <= 2 && n1 <= 2 && dec_int(p0, n0, 12, &t.mon) && t.mon &&
+	    dec_int(p1, n1, 31, &t.day) && t.day &&
+	    tok_time_or_year(p2, n2, &t))
+		goto found;
+	return false;
+found:
+	if (!time_fix(&t))
+		return false;
+	*out = t;
+	return true;
+}
+
+/* A token that a date could be made of: a month name, or digits with
+ * date punctuation. */
+static bool tok_dateish(const struct toks *tk, size_t i)
+{
+	const char *p = tp(tk, i);
+	size_t k, n = tl(tk, i);
+	bool digit = false;
+
+	if (tok_month(p, n))
+		return true;
+	for (k = 0; k < n; k++) {
+		if (is_digit(p[k]))
+			digit = true;
+		else if (!strchr("-./:,", p[k]) || p[k] == '\0')
+			return false;
+	}
+	return digit;
+}
+
+/* ---- unix ls -l ---------------------------------------------------- */
+
+/* "drwxr-xr-x", with an optional ACL mark and a link count run into it
+ * ("drwxr-x---+1464"). Sets type and mode; *glued when digits follow. */
+static bool unix_perm(const char *p, size_t n, struct parsed *e, bool *glued)
+{
+	static const char *const ok[9] = {
+		"r-", "w-", "xsS-", "r-", "w-", "xsSlL-", "r-", "w-", "xtT-"
+	};
+	static const mode_t bit[9] = {
+		0400, 0200, 0100, 040, 020, 010, 04, 02, 01
+	};
+	mode_t m = 0;
+	uint64_t links;
+	size_t i;
+
+	if (n < 10)
+		return false;
+	switch (p[0]) {
+	case '-': case 'f': e->type = FTP_TYPE_FILE; break;
+	case 'd': e->type = FTP_TYPE_DIR; break;
+	case 'l': e->type = FTP_TYPE_LINK; break;
+	case 'b': case 'c': case 'p': case 's': case 'D':
+		e->type = FTP_TYPE_UNKNOWN;
+		break;
+	default:
+		return false;
+	}
+	for (i = 0; i < 9; i++) {
+		char c = p[i + 1];
+
+		if (!strchr(ok[i], c) || c == '\0')
+			return false;
+		if (c != '-' && c != 'S' && c != 'T' && c != 'l' && c != 'L')
+			m |= bit[i];
+		if (i == 2 && (c == 's' || c == 'S'))
+			m |= 04000;
+		if (i == 5 && (c == 's' || c == 'S' || c == 'l' || c == 'L'))
+			m |= 02000;
+		if (i == 8 && (c == 't' || c == 'T'))
+			m |= 01000;
+	}
+	i = 10;
+	if (i < n && (p[i] == '+' || p[i] == '@' || p[i] == '.'))
+		i++;
+	*glued = i < n;
+	if (*glued && !dec_u64(p + i, n - i, UINT32_MAX, &links))
+		return false;
+	e->perm = m;
+	e->has_perm = true;
+	return true;
+}
+
+/* Size column at token i: a byte count, or "major, minor" / "major,minor"
+ * for devices. *date is the token where the date must start. */
+static bool unix_size(const struct toks *tk, size_t i, struct parsed *e,
+		      size_t *date)
+{
+	const char *p = tp(tk, i);
+	size_t n = tl(tk, i), k;
+	uint64_t v;
+
+	if (size_unit(p, n, &e->size)) {
+		*date = i + 1;
+		return true;
+	}
+	if (e->type != FTP_TYPE_UNKNOWN || n < 2)
+		return false;
+	for (k = 0; k < n && is_digit(p[k]); k++)
+		;
+	if (k == 0 || k == n || p[k] != ',' || !dec_u64(p, k, 0xffffffff, &v))
+		return false;
+	if (k + 1 == n) {
+		/* "0, 27" */
+		if (i + 1 >= tk->n || !dec_u64(tp(tk, i + 1), tl(tk, i + 1),
+					       0xffffffff, &v))
+			return false;
+		*date = i + 2;
+	} else {
+		if (!dec_u64(p + k + 1, n - k - 1, 0xffffffff, &v))
+			return false;
+		*date = i + 1;
+	}
+	e->size = -1;
+	return true;
+}
+
+/* Digits, optionally followed by ',' and more digits. */
+static bool size_shaped(const struct toks *tk, size_t i)
+{
+	const char *p = tp(tk, i);
+	size_t k = 0, n = tl(tk, i);
+
+	while (k < n && is_digit(p[k]))
+		k++;
+	if (k == 0)
+		return false;
+	if (k < n && p[k] == ',')
+		for (k++; k < n && is_digit(p[k]); k++)
+			;
+	return k == n;
+}
+
+/* Tokens i-1 and i are separated by exactly one space. */
+static bool single_gap(const struct toks *tk, size_t i)
+{
+	return tk->t[i].s == tk->t[i - 1].e + 1 && tk->p[tk->t[i - 1].e] == ' ';
+}
+
+static bool parse_unix(const struct toks *tk, struct parsed *e)
+{
+	size_t first, i, date, next, chunks = 0;
+	bool glued, skip_all, link;
+	uint64_t links;
+
+	if (tk->n < 2 || tk->t[0].s != 0 ||
+	    !unix_perm(tp(tk, 0), tl(tk, 0), e, &glued))
+		return false;
+	first = 1;
+	link = glued;
+	if (!glued && is_digit(tp(tk, 1)[0])) {
+		/* a link count; "1ftp" is a link count run into the owner */
+		if (!dec_u64(tp(tk, 1), tl(tk, 1), UINT32_MAX, &links))
+			return false;
+		first = 2;
+		link = true;
+	}
+	/* Owner and group may hold single spaces ("Domain Users"), but the
+	 * columns before the size are at most two runs of such words. */
+	for (i = first; i < tk->n; i++) {
+		if (i > first) {
+			if (i - 1 == first || !single_gap(tk, i - 1))
+				chunks++;
+			if (chunks > 2)
+				break;
+		}
+		if (!unix_size(tk, i, e, &date)) {
+			/* an overflowing size or a broken "major, minor" is
+			 * not an owner or group word */
+			if (size_shaped(tk, i))
+				break;
+			continue;
+		}
+		if (!unix_date(tk, date, &e->mtime, &next, &skip_all))
+			continue;
+		if (!name_after(tk, next - 1, skip_all, &e->ns))
+			continue;
+		return true;
+	}
+	/* No date at all: "drwxr-xr-x 3 user group 512 name", unless what
+	 * follows the size looks like a broken date. */
+	if (!link || tk->n < first + 4)
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (!size_dec(tp(tk, first + 2), tl(tk, first + 2), &e->size))
+		return false;
+	for (i = first + 3; i < tk->n && i < first + 6; i++)
+		if (tok_dateish(tk, i))
+			return false;
+	return name_after(tk, first + 2, false, &e->ns);
+}
+
+/* Split "name -> target" for links. Of several " -> ", take the one that
+ * leaves a target as long as the size column (ls gives the target length
+ * as the size of a link), else the first. */
+static void link_split(const char *p, struct parsed *e)
+{
+	size_t i, at = 0;
+	bool any = false;
+
+	for (i = e->ns; i + 4 <= e->ne; i++) {
+		if (p[i] != ' ' || p[i + 1] != '-' || p[i + 2] != '>' ||
+		    p[i + 3] != ' ')
+			continue;
+		if (e->size >= 0 && (uint64_t)(e->ne - i - 4) == (uint64_t)e->size) {
+			at = i;
+			any = true;
+			break;
+		}
+		if (!any) {
+			at = i;
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	e->has_target = true;
+	e->ts = at + 4;
+	e->te = e->ne;
+	e->ne = at;
+}
+
+/* ---- DOS / IIS ----------------------------------------------------- */
+
+/* "04-27-00", "05-26-1995", "2002-09-02" (also with '/'). */
+static bool dos_date(const char *p, size_t n, struct ftp_time *t)
+{
+	struct tok pt[3];
+	int a, b, c;
+
+	if (!split3(p, n, '-', pt, 3) && !split3(p, n, '/', pt, 3))
+		return false;
+	if (part_int(p, &pt[0], 4, 4, &a)) {
+		if (!part_int(p, &pt[1], 1, 2, &b) ||
+		    !part_int(p, &pt[2], 1, 2, &c))
+			return false;
+		t->year = a;
+		t->mon = b;
+		t->day = c;
+	} else {
+		if (!part_int(p, &pt[0], 1, 2, &a) ||
+		    !part_int(p, &pt[1], 1, 2, &b) ||
+		    !(part_int(p, &pt[2], 2, 2, &c) ||
+		      part_int(p, &pt[2], 4, 4, &c)))
+			return false;
+		t->mon = a;
+		t->day = b;
+		t->year = year_short(c, pt[2].e - pt[2].s);
+	}
+	t->has_year = true;
+	return true;
+}
+
+/* "12:09PM", "18:48". */
+static bool dos_time(const char *p, size_t n, struct ftp_time *t)
+{
+	int ampm = 0;
+
+	if (n > 2 && (p[n - 1] == 'M' || p[n - 1] == 'm')) {
+		if (p[n - 2] == 'A' || p[n - 2] == 'a')
+			ampm = 1;
+		else if (p[n - 2] == 'P' || p[n - 2] == 'p')
+			ampm = 2;
+		else
+			return false;
+		n -= 2;
+	}
+	if (!tok_time(p, n, t))
+		return false;
+	if (ampm) {
+		if (t->hour < 1 || t->hour > 12)
+			return false;
+		t->hour %= 12;
+		if (ampm == 2)
+			t->hour += 12;
+	} else if (t->hour > 23) {
+		return false;
+	}
+	return true;
+}
+
+static bool parse_dos(const struct toks *tk, struct parsed *e)
+{
+	if (tk->n < 4 || tk->t[0].s != 0 ||
+	    !dos_date(tp(tk, 0), tl(tk, 0), &e->mtime) ||
+	    !dos_time(tp(tk, 1), tl(tk, 1), &e->mtime) ||
+	    !time_fix(&e->mtime))
+		return false;
+	if (eq_ci(tp(tk, 2), tl(tk, 2), "<dir>")) {
+		e->type = FTP_TYPE_DIR;
+		e->size = -1;
+	} else if (size_commas(tp(tk, 2), tl(tk, 2), &e->size)) {
+		e->type = FTP_TYPE_FILE;
+	} else {
+		return false;
+	}
+	/* IIS pads the name column; a name never starts with a blank here */
+	return name_after(tk, 2, true, &e->ns);
+}
+
+/* ---- other LIST formats (best effort) ------------------------------ */
+
+/* NetWare: "d [RWCEAFMS] owner  512 Jan 16 18:53  name", also without
+ * the blank before '[' and with fewer attribute letters. */
+static bool parse_netware(const struct toks *tk, struct parsed *e)
+{
+	const char *p = tk->p;
+	size_t i, b, bt, o;
+
+	if (tk->len < 4 || (p[0] != 'd' && p[0] != '-'))
+		return false;
+	b = p[1] == ' ' ? 2 : 1;  /* where '[' is */
+	bt = b == 2 ? 1 : 0;      /* the token holding "[...]" */
+	if (p[b] != '[')
+		return false;
+	for (i = b + 1; i < tk->len && i < b + 12; i++)
+		if (!strchr("RWCEAFMS-", p[i]) || p[i] == '\0')
+			break;
+	if (i >= tk->len || p[i] != ']' || tk->n < bt + 7 ||
+	    tk->t[bt].e != i + 1)
+		return false;
+	o = bt + 1;               /* owner */
+	e->type = p[0] == 'd' ? FTP_TYPE_DIR : FTP_TYPE_FILE;
+	if (!size_dec(tp(tk, o + 1), tl(tk, o + 1), &e->size))
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	e->mtime.mon = tok_month_alpha(tp(tk, o + 2), tl(tk, o + 2));
+	e->mtime.day = tok_day(tp(tk, o + 3), tl(tk, o + 3), false);
+	if (!e->mtime.mon || !e->mtime.day ||
+	    !tok_time_or_year(tp(tk, o + 4), tl(tk, o + 4), &e->mtime) ||
+	    !time_fix(&e->mtime))
+		return false;
+	return name_after(tk, o + 4, true, &e->ns);
+}
+
+/* OS/2: "  36611  A  DIR  04-23-103  10:57  name". */
+static bool parse_os2(const struct toks *tk, struct parsed *e)
+{
+	size_t i, k;
+	struct tok pt[3];
+	const char *p;
+	int a, b, c;
+
+	if (tk->n < 4 || !size_dec(tp(tk, 0), tl(tk, 0), &e->size))
+		return false;
+	e->type = FTP_TYPE_FILE;
+	for (i = 1; i < tk->n && i < 4; i++) {
+		p = tp(tk, i);
+		for (k = 0; k < tl(tk, i); k++)
+			if (!is_upper(p[k]))
+				break;
+		if (k < tl(tk, i))
+			break;
+		if (eq_ci(p, k, "dir"))
+			e->type = FTP_TYPE_DIR;
+	}
+	if (i + 2 >= tk->n)
+		return false;
+	p = tp(tk, i);
+	if (!split3(p, tl(tk, i), '-', pt, 3) || !part_int(p, &pt[0], 1, 2, &a) ||
+	    !part_int(p, &pt[1], 1, 2, &b) || !part_int(p, &pt[2], 2, 4, &c))
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	e->mtime.mon = a;
+	e->mtime.day = b;
+	e->mtime.year = year_short(c, pt[2].e - pt[2].s);
+	e->mtime.has_year = true;
+	if (!tok_time(tp(tk, i + 1), tl(tk, i + 1), &e->mtime) ||
+	    e->mtime.hour > 23 || !time_fix(&e->mtime))
+		return false;
+	return name_after(tk, i + 1, true, &e->ns);
+}
+
+/* VShell: "206876  Apr 04, 2000 21:06 name", a trailing '/' marks a dir. */
+static bool parse_vshell(const struct toks *tk, struct parsed *e)
+{
+	const char *p;
+	size_t n;
+
+	if (tk->n < 6 || !size_dec(tp(tk, 0), tl(tk, 0), &e->size))
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	p = tp(tk, 2);
+	n = tl(tk, 2);
+	if (n < 2 || p[n - 1] != ',')
+		return false;
+	e->mtime.mon = tok_month_alpha(tp(tk, 1), tl(tk, 1));
+	e->mtime.day = tok_day(p, n - 1, false);
+	if (!e->mtime.mon || !e->mtime.day ||
+	    !tok_year(tp(tk, 3), tl(tk, 3), &e->mtime.year))
+		return false;
+	e->mtime.has_year = true;
+	if (!tok_time(tp(tk, 4), tl(tk, 4), &e->mtime) ||
+	    e->mtime.hour > 23 || !time_fix(&e->mtime))
+		return false;
+	if (!name_after(tk, 4, true, &e->ns))
+		return false;
+	e->type = FTP_TYPE_FILE;
+	if (tk->p[tk->len - 1] == '/' && tk->len - 1 > e->ns) {
+		e->type = FTP_TYPE_DIR;
+		e->ne = tk->len - 1;
+	}
+	return true;
+}
+
+/* "0100644  500  101  12345  123456789  name": octal st_mode, uid, gid,
+ * size, unix time. */
+static bool parse_numeric_mode(const struct toks *tk, struct parsed *e)
+{
+	uint64_t mode, ts;
+
+	if (tk->n < 6 || tl(tk, 0) < 5 ||
+	    !oct_u64(tp(tk, 0), tl(tk, 0), 0177777, &mode) ||
+	    !tok_all_digits(tk, 1) || !tok_all_digits(tk, 2) ||
+	    !size_dec(tp(tk, 3), tl(tk, 3), &e->size) ||
+	    !dec_u64(tp(tk, 4), tl(tk, 4), EPOCH_MAX, &ts))
+		return false;
+	switch (mode & M_IFMT) {
+	case M_IFREG: e->type = FTP_TYPE_FILE; break;
+	case M_IFDIR: e->type = FTP_TYPE_DIR; break;
+	case M_IFLNK: e->type = FTP_TYPE_LINK; break;
+	case M_IFCHR: case M_IFBLK: case M_IFIFO: case M_IFSOCK:
+		e->type = FTP_TYPE_UNKNOWN;
+		break;
+	default:
+		return false;
+	}
+	e->perm = (mode_t)(mode & 07777);
+	e->has_perm = true;
+	time_from_epoch((int64_t)ts, &e->mtime);
+	return name_after(tk, 4, true, &e->ns);
+}
+
+/* ---- EPLF ---------------------------------------------------------- */
+
+/* "+i8388621.48594,m825718503,r,s280,up755\tname" */
+static bool parse_eplf(const char *p, size_t len, struct parsed *e)
+{
+	size_t i = 1, j, k;
+	bool dir = false, file = false;
+	uint64_t v;
+
+	e->size = -1;
+	for (;;) {
+		for (j = i; j < len && p[j] != ',' && p[j] != '\t'; j++)
+			;
+		if (j >= len)
+			return false;
+		if (j > i) {
+			for (k = i; k < j; k++)
+				if (is_ctl(p[k]) || p[k] == ' ')
+					return false;
+			switch (p[i]) {
+			case '/':
+				if (j - i != 1)
+					return false;
+				dir = true;
+				break;
+			case 'r':
+				if (j - i != 1)
+					return false;
+				file = true;
+				break;
+			case 's':
+				if (!size_dec(p + i + 1, j - i - 1, &e->size))
+					return false;
+				break;
+			case 'm':
+				if (!dec_u64(p + i + 1, j - i - 1, EPOCH_MAX, &v))
+					return false;
+				time_from_epoch((int64_t)v, &e->mtime);
+				break;
+			case 'u':
+				if (j - i < 3 || p[i + 1] != 'p' ||
+				    !oct_u64(p + i + 2, j - i - 2, 07777, &v))
+					return false;
+				e->perm = (mode_t)v;
+				e->has_perm = true;
+				break;
+			default:
+				break;
+			}
+		}
+		if (p[j] == '\t')
+			break;
+		i = j + 1;
+	}
+	e->type = dir ? FTP_TYPE_DIR : file ? FTP_TYPE_FILE : FTP_TYPE_UNKNOWN;
+	e->ns = j + 1;
+	return e->ns < len;
+}
+
+/* ---- entry construction -------------------------------------------- */
+
+static char *dup_bytes(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static bool target_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n')
+			return false;
+	return true;
+}
+
+static int finish(const char *line, struct parsed *e, struct ftp_entry *out)
+{
+	const char *name = line + e->ns;
+	size_t nlen = e->ne - e->ns;
+
+	if (e->ne <= e->ns)
+		return -EINVAL;
+	if (e->skip)
+		return 1;
+	if ((nlen == 1 && name[0] == '.') ||
+	    (nlen == 2 && name[0] == '.' && name[1] == '.'))
+		return 1;
+	if (!listparse_name_ok(name, nlen))
+		return -EINVAL;
+	if (e->has_target && !target_ok(line + e->ts, e->te - e->ts))
+		return -EINVAL;
+	out->name = dup_bytes(name, nlen);
+	if (!out->name)
+		return -ENOMEM;
+	if (e->has_target && e->te > e->ts) {
+		out->link_target = dup_bytes(line + e->ts, e->te - e->ts);
+		if (!out->link_target) {
+			ftp_entry_free(out);
+			return -ENOMEM;
+		}
+	}
+	out->type = e->type;
+	out->size = e->size;
+	out->mtime = e->mtime;
+	out->perm = e->perm;
+	out->has_perm = e->has_perm;
+	return 0;
+}
+
+static void parsed_init(struct parsed *e, size_t len)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = -1;
+	e->ne = len;
+}
+
+/* "total 1234" */
+static bool is_total(const char *p, size_t len)
+{
+	size_t i = 5, d;
+
+	if (len < 7 || !eq_ci(p, 5, "total") || !is_blank(p[5]))
+		return false;
+	while (i < len && is_blank(p[i]))
+		i++;
+	for (d = i; i < len && is_digit(p[i]); i++)
+		;
+	while (i < len && is_blank(p[i]))
+		i++;
+	return i > d && i == len;
+}
+
+int listparse_list_line(const char *line, size_t len, struct ftp_entry *out)
+{
+	struct toks tk;
+	struct parsed e;
+	size_t i;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!line || len > LISTPARSE_LINE_MAX)
+		return -EINVAL;
+	for (i = 0; i < len && is_blank(line[i]); i++)
+		;
+	if (i == len)
+		return 1;
+	parsed_init(&e, len);
+	if (line[0] == '+') {
+		if (!parse_eplf(line, len, &e))
+			return -EINVAL;
+		return finish(line, &e, out);
+	}
+	if (is_total(line, len))
+		return 1;
+	tokenize(&tk, line, len);
+	if (parse_unix(&tk, &e)) {
+		if (e.type == FTP_TYPE_LINK)
+			link_split(line, &e);
+		return finish(line, &e, out);
+	}
+	parsed_init(&e, len);
+	if (parse_dos(&tk, &e))
+		return finish(line, &e, out);
+	parsed_init(&e, len);
+	if (parse_netware(&tk, &e))
+		return finish(line, &e, out);
+	parsed_init(&e, len);
+	if (parse_os2(&tk, &e))
+		return finish(line, &e, out);
+	parsed_init(&e, len);
+	if (parse_vshell(&tk, &e))
+		return finish(line, &e, out);
+	parsed_init(&e, len);
+	if (parse_numeric_mode(&tk, &e)) {
+		if (e.type == FTP_TYPE_LINK)
+			link_split(line, &e);
+		return finish(line, &e, out);
+	}
+	return -EINVAL;
+}
+
+/* ---- MLSD / MLST --------------------------------------------------- */
+
+/* "YYYYMMDDHHMMSS[.sss]", UTC. */
+static bool mlsx_time(const char *p, size_t n, struct ftp_time *t)
+{
+	struct ftp_time x;
+	uint64_t frac;
+
+	memset(&x, 0, sizeof(x));
+	if (n < 14 || (n > 14 && (p[14] != '.' || n == 15 ||
+				  !dec_u64(p + 15, n - 15, UINT64_MAX, &frac))))
+		return false;
+	if (!dec_int(p, 4, 9999, &x.year) || !dec_int(p + 4, 2, 99, &x.mon) ||
+	    !dec_int(p + 6, 2, 99, &x.day) || !dec_int(p + 8, 2, 99, &x.hour) ||
+	    !dec_int(p + 10, 2, 99, &x.min) || !dec_int(p + 12, 2, 99, &x.sec))
+		return false;
+	x.has_year = x.has_time = x.utc = true;
+	if (x.year < 1000 || x.hour > 23 || !time_fix(&x))
+		return false;
+	*t = x;
+	return true;
+}
+
+/* The text after an MLST reply's leading space starts with a fact. */
+static bool mlsx_fact_ahead(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !is_blank(p[i]) && p[i] != ';'; i++)
+		if (p[i] == '=')
+			return i > 0;
+	return false;
+}
+
+/* One fact: name line[nb..ne), value line[vb..ve). */
+static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
+		      size_t ne, size_t vb, size_t ve, int64_t *sizd)
+{
+	const char *p = line + nb, *v = line + vb;
+	size_t nn = ne - nb, vn = ve - vb;
+	uint64_t x;
+
+	if (eq_ci(p, nn, "type")) {
+		e->has_target = false;
+		if (eq_ci(v, vn, "file")) {
+			e->type = FTP_TYPE_FILE;
+		} else if (eq_ci(v, vn, "dir")) {
+			e->type = FTP_TYPE_DIR;
+		} else if (eq_ci(v, vn, "cdir") || eq_ci(v, vn, "pdir")) {
+			e->type = FTP_TYPE_DIR;
+			e->skip = true;
+		} else if (vn >= 13 && eq_ci(v, 13, "os.unix=slink") &&
+			   (vn == 13 || v[13] == ':')) {
+			/* "OS.unix=slink:/target", the target may be empty */
+			e->type = FTP_TYPE_LINK;
+			if (vn > 14) {
+				e->has_target = true;
+				e->ts = vb + 14;
+				e->te = ve;
+			}
+		} else if (eq_ci(v, vn, "os.unix=symlink")) {
+			e->type = FTP_TYPE_LINK;
+		} else {
+			/* "unknown", "OS.unix=chr-12/0", empty, ... */
+			e->type = FTP_TYPE_UNKNOWN;
+		}
+	} else if (eq_ci(p, nn, "size")) {
+		if (vn && !size_dec(v, vn, &e->size))
+			return false;
+	} else if (eq_ci(p, nn, "sizd")) {
+		if (vn && !size_dec(v, vn, sizd))
+			return false;
+	} else if (eq_ci(p, nn, "modify")) {
+		if (vn && !mlsx_time(v, vn, &e->mtime))
+			return false;
+	} else if (eq_ci(p, nn, "unix.mode")) {
+		/* "perm=" holds FTP rights, not a mode: only this one */
+		if (vn) {
+			if (vn > 7 || !oct_u64(v, vn, 07777777, &x))
+				return false;
+			e->perm = (mode_t)(x & 07777);
+			e->has_perm = true;
+		}
+	}
+	return true;
+}
+
+int listparse_mlsx_line(const char *line, size_t len, struct ftp_entry *out)
+{
+	struct parsed e;
+	int64_t sizd = -1;
+	size_t i = 0, nb, ne, vb, ve;
+	bool first = true;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!line || len > LISTPARSE_LINE_MAX)
+		return -EINVAL;
+	if (len == 0)
+		return 1;
+	parsed_init(&e, len);
+	if (line[0] == ' ') {
+		/* an MLST entry line, or " name" with no facts */
+		i = 1;
+		if (!mlsx_fact_ahead(line + 1, len - 1)) {
+			e.ns = 1;
+			return finish(line, &e, out);
+		}
+	}
+	for (;;) {
+		nb = i;
+		while (i < len && line[i] != '=' && line[i] != ';' &&
+		       !is_blank(line[i]) && !is_ctl(line[i]))
+			i++;
+		if (i >= len || line[i] != '=' || i == nb)
+			return -EINVAL;
+		ne = i++;
+		vb = i;
+		while (i < len && line[i] != ';' && !is_blank(line[i]) &&
+		       !is_ctl(line[i]))
+			i++;
+		ve = i;
+		if (i >= len || is_ctl(line[i]))
+			return -EINVAL;
+		if (line[i] != ';') {
+			/* Drafts before mlst-07 had no ';' after the last
+			 * fact. Only a lone "type=file" is taken that way;
+			 * anything else without its ';' is malformed. */
+			if (!first || !eq_ci(line + nb, ne - nb, "type") ||
+			    !eq_ci(line + vb, ve - vb, "file"))
+				return -EINVAL;
+		}
+		if (!mlsx_fact(&e, line, nb, ne, vb, ve, &sizd))
+			return -EINVAL;
+		first = false;
+		if (line[i] != ';')
+			break;
+		/* tolerate empty facts (";;") */
+		while (i < len && line[i] == ';')
+			i++;
+		if (i >= len)
+			return -EINVAL;
+		if (is_blank(line[i]))
+			break;
+	}
+	/* one blank (SP, or a TAB from some servers) ends the facts */
+	e.ns = i + 1;
+	if (e.size < 0)
+		e.size = sizd;
+	return finish(line, &e, out);
+}
+
+/* ---- public helpers ------------------------------------------------ */
+
+bool listparse_name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!name || len == 0)
+		return false;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == '\0' || name[i] == '\r' ||
+		    name[i] == '\n')
+			return false;
+	return true;
+}
+
+/* Largest |tz offset| accepted, and the span of `now` for which year
+ * inference is done (about +-10000 years). */
+#define TZ_OFFSET_MAX (7L * 86400)
+#define NOW_SPAN 316000000000LL
+
+static int64_t civil_secs(int64_t y, const struct ftp_time *t)
+{
+	return days_from_civil(y, t->mon, t->day) * 86400 +
+	       t->hour * 3600 + t->min * 60 + t->sec;
+}
+
+int listparse_time_to_epoch(const struct ftp_time *t, long tz_offset_sec,
+			    time_t now, time_t *out)
+{
+	int64_t off, e, best = 0, d, bestd = -1, ny, y;
+	int m, dd;
+
+	if (!t || !out || !t->valid)
+		return -EINVAL;
+	if (t->mon < 1 || t->mon > 12 || t->day < 1 || t->day > 31 ||
+	    t->hour < 0 || t->hour > 23 || t->min < 0 || t->min > 59 ||
+	    t->sec < 0 || t->sec > 60)
+		return -EINVAL;
+	if (tz_offset_sec < -TZ_OFFSET_MAX || tz_offset_sec > TZ_OFFSET_MAX)
+		return -EINVAL;
+	off = t->utc ? 0 : tz_offset_sec;
+	if (t->has_year) {
+		if (t->year < 1 || t->year > 9999 ||
+		    t->day > month_days(t->year, t->mon, true))
+			return -EINVAL;
+		e = civil_secs(t->year, t) - off;
+	} else {
+		if ((int64_t)now < -NOW_SPAN || (int64_t)now > NOW_SPAN)
+			return -EINVAL;
+		civil_from_days(floor_div((int64_t)now + off, 86400), &ny, &m,
+				&dd);
+		/* the year that puts the date nearest to now; a Feb 29 only
+		 * in a leap year when one of the three is */
+		for (int pass = 0; pass < 2 && bestd < 0; pass++) {
+			for (y = ny - 1; y <= ny + 1; y++) {
+				if (pass == 0 &&
+				    t->day > month_days(y, t->mon, true))
+					continue;
+				e = civil_secs(y, t) - off;
+				d = e > (int64_t)now ? e - (int64_t)now :
+						       (int64_t)now - e;
+				if (bestd < 0 || d < bestd) {
+					bestd = d;
+					best = e;
+				}
+			}
+		}
+		e = best;
+	}
+	if ((int64_t)(time_t)e != e)
+		return -EINVAL;
+	*out = (time_t)e;
+	return 0;
+}
+
+void ftp_entry_free(struct ftp_entry *e)
+{
+	if (!e)
+		return;
+	free(e->name);
+	free(e->link_target);
+	memset(e, 0, sizeof(*e));
+}

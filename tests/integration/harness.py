@@ -1,0 +1,605 @@
+"""Helpers shared by the ftpfs integration tests (stdlib only).
+
+Run the tests with Debian's interpreter, /usr/bin/python3 (the servers need
+python3-pyftpdlib).
+
+    server = start_server("pyftpdlib", root, latency_ms=50)  # or "vsftpd"
+    m = mount(server.url(), mountpoint, ["ro"])
+    try:
+        ...
+    finally:
+        m.unmount()      # fusermount3 -u, daemon must exit 0, clean stderr
+        server.stop()    # SIGTERM, must exit 0
+
+    r = Runner("readonly/pyftpdlib")
+    @r.test
+    def listing(): ...
+    sys.exit(r.run())    # "ok - name" / "not ok - name: why", "N passed, N failed"
+
+Environment:
+    FTPFS_BIN        ftpfs binary (default: <repo>/build/ftpfs)
+    FTPFS_TEST_KEEP  keep temp dirs (trees, logs) for inspection
+    FTPFS_TEST_TIMEOUT  per-test watchdog, seconds (default 180)
+    FTPFS_TEST_TMPDIR   where to build test trees (default /dev/shm if usable)
+
+Exit status 77 (skip) when /dev/fuse, fusermount3 or the binary is missing.
+"""
+
+import atexit
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SERVERS = os.path.join(REPO, "tests", "servers")
+PY = "/usr/bin/python3"
+SKIP = 77
+
+SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer",
+                     "ERROR: ", "==ERROR")
+
+_live_mounts = []
+_live_servers = []
+
+
+class HarnessError(AssertionError):
+    pass
+
+
+def ftpfs_bin():
+    return os.environ.get("FTPFS_BIN") or os.path.join(REPO, "build", "ftpfs")
+
+
+def skip_reason(kinds=()):
+    """Why the integration tests cannot run here, or None."""
+    if not os.path.exists("/dev/fuse"):
+        return "/dev/fuse is missing"
+    if shutil.which("fusermount3") is None:
+        return "fusermount3 is missing"
+    b = ftpfs_bin()
+    if not (os.path.isfile(b) and os.access(b, os.X_OK)):
+        return "ftpfs binary %s is missing (set FTPFS_BIN)" % b
+    if not os.path.exists(PY):
+        return "%s is missing" % PY
+    if "vsftpd" in kinds and not os.path.exists("/usr/sbin/vsftpd"):
+        return "/usr/sbin/vsftpd is missing"
+    return None
+
+
+def skip_if_unavailable(kinds=()):
+    why = skip_reason(kinds)
+    if why:
+        print("1..0 # SKIP %s" % why)
+        sys.stdout.flush()
+        sys.exit(SKIP)
+
+
+def _tail(path, n=4000):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - n))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def keep_tmp():
+    return bool(os.environ.get("FTPFS_TEST_KEEP"))
+
+
+def fast_tmpdir(min_free=256 * 2 ** 20):
+    """A directory for test trees: $FTPFS_TEST_TMPDIR, else /dev/shm (tmpfs:
+    creating 10,000 files takes 0.1 s there, several seconds on a busy
+    disk) when writable with min_free bytes free, else the default temp dir."""
+    d = os.environ.get("FTPFS_TEST_TMPDIR")
+    if d:
+        return d
+    try:
+        st = os.statvfs("/dev/shm")
+        if os.access("/dev/shm", os.W_OK | os.X_OK) and \
+                st.f_bavail * st.f_frsize >= min_free:
+            return "/dev/shm"
+    except OSError:
+        pass
+    return None
+
+
+# --- servers ---------------------------------------------------------------
+
+class Server:
+    """A test FTP server (tests/servers/*.py) running as a child process."""
+
+    def __init__(self, kind, root, knobs):
+        script = {"pyftpdlib": "pyftpd.py", "vsftpd": "vsftpd.py"}.get(kind)
+        if script is None:
+            raise HarnessError("unknown server kind %r" % kind)
+        self.kind = kind
+        self.root = root
+        self.tmp = tempfile.mkdtemp(prefix="ftpfs-srv-")
+        self.port_file = os.path.join(self.tmp, "port")
+        self.log = os.path.join(self.tmp, "server.log")
+        self.stderr_path = os.path.join(self.tmp, "server.stderr")
+        self.user = knobs.get("user")
+        self.password = knobs.get("password")
+        cmd = [PY, os.path.join(SERVERS, script), "--root", root,
+               "--port-file", self.port_file, "--log", self.log]
+        for k, v in sorted(knobs.items()):
+            if v is None or v is False:
+                continue
+            flag = "--" + k.replace("_", "-")
+            cmd += [flag] if v is True else [flag, str(v)]
+        self.cmd = cmd
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                         stdout=err, stderr=err)
+        _live_servers.append(self)
+        self.port = None
+        deadline = time.time() + 20
+        while True:
+            if os.path.exists(self.port_file):
+                with open(self.port_file) as f:
+                    self.port = int(f.read().strip())
+                break
+            if self.proc.poll() is not None:
+                self._forget()
+                raise HarnessError("%s server died at start (rc=%s): %s\n%s" % (
+                    kind, self.proc.returncode, " ".join(cmd),
+                    _tail(self.stderr_path)))
+            if time.time() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                self._forget()
+                raise HarnessError("%s server wrote no port file in 20 s: %s"
+                                   % (kind, _tail(self.stderr_path)))
+            time.sleep(0.05)
+
+    def url(self, path="/"):
+        auth = ""
+        if self.user is not None:
+            from urllib.parse import quote
+            auth = "%s:%s@" % (quote(self.user, safe=""),
+                               quote(self.password or "", safe=""))
+        return "ftp://%s127.0.0.1:%d%s" % (auth, self.port, path)
+
+    def _forget(self):
+        if self in _live_servers:
+            _live_servers.remove(self)
+
+    def stop(self, timeout=20):
+        """SIGTERM by PID, wait, require exit code 0."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self._forget()
+            raise HarnessError("%s server did not exit %d s after SIGTERM"
+                               % (self.kind, timeout))
+        self._forget()
+        err = _tail(self.stderr_path)
+        if not keep_tmp():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if rc != 0:
+            raise HarnessError("%s server exit code %d:\n%s" % (self.kind, rc, err))
+        if "Traceback" in err:
+            raise HarnessError("%s server stderr has a traceback:\n%s"
+                               % (self.kind, err))
+        return rc
+
+
+def start_server(kind, root, **knobs):
+    """Start tests/servers/<kind> serving `root`.
+
+    knobs become CLI flags: latency_ms=50 -> --latency-ms 50, anonymous=True
+    -> --anonymous (pyftpdlib: user, password, anonymous, writable,
+    latency_ms, rate_bps, max_cons, idle_timeout).
+    """
+    return Server(kind, root, knobs)
+
+
+# --- mounts ----------------------------------------------------------------
+
+def _unescape_mount_field(s):
+    # /proc/mounts escapes space, tab, newline and backslash as \ooo
+    out = bytearray()
+    b = s.encode("utf-8", "surrogateescape")
+    i = 0
+    while i < len(b):
+        if b[i:i + 1] == b"\\" and i + 4 <= len(b) and b[i + 1:i + 4].isdigit():
+            out.append(int(b[i + 1:i + 4], 8))
+            i += 4
+        else:
+            out.append(b[i])
+            i += 1
+    return bytes(out).decode("utf-8", "surrogateescape")
+
+
+def mount_entry(mountpoint):
+    """(fstype, options) of the mount at mountpoint, or None."""
+    mp = os.path.realpath(mountpoint)
+    found = None
+    try:
+        with open("/proc/self/mounts", encoding="utf-8",
+                  errors="surrogateescape") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 4 and _unescape_mount_field(fields[1]) == mp:
+                    found = (fields[2], fields[3])  # the last one wins
+    except OSError:
+        pass
+    return found
+
+
+def is_fuse_mounted(mountpoint):
+    e = mount_entry(mountpoint)
+    return e is not None and e[0].startswith("fuse")
+
+
+class Mount:
+    def __init__(self, url, mountpoint, extra_opts, env=None):
+        self.url = url
+        self.mountpoint = os.path.realpath(mountpoint)
+        self.tmp = tempfile.mkdtemp(prefix="ftpfs-mnt-")
+        self.stderr_path = os.path.join(self.tmp, "ftpfs.stderr")
+        self.cmd = [ftpfs_bin(), url, self.mountpoint, "-f"]
+        if extra_opts:
+            self.cmd += ["-o", ",".join(extra_opts)]
+        self.killed_by_watchdog = False
+        self.unmounted = False
+        e = dict(os.environ)
+        e.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+        e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        if env:
+            e.update(env)
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                         stdout=err, stderr=err, env=e)
+        _live_mounts.append(self)
+        deadline = time.time() + 20
+        while True:
+            if is_fuse_mounted(self.mountpoint):
+                self.fstype = mount_entry(self.mountpoint)[0]
+                break
+            if self.proc.poll() is not None:
+                _live_mounts.remove(self)
+                raise HarnessError(
+                    "ftpfs exited (rc=%s) before mounting: %s\n--- stderr:\n%s"
+                    % (self.proc.returncode, " ".join(self.cmd), self.stderr()))
+            if time.time() > deadline:
+                self._kill()
+                self._lazy_unmount()
+                _live_mounts.remove(self)
+                raise HarnessError("ftpfs did not mount in 20 s: %s\n--- stderr:\n%s"
+                                   % (" ".join(self.cmd), self.stderr()))
+            time.sleep(0.05)
+
+    def path(self, *parts):
+        return os.path.join(self.mountpoint, *parts)
+
+    def stderr(self, n=6000):
+        return _tail(self.stderr_path, n)
+
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def _kill(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.kill()
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def _lazy_unmount(self):
+        if is_fuse_mounted(self.mountpoint):
+            subprocess.run(["fusermount3", "-u", "-z", self.mountpoint],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def watchdog_kill(self):
+        """Called by the runner's watchdog: release whatever is blocked on
+        the mount (killing the daemon aborts all pending FUSE requests)."""
+        self.killed_by_watchdog = True
+        self._kill()
+        self._lazy_unmount()
+
+    def unmount(self, timeout=20):
+        """fusermount3 -u, wait for the daemon (exit code 0), check stderr.
+        Raises HarnessError describing every problem found."""
+        if self.unmounted:
+            return
+        self.unmounted = True
+        problems = []
+        try:
+            if self.killed_by_watchdog:
+                problems.append("the watchdog had to kill ftpfs (a test hung)")
+            elif self.proc.poll() is not None:
+                problems.append("ftpfs died while mounted (rc=%s)"
+                                % self.proc.returncode)
+            if is_fuse_mounted(self.mountpoint):
+                ok = False
+                last = ""
+                for _ in range(25):  # EBUSY right after a test: retry a bit
+                    r = subprocess.run(["fusermount3", "-u", self.mountpoint],
+                                       capture_output=True, text=True)
+                    if r.returncode == 0:
+                        ok = True
+                        break
+                    last = r.stderr.strip()
+                    time.sleep(0.2)
+                if not ok:
+                    problems.append("fusermount3 -u failed: %s" % last)
+                    self._lazy_unmount()
+            if self.proc.poll() is None:
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    problems.append("ftpfs did not exit %d s after unmount; killed"
+                                    % timeout)
+                    self._kill()
+            rc = self.proc.returncode
+            if rc != 0 and not self.killed_by_watchdog and \
+                    not any(p.startswith("ftpfs died") for p in problems):
+                problems.append("ftpfs exit code %s (want 0)" % rc)
+            err = self.stderr(10 ** 6)
+            for marker in SANITIZER_MARKERS:
+                if marker in err:
+                    problems.append("ftpfs stderr contains %r" % marker)
+            if is_fuse_mounted(self.mountpoint):
+                problems.append("still mounted after unmount")
+                self._lazy_unmount()
+        finally:
+            if self in _live_mounts:
+                _live_mounts.remove(self)
+        err = self.stderr()
+        if keep_tmp():
+            print("# kept ftpfs stderr: %s" % self.stderr_path)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            raise HarnessError("; ".join(problems) + "\n--- ftpfs stderr (tail):\n"
+                               + err)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.unmount()
+
+
+def mount(url, mountpoint, extra_opts=(), env=None):
+    """Start `FTPFS_BIN URL MOUNTPOINT -f -o OPTS` and wait for the mount."""
+    return Mount(url, mountpoint, list(extra_opts), env)
+
+
+def cleanup_all():
+    """Last resort: never leave mounts or processes behind."""
+    for m in list(_live_mounts):
+        try:
+            if is_fuse_mounted(m.mountpoint):
+                subprocess.run(["fusermount3", "-u", m.mountpoint],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if m.proc.poll() is None:
+                try:
+                    m.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    m._kill()
+            m._lazy_unmount()
+        except Exception:
+            pass
+        if m in _live_mounts:
+            _live_mounts.remove(m)
+        if not keep_tmp() and not is_fuse_mounted(m.mountpoint):
+            shutil.rmtree(m.tmp, ignore_errors=True)
+    for s in list(_live_servers):
+        try:
+            if s.proc.poll() is None:
+                s.proc.send_signal(signal.SIGTERM)
+                try:
+                    s.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    s.proc.kill()
+                    s.proc.wait()
+        except Exception:
+            pass
+        s._forget()
+        if not keep_tmp():
+            shutil.rmtree(s.tmp, ignore_errors=True)
+
+
+atexit.register(cleanup_all)
+
+
+def _on_signal(signum, frame):
+    cleanup_all()
+    sys.stdout.flush()
+    os._exit(128 + signum)
+
+
+def install_signal_cleanup():
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+
+
+def safe_rmtree(path):
+    """rmtree that refuses to descend into a live mount below path."""
+    if keep_tmp():
+        print("# kept %s" % path)
+        return
+    with open("/proc/self/mounts", encoding="utf-8",
+              errors="surrogateescape") as f:
+        for line in f:
+            mp = _unescape_mount_field(line.split()[1])
+            if mp == path or mp.startswith(path.rstrip("/") + "/"):
+                print("# not removing %s: %s is still mounted" % (path, mp))
+                return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+# --- running commands ------------------------------------------------------
+
+def run(cmd, timeout=120, **kw):
+    """subprocess.run with a timeout; returns CompletedProcess (bytes)."""
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, **kw)
+    except subprocess.TimeoutExpired as e:
+        raise HarnessError("timed out after %ds: %s" % (timeout, " ".join(cmd)))
+
+
+def check_run(cmd, timeout=120, what=None, **kw):
+    r = run(cmd, timeout=timeout, **kw)
+    if r.returncode != 0:
+        raise HarnessError("%s exited %d\n--- stdout:\n%s\n--- stderr:\n%s" % (
+            what or " ".join(cmd), r.returncode,
+            r.stdout.decode("utf-8", "replace")[-3000:],
+            r.stderr.decode("utf-8", "replace")[-3000:]))
+    return r
+
+
+# --- a tiny test runner ----------------------------------------------------
+
+class Runner:
+    """Named tests; each prints `ok - name` or `not ok - name: reason`.
+
+    A watchdog thread gives each test `timeout` seconds; on expiry it kills
+    the ftpfs daemons (which fails whatever is blocked on the mount) so the
+    run can go on and report.
+    """
+
+    def __init__(self, prefix="", timeout=None):
+        self.prefix = prefix
+        self.tests = []
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+        self.timeout = timeout or float(os.environ.get("FTPFS_TEST_TIMEOUT", 180))
+
+    def test(self, fn=None, name=None):
+        def deco(f):
+            self.tests.append((name or f.__name__, f))
+            return f
+        return deco(fn) if fn is not None else deco
+
+    def _name(self, name):
+        return "%s%s" % (self.prefix + " " if self.prefix else "", name)
+
+    def report(self, name, error=None, note=None, elapsed=None):
+        name = self._name(name)
+        t = " [%.1fs]" % elapsed if elapsed is not None else ""
+        if error is None:
+            self.passed += 1
+            print("ok - %s%s%s" % (name, t, " # " + note if note else ""))
+        else:
+            self.failed += 1
+            lines = str(error).rstrip().split("\n")
+            print("not ok - %s: %s%s" % (name, lines[0], t))
+            for l in lines[1:200]:
+                print("#   " + l)
+            if len(lines) > 200:
+                print("#   ... (%d more lines)" % (len(lines) - 200))
+            self.failures.append(name)
+        sys.stdout.flush()
+
+    def run_one(self, name, fn, check_mounts=True):
+        if check_mounts:
+            dead = [m for m in _live_mounts if not m.alive()]
+            if dead:
+                self.report(name, "not run: ftpfs is not running any more "
+                            "(rc=%s%s)" % (dead[0].proc.returncode,
+                                           ", killed by the watchdog"
+                                           if dead[0].killed_by_watchdog else ""))
+                return
+        done = threading.Event()
+        fired = []
+
+        def watchdog():
+            if not done.wait(self.timeout):
+                fired.append(True)
+                for m in list(_live_mounts):
+                    m.watchdog_kill()
+        w = threading.Thread(target=watchdog, daemon=True)
+        w.start()
+        t0 = time.time()
+        try:
+            note = fn()
+        except Exception as e:
+            done.set()
+            if isinstance(e, AssertionError) and str(e):
+                msg = str(e)
+            elif os.environ.get("VERBOSE"):
+                msg = "%s: %s\n%s" % (type(e).__name__, e,
+                                      traceback.format_exc())
+            else:
+                # one line: the error and where in the test it happened
+                tb = traceback.extract_tb(e.__traceback__)
+                where = tb[-1] if tb else None
+                for fr in tb:
+                    if fr.filename != __file__:
+                        where = fr
+                msg = "%s: %s" % (type(e).__name__, e)
+                if where is not None:
+                    msg += " (at %s:%d: %s)" % (os.path.basename(where.filename),
+                                               where.lineno, where.line)
+            if fired:
+                msg = "watchdog: test exceeded %ds, ftpfs killed; %s" % (
+                    self.timeout, msg)
+            self.report(name, msg, elapsed=time.time() - t0)
+        else:
+            done.set()
+            if fired:
+                self.report(name, "watchdog: test exceeded %ds, ftpfs killed"
+                            % self.timeout, elapsed=time.time() - t0)
+            else:
+                self.report(name, None, note if isinstance(note, str) else None,
+                            elapsed=time.time() - t0)
+        w.join()
+
+    def run(self, final=()):
+        """Run the tests, then `final` (name, fn) steps (e.g. unmount) which
+        always run. Returns the exit status."""
+        try:
+            for name, fn in self.tests:
+                self.run_one(name, fn)
+        finally:
+            for name, fn in final:
+                self.run_one(name, fn, check_mounts=False)
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.stdout.flush()
+        return 1 if self.failed else 0
+
+
+# --- comparing -------------------------------------------------------------
+
+def errno_name(e):
+    return errno.errorcode.get(e, str(e))
+
+
+def expect_oserror(fn, allowed, what):
+    """Run fn(); it must raise OSError with errno in `allowed`."""
+    try:
+        fn()
+    except OSError as e:
+        if e.errno not in allowed:
+            raise HarnessError("%s: got %s (%s), want %s" % (
+                what, errno_name(e.errno), e.strerror,
+                "/".join(errno_name(a) for a in allowed)))
+        return e.errno
+    raise HarnessError("%s: succeeded, want %s" % (
+        what, "/".join(errno_name(a) for a in allowed)))

@@ -1,0 +1,379 @@
+#!/usr/bin/python3
+"""Threaded pyftpdlib FTP server for the ftpfs tests.
+
+Run with Debian's interpreter (it has python3-pyftpdlib):
+
+    /usr/bin/python3 tests/servers/pyftpd.py --root DIR --port-file FILE \
+        [--host 127.0.0.1] [--port 0] [--user NAME --password PW] \
+        [--anonymous] [--writable] [--latency-ms N] [--rate-bps N] \
+        [--max-cons N] [--idle-timeout S] [--fix-0o-mode] [--log FILE]
+
+The server listens (port 0: the kernel picks a free port), writes the port
+number to --port-file atomically (temp file + rename) once the listening
+socket accepts connections, and serves until SIGTERM/SIGINT, then exits 0.
+
+Works around these problems of pyftpdlib 1.5.7 (Debian 12) in
+ThreadedFTPServer mode:
+
+* Passive ports: PassiveDTP with a configured ``passive_ports`` range sets
+  SO_REUSEADDR and bind()s a randomly picked port of the range; on Linux two
+  SO_REUSEADDR sockets may both bind() the same port as long as neither
+  listens yet, so two sessions (threads) picking the same port at once make
+  the second listen() fail with EADDRINUSE -> the session gets an error.  We
+  never set ``passive_ports``, and PassiveDTP is replaced by a subclass that
+  always binds port 0 (the kernel hands out unique ports atomically) without
+  SO_REUSEADDR, even if someone sets a range.
+* Timers on the wrong loop: FTPHandler.__init__ and handle() run in the main
+  (accepting) thread, so the control connection's idle timer is scheduled on
+  the *main* IOLoop's scheduler, then reset() from the worker thread on every
+  command (an unsynchronised heap shared by all threads), and fires in the
+  main thread.  We cancel that timer and re-arm it on the worker's IOLoop.
+* The 220 banner is also pushed from the main thread through the main IOLoop;
+  we defer it to the worker thread (which is also where --latency-ms and
+  --max-cons are applied, so one slow session never stalls accept()).
+* max_cons in threaded mode counts worker *threads* (including finished,
+  not yet joined ones, and with an off-by-one: it accepts N+1).  We count
+  live control connections ourselves under a lock and answer 421 beyond N.
+* unicode_errors='replace' turns non-UTF-8 bytes in names into U+FFFD; we
+  use 'surrogateescape' both ways so any byte name round-trips.
+* MLSD/MLST "unix.mode" is written with Python 3's oct(): "unix.mode=0o644"
+  instead of the "0644" every other server (and RFC 3659 practice) uses.
+  We keep that stock output by default, since it is what users' pyftpdlib
+  servers send; --fix-0o-mode rewrites it to "0644".
+* ThrottledDTPHandler's rate algorithm bursts and sleeps twice as long as
+  needed; we use a simple "never ahead of rate * elapsed" pacing instead.
+"""
+
+import argparse
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.filesystems import AbstractedFS
+from pyftpdlib.handlers import DTPHandler, FTPHandler, PassiveDTP
+from pyftpdlib.ioloop import Acceptor, timer
+from pyftpdlib.servers import ThreadedFTPServer
+
+logger = logging.getLogger("pyftpd")
+
+FULL_PERMS = "elradfmwMT"
+READ_PERMS = "elr"
+
+
+class KernelPortPassiveDTP(PassiveDTP):
+    """PassiveDTP that always lets the kernel choose the data port.
+
+    The upstream __init__ is mostly address/reply logic; we reimplement it
+    for the AF_INET/AF_INET6 case with bind((ip, 0)) only.
+    """
+
+    def __init__(self, cmd_channel, extmode=False):
+        self.cmd_channel = cmd_channel
+        self.log = cmd_channel.log
+        self.log_exception = cmd_channel.log_exception
+        Acceptor.__init__(self, ioloop=cmd_channel.ioloop)
+
+        local_ip = cmd_channel.socket.getsockname()[0]
+        masq = cmd_channel.masquerade_address_map.get(local_ip) or \
+            cmd_channel.masquerade_address
+        af = cmd_channel.socket.family
+        self.create_socket(af, socket.SOCK_STREAM)
+        # No SO_REUSEADDR: port 0 gives a port nobody else holds.
+        self.bind((local_ip, 0))
+        self.listen(self.backlog or cmd_channel.server.backlog)
+
+        port = self.socket.getsockname()[1]
+        if not extmode:
+            ip = masq or local_ip
+            if ip.startswith("::ffff:"):
+                ip = ip[7:]
+            if ":" in ip:
+                # PASV cannot express an IPv6 address.
+                self.cmd_channel.respond(
+                    "425 Can't use PASV with IPv6; use EPSV.")
+                self.close()
+                return
+            cmd_channel.respond("227 Entering passive mode (%s,%d,%d)." % (
+                ip.replace(".", ","), port // 256, port % 256))
+        else:
+            cmd_channel.respond(
+                "229 Entering extended passive mode (|||%d|)." % port)
+        if self.timeout:
+            self.call_later(self.timeout, self.handle_timeout)
+
+
+class RateLimitedDTPHandler(DTPHandler):
+    """Data channel paced to at most `rate` bytes/second in each direction.
+
+    After each send()/recv() of at most one buffer, if the bytes moved so
+    far are ahead of rate * elapsed, the channel is taken off the IOLoop
+    until the schedule catches up.  The average never exceeds the rate by
+    more than one buffer (kept at <= rate/10 bytes, min 512).
+    """
+
+    rate = 0  # bytes per second; set by configure()
+
+    def __init__(self, sock, cmd_channel):
+        self._pace_start = None
+        self._pace_bytes = 0
+        self._pace_timer = None
+        if self.rate:
+            chunk = max(512, min(65536, self.rate // 10))
+            self.ac_in_buffer_size = chunk
+            self.ac_out_buffer_size = chunk
+        super().__init__(sock, cmd_channel)
+
+    def use_sendfile(self):
+        return False if self.rate else super().use_sendfile()
+
+    def send(self, data):
+        n = super().send(data)
+        self._pace(n)
+        return n
+
+    def recv(self, buffer_size):
+        data = super().recv(buffer_size)
+        self._pace(len(data))
+        return data
+
+    def _pace(self, n):
+        if not self.rate or n <= 0 or self._closed:
+            return
+        now = timer()
+        if self._pace_start is None:
+            self._pace_start = now
+        self._pace_bytes += n
+        due = self._pace_start + self._pace_bytes / float(self.rate)
+        if due - now > 0.001:
+            events = self.ioloop.READ if self.receive else self.ioloop.WRITE
+            self.del_channel()
+
+            def resume():
+                self._pace_timer = None
+                if not self._closed:
+                    self.add_channel(events=events)
+
+            if self._pace_timer is not None and not self._pace_timer.cancelled:
+                self._pace_timer.cancel()
+            self._pace_timer = self.ioloop.call_later(
+                due - now, resume, _errback=self.handle_error)
+
+    def close(self):
+        if self._pace_timer is not None and not self._pace_timer.cancelled:
+            self._pace_timer.cancel()
+        self._pace_timer = None
+        super().close()
+
+
+class TestFS(AbstractedFS):
+    """AbstractedFS whose MLSD/MLST facts say unix.mode=0644, not 0o644."""
+
+    fix_mode = True
+
+    def format_mlsx(self, *args, **kwargs):
+        for line in super().format_mlsx(*args, **kwargs):
+            if self.fix_mode:
+                i = line.find(b" ")            # "facts; name": no space in facts
+                if i > 0:
+                    line = line[:i].replace(b"unix.mode=0o", b"unix.mode=0") \
+                        + line[i:]
+            yield line
+
+
+class TestFTPHandler(FTPHandler):
+    """FTPHandler that starts the session in its worker thread."""
+
+    abstracted_fs = TestFS
+    passive_dtp = KernelPortPassiveDTP
+    dtp_handler = RateLimitedDTPHandler
+    unicode_errors = "surrogateescape"
+    banner = "pyftpd test server ready."
+    latency = 0.0          # seconds to wait before every reply
+    max_live = 0           # 0 = unlimited
+    _live_lock = threading.Lock()
+    _live = 0
+
+    def __init__(self, conn, server, ioloop=None):
+        self._deferred_start = False
+        self._counted = False
+        super().__init__(conn, server, ioloop=ioloop)
+        # The idle timer was put on the main IOLoop; drop it (re-armed in
+        # the worker, see _start_in_worker).
+        if self._idler is not None and not self._idler.cancelled:
+            self._idler.cancel()
+        self._idler = None
+
+    # Called by FTPServer.handle_accepted in the main thread.
+    def handle(self):
+        self._deferred_start = True
+
+    # Called by _SpawnerBase._loop in the worker thread after it switched
+    # self.ioloop to the worker's loop (also called from __init__ in the
+    # main thread, where _deferred_start is still False).
+    def add_channel(self, map=None, events=None):
+        super().add_channel(map=map, events=events)
+        if self._deferred_start and \
+                threading.current_thread() is not threading.main_thread():
+            self._deferred_start = False
+            self._start_in_worker()
+
+    def _start_in_worker(self):
+        if self.timeout:
+            self._idler = self.ioloop.call_later(
+                self.timeout, self.handle_timeout, _errback=self.handle_error)
+        cls = TestFTPHandler
+        with cls._live_lock:
+            if self.max_live and cls._live >= self.max_live:
+                over = True
+            else:
+                over = False
+                cls._live += 1
+                self._counted = True
+        if over:
+            self.respond_w_warning(
+                "421 Too many connections. Service temporarily unavailable.")
+            self.close_when_done()
+            return
+        FTPHandler.handle(self)  # on_connect() + 220 banner
+
+    def close(self):
+        if self._counted:
+            self._counted = False
+            with TestFTPHandler._live_lock:
+                TestFTPHandler._live -= 1
+        super().close()
+
+    def push(self, s):
+        super(FTPHandler, self).push(s.encode("utf8", self.unicode_errors))
+
+    def respond(self, resp, logfun=logging.getLogger("pyftpdlib").debug):
+        if self.latency > 0 and not self._closed:
+            time.sleep(self.latency)
+        super().respond(resp, logfun=logfun)
+
+
+class TestFTPServer(ThreadedFTPServer):
+    def _start_task(self, *args, **kwargs):
+        t = threading.Thread(*args, **kwargs)
+        t.daemon = True  # never keep the process alive on exit
+        return t
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--root", required=True)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--user")
+    p.add_argument("--password")
+    p.add_argument("--anonymous", action="store_true")
+    p.add_argument("--writable", action="store_true",
+                   help="give the anonymous user write permissions too")
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--rate-bps", type=int, default=0,
+                   help="cap each data connection to N bytes/s")
+    p.add_argument("--max-cons", type=int, default=0,
+                   help="answer 421 beyond N concurrent control connections")
+    p.add_argument("--idle-timeout", type=float, default=300,
+                   help="control connection idle timeout, s (0: none)")
+    p.add_argument("--fix-0o-mode", action="store_true",
+                   help="rewrite pyftpdlib's MLSD 'unix.mode=0o644' (py3 "
+                        "bug) to 0644")
+    p.add_argument("--log", help="log file (default: warnings to stderr)")
+    a = p.parse_args(argv)
+    if (a.user is None) != (a.password is None):
+        p.error("--user and --password go together")
+    if a.user is None and not a.anonymous:
+        a.anonymous = True
+    if a.user == "anonymous":
+        p.error("use --anonymous for the anonymous user")
+    if not os.path.isdir(a.root):
+        p.error("--root %s is not a directory" % a.root)
+    if a.latency_ms < 0 or a.rate_bps < 0 or a.max_cons < 0:
+        p.error("knobs must be >= 0")
+    return a
+
+
+def write_port_file(path, port):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+
+
+def main(argv=None):
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+
+    if a.log:
+        handler = logging.FileHandler(a.log)
+        level = logging.DEBUG
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        level = logging.WARNING
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(threadName)s %(levelname)s %(message)s"))
+    for name in ("pyftpdlib", "pyftpd"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = [handler]
+        lg.setLevel(level)
+        lg.propagate = False
+
+    root = os.path.realpath(a.root)
+    auth = DummyAuthorizer()
+    if a.anonymous:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            auth.add_anonymous(root,
+                               perm=FULL_PERMS if a.writable else READ_PERMS)
+    if a.user is not None:
+        auth.add_user(a.user, a.password, root, perm=FULL_PERMS)
+
+    TestFTPHandler.authorizer = auth
+    TestFTPHandler.latency = a.latency_ms / 1000.0
+    TestFTPHandler.max_live = a.max_cons
+    TestFTPHandler.timeout = a.idle_timeout or None
+    TestFTPHandler.passive_ports = None
+    TestFTPHandler.permit_foreign_addresses = False
+    RateLimitedDTPHandler.rate = a.rate_bps
+    TestFS.fix_mode = a.fix_0o_mode
+
+    server = TestFTPServer((a.host, a.port), TestFTPHandler, backlog=128)
+    server.max_cons = 0         # we do our own counting (TestFTPHandler)
+    server.max_cons_per_ip = 0
+    port = server.socket.getsockname()[1]
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    # The socket is listening: connections are queued from now on.
+    write_port_file(a.port_file, port)
+    logger.info("serving %s on %s:%d", root, a.host, port)
+
+    try:
+        while not stop.is_set():
+            server.serve_forever(timeout=0.2, blocking=False,
+                                 handle_exit=False)
+    finally:
+        server.close_all()
+    logger.info("stopped")
+    logging.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
