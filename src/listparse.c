@@ -1406,7 +1406,12 @@ static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 		if (vn && !mlsx_time(v, vn, &e->mtime))
 			return false;
 	} else if (eq_ci(p, nn, "unix.mode")) {
-		/* "perm=" holds FTP rights, not a mode: only this one */
+		/* "perm=" holds FTP rights, not a mode: only this one.
+		 * pyftpdlib on Python 3 writes "0o644" (oct()). */
+		if (vn > 2 && v[0] == '0' && (v[1] == 'o' || v[1] == 'O')) {
+			v += 2;
+			vn -= 2;
+		}
 		if (vn) {
 			if (vn > 7 || !oct_u64(v, vn, 07777777, &x))
 				return false;
