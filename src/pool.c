@@ -192,7 +192,7 @@ static struct slot *pick(struct pool *p, enum pool_kind kind)
 int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out)
 {
 	struct ftp_session *s;
-	struct slot *sl;
+	struct slot *sl = NULL;
 	enum slot_state was;
 	char err[256];
 	int r;
