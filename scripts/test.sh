@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the tests need, build (warnings are errors), and run every
-# test — unit and integration — in an AddressSanitizer+UBSan build.
+# Install what the tests need, build (warnings are errors), run the
+# integration tests under ThreadSanitizer, then every test — unit and
+# integration — in an AddressSanitizer+UBSan build (its summary comes last).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -11,7 +12,16 @@ need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl
 if [ ! -d build ]; then meson setup build -Dwerror=true >/dev/null; fi
 meson compile -C build
 
-# 2. every test, in a sanitizer build
+# 2. the integration tests in a ThreadSanitizer build (pool, caches and
+#    streams are threaded)
+if [ ! -d build-tsan ]; then
+	meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null
+fi
+meson compile -C build-tsan
+TSAN_OPTIONS=halt_on_error=0 meson test -C build-tsan --suite integration \
+	--print-errorlogs --num-processes 1
+
+# 3. every test, in an AddressSanitizer + UBSan build
 if [ ! -d build-asan ]; then
 	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
 		-Db_lundef=false >/dev/null

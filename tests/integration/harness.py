@@ -44,6 +44,7 @@ PY = "/usr/bin/python3"
 SKIP = 77
 
 SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer",
+                     "ThreadSanitizer",
                      "ERROR: ", "==ERROR")
 
 _live_mounts = []

@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""ftpfs start-up: URL forms, credentials, and one-line errors.
+
+    /usr/bin/python3 tests/integration/test_startup.py
+
+Every start-up failure must print one line on stderr and exit 1, before
+daemonising, and leave nothing mounted. A password given in the URL must not
+be visible in /proc/PID/cmdline. IPv6 literals in brackets work.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+R = harness.Runner(prefix="startup")
+
+
+class C:
+    top = None
+    root = None
+    mp = None
+    server = None  # pyftpdlib with user bob / password "s3cr:t@x"
+
+
+USER, PASSWORD = "bob", "s3cr:t@x"
+QPASS = "s3cr%3At%40x"
+
+
+def ftpfs(args, timeout=30, env=None):
+    """Run ftpfs in the background mode (no -f); returns CompletedProcess."""
+    return subprocess.run([harness.ftpfs_bin()] + args, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          env=env)
+
+
+def expect_fail(args, words, env=None):
+    r = ftpfs(args, env=env)
+    err = r.stderr.strip()
+    if r.returncode != 1:
+        raise AssertionError("exit %d (want 1) for %s: %r" % (r.returncode,
+                                                             args, err))
+    if harness.is_fuse_mounted(C.mp):
+        subprocess.run(["fusermount3", "-u", C.mp])
+        raise AssertionError("mounted although it failed: %s" % args)
+    lines = [l for l in err.split("\n") if l]
+    if len(lines) != 1:
+        raise AssertionError("want one line of error, got %r" % err)
+    for w in words:
+        if w.lower() not in err.lower():
+            raise AssertionError("error %r lacks %r" % (err, w))
+    if PASSWORD in err or QPASS in err:
+        raise AssertionError("password in error: %r" % err)
+    return err
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@R.test
+def bad_url():
+    expect_fail(["http://127.0.0.1/", C.mp], ["invalid URL"])
+    expect_fail(["ftp://127.0.0.1:99999/", C.mp], ["port"])
+    expect_fail(["ftp://127.0.0.1/a%0d%0aDELE%20x", C.mp], ["invalid URL"])
+
+
+@R.test
+def refused():
+    expect_fail(["ftp://127.0.0.1:%d/" % free_port(), C.mp], ["refused"])
+
+
+@R.test
+def unknown_host():
+    expect_fail(["ftp://no-such-host.invalid/", C.mp], ["unknown host"])
+
+
+@R.test
+def wrong_password():
+    url = "ftp://%s:wrong@127.0.0.1:%d/" % (USER, C.server.port)
+    expect_fail([url, C.mp], ["login", USER])
+
+
+@R.test
+def missing_path():
+    url = "ftp://%s:%s@127.0.0.1:%d/no/such/dir" % (USER, QPASS, C.server.port)
+    expect_fail([url, C.mp], ["no/such/dir"])
+
+
+@R.test
+def not_ftp():
+    # a TCP server that talks something else
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    import threading
+
+    def serve():
+        c, _ = s.accept()
+        c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+        c.recv(100)
+        c.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        expect_fail(["ftp://127.0.0.1:%d/" % port, C.mp], [])
+    finally:
+        s.close()
+
+
+@R.test
+def password_hidden_and_subdir():
+    url = "ftp://%s:%s@127.0.0.1:%d/sub%%20dir" % (USER, QPASS, C.server.port)
+    with harness.mount(url, C.mp) as m:
+        with open(os.path.join(C.mp, "inner.txt")) as f:
+            if f.read() != "inner\n":
+                raise AssertionError("wrong content via sub dir mount")
+        with open("/proc/%d/cmdline" % m.pid(), "rb") as f:
+            cmdline = f.read()
+        if PASSWORD.encode() in cmdline or QPASS.encode() in cmdline:
+            raise AssertionError("password visible in cmdline: %r" % cmdline)
+        if b"bob:" not in cmdline:
+            raise AssertionError("URL not in cmdline at all: %r" % cmdline)
+        m.unmount()
+
+
+@R.test
+def netrc_credentials():
+    netrc = os.path.join(C.top, "netrc")
+    with open(netrc, "w") as f:
+        f.write("machine 127.0.0.1\n login %s\n password %s\n" % (USER, PASSWORD))
+    os.chmod(netrc, 0o600)
+    url = "ftp://127.0.0.1:%d/" % C.server.port
+    with harness.mount(url, C.mp, ["netrc=" + netrc]) as m:
+        if "top.txt" not in os.listdir(C.mp):
+            raise AssertionError("listing via netrc login: %r" % os.listdir(C.mp))
+        m.unmount()
+    # HOME's .netrc is the default
+    home = os.path.join(C.top, "home")
+    os.makedirs(home, exist_ok=True)
+    os.replace(netrc, os.path.join(home, ".netrc"))
+    env = dict(os.environ, HOME=home)
+    with harness.mount(url, C.mp, env=env) as m:
+        if "top.txt" not in os.listdir(C.mp):
+            raise AssertionError("listing via ~/.netrc login")
+        m.unmount()
+    expect_fail([url, C.mp, "-o", "netrc=" + os.path.join(C.top, "none")],
+                ["no entry"])
+
+
+@R.test
+def ipv6_literal():
+    if not socket.has_ipv6:
+        return "no IPv6"
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+    except OSError:
+        return "skipped: no ::1"
+    srv = harness.start_server("pyftpdlib", C.root, host="::1", anonymous=True)
+    try:
+        with harness.mount("ftp://[::1]:%d/" % srv.port, C.mp) as m:
+            with open(os.path.join(C.mp, "top.txt")) as f:
+                if f.read() != "top\n":
+                    raise AssertionError("wrong content over IPv6")
+            m.unmount()
+    finally:
+        srv.stop()
+
+
+@R.test
+def help_and_version():
+    r = ftpfs(["--version"])
+    if r.returncode != 0 or "ftpfs" not in r.stdout:
+        raise AssertionError("--version: %d %r" % (r.returncode, r.stdout))
+    r = ftpfs(["--help"])
+    if r.returncode != 0 or "connections=" not in r.stdout:
+        raise AssertionError("--help: %d %r" % (r.returncode, r.stdout[:200]))
+    r = ftpfs([])
+    if r.returncode == 0 or "usage" not in r.stderr:
+        raise AssertionError("no args: %d %r" % (r.returncode, r.stderr))
+
+
+def main():
+    harness.skip_if_unavailable(["pyftpdlib"])
+    harness.install_signal_cleanup()
+    C.top = tempfile.mkdtemp(prefix="ftpfs-start-", dir=harness.fast_tmpdir())
+    os.chmod(C.top, 0o755)
+    C.root = os.path.join(C.top, "tree")
+    os.makedirs(os.path.join(C.root, "sub dir"))
+    with open(os.path.join(C.root, "top.txt"), "w") as f:
+        f.write("top\n")
+    with open(os.path.join(C.root, "sub dir", "inner.txt"), "w") as f:
+        f.write("inner\n")
+    C.mp = os.path.join(C.top, "mnt")
+    os.mkdir(C.mp)
+    try:
+        C.server = harness.start_server("pyftpdlib", C.root, user=USER,
+                                        password=PASSWORD)
+        return R.run(final=[("server_clean_exit", C.server.stop)])
+    finally:
+        harness.cleanup_all()
+        harness.safe_rmtree(C.top)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
