@@ -45,6 +45,8 @@ int cache_get_dir(struct cache *c, const char *path,
 void cache_put_dir(struct cache *c, const char *path,
 		   struct cache_dirent *ents, size_t n);
 
+/* Forget everything (after a directory rename, say). */
+void cache_clear(struct cache *c);
 /* Forget path, its listing, and its parent's listing. */
 void cache_invalidate(struct cache *c, const char *path);
 

@@ -46,6 +46,9 @@ struct ftpfs_opts {
 	int disable_epsv;
 	int disable_mlsd;
 	int ftp_trace;
+	int ignore_attr_errors; /* chmod/chown/utimens refused: succeed */
+	char *spool_dir;      /* where spool files live, default $TMPDIR or /var/tmp */
+	unsigned spool_max;   /* MiB, largest file edited in place */
 	char *netrc;          /* netrc file, default ~/.netrc */
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	int show_help;

@@ -48,6 +48,9 @@ const char *pool_root(const struct pool *p);
 /* Wait for a session (opening one when allowed). A negative errno when no
  * session can be opened (-EIO, -ETIMEDOUT, ...). */
 int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out);
+/* The same, but give up with -EAGAIN after timeout_ms without a session. */
+int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
+		   struct ftp_session **out);
 void pool_put(struct pool *p, struct ftp_session *s);
 
 void pool_park(struct pool *p, struct ftp_session *s, const void *owner);

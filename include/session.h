@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "listparse.h"
 
@@ -69,8 +70,10 @@ int session_cmd(struct ftp_session *s, const char *cmd, const char *arg);
 /* Text of the last reply (all lines, see reply.h). */
 const char *session_reply(const struct ftp_session *s);
 
-/* Map a final reply code to an errno (negative); 0 for 1xx-3xx. */
-int session_code_errno(int code);
+/* Map a final reply code to an errno (negative); 0 for 1xx-3xx. For an
+ * upload (STOR/APPE and the RNFR/RNTO that commit it) a 550 or 553 is a
+ * refusal (-EACCES), not a missing file. */
+int session_code_errno(int code, bool upload);
 
 /* Open a data connection, send REST (when rest > 0) and "cmd path", and
  * wait for 125/150. On failure nothing is left open. */
@@ -78,7 +81,11 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		       const char *path, int64_t rest);
 /* Read transfer data; 0 at the end of the data. */
 ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len);
-/* After the end of data: close it and read the final reply (226/250). */
+/* Send upload data (STOR/APPE), all of it or fail. */
+int session_xfer_write(struct ftp_session *s, const void *buf, size_t len);
+/* End the transfer: close the data connection (for an upload, that marks
+ * the end of the file) and read the final reply (226/250). A refusal in
+ * the final reply (552 quota, 451...) is returned as its errno. */
 int session_xfer_finish(struct ftp_session *s);
 /* Stop a transfer early, leaving the control channel in sync. */
 int session_xfer_abort(struct ftp_session *s);
@@ -94,6 +101,20 @@ int session_mlst(struct ftp_session *s, const char *path,
 typedef int (*session_list_cb)(void *ctx, struct ftp_entry *e);
 int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 		 session_list_cb cb, void *ctx);
+
+/* Simple commands: 0 or a negative errno (session_code_errno). */
+int session_delete(struct ftp_session *s, const char *path);
+int session_mkdir(struct ftp_session *s, const char *path);
+int session_rmdir(struct ftp_session *s, const char *path);
+/* RNFR from + RNTO to. */
+int session_rename(struct ftp_session *s, const char *from, const char *to);
+/* SITE CHMOD mode path. -EPERM when the server refuses the command. */
+int session_chmod(struct ftp_session *s, const char *path, unsigned mode);
+/* Set the modification time: MFMT where offered, else SITE UTIME, else the
+ * MDTM write form, each checked; -EPERM when none works. */
+int session_set_mtime(struct ftp_session *s, const char *path, time_t t);
+/* MDTM: modification time of a file (UTC). */
+int session_mdtm(struct ftp_session *s, const char *path, time_t *out);
 
 /* SIZE / AVBL helpers: 0 and *out, or a negative errno. */
 int session_size(struct ftp_session *s, const char *path, int64_t *out);

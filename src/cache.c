@@ -381,3 +381,10 @@ void cache_invalidate(struct cache *c, const char *path)
 	}
 	pthread_mutex_unlock(&c->lock);
 }
+
+void cache_clear(struct cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	sweep(c, true);
+	pthread_mutex_unlock(&c->lock);
+}

@@ -9,10 +9,12 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -22,6 +24,7 @@
 #include "log.h"
 #include "pool.h"
 #include "session.h"
+#include "wfile.h"
 
 #define SRV_PATH_MAX 4000
 
@@ -108,6 +111,10 @@ static int collect(void *arg, struct ftp_entry *e)
 	struct listing *l = arg;
 	struct cache_dirent *d;
 
+	if (!strncmp(e->name, WFILE_TMP_PREFIX, strlen(WFILE_TMP_PREFIX))) {
+		ftp_entry_free(e);
+		return 0;
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 
@@ -295,94 +302,597 @@ static int lookup(const char *path, struct stat *st)
 static int ftpfs_getattr(const char *path, struct stat *st,
 			 struct fuse_file_info *fi)
 {
+	int64_t size;
+	time_t mtime;
+	int r;
+
 	(void)fi;
+	if (wfile_stat(ctx()->wfiles, path, &size, &mtime)) {
+		/* being written: our size is the truth until committed */
+		r = lookup(path, st);
+		if (r < 0 || !S_ISREG(st->st_mode)) {
+			memset(st, 0, sizeof(*st));
+			st->st_mode = S_IFREG | 0644;
+			st->st_nlink = 1;
+			st->st_uid = ctx()->uid;
+			st->st_gid = ctx()->gid;
+			st->st_blksize = 4096;
+		}
+		st->st_size = size;
+		st->st_blocks = (size + 511) / 512;
+		st->st_mtime = st->st_ctime = mtime;
+		return 0;
+	}
 	return lookup(path, st);
 }
 
 /* ---- directories --------------------------------------------------- */
 
-struct fill {
-	void *buf;
-	fuse_fill_dir_t filler;
+/* A listing taken at opendir: readdir hands it out with offsets, so that
+ * libfuse's readdirplus gives the kernel each entry with its attributes
+ * (no LOOKUP per entry afterwards). */
+struct dirsnap {
+	struct cache_dirent *ents;
+	size_t n, cap;
 };
 
-static int fill_fn(void *arg, const char *name, const struct stat *st)
+static int snap_fn(void *arg, const char *name, const struct stat *st)
 {
-	struct fill *f = arg;
+	struct dirsnap *d = arg;
+	struct cache_dirent *e;
 
-	return f->filler(f->buf, name, st, 0, FUSE_FILL_DIR_PLUS) ? 1 : 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+
+		e = realloc(d->ents, cap * sizeof(*e));
+		if (!e)
+			return 1;
+		d->ents = e;
+		d->cap = cap;
+	}
+	e = &d->ents[d->n];
+	e->name = strdup(name);
+	if (!e->name)
+		return 1;
+	e->st = *st;
+	e->link = NULL;
+	d->n++;
+	return 0;
+}
+
+/* Files being written that the server does not list yet. */
+static void overlay_fn(void *arg, const char *name, int64_t size,
+		       time_t mtime)
+{
+	struct dirsnap *d = arg;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->ents[i].name, name))
+			return;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0644;
+	st.st_nlink = 1;
+	st.st_size = size;
+	st.st_mtime = st.st_ctime = st.st_atime = mtime;
+	st.st_uid = ctx()->uid;
+	st.st_gid = ctx()->gid;
+	snap_fn(d, name, &st);
+}
+
+static void snap_free(struct dirsnap *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->ents[i].name);
+	free(d->ents);
+	free(d);
+}
+
+static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct dirsnap *d;
+	struct stat st;
+	int r;
+
+	r = lookup(path, &st);
+	if (r < 0)
+		return r;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	r = fill_dir(path, snap_fn, d);
+	if (r < 0) {
+		snap_free(d);
+		return r;
+	}
+	wfile_list(ctx()->wfiles, path, overlay_fn, d);
+	fi->fh = (uint64_t)(uintptr_t)d;
+	return 0;
 }
 
 static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			 off_t off, struct fuse_file_info *fi,
 			 enum fuse_readdir_flags flags)
 {
-	struct fill f = { buf, filler };
-	struct stat st;
-	int r;
+	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
+	size_t i;
 
-	(void)off;
-	(void)fi;
+	(void)path;
 	(void)flags;
-	r = lookup(path, &st);
-	if (r < 0)
-		return r;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	filler(buf, ".", &st, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	return fill_dir(path, fill_fn, &f);
+	for (i = (size_t)off; i < d->n + 2; i++) {
+		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
+		const struct stat *st = i < 2 ? NULL : &d->ents[i - 2].st;
+
+		if (filler(buf, name, st, (off_t)i + 1,
+			   st ? FUSE_FILL_DIR_PLUS : 0))
+			break;
+	}
+	return 0;
+}
+
+static int ftpfs_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	snap_free((struct dirsnap *)(uintptr_t)fi->fh);
+	return 0;
 }
 
 /* ---- files --------------------------------------------------------- */
 
+/* An open file: a read stream, or a node being written. */
+struct handle {
+	struct file_stream *rs;
+	struct wnode *w;
+};
+
+static void forget(const char *path)
+{
+	cache_invalidate(ctx()->cache, path);
+}
+
+static int open_write(const char *path, struct fuse_file_info *fi,
+		      bool created, const struct stat *st, struct handle *h)
+{
+	int acc = fi->flags & O_ACCMODE;
+	enum wfile_how how;
+	char *sp;
+	int r;
+
+	if (created)
+		how = fi->flags & O_APPEND ? WF_APPEND : WF_NEW;
+	else if (fi->flags & O_TRUNC)
+		how = WF_TRUNC;
+	else if (fi->flags & O_APPEND)
+		how = WF_APPEND;
+	else
+		how = WF_UPDATE;
+	r = srv_path(path, &sp);
+	if (r < 0)
+		return r;
+	r = wfile_open(ctx()->wfiles, path, sp, how, acc == O_RDWR,
+		       st ? st->st_size : 0, &h->w);
+	free(sp);
+	if (r == 0)
+		forget(path);
+	return r;
+}
+
 static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 {
-	struct file_stream *f;
+	struct handle *h;
 	struct stat st;
 	char *sp;
 	int r;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
-		return -EROFS;
 	r = lookup(path, &st);
 	if (r < 0)
 		return r;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	r = srv_path(path, &sp);
-	if (r < 0)
-		return r;
-	f = file_stream_new(ctx()->pool, sp);
-	free(sp);
-	if (!f)
+	h = calloc(1, sizeof(*h));
+	if (!h)
 		return -ENOMEM;
-	fi->fh = (uint64_t)(uintptr_t)f;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		r = open_write(path, fi, false, &st, h);
+	} else {
+		r = srv_path(path, &sp);
+		if (r == 0) {
+			h->rs = file_stream_new(ctx()->pool, sp);
+			free(sp);
+			if (!h->rs)
+				r = -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
 	return 0;
+}
+
+static int ftpfs_create(const char *path, mode_t mode,
+			struct fuse_file_info *fi)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+	int r;
+
+	(void)mode; /* the server decides; chmod sets it explicitly */
+	if (!h)
+		return -ENOMEM;
+	r = open_write(path, fi, true, NULL, h);
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	return 0;
+}
+
+static struct handle *handle_of(struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
 }
 
 static int ftpfs_read(const char *path, char *buf, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
-	struct file_stream *f = (struct file_stream *)(uintptr_t)fi->fh;
+	struct handle *h = handle_of(fi);
+	ssize_t n;
+
+	if (size > INT_MAX)
+		size = INT_MAX;
+	if (h->w)
+		n = wfile_read(h->w, buf, size, off);
+	else
+		n = file_stream_read(h->rs, buf, size, off);
+	if (n < 0 && n != -EIO)
+		log_dbg("%s: read: %s", path ? path : "?", strerror((int)-n));
+	if (n == -ENOENT && path)
+		forget(path);
+	return (int)n;
+}
+
+static int ftpfs_write(const char *path, const char *buf, size_t size,
+		       off_t off, struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
 	ssize_t n;
 
 	(void)path;
+	if (!h->w)
+		return -EBADF;
 	if (size > INT_MAX)
 		size = INT_MAX;
-	n = file_stream_read(f, buf, size, off);
-	if (n < 0 && n != -EIO)
-		log_dbg("%s: read: %s", path ? path : "?", strerror((int)-n));
-	if (n == -ENOENT)
-		cache_invalidate(ctx()->cache, path ? path : "/");
+	n = wfile_write(h->w, buf, size, off);
 	return (int)n;
+}
+
+static int ftpfs_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct handle *h = handle_of(fi);
+	int r;
+
+	if (!h->w)
+		return 0;
+	r = wfile_flush(h->w);
+	if (path)
+		forget(path);
+	return r;
+}
+
+static int ftpfs_fsync(const char *path, int datasync,
+		       struct fuse_file_info *fi)
+{
+	(void)datasync;
+	return ftpfs_flush(path, fi);
 }
 
 static int ftpfs_release(const char *path, struct fuse_file_info *fi)
 {
+	struct handle *h = handle_of(fi);
+	int r = 0;
+
+	file_stream_free(h->rs);
+	if (h->w) {
+		r = wfile_release(h->w);
+		if (r < 0)
+			log_err("%s: lost on close: %s", path ? path : "?",
+				strerror(-r));
+		if (path)
+			forget(path);
+	}
+	free(h);
+	return r;
+}
+
+static int ftpfs_truncate(const char *path, off_t size,
+			  struct fuse_file_info *fi)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+	struct wnode *w;
+	struct stat st;
+	char *sp;
+	int r;
+
+	if (size < 0)
+		return -EINVAL;
+	if (h && h->w)
+		return wfile_truncate(h->w, size);
+	w = wfile_find(ctx()->wfiles, path);
+	if (!w) {
+		/* not open for writing: open, truncate, commit */
+		r = lookup(path, &st);
+		if (r < 0)
+			return r;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		r = srv_path(path, &sp);
+		if (r < 0)
+			return r;
+		r = wfile_open(ctx()->wfiles, path, sp,
+			       size == 0 ? WF_TRUNC : WF_UPDATE, true,
+			       st.st_size, &w);
+		free(sp);
+		if (r < 0)
+			return r;
+	}
+	r = wfile_truncate(w, size);
+	if (r == 0)
+		r = wfile_release(w);
+	else
+		wfile_release(w);
+	forget(path);
+	return r;
+}
+
+/* ---- names --------------------------------------------------------- */
+
+struct path_req {
+	const char *a, *b;
+	unsigned mode;
+	time_t t;
+	int (*fn)(struct path_req *q, struct ftp_session *s);
+};
+
+static int run_path(struct ftp_session *s, void *arg)
+{
+	struct path_req *q = arg;
+
+	return q->fn(q, s);
+}
+
+static int op_delete(struct path_req *q, struct ftp_session *s)
+{
+	return session_delete(s, q->a);
+}
+
+static int op_mkdir(struct path_req *q, struct ftp_session *s)
+{
+	return session_mkdir(s, q->a);
+}
+
+static int op_rmdir(struct path_req *q, struct ftp_session *s)
+{
+	return session_rmdir(s, q->a);
+}
+
+static int op_rename(struct path_req *q, struct ftp_session *s)
+{
+	return session_rename(s, q->a, q->b);
+}
+
+static int op_chmod(struct path_req *q, struct ftp_session *s)
+{
+	return session_chmod(s, q->a, q->mode);
+}
+
+static int op_mtime(struct path_req *q, struct ftp_session *s)
+{
+	return session_set_mtime(s, q->a, q->t);
+}
+
+/* Run fn on the server path of a FUSE path (and b's, when given). Not
+ * retried on a broken session: these are not idempotent. */
+static int path_op(const char *a, const char *b,
+		   int (*fn)(struct path_req *q, struct ftp_session *s),
+		   struct path_req *q)
+{
+	char *sa = NULL, *sb = NULL;
+	struct ftp_session *s;
+	int r;
+
+	r = srv_path(a, &sa);
+	if (r == 0 && b)
+		r = srv_path(b, &sb);
+	if (r < 0)
+		goto out;
+	q->a = sa[0] ? sa : "/";
+	q->b = sb;
+	q->fn = fn;
+	r = pool_get(ctx()->pool, POOL_META, &s);
+	if (r < 0)
+		goto out;
+	r = run_path(s, q);
+	if (r < 0 && session_broken(s))
+		r = -EIO;
+	pool_put(ctx()->pool, s);
+out:
+	free(sa);
+	free(sb);
+	return r;
+}
+
+static bool exists(const char *path, struct stat *st)
+{
+	struct stat tmp;
+
+	forget(path);
+	return lookup(path, st ? st : &tmp) == 0;
+}
+
+static int ftpfs_unlink(const char *path)
+{
+	struct path_req q = { 0 };
+	int r = path_op(path, NULL, op_delete, &q);
+
+	forget(path);
+	if (r == -ENOENT && exists(path, NULL))
+		r = -EACCES;
+	return r;
+}
+
+static int ftpfs_mkdir(const char *path, mode_t mode)
+{
+	struct path_req q = { 0 };
+	int r;
+
+	(void)mode;
+	r = path_op(path, NULL, op_mkdir, &q);
+	forget(path);
+	if (r < 0 && exists(path, NULL))
+		r = -EEXIST;
+	else if (r == -ENOENT)
+		r = -EACCES; /* the parent exists: the kernel looked it up */
+	return r;
+}
+
+static int count_fn(void *arg, const char *name, const struct stat *st)
+{
+	(void)name;
+	(void)st;
+	(*(size_t *)arg)++;
+	return 1;
+}
+
+static int ftpfs_rmdir(const char *path)
+{
+	struct path_req q = { 0 };
+	size_t n = 0;
+	int r;
+
+	r = path_op(path, NULL, op_rmdir, &q);
+	forget(path);
+	if (r < 0 && r != -EIO && exists(path, NULL)) {
+		if (fill_dir(path, count_fn, &n) == 0 && n > 0)
+			r = -ENOTEMPTY;
+		else if (r == -ENOENT)
+			r = -EACCES;
+	}
+	cache_clear(ctx()->cache);
+	return r;
+}
+
+static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
+{
+	struct path_req q = { 0 };
+	struct stat sf, st;
+	bool to_exists;
+	char *sfrom = NULL, *sto = NULL;
+	int r;
+
+	if (flags & RENAME_EXCHANGE)
+		return -EINVAL;
+	r = lookup(from, &sf);
+	if (r < 0)
+		return r;
+	to_exists = exists(to, &st);
+	if (to_exists && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
+	r = path_op(from, to, op_rename, &q);
+	if (r < 0 && r != -EIO && to_exists) {
+		/* servers that refuse to rename over a name: remove it
+		 * first (an empty directory, or a file), then retry */
+		if (S_ISDIR(st.st_mode)) {
+			size_t n = 0;
+
+			if (fill_dir(to, count_fn, &n) == 0 && n > 0)
+				return -ENOTEMPTY;
+			r = path_op(to, NULL, op_rmdir, &q);
+		} else {
+			log_warn("%s: replacing by delete + rename", to);
+			r = path_op(to, NULL, op_delete, &q);
+		}
+		if (r == 0)
+			r = path_op(from, to, op_rename, &q);
+	}
+	if (r == 0 && srv_path(from, &sfrom) == 0 && srv_path(to, &sto) == 0)
+		wfile_renamed(ctx()->wfiles, from, to, sfrom, sto);
+	free(sfrom);
+	free(sto);
+	if (S_ISDIR(sf.st_mode))
+		cache_clear(ctx()->cache);
+	forget(from);
+	forget(to);
+	return r;
+}
+
+/* A node open for writing with data to commit takes the attribute
+ * itself (applied after the commit); true when it did. */
+static bool defer_attr(const char *path, struct fuse_file_info *fi,
+		       const time_t *mtime, const mode_t *mode)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+	struct wnode *w = h && h->w ? h->w : wfile_find(ctx()->wfiles, path);
+	bool deferred;
+
+	if (!w)
+		return false;
+	deferred = wfile_defer_attr(w, mtime, mode);
+	if (!(h && h->w == w))
+		wfile_release(w);
+	return deferred;
+}
+
+static int ftpfs_chmod(const char *path, mode_t mode,
+		       struct fuse_file_info *fi)
+{
+	struct path_req q = { .mode = mode & 07777 };
+	mode_t bits = mode & 07777;
+	int r;
+
+	if (defer_attr(path, fi, NULL, &bits))
+		return 0;
+	r = path_op(path, NULL, op_chmod, &q);
+	forget(path);
+	if (r == -EPERM && ctx()->ignore_attr_errors)
+		r = 0;
+	return r;
+}
+
+static int ftpfs_chown(const char *path, uid_t uid, gid_t gid,
+		       struct fuse_file_info *fi)
+{
 	(void)path;
-	file_stream_free((struct file_stream *)(uintptr_t)fi->fh);
-	return 0;
+	(void)fi;
+	/* FTP has no chown; only "no change" succeeds */
+	if ((uid == (uid_t)-1 || uid == ctx()->uid) &&
+	    (gid == (gid_t)-1 || gid == ctx()->gid))
+		return 0;
+	return ctx()->ignore_attr_errors ? 0 : -EPERM;
+}
+
+static int ftpfs_utimens(const char *path, const struct timespec tv[2],
+			 struct fuse_file_info *fi)
+{
+	struct path_req q = { 0 };
+	int r;
+
+	if (tv && tv[1].tv_nsec == UTIME_OMIT)
+		return 0; /* atime only: FTP keeps none */
+	q.t = !tv || tv[1].tv_nsec == UTIME_NOW ? time(NULL) : tv[1].tv_sec;
+	if (defer_attr(path, fi, &q.t, NULL))
+		return 0;
+	r = path_op(path, NULL, op_mtime, &q);
+	forget(path);
+	if (r == -EPERM && ctx()->ignore_attr_errors)
+		r = 0;
+	return r;
 }
 
 static int ftpfs_readlink(const char *path, char *buf, size_t size)
@@ -467,11 +977,13 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct fs_ctx *c = ctx();
 
-	(void)conn;
 	cfg->entry_timeout = c->cache_timeout;
 	cfg->attr_timeout = c->cache_timeout;
 	cfg->negative_timeout = c->cache_timeout;
 	cfg->auto_cache = 1; /* keep page cache while size+mtime unchanged */
+	cfg->hard_remove = 1; /* no .fuse_hidden files on the server */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC; /* O_TRUNC reaches open */
 	cfg->use_ino = 0;
 	if (pool_start(c->pool) < 0)
 		log_err("cannot start the session maintenance thread");
@@ -481,10 +993,24 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 static const struct fuse_operations ops = {
 	.init = ftpfs_init,
 	.getattr = ftpfs_getattr,
+	.opendir = ftpfs_opendir,
 	.readdir = ftpfs_readdir,
+	.releasedir = ftpfs_releasedir,
 	.open = ftpfs_open,
+	.create = ftpfs_create,
 	.read = ftpfs_read,
+	.write = ftpfs_write,
+	.flush = ftpfs_flush,
+	.fsync = ftpfs_fsync,
 	.release = ftpfs_release,
+	.truncate = ftpfs_truncate,
+	.unlink = ftpfs_unlink,
+	.mkdir = ftpfs_mkdir,
+	.rmdir = ftpfs_rmdir,
+	.rename = ftpfs_rename,
+	.chmod = ftpfs_chmod,
+	.chown = ftpfs_chown,
+	.utimens = ftpfs_utimens,
 	.readlink = ftpfs_readlink,
 	.statfs = ftpfs_statfs,
 };

@@ -13,6 +13,7 @@
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "options.h"
 #include "pool.h"
 #include "session.h"
+#include "wfile.h"
 
 #ifndef FTPFS_VERSION
 #define FTPFS_VERSION "0.1"
@@ -82,11 +84,11 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 	return 0;
 }
 
-/* "-ofsname=URL,subtype=ftpfs,ro" with ',' and '\\' in URL escaped for
+/* "-ofsname=URL,subtype=ftpfs" with ',' and '\\' in URL escaped for
  * fuse_opt. */
 static char *mount_opts(const char *url)
 {
-	static const char head[] = "-ofsname=", tail[] = ",subtype=ftpfs,ro";
+	static const char head[] = "-ofsname=", tail[] = ",subtype=ftpfs";
 	char *s = malloc(sizeof(head) + 2 * strlen(url) + sizeof(tail)), *q;
 
 	if (!s)
@@ -179,6 +181,18 @@ int main(int argc, char *argv[])
 	c.cache = cache_new(o.cache_timeout, 200000);
 	if (!c.cache)
 		goto out_pool;
+	{
+		const char *sd = o.spool_dir ? o.spool_dir : getenv("TMPDIR");
+
+		r = wfile_table_new(c.pool, sd && *sd ? sd : "/var/tmp",
+				    (uint64_t)o.spool_max << 20, &c.wfiles);
+		if (r < 0) {
+			fprintf(stderr, "ftpfs: cannot make a spool directory in %s: %s\n",
+				sd && *sd ? sd : "/var/tmp", strerror(-r));
+			goto out_cache;
+		}
+	}
+	c.ignore_attr_errors = o.ignore_attr_errors;
 	c.cache_timeout = o.cache_timeout;
 	c.max_entries = o.max_entries;
 	c.uid = getuid();
@@ -226,6 +240,7 @@ out_fuse:
 out_cache:
 	free(fsname);
 	free(display);
+	wfile_table_free(c.wfiles);
 	cache_free(c.cache);
 out_pool:
 	pool_free(c.pool);

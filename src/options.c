@@ -304,6 +304,9 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("disable_epsv", disable_epsv, 1),
 	OPT("disable_mlsd", disable_mlsd, 1),
 	OPT("ftp_trace", ftp_trace, 1),
+	OPT("ignore_attr_errors", ignore_attr_errors, 1),
+	OPT("spool_dir=%s", spool_dir, 0),
+	OPT("spool_max=%u", spool_max, 0),
 	OPT("netrc=%s", netrc, 0),
 	OPT("user=%s", user, 0),
 	OPT("-h", show_help, 1),
@@ -341,6 +344,7 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	o->cache_timeout = 30;
 	o->timeout = 30;
 	o->max_entries = 1000000;
+	o->spool_max = 4096;
 	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
 		snprintf(err, errlen, "invalid options");
 		return -EINVAL;
@@ -357,6 +361,10 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 		snprintf(err, errlen, "cache_timeout must be 0..86400 seconds");
 		return -EINVAL;
 	}
+	if (o->spool_max < 1) {
+		snprintf(err, errlen, "spool_max must be at least 1 (MiB)");
+		return -EINVAL;
+	}
 	if (o->max_entries < 1) {
 		snprintf(err, errlen, "max_entries must be at least 1");
 		return -EINVAL;
@@ -369,6 +377,7 @@ void opts_free(struct ftpfs_opts *o)
 	free(o->url);
 	free(o->netrc);
 	free(o->user);
+	free(o->spool_dir);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -387,6 +396,10 @@ void opts_usage(const char *prog)
 	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
 	       "    -o pasv_ip             connect to the address in PASV replies\n"
 	       "    -o ftp_trace           log the FTP dialogue (passwords hidden)\n"
+	       "    -o ignore_attr_errors  chmod/chown/touch succeed where the server cannot\n"
+	       "    -o spool_dir=DIR       where files edited in place are kept (default\n"
+	       "                           $TMPDIR or /var/tmp)\n"
+	       "    -o spool_max=MIB       largest file edited in place (default 4096)\n"
 	       "    -h, --help             this help, then FUSE's options\n"
 	       "    -V, --version          print the version\n"
 	       "\n",

@@ -191,16 +191,39 @@ static struct slot *pick(struct pool *p, enum pool_kind kind)
 
 int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out)
 {
+	return pool_get_timed(p, kind, -1, out);
+}
+
+int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
+		   struct ftp_session **out)
+{
 	struct ftp_session *s;
 	struct slot *sl = NULL;
 	enum slot_state was;
+	struct timespec until;
 	char err[256];
 	int r;
 
+	clock_gettime(CLOCK_REALTIME, &until);
+	if (timeout_ms > 0) {
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->stopping && !(sl = pick(p, kind)))
-			pthread_cond_wait(&p->cond, &p->lock);
+		while (!p->stopping && !(sl = pick(p, kind))) {
+			if (timeout_ms < 0) {
+				pthread_cond_wait(&p->cond, &p->lock);
+			} else if (pthread_cond_timedwait(&p->cond, &p->lock,
+							  &until) == ETIMEDOUT) {
+				pthread_mutex_unlock(&p->lock);
+				return -EAGAIN;
+			}
+		}
 		if (p->stopping) {
 			pthread_mutex_unlock(&p->lock);
 			return -ESHUTDOWN;

@@ -43,6 +43,8 @@ struct ftp_session {
 	bool broken;
 	bool no_epsv;      /* EPSV refused once: use PASV */
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
+	bool upload;       /* the current transfer is STOR/APPE */
+	int mtime_method;  /* 0 unknown, 1 works, -1 the server cannot */
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
 	char errmsg[256];
@@ -78,10 +80,12 @@ bool session_xfer_active(const struct ftp_session *s)
 	return s->data != NULL;
 }
 
-int session_code_errno(int code)
+int session_code_errno(int code, bool upload)
 {
 	if (code < 400)
 		return 0;
+	if (upload && (code == 550 || code == 553))
+		return -EACCES;
 	switch (code) {
 	case 421:
 		return -ECONNRESET;
@@ -275,7 +279,7 @@ static int find_root(struct ftp_session *s)
 			snprintf(s->errmsg, sizeof(s->errmsg),
 				 "cannot change to %s: %.200s", path,
 				 reply_text(s->rp));
-			return session_code_errno(code) ?: -EPROTO;
+			return session_code_errno(code, false) ?: -EPROTO;
 		}
 	}
 	code = session_cmd(s, "PWD", NULL);
@@ -497,7 +501,7 @@ static int open_data(struct ftp_session *s)
 		} else if (code >= 500) {
 			s->no_epsv = true;
 		} else {
-			return session_code_errno(code) ?: -EPROTO;
+			return session_code_errno(code, false) ?: -EPROTO;
 		}
 	}
 	if (!port) {
@@ -507,7 +511,7 @@ static int open_data(struct ftp_session *s)
 		if (code < 0)
 			return code;
 		if (code != 227)
-			return session_code_errno(code) ?: -EPROTO;
+			return session_code_errno(code, false) ?: -EPROTO;
 		first_line(s, text, sizeof(text));
 		r = parse_pasv(text, n);
 		if (r < 0)
@@ -531,6 +535,7 @@ static int open_data(struct ftp_session *s)
 int session_xfer_start(struct ftp_session *s, const char *cmd,
 		       const char *path, int64_t rest)
 {
+	bool upload = !strcmp(cmd, "STOR") || !strcmp(cmd, "APPE");
 	char off[32];
 	int code, r;
 
@@ -538,6 +543,7 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		return -EINVAL;
 	if (s->data)
 		return -EBUSY;
+	s->upload = upload;
 	r = open_data(s);
 	if (r < 0)
 		return r;
@@ -555,7 +561,7 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		goto err;
 	}
 	if (code != 125 && code != 150) {
-		r = code >= 400 ? session_code_errno(code)
+		r = code >= 400 ? session_code_errno(code, upload)
 				: fail(s, -EPROTO, "unexpected reply");
 		goto err;
 	}
@@ -593,7 +599,21 @@ int session_xfer_finish(struct ftp_session *s)
 		return fail(s, -EPROTO, "unexpected reply after transfer");
 	snprintf(s->errmsg, sizeof(s->errmsg), "transfer failed: %.200s",
 		 reply_text(s->rp));
+	if (s->upload && code != 426 && code != 425)
+		return session_code_errno(code, true);
 	return -EIO;
+}
+
+int session_xfer_write(struct ftp_session *s, const void *buf, size_t len)
+{
+	int r;
+
+	if (!s->data)
+		return -EBADF;
+	r = net_write_all(s->data, buf, len);
+	if (r < 0)
+		return fail(s, r, "writing data");
+	return 0;
 }
 
 int session_xfer_abort(struct ftp_session *s)
@@ -629,7 +649,7 @@ int session_mlst(struct ftp_session *s, const char *path, struct ftp_entry *out)
 	if (code < 0)
 		return code;
 	if (code != 250)
-		return session_code_errno(code) ?: -EPROTO;
+		return session_code_errno(code, false) ?: -EPROTO;
 	/* "250-Listing x\n type=file;size=1; /x\n250 End" (RFC 3659 7.2) */
 	t = reply_text(s->rp);
 	l = strchr(t, '\n');
@@ -673,7 +693,7 @@ static int cwd(struct ftp_session *s, const char *path)
 	if (code < 0)
 		return code;
 	if (code != 250 && code != 200)
-		return session_code_errno(code) ?: -EPROTO;
+		return session_code_errno(code, false) ?: -EPROTO;
 	s->cwd = strdup(path);
 	return 0;
 }
@@ -826,7 +846,7 @@ int session_size(struct ftp_session *s, const char *path, int64_t *out)
 	if (code < 0)
 		return code;
 	if (code != 213)
-		return session_code_errno(code) ?: -EPROTO;
+		return session_code_errno(code, false) ?: -EPROTO;
 	if (parse_u64(reply_first_text(s->rp), &v) < 0 || v > INT64_MAX)
 		return -EPROTO;
 	*out = (int64_t)v;
@@ -840,6 +860,160 @@ int session_avbl(struct ftp_session *s, const char *path, uint64_t *out)
 	if (code < 0)
 		return code;
 	if (code != 213)
-		return session_code_errno(code) ?: -EPROTO;
+		return session_code_errno(code, false) ?: -EPROTO;
 	return parse_u64(reply_first_text(s->rp), out);
+}
+
+/* --- changes ---------------------------------------------------------- */
+
+/* Send cmd path and expect one of two codes. */
+static int simple(struct ftp_session *s, const char *cmd, const char *path,
+		  int ok1, int ok2, bool upload)
+{
+	int code = session_cmd(s, cmd, path);
+
+	if (code < 0)
+		return code;
+	if (code == ok1 || code == ok2)
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
+		 reply_text(s->rp));
+	return session_code_errno(code, upload) ?: -EPROTO;
+}
+
+int session_delete(struct ftp_session *s, const char *path)
+{
+	return simple(s, "DELE", path, 250, 200, false);
+}
+
+int session_mkdir(struct ftp_session *s, const char *path)
+{
+	return simple(s, "MKD", path, 257, 250, false);
+}
+
+int session_rmdir(struct ftp_session *s, const char *path)
+{
+	free(s->cwd); /* we may be standing in it */
+	s->cwd = NULL;
+	return simple(s, "RMD", path, 250, 200, false);
+}
+
+int session_rename(struct ftp_session *s, const char *from, const char *to)
+{
+	int r;
+
+	if (!arg_ok(to))
+		return -EINVAL;
+	r = simple(s, "RNFR", from, 350, 350, false);
+	if (r < 0)
+		return r;
+	free(s->cwd);
+	s->cwd = NULL;
+	return simple(s, "RNTO", to, 250, 200, true);
+}
+
+int session_chmod(struct ftp_session *s, const char *path, unsigned mode)
+{
+	char arg[CMD_MAX];
+	int code, n;
+
+	if (!arg_ok(path))
+		return -EINVAL;
+	n = snprintf(arg, sizeof(arg), "CHMOD %o %s", mode & 07777, path);
+	if (n < 0 || (size_t)n >= sizeof(arg))
+		return -ENAMETOOLONG;
+	code = session_cmd(s, "SITE", arg);
+	if (code < 0)
+		return code;
+	if (code == 200 || code == 250)
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "SITE CHMOD: %.200s",
+		 reply_text(s->rp));
+	if (code == 500 || code == 501 || code == 502 || code == 504 ||
+	    code == 530 || code == 550)
+		return -EPERM;
+	return session_code_errno(code, false) ?: -EPROTO;
+}
+
+/* "20240102030405" or "20240102030405.123" (RFC 3659 2.3), UTC. */
+static int parse_time_val(const char *t, time_t *out)
+{
+	int v[6], w[6] = { 4, 2, 2, 2, 2, 2 }, i, j;
+	struct tm tm = { 0 };
+
+	for (i = 0; i < 6; i++) {
+		v[i] = 0;
+		for (j = 0; j < w[i]; j++, t++) {
+			if (*t < '0' || *t > '9')
+				return -EPROTO;
+			v[i] = v[i] * 10 + (*t - '0');
+		}
+	}
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	*out = timegm(&tm);
+	return 0;
+}
+
+int session_mdtm(struct ftp_session *s, const char *path, time_t *out)
+{
+	int code = session_cmd(s, "MDTM", path);
+
+	if (code < 0)
+		return code;
+	if (code != 213)
+		return session_code_errno(code, false) ?: -EPROTO;
+	return parse_time_val(reply_first_text(s->rp), out);
+}
+
+/* Did the time stick? (the write forms of MDTM are not standard: check) */
+static bool mtime_is(struct ftp_session *s, const char *path, time_t t)
+{
+	time_t got;
+
+	return session_mdtm(s, path, &got) == 0 && got == t;
+}
+
+int session_set_mtime(struct ftp_session *s, const char *path, time_t t)
+{
+	char arg[CMD_MAX];
+	struct tm tm;
+	bool mfmt;
+	int code, n;
+
+	if (!arg_ok(path))
+		return -EINVAL;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year < 0)
+		return -EINVAL;
+	if (s->mtime_method < 0)
+		return -EPERM;
+	/* MFMT (draft-somers-ftp-mfxx) where offered; else the write form
+	 * of MDTM ("MDTM time path", vsftpd and others), which a server
+	 * without it reads as a query for an odd name: check the result. */
+	mfmt = s->caps & SESS_CAP_MFMT;
+	n = snprintf(arg, sizeof(arg), "%04d%02d%02d%02d%02d%02d %s",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, path);
+	if (n < 0 || (size_t)n >= sizeof(arg))
+		return -ENAMETOOLONG;
+	code = session_cmd(s, mfmt ? "MFMT" : "MDTM", arg);
+	if (code < 0)
+		return code;
+	if ((code == 213 || code == 200 || code == 250) &&
+	    (mfmt || mtime_is(s, path, t))) {
+		s->mtime_method = 1;
+		return 0;
+	}
+	if (mfmt && code == 550)
+		return -ENOENT;
+	if (s->mtime_method == 0 && !mfmt) {
+		s->mtime_method = -1;
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "the server cannot set modification times");
+	}
+	return -EPERM;
 }

@@ -1,0 +1,85 @@
+/* wfile — files open for writing: upload streams and spool files.
+ *
+ * One node per path, shared by every handle that writes it (refcounted).
+ * A node is in one of three modes:
+ *  - STREAM: created or truncated and written sequentially from offset 0:
+ *    the bytes go straight into STOR of a temporary name in the same
+ *    directory; committing renames it over the file. A forward gap is
+ *    filled with zeros.
+ *  - APPEND: O_APPEND: the bytes go into APPE of the file itself.
+ *  - SPOOL: anything else: a local file (in a private directory, bounded
+ *    by spool_max), filled from the server only when first needed, and
+ *    uploaded to a temporary name and renamed over the file on commit.
+ * A STREAM node that is written out of order, read, or shrunk becomes a
+ * SPOOL node (its upload is committed first, then fetched back).
+ *
+ * wfile_flush() commits (upload + rename) and returns the upload's error;
+ * when it has returned 0 the data is on the server. A failed upload never
+ * leaves a partial file under the final name, and never destroys the old
+ * contents (the temporary is deleted).
+ *
+ * Return rule: 0 or a count on success, a negative errno on failure.
+ */
+#ifndef FTPFS_WFILE_H
+#define FTPFS_WFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct pool;
+struct wfile_table;
+struct wnode;
+
+/* Names beginning with this are our temporaries: hidden from listings. */
+#define WFILE_TMP_PREFIX ".ftpfs-tmp-"
+
+enum wfile_how {
+	WF_NEW,    /* the file is being created: empty */
+	WF_TRUNC,  /* an existing file, truncated to 0 on open */
+	WF_APPEND, /* O_APPEND */
+	WF_UPDATE, /* an existing file, contents kept */
+};
+
+/* spool_dir: where the private spool directory is made. */
+int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
+		    struct wfile_table **out);
+void wfile_table_free(struct wfile_table *t);
+
+/* Open (or join) the node for path. srv: the server path. size: the
+ * file's size on the server (for WF_APPEND/WF_UPDATE). rdwr: the handle
+ * may read (forces SPOOL). */
+int wfile_open(struct wfile_table *t, const char *path, const char *srv,
+	       enum wfile_how how, bool rdwr, int64_t size,
+	       struct wnode **out);
+ssize_t wfile_write(struct wnode *w, const char *buf, size_t len,
+		    int64_t off);
+ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off);
+int wfile_truncate(struct wnode *w, int64_t size);
+/* When the node has data still to commit, remember a modification time
+ * (mtime != NULL) or mode (mode != NULL) to set right after the commit
+ * (which would otherwise move the time, or find no file to chmod yet) and
+ * return true; false: nothing pending, set it on the server now. */
+bool wfile_defer_attr(struct wnode *w, const time_t *mtime,
+		      const mode_t *mode);
+int wfile_flush(struct wnode *w);
+/* Drop a reference; the last one commits what is pending and returns its
+ * error. */
+int wfile_release(struct wnode *w);
+
+/* The node for path with a new reference, or NULL. */
+struct wnode *wfile_find(struct wfile_table *t, const char *path);
+/* Size and mtime of an open node: 1 = there is one, 0 = none. */
+int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
+	       time_t *mtime);
+/* A rename through the mount: nodes under from follow it. */
+void wfile_renamed(struct wfile_table *t, const char *from, const char *to,
+		   const char *srv_from, const char *srv_to);
+/* Call fn for the name of each open node directly inside dir. */
+void wfile_list(struct wfile_table *t, const char *dir,
+		void (*fn)(void *ctx, const char *name, int64_t size,
+			   time_t mtime),
+		void *ctx);
+
+#endif
