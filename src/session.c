@@ -551,6 +551,8 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		snprintf(off, sizeof(off), "%lld", (long long)rest);
 		code = session_cmd(s, "REST", off);
 		if (code != 350) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "REST: %.200s",
+				 reply_text(s->rp));
 			r = code < 0 ? code : -ESPIPE;
 			goto err;
 		}
@@ -561,6 +563,8 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		goto err;
 	}
 	if (code != 125 && code != 150) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
+			 reply_text(s->rp));
 		r = code >= 400 ? session_code_errno(code, upload)
 				: fail(s, -EPROTO, "unexpected reply");
 		goto err;

@@ -485,6 +485,15 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 			w->need_fetch = size > 0;
 			break;
 		}
+		/* start the upload now: a server that refuses to store
+		 * is an error of open(), not of close() */
+		if (w->mode == M_STREAM) {
+			r = stream_start(w);
+			if (r == -EAGAIN)
+				r = to_spool(w); /* no session free: spool */
+			if (r < 0)
+				w->dirty = false; /* nothing to commit */
+		}
 	} else {
 		/* a second writer: only a spool serves both */
 		if (how == WF_TRUNC || how == WF_NEW) {

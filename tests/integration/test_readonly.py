@@ -741,7 +741,8 @@ def main():
         return 0
     harness.skip_if_unavailable([a.server])
     harness.install_signal_cleanup()
-    opts = [o for o in a.opts.split(",") if o]
+    # the read-only suite mounts read-only: writes must fail with EROFS
+    opts = ["ro"] + [o for o in a.opts.split(",") if o]
     C.mode = "follow" if a.server == "pyftpdlib" and \
         "disable_mlsd" not in opts else "links"
     tags = [t for t in [a.opts, a.latency_ms and "latency=%dms" % a.latency_ms]
