@@ -982,6 +982,9 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = c->cache_timeout;
 	cfg->auto_cache = 1; /* keep page cache while size+mtime unchanged */
 	cfg->hard_remove = 1; /* no .fuse_hidden files on the server */
+	/* bigger requests: fewer round trips through the kernel */
+	conn->max_write = 1024 * 1024;
+	conn->max_readahead = 1024 * 1024;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC; /* O_TRUNC reaches open */
 	cfg->use_ino = 0;
