@@ -8,6 +8,7 @@
 #ifndef FTPFS_NET_H
 #define FTPFS_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -26,6 +27,8 @@ int net_connect_addr(const struct sockaddr *sa, socklen_t len, int timeout_ms,
 ssize_t net_read(struct net_conn *c, void *buf, size_t len);
 /* Write all of buf or fail. */
 int net_write_all(struct net_conn *c, const void *buf, size_t len);
+/* True when bytes (or the end of the stream) are waiting to be read. */
+bool net_readable(const struct net_conn *c);
 /* Change the per-operation deadline (milliseconds, > 0). */
 void net_set_timeout(struct net_conn *c, int timeout_ms);
 

@@ -164,6 +164,13 @@ int net_write_all(struct net_conn *c, const void *buf, size_t len)
 	return 0;
 }
 
+bool net_readable(const struct net_conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
 void net_set_timeout(struct net_conn *c, int timeout_ms)
 {
 	c->timeout_ms = timeout_ms;

@@ -187,7 +187,19 @@ static int send_cmd(struct ftp_session *s, const char *cmd, const char *arg)
 
 int session_cmd(struct ftp_session *s, const char *cmd, const char *arg)
 {
-	int r = send_cmd(s, cmd, arg);
+	int r;
+
+	/* Nothing may be waiting before a command: a reply to nothing (an
+	 * extra 150, a late 226, a 421 before closing) means the dialogue
+	 * is out of step, and every answer after it would be misread. */
+	if (!s->broken && !s->data &&
+	    (s->buf_off < s->buf_len || net_readable(s->ctrl))) {
+		if (s->cfg->trace)
+			log_info("unexpected data before %s: dropping session",
+				 cmd);
+		return fail(s, -EPROTO, "reply to no command");
+	}
+	r = send_cmd(s, cmd, arg);
 
 	if (r < 0)
 		return r;

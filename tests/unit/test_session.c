@@ -415,14 +415,39 @@ START_TEST(server_drops)
 }
 END_TEST
 
+START_TEST(reply_to_nothing)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "NOOP", "200 ok\r\n150 a reply to no command", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	usleep(100000);
+	/* the stray 150 must not be taken for SIZE's answer */
+	ck_assert_int_eq(session_cmd(s, "SIZE", "/x"), -EPROTO);
+	ck_assert(session_broken(s));
+	session_close(s);
+	fake_join(&f);
+	ck_assert_ptr_null(strstr(f.log, "SIZE"));
+}
+END_TEST
+
 START_TEST(code_errno)
 {
-	ck_assert_int_eq(session_code_errno(226), 0);
-	ck_assert_int_eq(session_code_errno(550), -ENOENT);
-	ck_assert_int_eq(session_code_errno(552), -ENOSPC);
-	ck_assert_int_eq(session_code_errno(530), -EACCES);
-	ck_assert_int_eq(session_code_errno(421), -ECONNRESET);
-	ck_assert_int_eq(session_code_errno(451), -EIO);
+	ck_assert_int_eq(session_code_errno(226, false), 0);
+	ck_assert_int_eq(session_code_errno(550, false), -ENOENT);
+	ck_assert_int_eq(session_code_errno(552, true), -ENOSPC);
+	ck_assert_int_eq(session_code_errno(530, false), -EACCES);
+	ck_assert_int_eq(session_code_errno(421, false), -ECONNRESET);
+	ck_assert_int_eq(session_code_errno(451, false), -EIO);
+	ck_assert_int_eq(session_code_errno(550, true), -EACCES);
+	ck_assert_int_eq(session_code_errno(553, true), -EACCES);
 }
 END_TEST
 
@@ -442,6 +467,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, abort_resyncs);
 	tcase_add_test(tc, mlst_and_errors);
 	tcase_add_test(tc, server_drops);
+	tcase_add_test(tc, reply_to_nothing);
 	tcase_add_test(tc, code_errno);
 	suite_add_tcase(s, tc);
 	return s;
