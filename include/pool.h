@@ -51,6 +51,11 @@ int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out);
 /* The same, but give up with -EAGAIN after timeout_ms without a session. */
 int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 		   struct ftp_session **out);
+/* A session for a transfer that cannot wait for the application (an
+ * upload at close, a read): a bulk one, or after a short wait any free
+ * one, so that transfers held open by the application can never leave
+ * it waiting on itself. */
+int pool_get_transfer(struct pool *p, struct ftp_session **out);
 void pool_put(struct pool *p, struct ftp_session *s);
 
 void pool_park(struct pool *p, struct ftp_session *s, const void *owner);

@@ -107,7 +107,7 @@ static int start_at(struct file_stream *f, int64_t off)
 			release_session(f);
 	}
 	if (!f->s) {
-		r = pool_get(f->pool, POOL_BULK, &f->s);
+		r = pool_get_transfer(f->pool, &f->s);
 		if (r < 0) {
 			f->s = NULL;
 			return r;

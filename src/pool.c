@@ -279,6 +279,13 @@ int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 	}
 }
 
+int pool_get_transfer(struct pool *p, struct ftp_session **out)
+{
+	int r = pool_get_timed(p, POOL_BULK, 2000, out);
+
+	return r == -EAGAIN ? pool_get(p, POOL_META, out) : r;
+}
+
 void pool_put(struct pool *p, struct ftp_session *s)
 {
 	struct slot *sl;

@@ -203,7 +203,7 @@ static int upload(struct wnode *w)
 	tmp = tmp_name(w->srv);
 	if (!tmp)
 		return -ENOMEM;
-	r = pool_get(w->t->pool, POOL_BULK, &s);
+	r = pool_get_transfer(w->t->pool, &s);
 	if (r < 0)
 		goto out_tmp;
 	r = session_xfer_start(s, "STOR", tmp, 0);
@@ -263,7 +263,7 @@ static int fetch(struct wnode *w)
 	buf = malloc(CHUNK);
 	if (!buf)
 		return -ENOMEM;
-	r = pool_get(w->t->pool, POOL_BULK, &s);
+	r = pool_get_transfer(w->t->pool, &s);
 	if (r < 0)
 		goto out;
 	r = session_xfer_start(s, "RETR", w->srv, 0);
@@ -416,6 +416,8 @@ static int to_spool(struct wnode *w)
 	return 0;
 }
 
+static int truncate_locked(struct wnode *w, int64_t size);
+
 /* --- the table ---------------------------------------------------------- */
 
 static struct wnode *find_locked(struct wfile_table *t, const char *path)
@@ -497,7 +499,7 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 	} else {
 		/* a second writer: only a spool serves both */
 		if (how == WF_TRUNC || how == WF_NEW) {
-			r = wfile_truncate(w, 0);
+			r = truncate_locked(w, 0);
 		} else if (w->mode != M_SPOOL) {
 			r = to_spool(w);
 		}
@@ -599,12 +601,10 @@ ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off)
 	return r < 0 ? r : n;
 }
 
-int wfile_truncate(struct wnode *w, int64_t size)
+static int truncate_locked(struct wnode *w, int64_t size)
 {
-	bool own = pthread_mutex_trylock(&w->lock) == 0;
 	int r = 0;
 
-	/* wfile_open calls this with the lock held: trylock fails there */
 	if (w->mode == M_STREAM && size >= w->pos && !w->err) {
 		r = stream_zeros(w, size - w->pos);
 		if (r == 0) {
@@ -634,8 +634,16 @@ int wfile_truncate(struct wnode *w, int64_t size)
 	}
 out:
 	w->mtime = time(NULL);
-	if (own)
-		pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+int wfile_truncate(struct wnode *w, int64_t size)
+{
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	r = truncate_locked(w, size);
+	pthread_mutex_unlock(&w->lock);
 	return r;
 }
 
