@@ -1,0 +1,327 @@
+/* Unit tests for the session pool against a small fake FTP server.
+ *
+ * The server accepts any number of connections (one thread each), answers
+ * 421 beyond `cap` live connections, and speaks just enough FTP: login,
+ * FEAT, TYPE, PWD, NOOP, EPSV + RETR (an endless stream until the client
+ * closes), ABOR, QUIT.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+static int lfd, port, cap;
+static atomic_int live, accepted, refused;
+static pthread_t acceptor;
+static char portstr[16];
+static struct session_cfg scfg;
+
+static int listen_any(int *p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	listen(fd, 64);
+	getsockname(fd, (struct sockaddr *)&a, &l);
+	*p = ntohs(a.sin_port);
+	return fd;
+}
+
+static void say(int fd, const char *s)
+{
+	if (write(fd, s, strlen(s)) < 0)
+		return;
+}
+
+static int read_line(int fd, char *buf, size_t n)
+{
+	size_t i = 0;
+	char c;
+
+	while (i + 1 < n && read(fd, &c, 1) == 1) {
+		if (c == '\n') {
+			buf[i && buf[i - 1] == '\r' ? i - 1 : i] = '\0';
+			return 0;
+		}
+		buf[i++] = c;
+	}
+	return -1;
+}
+
+struct flood {
+	int lfd;
+};
+
+static void *flood_main(void *arg)
+{
+	struct flood *fl = arg;
+	char buf[4096];
+	int d = accept(fl->lfd, NULL, NULL);
+
+	memset(buf, 'z', sizeof(buf));
+	while (d >= 0 && write(d, buf, sizeof(buf)) > 0)
+		;
+	if (d >= 0)
+		close(d);
+	close(fl->lfd);
+	free(fl);
+	return NULL;
+}
+
+static void *conn_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg, dport = 0, dl = -1;
+	char line[512], buf[128];
+
+	if (atomic_fetch_add(&live, 1) >= cap) {
+		atomic_fetch_add(&refused, 1);
+		say(fd, "421 Too many connections\r\n");
+		goto out;
+	}
+	say(fd, "220 fake pool server\r\n");
+	while (read_line(fd, line, sizeof(line)) == 0) {
+		if (!strncmp(line, "USER", 4)) {
+			say(fd, "331 pw\r\n");
+		} else if (!strncmp(line, "PASS", 4)) {
+			say(fd, "230 in\r\n");
+		} else if (!strncmp(line, "FEAT", 4)) {
+			say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
+		} else if (!strncmp(line, "PWD", 3)) {
+			say(fd, "257 \"/\"\r\n");
+		} else if (!strncmp(line, "EPSV", 4)) {
+			dl = listen_any(&dport);
+			snprintf(buf, sizeof(buf),
+				 "229 Entering Extended Passive Mode (|||%d|)\r\n",
+				 dport);
+			say(fd, buf);
+		} else if (!strncmp(line, "RETR", 4)) {
+			struct flood *fl = malloc(sizeof(*fl));
+			pthread_t t;
+
+			fl->lfd = dl;
+			dl = -1;
+			say(fd, "150 here it comes\r\n");
+			pthread_create(&t, NULL, flood_main, fl);
+			pthread_detach(t);
+		} else if (!strncmp(line, "ABOR", 4)) {
+			say(fd, "426 aborted\r\n226 ABOR ok\r\n");
+		} else if (!strncmp(line, "BREAK", 5)) {
+			say(fd, "200 ok\r\n200 and a reply to nothing\r\n");
+		} else if (!strncmp(line, "QUIT", 4)) {
+			say(fd, "221 bye\r\n");
+			break;
+		} else {
+			say(fd, "200 ok\r\n");
+		}
+	}
+out:
+	close(fd);
+	atomic_fetch_sub(&live, 1);
+	return NULL;
+}
+
+static void *acceptor_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		pthread_t t;
+
+		if (fd < 0)
+			return NULL;
+		atomic_fetch_add(&accepted, 1);
+		pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd);
+		pthread_detach(t);
+	}
+}
+
+static void server_start(int max_conns)
+{
+	cap = max_conns;
+	atomic_store(&live, 0);
+	atomic_store(&accepted, 0);
+	atomic_store(&refused, 0);
+	lfd = listen_any(&port);
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.host = "127.0.0.1";
+	scfg.port = portstr;
+	scfg.path = "";
+	scfg.timeout_ms = 3000;
+	pthread_create(&acceptor, NULL, acceptor_main, NULL);
+}
+
+static void server_stop(void)
+{
+	shutdown(lfd, SHUT_RDWR);
+	close(lfd);
+	pthread_join(acceptor, NULL);
+}
+
+static struct pool *new_pool(unsigned max)
+{
+	struct pool_cfg pc = { .max_sessions = max, .park_ms = 60000 };
+	struct pool *p;
+	char err[256];
+
+	ck_assert_int_eq(pool_new(&scfg, &pc, &p, err, sizeof(err)), 0);
+	ck_assert_int_eq(pool_start(p), 0);
+	return p;
+}
+
+START_TEST(lazy_and_reused)
+{
+	struct ftp_session *a, *b;
+	struct pool *p;
+
+	server_start(100);
+	p = new_pool(4);
+	ck_assert_int_eq(atomic_load(&accepted), 1); /* the first, at once */
+	ck_assert_int_eq(pool_get(p, POOL_META, &a), 0);
+	pool_put(p, a);
+	ck_assert_int_eq(pool_get(p, POOL_META, &b), 0);
+	ck_assert_ptr_eq(a, b); /* reused, not reopened */
+	ck_assert_int_eq(atomic_load(&accepted), 1);
+	pool_put(p, b);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(metadata_never_waits_for_bulk)
+{
+	struct ftp_session *b[3], *m, *x;
+	struct pool *p;
+	int i;
+
+	server_start(100);
+	p = new_pool(3);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pool_get(p, POOL_BULK, &b[i]), 0);
+	/* max 3: bulk users hold at most 2 */
+	ck_assert_int_eq(pool_get_timed(p, POOL_BULK, 200, &b[2]), -EAGAIN);
+	ck_assert_int_eq(pool_get_timed(p, POOL_META, 2000, &m), 0);
+	ck_assert_int_eq(pool_get_timed(p, POOL_META, 200, &x), -EAGAIN);
+	pool_put(p, m);
+	for (i = 0; i < 2; i++)
+		pool_put(p, b[i]);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(shrinks_on_421)
+{
+	struct ftp_session *s[4];
+	struct pool *p;
+
+	server_start(2);
+	p = new_pool(4);
+	ck_assert_int_eq(pool_get(p, POOL_META, &s[0]), 0);
+	ck_assert_int_eq(pool_get(p, POOL_META, &s[1]), 0);
+	/* a third connection gets 421: the pool caps itself at 2 and
+	 * waits instead of failing or redialling in a loop */
+	ck_assert_int_eq(pool_get_timed(p, POOL_META, 500, &s[2]), -EAGAIN);
+	ck_assert_int_eq(atomic_load(&refused), 1);
+	ck_assert_int_eq(pool_get_timed(p, POOL_META, 300, &s[2]), -EAGAIN);
+	ck_assert_int_eq(atomic_load(&refused), 1); /* no redial */
+	pool_put(p, s[1]);
+	ck_assert_int_eq(pool_get_timed(p, POOL_META, 1000, &s[2]), 0);
+	ck_assert_ptr_eq(s[2], s[1]);
+	pool_put(p, s[2]);
+	pool_put(p, s[0]);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(parked_transfer_is_taken_back)
+{
+	static int owner;
+	struct ftp_session *s, *t;
+	struct pool *p;
+	char buf[100];
+
+	server_start(100);
+	p = new_pool(1);
+	ck_assert_int_eq(pool_get(p, POOL_BULK, &s), 0);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/f", 0), 0);
+	ck_assert_int_gt(session_xfer_read(s, buf, sizeof(buf)), 0);
+	pool_park(p, s, &owner);
+	/* the owner can take it back while nobody else wants it */
+	ck_assert(pool_unpark(p, s, &owner));
+	pool_park(p, s, &owner);
+	/* another user takes it: the transfer is aborted, the session
+	 * is in sync again, and the owner has lost it */
+	ck_assert_int_eq(pool_get(p, POOL_META, &t), 0);
+	ck_assert_ptr_eq(t, s);
+	ck_assert(!session_xfer_active(t));
+	ck_assert_int_eq(session_cmd(t, "NOOP", NULL), 200);
+	ck_assert(!pool_unpark(p, s, &owner));
+	pool_put(p, t);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(broken_session_replaced)
+{
+	struct ftp_session *s, *t;
+	struct pool *p;
+
+	server_start(100);
+	p = new_pool(1);
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), 0);
+	ck_assert_int_eq(session_cmd(s, "BREAK", NULL), 200);
+	usleep(100000);
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), -EPROTO);
+	ck_assert(session_broken(s));
+	pool_put(p, s); /* closes it */
+	ck_assert_int_eq(pool_get(p, POOL_META, &t), 0);
+	ck_assert(!session_broken(t));
+	ck_assert_int_eq(session_cmd(t, "NOOP", NULL), 200);
+	pool_put(p, t);
+	ck_assert_int_eq(atomic_load(&accepted), 2);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc = tcase_create("fake-server");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, lazy_and_reused);
+	tcase_add_test(tc, metadata_never_waits_for_bulk);
+	tcase_add_test(tc, shrinks_on_421);
+	tcase_add_test(tc, parked_transfer_is_taken_back);
+	tcase_add_test(tc, broken_session_replaced);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
