@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 struct net_conn;
+struct ssl_st;
 
 /* Resolve host (name, IPv4 or IPv6 literal) and connect to the first
  * address that answers within timeout_ms each. */
@@ -23,7 +24,8 @@ int net_connect_host(const char *host, const char *port, int timeout_ms,
 int net_connect_addr(const struct sockaddr *sa, socklen_t len, int timeout_ms,
 		     struct net_conn **out);
 
-/* Read at most len bytes; 0 = orderly end of stream. */
+/* Read at most len bytes; 0 = orderly end of stream (for TLS: the peer's
+ * close_notify; an end without it is -ECONNABORTED, a truncation). */
 ssize_t net_read(struct net_conn *c, void *buf, size_t len);
 /* Write all of buf or fail. */
 int net_write_all(struct net_conn *c, const void *buf, size_t len);
@@ -38,7 +40,16 @@ int net_peer_addr(const struct net_conn *c, struct sockaddr_storage *ss,
 /* Printable peer address ("127.0.0.1" or "::1"). */
 const char *net_peer_str(const struct net_conn *c);
 
-/* Close and free; NULL is fine. */
+/* Run a TLS client handshake over the connection with ssl (configured by
+ * the caller; net takes ownership). From then on reads and writes go
+ * through TLS. -EPROTO when the handshake fails (see the ssl's verify
+ * result). */
+int net_tls_handshake(struct net_conn *c, struct ssl_st *ssl);
+/* The connection's SSL, or NULL. */
+struct ssl_st *net_tls(const struct net_conn *c);
+
+/* Close and free; NULL is fine. A TLS connection sends close_notify
+ * first. */
 void net_close(struct net_conn *c);
 
 #endif

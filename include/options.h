@@ -50,6 +50,13 @@ struct ftpfs_opts {
 	char *spool_dir;      /* where spool files live, default $TMPDIR or /var/tmp */
 	unsigned spool_max;   /* MiB, largest file edited in place */
 	char *netrc;          /* netrc file, default ~/.netrc */
+	char *tls;            /* none | try | require */
+	char *tls_data;       /* private | clear */
+	char *cafile;
+	char *fingerprint;    /* sha256:HEX */
+	char *cert, *key;     /* client certificate */
+	int no_verify;
+	int ssl;              /* curlftpfs: require TLS */
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	int show_help;
 	int show_version;

@@ -24,6 +24,15 @@
 
 struct ftp_session;
 
+struct tls_ctx;
+
+enum session_tls {
+	SESS_TLS_NONE,     /* plain FTP */
+	SESS_TLS_TRY,      /* AUTH TLS when the server takes it, else plain */
+	SESS_TLS_REQUIRE,  /* AUTH TLS or fail (ftpes://) */
+	SESS_TLS_IMPLICIT, /* TLS from the first byte (ftps://) */
+};
+
 struct session_cfg {
 	const char *host;     /* name or address literal (no brackets) */
 	const char *port;     /* service, e.g. "21" */
@@ -35,6 +44,9 @@ struct session_cfg {
 	bool disable_epsv;
 	bool disable_mlsd;    /* ignore MLST/MLSD even when offered */
 	bool trace;           /* log the dialogue (the password redacted) */
+	enum session_tls tls;
+	struct tls_ctx *tls_ctx; /* needed unless tls == SESS_TLS_NONE */
+	bool tls_data_clear;  /* PROT C: only the control channel protected */
 };
 
 enum session_cap {
@@ -50,7 +62,9 @@ enum session_cap {
 /* Connect, log in, read FEAT, set UTF-8 and TYPE I, and find the root
  * directory (the URL path, made absolute with PWD). Errors: -EACCES (login
  * refused), -EAGAIN (421: too many connections), -ENOENT (host unknown or
- * path missing), -ECONNREFUSED, -ETIMEDOUT, -EPROTO (not an FTP server).
+ * path missing), -ECONNREFUSED, -ETIMEDOUT, -EPROTO (not an FTP server),
+ * -EPERM (TLS certificate not trusted: nothing was sent after the
+ * handshake), -EOPNOTSUPP (TLS required, the server has none).
  * On failure a one-line message for the user is left in err. */
 int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 		 char *err, size_t errlen);

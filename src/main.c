@@ -25,6 +25,7 @@
 #include "options.h"
 #include "pool.h"
 #include "session.h"
+#include "tls.h"
 #include "wfile.h"
 
 #ifndef FTPFS_VERSION
@@ -115,6 +116,7 @@ int main(int argc, char *argv[])
 	struct pool_cfg pcfg = { 0 };
 	struct fs_ctx c = { 0 };
 	struct fuse *fuse = NULL;
+	struct tls_ctx *tls = NULL;
 	char err[512] = "", *display = NULL, *fsname = NULL;
 	int r, ret = 1;
 
@@ -149,11 +151,31 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "ftpfs: %s\n", err);
 		goto out_cl;
 	}
-	if (u.implicit_tls || u.explicit_tls) {
-		fprintf(stderr, "ftpfs: FTPS (ftps://, ftpes://) is not "
-				"supported yet\n");
-		goto out_url;
+	if (u.implicit_tls)
+		scfg.tls = SESS_TLS_IMPLICIT;
+	else if (u.explicit_tls || o.ssl || (o.tls && !strcmp(o.tls, "require")))
+		scfg.tls = SESS_TLS_REQUIRE;
+	else if (o.tls && !strcmp(o.tls, "none"))
+		scfg.tls = SESS_TLS_NONE;
+	else
+		scfg.tls = SESS_TLS_TRY;
+	if (scfg.tls != SESS_TLS_NONE) {
+		struct tls_cfg tc = { .cafile = o.cafile,
+				      .fingerprint = o.fingerprint,
+				      .cert = o.cert,
+				      .key = o.key,
+				      .no_verify = o.no_verify };
+
+		if (tls_ctx_new(&tc, &tls, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ftpfs: %s\n", err);
+			goto out_url;
+		}
+		if (o.no_verify)
+			fprintf(stderr, "ftpfs: warning: no_verify: the server's "
+					"certificate is not checked\n");
 	}
+	scfg.tls_ctx = tls;
+	scfg.tls_data_clear = o.tls_data && !strcmp(o.tls_data, "clear");
 	if (credentials(&o, &u, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err[0] ? err : "bad user name");
 		goto out_url;
@@ -245,6 +267,7 @@ out_cache:
 out_pool:
 	pool_free(c.pool);
 out_url:
+	tls_ctx_free(tls);
 	url_free(&u);
 out_cl:
 	free(cl.mountpoint);

@@ -13,12 +13,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 struct net_conn {
 	int fd;
+	SSL *ssl;
 	int timeout_ms;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -121,12 +126,41 @@ int net_connect_host(const char *host, const char *port, int timeout_ms,
 	return r;
 }
 
+/* After an SSL call failed with err: wait for what it wants, or fail. */
+static int tls_wait(struct net_conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(c->fd, POLLIN, c->timeout_ms);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(c->fd, POLLOUT, c->timeout_ms);
+	if (e == SSL_ERROR_SYSCALL && errno && errno != EAGAIN)
+		return -errno;
+	ERR_clear_error();
+	/* includes OpenSSL 3's "unexpected eof while reading" */
+	return e == SSL_ERROR_ZERO_RETURN ? -ENOTCONN : -ECONNABORTED;
+}
+
 ssize_t net_read(struct net_conn *c, void *buf, size_t len)
 {
 	ssize_t n;
 	int r;
 
 	for (;;) {
+		if (c->ssl) {
+			errno = 0;
+			r = SSL_read(c->ssl, buf, len > INT32_MAX ? INT32_MAX
+								   : (int)len);
+			if (r > 0)
+				return r;
+			if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
+				return 0; /* close_notify: a clean end */
+			r = tls_wait(c, r);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		n = recv(c->fd, buf, len, 0);
 		if (n >= 0)
 			return n;
@@ -147,6 +181,20 @@ int net_write_all(struct net_conn *c, const void *buf, size_t len)
 	int r;
 
 	while (len > 0) {
+		if (c->ssl) {
+			errno = 0;
+			r = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX
+								  : (int)len);
+			if (r > 0) {
+				p += r;
+				len -= (size_t)r;
+				continue;
+			}
+			r = tls_wait(c, r);
+			if (r < 0)
+				return r == -ENOTCONN ? -EPIPE : r;
+			continue;
+		}
 		n = send(c->fd, p, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			p += n;
@@ -164,11 +212,53 @@ int net_write_all(struct net_conn *c, const void *buf, size_t len)
 	return 0;
 }
 
+int net_tls_handshake(struct net_conn *c, SSL *ssl)
+{
+	int r;
+
+	if (!SSL_set_fd(ssl, c->fd)) {
+		SSL_free(ssl);
+		return -ENOMEM;
+	}
+	c->ssl = ssl;
+	for (;;) {
+		errno = 0;
+		r = SSL_connect(ssl);
+		if (r == 1)
+			return 0;
+		r = tls_wait(c, r);
+		if (r == -ETIMEDOUT)
+			return r;
+		if (r < 0)
+			return -EPROTO;
+	}
+}
+
+SSL *net_tls(const struct net_conn *c)
+{
+	return c->ssl;
+}
+
 bool net_readable(const struct net_conn *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	char b;
+	int r;
 
-	return poll(&p, 1, 0) > 0;
+	if (c->ssl && SSL_pending(c->ssl) > 0)
+		return true;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	if (!c->ssl)
+		return true;
+	/* TLS records that carry no data (TLS 1.3 session tickets) are
+	 * not a reply: look past them */
+	r = SSL_peek(c->ssl, &b, 1);
+	if (r > 0)
+		return true;
+	r = SSL_get_error(c->ssl, r);
+	ERR_clear_error();
+	return r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE;
 }
 
 void net_set_timeout(struct net_conn *c, int timeout_ms)
@@ -193,6 +283,14 @@ void net_close(struct net_conn *c)
 {
 	if (!c)
 		return;
+	if (c->ssl) {
+		/* close_notify: for an upload, the server's proof that the
+		 * file ended here and was not cut off */
+		if (SSL_is_init_finished(c->ssl))
+			SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+		ERR_clear_error();
+	}
 	close(c->fd);
 	free(c);
 }

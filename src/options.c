@@ -308,6 +308,18 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("spool_dir=%s", spool_dir, 0),
 	OPT("spool_max=%u", spool_max, 0),
 	OPT("netrc=%s", netrc, 0),
+	OPT("tls=%s", tls, 0),
+	OPT("tls_data=%s", tls_data, 0),
+	OPT("cafile=%s", cafile, 0),
+	OPT("fingerprint=%s", fingerprint, 0),
+	OPT("cert=%s", cert, 0),
+	OPT("key=%s", key, 0),
+	OPT("no_verify", no_verify, 1),
+	/* curlftpfs's names for the same things */
+	OPT("ssl", ssl, 1),
+	OPT("cacert=%s", cafile, 0),
+	OPT("no_verify_peer", no_verify, 1),
+	OPT("no_verify_hostname", no_verify, 1),
 	OPT("user=%s", user, 0),
 	OPT("-h", show_help, 1),
 	OPT("--help", show_help, 1),
@@ -361,6 +373,16 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 		snprintf(err, errlen, "cache_timeout must be 0..86400 seconds");
 		return -EINVAL;
 	}
+	if (o->tls && strcmp(o->tls, "none") && strcmp(o->tls, "try") &&
+	    strcmp(o->tls, "require")) {
+		snprintf(err, errlen, "tls must be none, try or require");
+		return -EINVAL;
+	}
+	if (o->tls_data && strcmp(o->tls_data, "private") &&
+	    strcmp(o->tls_data, "clear")) {
+		snprintf(err, errlen, "tls_data must be private or clear");
+		return -EINVAL;
+	}
 	if (o->spool_max < 1) {
 		snprintf(err, errlen, "spool_max must be at least 1 (MiB)");
 		return -EINVAL;
@@ -378,6 +400,12 @@ void opts_free(struct ftpfs_opts *o)
 	free(o->netrc);
 	free(o->user);
 	free(o->spool_dir);
+	free(o->tls);
+	free(o->tls_data);
+	free(o->cafile);
+	free(o->fingerprint);
+	free(o->cert);
+	free(o->key);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -396,6 +424,12 @@ void opts_usage(const char *prog)
 	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
 	       "    -o pasv_ip             connect to the address in PASV replies\n"
 	       "    -o ftp_trace           log the FTP dialogue (passwords hidden)\n"
+	       "    -o tls=none|try|require  AUTH TLS on ftp:// URLs (default try)\n"
+	       "    -o tls_data=clear      leave data connections unencrypted (PROT C)\n"
+	       "    -o cafile=FILE         trust the CAs in FILE instead of the system's\n"
+	       "    -o fingerprint=sha256:HEX  trust the server certificate with this hash\n"
+	       "    -o no_verify           accept any certificate (insecure)\n"
+	       "    -o cert=FILE,key=FILE  client certificate\n"
 	       "    -o ignore_attr_errors  chmod/chown/touch succeed where the server cannot\n"
 	       "    -o spool_dir=DIR       where files edited in place are kept (default\n"
 	       "                           $TMPDIR or /var/tmp)\n"

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "net.h"
 #include "reply.h"
+#include "tls.h"
 
 #define CTRL_BUF 16384
 #define CMD_MAX 4096 /* longest command line we send, CRLF included */
@@ -44,6 +45,7 @@ struct ftp_session {
 	bool no_epsv;      /* EPSV refused once: use PASV */
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
 	bool upload;       /* the current transfer is STOR/APPE */
+	bool prot_p;       /* data connections are TLS (PROT P) */
 	int mtime_method;  /* 0 unknown, 1 works, -1 the server cannot */
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
@@ -326,6 +328,12 @@ static int login(struct ftp_session *s)
 	char mlst_opts[128] = "";
 	int code;
 
+	if (cfg->tls == SESS_TLS_IMPLICIT) {
+		code = tls_start_control(cfg->tls_ctx, s->ctrl, cfg->host,
+					 s->errmsg, sizeof(s->errmsg));
+		if (code < 0)
+			return code;
+	}
 	code = read_reply(s);
 	while (code >= 100 && code < 200) /* 120: service ready in nnn min */
 		code = read_reply(s);
@@ -338,6 +346,26 @@ static int login(struct ftp_session *s)
 			 reply_text(s->rp));
 		return -ECONNREFUSED;
 	}
+	if (cfg->tls == SESS_TLS_TRY || cfg->tls == SESS_TLS_REQUIRE) {
+		/* RFC 4217 4: AUTH TLS before USER, so that nothing about
+		 * the login crosses in clear */
+		code = session_cmd(s, "AUTH", "TLS");
+		if (code < 0)
+			return code;
+		if (code == 234) {
+			code = tls_start_control(cfg->tls_ctx, s->ctrl,
+						 cfg->host, s->errmsg,
+						 sizeof(s->errmsg));
+			if (code < 0)
+				return code;
+		} else if (cfg->tls == SESS_TLS_REQUIRE) {
+			snprintf(s->errmsg, sizeof(s->errmsg),
+				 "the server does not offer TLS (AUTH TLS: "
+				 "%.150s); -o tls=none to connect anyway",
+				 reply_text(s->rp));
+			return -EOPNOTSUPP;
+		}
+	}
 	code = session_cmd(s, "USER", user);
 	if (code == 331)
 		code = session_cmd(s, "PASS", pass);
@@ -349,6 +377,24 @@ static int login(struct ftp_session *s)
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			 "login as %s failed: %.200s", user, reply_text(s->rp));
 		return -EACCES;
+	}
+	if (net_tls(s->ctrl)) {
+		/* RFC 4217 8/9: PBSZ 0, then PROT P (or C) */
+		code = session_cmd(s, "PBSZ", "0");
+		if (code < 0)
+			return code;
+		code = session_cmd(s, "PROT", cfg->tls_data_clear ? "C" : "P");
+		if (code < 0)
+			return code;
+		if (code != 200) {
+			snprintf(s->errmsg, sizeof(s->errmsg),
+				 "PROT %s refused: %.200s%s",
+				 cfg->tls_data_clear ? "C" : "P",
+				 reply_text(s->rp),
+				 cfg->tls_data_clear ? "" : " (-o tls_data=clear?)");
+			return -EPROTO;
+		}
+		s->prot_p = !cfg->tls_data_clear;
 	}
 	code = session_cmd(s, "FEAT", NULL);
 	if (code < 0)
@@ -580,6 +626,19 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		r = code >= 400 ? session_code_errno(code, upload)
 				: fail(s, -EPROTO, "unexpected reply");
 		goto err;
+	}
+	if (s->prot_p) {
+		/* the server starts TLS on the data connection after 150 */
+		r = tls_start_data(s->cfg->tls_ctx, s->data, s->ctrl,
+				   s->cfg->host, s->errmsg, sizeof(s->errmsg));
+		if (r < 0) {
+			log_err("%s", s->errmsg);
+			net_close(s->data);
+			s->data = NULL;
+			/* the transfer's final reply (425/426) follows */
+			read_reply(s);
+			return r == -ETIMEDOUT ? fail(s, r, "data TLS") : -EIO;
+		}
 	}
 	return 0;
 err:
