@@ -6,11 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl
+need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl valgrind openssl
 
-# 1. the normal build must compile cleanly with -Werror
+# 1. the normal build must compile cleanly with -Werror; its daemon must
+#    be valgrind-clean on an integration suite
 if [ ! -d build ]; then meson setup build -Dwerror=true >/dev/null; fi
 meson compile -C build
+meson test -C build --suite valgrind --print-errorlogs --num-processes 1
 
 # 2. the integration tests in a ThreadSanitizer build (pool, caches and
 #    streams are threaded)
@@ -29,4 +31,5 @@ fi
 meson compile -C build-asan
 export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-meson test -C build-asan --print-errorlogs --num-processes 1 "$@"
+meson test -C build-asan --no-suite valgrind --print-errorlogs \
+	--num-processes 1 "$@"

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Run the ftpfs daemon under valgrind memcheck for an integration suite:
+# any memory error or definite leak makes it exit 99, which the harness
+# reports as an unclean daemon exit.
+# Usage: FTPFS_BIN=tests/valgrind-ftpfs.sh FTPFS_REAL_BIN=build/ftpfs ...
+exec valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	"${FTPFS_REAL_BIN:?set FTPFS_REAL_BIN}" "$@"
