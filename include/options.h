@@ -36,6 +36,12 @@ char *url_display(const struct ftp_url *u);
 int netrc_lookup(const char *file, const char *host, char **user,
 		 char **pass);
 
+/* Read "user=NAME" and "password=SECRET" lines from file, which must not
+ * be accessible to group or others (-EPERM, message in err). Fills what
+ * the file has (malloc'd). */
+int credentials_read(const char *file, char **user, char **pass, char *err,
+		     size_t errlen);
+
 struct ftpfs_opts {
 	char *url;            /* first non-option argument */
 	unsigned connections;
@@ -58,6 +64,8 @@ struct ftpfs_opts {
 	int no_verify;
 	int ssl;              /* curlftpfs: require TLS */
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
+	char *credentials;    /* file with user= and password= lines */
+	int password_stdin;
 	int show_help;
 	int show_version;
 };

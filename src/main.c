@@ -54,6 +54,28 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 		if (!u->user || strpbrk(o->user, "\r\n"))
 			return -EINVAL;
 	}
+	if (o->credentials) {
+		r = credentials_read(o->credentials, &u->user, &u->pass, err,
+				     errlen);
+		if (r < 0)
+			return r;
+	}
+	if (o->password_stdin) {
+		char line[1024];
+		size_t l;
+
+		if (!fgets(line, sizeof(line), stdin)) {
+			snprintf(err, errlen, "no password on standard input");
+			return -EINVAL;
+		}
+		l = strcspn(line, "\r\n");
+		line[l] = '\0';
+		free(u->pass);
+		u->pass = strdup(line);
+		explicit_bzero(line, sizeof(line));
+		if (!u->pass)
+			return -ENOMEM;
+	}
 	if (u->pass)
 		return 0;
 	if (o->netrc) {

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define NETRC_MAX (1024 * 1024)
 
@@ -292,6 +295,66 @@ out:
 	return r;
 }
 
+int credentials_read(const char *file, char **user, char **pass, char *err,
+		     size_t errlen)
+{
+	char line[1024];
+	struct stat st;
+	FILE *fp;
+	int fd, r = 0;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %.200s: %s", file,
+			 strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%.200s is not a regular file", file);
+		close(fd);
+		return -EINVAL;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen,
+			 "%.200s is readable by others: chmod 600 it first",
+			 file);
+		close(fd);
+		return -EPERM;
+	}
+	fp = fdopen(fd, "r");
+	if (!fp) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (r == 0 && fgets(line, sizeof(line), fp)) {
+		size_t l = strcspn(line, "\r\n");
+		char **dst = NULL;
+		const char *v = NULL;
+
+		line[l] = '\0';
+		if (!strncmp(line, "user=", 5)) {
+			dst = user;
+			v = line + 5;
+		} else if (!strncmp(line, "password=", 9)) {
+			dst = pass;
+			v = line + 9;
+		} else if (line[0] && line[0] != '#') {
+			snprintf(err, errlen, "%.200s: lines must be user= or "
+					      "password=", file);
+			r = -EINVAL;
+		}
+		if (dst) {
+			free(*dst);
+			*dst = strdup(v);
+			if (!*dst)
+				r = -ENOMEM;
+		}
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(fp);
+	return r;
+}
+
 #define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
 
 static const struct fuse_opt ftpfs_optspec[] = {
@@ -321,6 +384,8 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("no_verify_peer", no_verify, 1),
 	OPT("no_verify_hostname", no_verify, 1),
 	OPT("user=%s", user, 0),
+	OPT("credentials=%s", credentials, 0),
+	OPT("password_stdin", password_stdin, 1),
 	OPT("-h", show_help, 1),
 	OPT("--help", show_help, 1),
 	OPT("-V", show_version, 1),
@@ -400,6 +465,7 @@ void opts_free(struct ftpfs_opts *o)
 	free(o->netrc);
 	free(o->user);
 	free(o->spool_dir);
+	free(o->credentials);
 	free(o->tls);
 	free(o->tls_data);
 	free(o->cafile);
@@ -420,6 +486,8 @@ void opts_usage(const char *prog)
 	       "    -o max_entries=N       refuse directory listings longer than N (default 1000000)\n"
 	       "    -o user=NAME[:PASS]    log in as NAME (instead of the URL's user)\n"
 	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"
+	       "    -o credentials=FILE    user= and password= lines (mode 0600)\n"
+	       "    -o password_stdin      read the password from standard input\n"
 	       "    -o disable_epsv        use PASV, not EPSV\n"
 	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
 	       "    -o pasv_ip             connect to the address in PASV replies\n"

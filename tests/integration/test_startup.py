@@ -157,6 +157,34 @@ def netrc_credentials():
 
 
 @R.test
+def credentials_file_and_stdin():
+    cred = os.path.join(C.top, "cred")
+    with open(cred, "w") as f:
+        f.write("# ftpfs credentials\nuser=%s\npassword=%s\n" % (USER, PASSWORD))
+    os.chmod(cred, 0o644)
+    url = "ftp://127.0.0.1:%d/" % C.server.port
+    expect_fail([url, C.mp, "-o", "credentials=" + cred], ["readable by others"])
+    os.chmod(cred, 0o600)
+    with harness.mount(url, C.mp, ["credentials=" + cred]) as m:
+        if "top.txt" not in os.listdir(C.mp):
+            raise AssertionError("listing via credentials file")
+        m.unmount()
+    # password on stdin (ftpfs goes to the background after reading it)
+    r = subprocess.run([harness.ftpfs_bin(), "ftp://%s@127.0.0.1:%d/" % (
+        USER, C.server.port), C.mp, "-o", "password_stdin"],
+        input=PASSWORD + "\n", capture_output=True, text=True, timeout=30)
+    try:
+        if r.returncode != 0:
+            raise AssertionError("password_stdin: exit %d %r" % (
+                r.returncode, r.stderr))
+        if "top.txt" not in os.listdir(C.mp):
+            raise AssertionError("listing via password_stdin")
+    finally:
+        if harness.is_fuse_mounted(C.mp):
+            subprocess.run(["fusermount3", "-u", C.mp], check=True)
+
+
+@R.test
 def ipv6_literal():
     if not socket.has_ipv6:
         return "no IPv6"
