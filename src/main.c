@@ -127,8 +127,42 @@ static char *mount_opts(const char *url)
 	return s;
 }
 
+/* Run as mount.ftpfs or mount.fuse.ftpfs, mount(8) passes its own flags:
+ * -f fake, -n no mtab, -s sloppy, -v verbose. None of them may reach FUSE
+ * (where -f means foreground and -s single-threaded). Returns true for a
+ * fake mount: do nothing. */
+static bool mount_helper_flags(int *argc, char *argv[])
+{
+	const char *base = strrchr(argv[0], '/');
+	bool fake = false;
+	int i, j;
+
+	base = base ? base + 1 : argv[0];
+	if (strncmp(base, "mount.", 6))
+		return false;
+	for (i = j = 1; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] == '-' && a[1] && a[1] != '-' && a[1] != 'o' &&
+		    strspn(a + 1, "fnsv") == strlen(a + 1)) {
+			fake |= strchr(a, 'f') != NULL;
+			continue;
+		}
+		if (!strcmp(a, "-o") && i + 1 < *argc) {
+			argv[j++] = argv[i++];
+			argv[j++] = argv[i];
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	*argc = j;
+	return fake;
+}
+
 int main(int argc, char *argv[])
 {
+	bool fake = mount_helper_flags(&argc, argv);
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cl = { 0 };
 	struct fuse_loop_config *loop = NULL;
@@ -162,6 +196,10 @@ int main(int argc, char *argv[])
 	}
 	if (fuse_parse_cmdline(&args, &cl) != 0)
 		goto out_opts;
+	if (fake) {
+		ret = 0; /* mount -f: pretend */
+		goto out_cl;
+	}
 	if (!o.url || !cl.mountpoint) {
 		fprintf(stderr,
 			"usage: %s ftp://[user@]host[:port][/path] MOUNTPOINT [-o options]\n"

@@ -185,6 +185,52 @@ def credentials_file_and_stdin():
 
 
 @R.test
+def fstab_mount():
+    """mount -T FSTAB MOUNTPOINT through mount.fuse3 (type fuse.ftpfs), with
+    fstab-only words, and mount -f (fake) doing nothing."""
+    import shutil
+    if not shutil.which("mount") or not os.path.exists("/sbin/mount.fuse3"):
+        return "skipped: no mount.fuse3"
+    bindir = os.path.join(C.top, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    link = os.path.join(bindir, "ftpfs")
+    if not os.path.exists(link):
+        os.symlink(os.path.abspath(harness.ftpfs_bin()), link)
+    fstab = os.path.join(C.top, "fstab")
+    url = "ftp://%s:%s@127.0.0.1:%d/sub%%20dir" % (USER, QPASS, C.server.port)
+    # mount(8) runs helpers with a fixed PATH, so name the (uninstalled)
+    # binary in the old "PROGRAM#SOURCE" form of type fuse; installed, the
+    # line would read "URL MNT fuse.ftpfs ..." (packaging/fstab.example)
+    with open(fstab, "w") as f:
+        f.write("%s#%s %s fuse _netdev,noauto,nofail,cache_timeout=5 0 0\n"
+                % (link, url, C.mp))
+    env = dict(os.environ)
+    r = subprocess.run(["mount", "-T", fstab, C.mp], env=env,
+                       capture_output=True, text=True, timeout=60)
+    try:
+        if r.returncode != 0:
+            raise AssertionError("mount -T: exit %d %r" % (r.returncode,
+                                                          r.stderr))
+        if not harness.is_fuse_mounted(C.mp):
+            raise AssertionError("mount -T returned 0 but nothing is mounted")
+        with open(os.path.join(C.mp, "inner.txt")) as f:
+            if f.read() != "inner\n":
+                raise AssertionError("wrong content via fstab mount")
+    finally:
+        if harness.is_fuse_mounted(C.mp):
+            subprocess.run(["umount", C.mp], check=True, timeout=30)
+    # mount -f (fake) through the helper name: nothing happens
+    helper = os.path.join(bindir, "mount.fuse.ftpfs")
+    if not os.path.exists(helper):
+        os.symlink(os.path.abspath(harness.ftpfs_bin()), helper)
+    r = subprocess.run([helper, url, C.mp, "-f", "-v", "-o", "ro"],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0 or harness.is_fuse_mounted(C.mp):
+        raise AssertionError("mount -f via helper: exit %d, mounted %s" % (
+            r.returncode, harness.is_fuse_mounted(C.mp)))
+
+
+@R.test
 def ipv6_literal():
     if not socket.has_ipv6:
         return "no IPv6"
