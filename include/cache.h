@@ -47,7 +47,7 @@ void cache_put_dir(struct cache *c, const char *path,
 
 /* Forget everything (after a directory rename, say). */
 void cache_clear(struct cache *c);
-/* Forget path, its listing, and its parent's listing. */
+/* Forget path (attributes and listing) and its parent's listing. */
 void cache_invalidate(struct cache *c, const char *path);
 
 #endif

@@ -14,7 +14,9 @@
  * SPOOL node (its upload is committed first, then fetched back).
  *
  * wfile_flush() commits (upload + rename) and returns the upload's error;
- * when it has returned 0 the data is on the server. A failed upload never
+ * when it has returned 0 the data is on the server. Data that a failed
+ * stream lost makes every later write and flush fail (until a truncate to
+ * 0): close() never returns 0 for a file that is not what was written. A failed upload never
  * leaves a partial file under the final name, and never destroys the old
  * contents (the temporary is deleted).
  *
@@ -43,8 +45,10 @@ enum wfile_how {
 };
 
 /* spool_dir: where the private spool directory is made. */
+/* ignore_attr_errors: a mode or time that cannot be set after a commit
+ * is not an error of flush/close. */
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
-		    struct wfile_table **out);
+		    bool ignore_attr_errors, struct wfile_table **out);
 void wfile_table_free(struct wfile_table *t);
 
 /* Open (or join) the node for path. srv: the server path. size: the
@@ -57,12 +61,13 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len,
 		    int64_t off);
 ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off);
 int wfile_truncate(struct wnode *w, int64_t size);
-/* When the node has data still to commit, remember a modification time
- * (mtime != NULL) or mode (mode != NULL) to set right after the commit
- * (which would otherwise move the time, or find no file to chmod yet) and
- * return true; false: nothing pending, set it on the server now. */
-bool wfile_defer_attr(struct wnode *w, const time_t *mtime,
-		      const mode_t *mode);
+/* A mode (mode != NULL) or modification time (mtime != NULL) for a node
+ * with data still to commit: a mode goes onto the upload's temporary at
+ * once where there is one (the rename keeps it); otherwise both are
+ * applied right after the commit (which would move the time, or find no
+ * file yet). Returns 1 when the node took it, a negative errno when the
+ * server refused, 0 when nothing is pending: set it on the server. */
+int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode);
 int wfile_flush(struct wnode *w);
 /* Drop a reference; the last one commits what is pending and returns its
  * error. */
@@ -70,9 +75,12 @@ int wfile_release(struct wnode *w);
 
 /* The node for path with a new reference, or NULL. */
 struct wnode *wfile_find(struct wfile_table *t, const char *path);
-/* Size and mtime of an open node: 1 = there is one, 0 = none. */
+/* Size, mtime and pending mode (0: none) of a node with data not yet on
+ * the server: 1 = there is one, 0 = none (the server is the truth). */
 int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
-	       time_t *mtime);
+	       time_t *mtime, mode_t *mode);
+/* The node has data not yet on the server. */
+bool wfile_pending(struct wnode *w);
 /* A rename through the mount: nodes under from follow it. */
 void wfile_renamed(struct wfile_table *t, const char *from, const char *to,
 		   const char *srv_from, const char *srv_to);

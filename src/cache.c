@@ -346,12 +346,14 @@ out:
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void drop(struct cache *c, const char *path)
+/* Under lock: forget path's listing, and its attributes too unless
+ * listing_only. */
+static void drop(struct cache *c, const char *path, bool listing_only)
 {
 	struct attr_ent **ap = find_attr(c, path), *a = *ap;
 	struct dir_ent **dp = find_dir(c, path), *d = *dp;
 
-	if (a) {
+	if (a && !listing_only) {
 		*ap = a->next;
 		free_attr(a);
 		c->used--;
@@ -370,13 +372,16 @@ void cache_invalidate(struct cache *c, const char *path)
 	size_t l;
 
 	pthread_mutex_lock(&c->lock);
-	drop(c, path);
+	drop(c, path, false);
 	if (slash && path[1]) {
 		l = slash == path ? 1 : (size_t)(slash - path);
 		if (l < sizeof(parent)) {
 			memcpy(parent, path, l);
 			parent[l] = '\0';
-			drop(c, parent);
+			/* the parent's attributes stay: dropping them while
+			 * the grandparent's listing is fresh would make the
+			 * parent look missing (see cache_get_attr) */
+			drop(c, parent, true);
 		}
 	}
 	pthread_mutex_unlock(&c->lock);

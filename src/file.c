@@ -200,6 +200,11 @@ ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 		if (n >= 0)
 			continue;
 		r = (int)n;
+		/* the data connection failed: end that transfer, keeping
+		 * the control connection when it is still in step */
+		if (f->xfer && !session_broken(f->s))
+			session_xfer_abort(f->s);
+		f->xfer = false;
 fail:
 		if (f->s && session_broken(f->s))
 			release_session(f);

@@ -304,10 +304,11 @@ static int ftpfs_getattr(const char *path, struct stat *st,
 {
 	int64_t size;
 	time_t mtime;
+	mode_t mode;
 	int r;
 
 	(void)fi;
-	if (wfile_stat(ctx()->wfiles, path, &size, &mtime)) {
+	if (wfile_stat(ctx()->wfiles, path, &size, &mtime, &mode)) {
 		/* being written: our size is the truth until committed */
 		r = lookup(path, st);
 		if (r < 0 || !S_ISREG(st->st_mode)) {
@@ -321,6 +322,8 @@ static int ftpfs_getattr(const char *path, struct stat *st,
 		st->st_size = size;
 		st->st_blocks = (size + 511) / 512;
 		st->st_mtime = st->st_ctime = mtime;
+		if (mode)
+			st->st_mode = S_IFREG | mode; /* set, not yet applied */
 		return 0;
 	}
 	return lookup(path, st);
@@ -444,10 +447,12 @@ static int ftpfs_releasedir(const char *path, struct fuse_file_info *fi)
 
 /* ---- files --------------------------------------------------------- */
 
-/* An open file: a read stream, or a node being written. */
+/* An open file: a read stream, or a node being written (by this handle,
+ * or by another one whose data this handle must see). */
 struct handle {
 	struct file_stream *rs;
 	struct wnode *w;
+	bool writer;
 };
 
 static void forget(const char *path)
@@ -499,7 +504,16 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 		return -ENOMEM;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		r = open_write(path, fi, false, &st, h);
+		h->writer = true;
+	} else if ((h->w = wfile_find(ctx()->wfiles, path)) &&
+		   wfile_pending(h->w)) {
+		/* being written through this mount: read what was written,
+		 * not the server's old copy */
+		r = 0;
 	} else {
+		if (h->w)
+			wfile_release(h->w);
+		h->w = NULL;
 		r = srv_path(path, &sp);
 		if (r == 0) {
 			h->rs = file_stream_new(ctx()->pool, sp);
@@ -530,6 +544,7 @@ static int ftpfs_create(const char *path, mode_t mode,
 		free(h);
 		return r;
 	}
+	h->writer = true;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	return 0;
 }
@@ -565,7 +580,7 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 	ssize_t n;
 
 	(void)path;
-	if (!h->w)
+	if (!h->w || !h->writer)
 		return -EBADF;
 	if (size > INT_MAX)
 		size = INT_MAX;
@@ -578,7 +593,7 @@ static int ftpfs_flush(const char *path, struct fuse_file_info *fi)
 	struct handle *h = handle_of(fi);
 	int r;
 
-	if (!h->w)
+	if (!h->w || !h->writer)
 		return 0;
 	r = wfile_flush(h->w);
 	if (path)
@@ -821,6 +836,8 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		if (r == 0)
 			r = path_op(from, to, op_rename, &q);
 	}
+	if (r == -ENOENT && exists(from, NULL))
+		r = -EACCES; /* 550 for a refusal: the name is there */
 	if (r == 0 && srv_path(from, &sfrom) == 0 && srv_path(to, &sto) == 0)
 		wfile_renamed(ctx()->wfiles, from, to, sfrom, sto);
 	free(sfrom);
@@ -833,20 +850,20 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 }
 
 /* A node open for writing with data to commit takes the attribute
- * itself (applied after the commit); true when it did. */
-static bool defer_attr(const char *path, struct fuse_file_info *fi,
-		       const time_t *mtime, const mode_t *mode)
+ * itself (see wfile_defer_attr): 1 when it did, < 0 refused, 0 not. */
+static int defer_attr(const char *path, struct fuse_file_info *fi,
+		      const time_t *mtime, const mode_t *mode)
 {
 	struct handle *h = fi ? handle_of(fi) : NULL;
 	struct wnode *w = h && h->w ? h->w : wfile_find(ctx()->wfiles, path);
-	bool deferred;
+	int r;
 
 	if (!w)
-		return false;
-	deferred = wfile_defer_attr(w, mtime, mode);
+		return 0;
+	r = wfile_defer_attr(w, mtime, mode);
 	if (!(h && h->w == w))
 		wfile_release(w);
-	return deferred;
+	return r;
 }
 
 static int ftpfs_chmod(const char *path, mode_t mode,
@@ -856,10 +873,13 @@ static int ftpfs_chmod(const char *path, mode_t mode,
 	mode_t bits = mode & 07777;
 	int r;
 
-	if (defer_attr(path, fi, NULL, &bits))
-		return 0;
+	r = defer_attr(path, fi, NULL, &bits);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	r = path_op(path, NULL, op_chmod, &q);
 	forget(path);
+	if (r == -ENOENT && exists(path, NULL))
+		r = -EPERM;
 	if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;
 	return r;
@@ -886,10 +906,13 @@ static int ftpfs_utimens(const char *path, const struct timespec tv[2],
 	if (tv && tv[1].tv_nsec == UTIME_OMIT)
 		return 0; /* atime only: FTP keeps none */
 	q.t = !tv || tv[1].tv_nsec == UTIME_NOW ? time(NULL) : tv[1].tv_sec;
-	if (defer_attr(path, fi, &q.t, NULL))
-		return 0;
+	r = defer_attr(path, fi, &q.t, NULL);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	r = path_op(path, NULL, op_mtime, &q);
 	forget(path);
+	if (r == -ENOENT && exists(path, NULL))
+		r = -EPERM; /* e.g. 550 for MFMT on a directory */
 	if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;
 	return r;

@@ -267,7 +267,8 @@ int main(int argc, char *argv[])
 		const char *sd = o.spool_dir ? o.spool_dir : getenv("TMPDIR");
 
 		r = wfile_table_new(c.pool, sd && *sd ? sd : "/var/tmp",
-				    (uint64_t)o.spool_max << 20, &c.wfiles);
+				    (uint64_t)o.spool_max << 20,
+				    o.ignore_attr_errors, &c.wfiles);
 		if (r < 0) {
 			fprintf(stderr, "ftpfs: cannot make a spool directory in %s: %s\n",
 				sd && *sd ? sd : "/var/tmp", strerror(-r));

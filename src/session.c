@@ -654,8 +654,9 @@ ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len)
 	if (!s->data)
 		return -EBADF;
 	n = net_read(s->data, buf, len);
-	if (n < 0)
-		return fail(s, (int)n, "reading data");
+	if (n < 0) /* the data connection only: the control one decides */
+		snprintf(s->errmsg, sizeof(s->errmsg), "reading data: %s",
+			 strerror((int)-n));
 	return n;
 }
 
@@ -686,9 +687,10 @@ int session_xfer_write(struct ftp_session *s, const void *buf, size_t len)
 	if (!s->data)
 		return -EBADF;
 	r = net_write_all(s->data, buf, len);
-	if (r < 0)
-		return fail(s, r, "writing data");
-	return 0;
+	if (r < 0) /* finish reads the server's reason (552...) */
+		snprintf(s->errmsg, sizeof(s->errmsg), "writing data: %s",
+			 strerror(-r));
+	return r;
 }
 
 int session_xfer_abort(struct ftp_session *s)

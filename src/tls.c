@@ -95,16 +95,20 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 	const struct tls_ctx *t = SSL_get_ex_data(ssl, ex_ctx);
 	struct conn_state *st = SSL_get_ex_data(ssl, ex_state);
 	X509 *cert = X509_STORE_CTX_get_current_cert(xs);
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
 	unsigned char md[32];
 	char colons[96], hex[65];
 
-	if (X509_STORE_CTX_get_error_depth(xs) != 0 || !cert)
-		return t && (t->pinned || t->no_verify) ? 1 : ok;
-	fingerprint(cert, md, colons, hex);
-	if (st) {
+	/* the leaf's fingerprint for the message, whatever depth fails
+	 * first (an unknown issuer fails above the leaf) */
+	if (st && leaf && !st->fp[0]) {
+		fingerprint(leaf, md, colons, hex);
 		memcpy(st->fp, colons, sizeof(colons));
 		memcpy(st->fp_hex, hex, sizeof(hex));
 	}
+	if (X509_STORE_CTX_get_error_depth(xs) != 0 || !cert)
+		return t && (t->pinned || t->no_verify) ? 1 : ok;
+	fingerprint(cert, md, colons, hex);
 	if (t && t->pinned)
 		return memcmp(md, t->pin, 32) == 0;
 	if (t && t->no_verify)

@@ -45,11 +45,13 @@ struct wnode {
 	bool set_mtime;        /* apply mtime after the next commit */
 	bool set_mode;         /* apply mode after the next commit */
 	mode_t mode_bits;
-	int err;               /* sticky failure of a running upload */
+	int err;               /* sticky: data was lost (a stream failed) */
+	bool flush_failed;     /* the last upload failed, nothing new since */
 };
 
 struct wfile_table {
 	struct pool *pool;
+	bool ignore_attr_errors;
 	char *dir;
 	uint64_t spool_max;
 	pthread_mutex_t lock;
@@ -58,7 +60,7 @@ struct wfile_table {
 };
 
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
-		    struct wfile_table **out)
+		    bool ignore_attr_errors, struct wfile_table **out)
 {
 	struct wfile_table *t = calloc(1, sizeof(*t));
 	size_t l = strlen(spool_dir);
@@ -82,6 +84,7 @@ int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
 	}
 	t->pool = p;
 	t->spool_max = spool_max;
+	t->ignore_attr_errors = ignore_attr_errors;
 	pthread_mutex_init(&t->lock, NULL);
 	*out = t;
 	return 0;
@@ -171,24 +174,33 @@ static void drop_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 		pool_put(w->t->pool, s2);
 }
 
-static void after_commit(struct wnode *w, struct ftp_session *s)
+/* Apply a mode and time set while the data was pending. A refusal is
+ * the caller's error (unless told to ignore it): never a silent no-op. */
+static int after_commit(struct wnode *w, struct ftp_session *s)
 {
-	int r;
+	int r, ret = 0;
 
 	if (w->set_mode) {
 		w->set_mode = false;
 		r = session_chmod(s, w->srv, w->mode_bits);
-		if (r < 0)
+		if (r < 0) {
 			log_warn("%s: cannot set the mode: %s", w->path,
 				 strerror(-r));
+			ret = r;
+		}
 	}
 	if (w->set_mtime) {
 		w->set_mtime = false;
 		r = session_set_mtime(s, w->srv, w->mtime);
-		if (r < 0)
+		if (r < 0) {
 			log_warn("%s: cannot set the modification time: %s",
 				 w->path, strerror(-r));
+			ret = ret ?: r;
+		}
 	}
+	if (ret == -ENOENT)
+		ret = -EPERM;
+	return w->t->ignore_attr_errors ? 0 : ret;
 }
 
 /* Upload the spool (or nothing, fd < 0) to a temporary, then rename. */
@@ -234,7 +246,7 @@ static int upload(struct wnode *w)
 	if (r < 0)
 		drop_tmp(w, s, tmp);
 	else
-		after_commit(w, s);
+		r = after_commit(w, s);
 out_put:
 	if (r < 0)
 		log_err("%s: upload failed: %s", w->path,
@@ -332,20 +344,24 @@ static int stream_start(struct wnode *w)
 	return r;
 }
 
-/* End the running transfer and commit it. */
-static int stream_finish(struct wnode *w)
+/* End the running transfer and, when commit, make it the file. Without
+ * commit (our side failed) a temporary is deleted, whatever the server
+ * thought of the upload. */
+static int stream_finish(struct wnode *w, bool commit)
 {
 	int r;
 
 	if (!w->s)
 		return 0;
 	r = session_xfer_finish(w->s);
+	if (r == 0 && !commit)
+		r = -EIO;
 	if (r == 0 && w->mode == M_STREAM)
 		r = commit_tmp(w, w->s, w->tmp);
 	if (r < 0 && w->mode == M_STREAM)
 		drop_tmp(w, w->s, w->tmp);
 	if (r == 0)
-		after_commit(w, w->s);
+		r = after_commit(w, w->s);
 	else
 		log_err("%s: upload failed: %s", w->path,
 			session_last_error(w->s));
@@ -353,7 +369,10 @@ static int stream_finish(struct wnode *w)
 	w->s = NULL;
 	free(w->tmp);
 	w->tmp = NULL;
-	return r == -ECONNRESET || r == -EPROTO || r == -ETIMEDOUT ? -EIO : r;
+	return r == -ECONNRESET || r == -EPROTO || r == -ETIMEDOUT ||
+			       r == -ENOTCONN || r == -EPIPE || r == -ECONNABORTED
+		       ? -EIO
+		       : r;
 }
 
 static int stream_send(struct wnode *w, const char *buf, size_t len)
@@ -367,10 +386,11 @@ static int stream_send(struct wnode *w, const char *buf, size_t len)
 	}
 	r = session_xfer_write(w->s, buf, len);
 	if (r < 0) {
-		/* the server's final reply says why (552, 451...) */
-		w->err = stream_finish(w);
-		if (w->err == 0)
-			w->err = -EIO;
+		/* the server's final reply says why (552, 451...); what was
+		 * sent is gone: fail every later write and flush, and never
+		 * commit a part of the file */
+		w->err = stream_finish(w, false);
+		w->dirty = false;
 		return w->err;
 	}
 	w->pos += (int64_t)len;
@@ -401,7 +421,7 @@ static int to_spool(struct wnode *w)
 	if (w->mode == M_SPOOL)
 		return 0;
 	if (w->s) {
-		r = stream_finish(w);
+		r = stream_finish(w, true);
 	} else if (w->dirty && w->mode == M_STREAM) {
 		/* created/truncated, nothing sent yet: nothing to fetch */
 		w->mode = M_SPOOL;
@@ -570,6 +590,7 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off)
 	if (off + (int64_t)len > w->size)
 		w->size = off + (int64_t)len;
 	w->dirty = true;
+	w->flush_failed = false;
 out:
 	w->mtime = time(NULL);
 	pthread_mutex_unlock(&w->lock);
@@ -631,6 +652,9 @@ static int truncate_locked(struct wnode *w, int64_t size)
 	if (r == 0) {
 		w->size = size;
 		w->dirty = true;
+		w->flush_failed = false;
+		if (size == 0)
+			w->err = 0; /* lost data no longer matters */
 	}
 out:
 	w->mtime = time(NULL);
@@ -647,40 +671,64 @@ int wfile_truncate(struct wnode *w, int64_t size)
 	return r;
 }
 
-bool wfile_defer_attr(struct wnode *w, const time_t *mtime,
-		      const mode_t *mode)
+int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 {
-	bool pending;
+	struct ftp_session *s;
+	int r = 1;
 
 	pthread_mutex_lock(&w->lock);
-	pending = w->dirty || w->s;
-	if (pending && mtime) {
-		w->mtime = *mtime;
-		w->set_mtime = true;
-	}
-	if (pending && mode) {
-		w->mode_bits = *mode;
-		w->set_mode = true;
+	if (!(w->dirty || w->s || w->flush_failed)) {
+		r = 0;
+	} else if (mode && w->s && w->tmp) {
+		/* the upload's temporary exists: set the mode there now,
+		 * so a refusal is this call's error (the rename keeps it) */
+		r = pool_get(w->t->pool, POOL_META, &s);
+		if (r == 0) {
+			r = session_chmod(s, w->tmp, *mode);
+			pool_put(w->t->pool, s);
+		}
+		if (r == -ENOENT)
+			r = -EPERM;
+		if (r == 0 || w->t->ignore_attr_errors)
+			r = 1;
+		if (r == 1) {
+			w->mode_bits = *mode;
+			w->set_mode = false;
+		}
+	} else {
+		if (mtime) {
+			w->mtime = *mtime;
+			w->set_mtime = true;
+		}
+		if (mode) {
+			w->mode_bits = *mode;
+			w->set_mode = true;
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
-	return pending;
+	return r;
 }
 
 static int flush_locked(struct wnode *w)
 {
-	int r = w->err;
+	int r = 0;
 
-	w->err = 0;
-	if (r)
-		return r;
+	if (w->err)
+		return w->err; /* never report lost data as saved */
 	if (w->s)
-		r = stream_finish(w);
+		r = stream_finish(w, true);
 	else if (w->dirty && w->mode == M_APPEND)
-		r = stream_start(w) ?: stream_finish(w); /* create it */
+		r = stream_start(w) ?: stream_finish(w, true); /* create it */
 	else if (w->dirty)
 		r = upload(w);
-	if (r == 0)
+	if (r == 0) {
 		w->dirty = false;
+	} else if (w->mode == M_SPOOL) {
+		w->flush_failed = true; /* kept: a later flush tries again */
+	} else {
+		w->err = r; /* a stream's data is gone */
+		w->dirty = false;
+	}
 	if (r == 0 && w->mode == M_STREAM) {
 		/* more writes after this go to a spool of the new file */
 		w->mode = M_SPOOL;
@@ -716,7 +764,13 @@ int wfile_release(struct wnode *w)
 	pthread_mutex_unlock(&t->lock);
 
 	pthread_mutex_lock(&w->lock);
-	r = flush_locked(w);
+	if (w->flush_failed) {
+		/* close() already reported it; nothing changed since */
+		log_err("%s: changes not saved on the server", w->path);
+		r = -EIO;
+	} else {
+		r = flush_locked(w);
+	}
 	if (w->fd >= 0)
 		close(w->fd);
 	pthread_mutex_unlock(&w->lock);
@@ -740,18 +794,33 @@ struct wnode *wfile_find(struct wfile_table *t, const char *path)
 }
 
 int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
-	       time_t *mtime)
+	       time_t *mtime, mode_t *mode)
 {
 	struct wnode *w = wfile_find(t, path);
+	int r = 0;
 
 	if (!w)
 		return 0;
 	pthread_mutex_lock(&w->lock);
-	*size = w->size;
-	*mtime = w->mtime;
+	if (w->dirty || w->s || w->flush_failed) {
+		*size = w->size;
+		*mtime = w->mtime;
+		*mode = w->mode_bits;
+		r = 1;
+	}
 	pthread_mutex_unlock(&w->lock);
 	wfile_release(w);
-	return 1;
+	return r;
+}
+
+bool wfile_pending(struct wnode *w)
+{
+	bool r;
+
+	pthread_mutex_lock(&w->lock);
+	r = w->dirty || w->s || w->flush_failed;
+	pthread_mutex_unlock(&w->lock);
+	return r;
 }
 
 /* "from" or "from/..." → "to..." */

@@ -6,7 +6,8 @@ Run with Debian's interpreter (it has python3-pyftpdlib):
     /usr/bin/python3 tests/servers/pyftpd.py --root DIR --port-file FILE \
         [--host 127.0.0.1] [--port 0] [--user NAME --password PW] \
         [--anonymous] [--writable] [--latency-ms N] [--rate-bps N] \
-        [--max-cons N] [--idle-timeout S] [--fix-0o-mode] [--log FILE]
+        [--max-cons N] [--idle-timeout S] [--fix-0o-mode] [--log FILE] \
+        [--max-file-bytes N [--quota-code CODE]] [--readonly-subdir REL]...
 
 The server listens (port 0: the kernel picks a free port), writes the port
 number to --port-file atomically (temp file + rename) once the listening
@@ -42,6 +43,20 @@ ThreadedFTPServer mode:
   servers send; --fix-0o-mode rewrites it to "0644".
 * ThrottledDTPHandler's rate algorithm bursts and sleeps twice as long as
   needed; we use a simple "never ahead of rate * elapsed" pacing instead.
+
+Knobs for the write tests:
+
+* --max-file-bytes N: a quota.  A file opened for STOR/APPE (or STOR after
+  REST) may not grow past N bytes: the write that would pass N stores the
+  bytes up to N, then fails with OSError(ENOSPC); the data connection is
+  closed and the transfer's final reply is --quota-code (default 552
+  "Exceeded storage allocation", RFC 959; stock pyftpdlib would answer
+  "426 No space left on device; transfer aborted.").  The partial file
+  stays on disk, as on a real full disk.
+* --readonly-subdir REL (repeatable): the directory ROOT/REL and everything
+  below it is read-only ("elr") for every user (authorizer.override_perm):
+  STOR/APPE/MKD/DELE/RNFR/... there are answered "550 Not enough
+  privileges."
 """
 
 import argparse
@@ -118,6 +133,7 @@ class RateLimitedDTPHandler(DTPHandler):
     """
 
     rate = 0  # bytes per second; set by configure()
+    quota_code = 552  # final reply when --max-file-bytes is exceeded
 
     def __init__(self, sock, cmd_channel):
         self._pace_start = None
@@ -164,6 +180,24 @@ class RateLimitedDTPHandler(DTPHandler):
             self._pace_timer = self.ioloop.call_later(
                 due - now, resume, _errback=self.handle_error)
 
+    def handle_error(self):
+        # Called by the IOLoop inside its `except`: the exception is current.
+        # A write that hit --max-file-bytes raised QuotaExceeded, which
+        # DTPHandler.handle_read wraps in _FileReadWriteError (from err).
+        err = sys.exc_info()[1]
+        cause = getattr(err, "__context__", None)
+        if isinstance(cause, QuotaExceeded) or isinstance(err, QuotaExceeded):
+            try:
+                self._resp = ("%d Exceeded storage allocation (file larger "
+                              "than %d bytes); transfer aborted."
+                              % (self.quota_code, TestFS.max_file_bytes),
+                              logging.getLogger("pyftpdlib").warning)
+                self.close()
+            except Exception:
+                logger.exception("closing the data channel")
+            return
+        super().handle_error()
+
     def close(self):
         if self._pace_timer is not None and not self._pace_timer.cancelled:
             self._pace_timer.cancel()
@@ -171,10 +205,45 @@ class RateLimitedDTPHandler(DTPHandler):
         super().close()
 
 
+class QuotaExceeded(OSError):
+    """Raised by QuotaFile.write: the file would pass --max-file-bytes."""
+
+
+class QuotaFile:
+    """A file object for STOR/APPE whose size may not pass `limit` bytes."""
+
+    def __init__(self, f, limit):
+        self._f = f
+        self._limit = limit
+
+    def write(self, data):
+        pos = self._f.tell()
+        room = self._limit - pos
+        if len(data) > room:
+            if room > 0:
+                self._f.write(data[:room])
+            self._f.flush()
+            raise QuotaExceeded(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self._f.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
 class TestFS(AbstractedFS):
-    """AbstractedFS whose MLSD/MLST facts say unix.mode=0644, not 0o644."""
+    """AbstractedFS whose MLSD/MLST facts say unix.mode=0644, not 0o644,
+    and whose files opened for writing obey --max-file-bytes."""
 
     fix_mode = True
+    max_file_bytes = 0     # 0 = no quota
+
+    def open(self, filename, mode):
+        f = super().open(filename, mode)
+        if self.max_file_bytes and any(c in mode for c in "wa+"):
+            if "a" in mode:
+                f.seek(0, os.SEEK_END)
+            return QuotaFile(f, self.max_file_bytes)
+        return f
 
     def format_mlsx(self, *args, **kwargs):
         for line in super().format_mlsx(*args, **kwargs):
@@ -286,6 +355,15 @@ def parse_args(argv):
     p.add_argument("--fix-0o-mode", action="store_true",
                    help="rewrite pyftpdlib's MLSD 'unix.mode=0o644' (py3 "
                         "bug) to 0644")
+    p.add_argument("--max-file-bytes", type=int, default=0,
+                   help="quota: STOR/APPE may not make a file larger than N "
+                        "bytes (0: no limit)")
+    p.add_argument("--quota-code", type=int, default=552,
+                   choices=[426, 451, 452, 552],
+                   help="final transfer reply when --max-file-bytes is hit")
+    p.add_argument("--readonly-subdir", action="append", default=[],
+                   metavar="REL",
+                   help="ROOT/REL (and below) is read-only for every user")
     p.add_argument("--log", help="log file (default: warnings to stderr)")
     a = p.parse_args(argv)
     if (a.user is None) != (a.password is None):
@@ -296,8 +374,13 @@ def parse_args(argv):
         p.error("use --anonymous for the anonymous user")
     if not os.path.isdir(a.root):
         p.error("--root %s is not a directory" % a.root)
-    if a.latency_ms < 0 or a.rate_bps < 0 or a.max_cons < 0:
+    if a.latency_ms < 0 or a.rate_bps < 0 or a.max_cons < 0 or \
+            a.max_file_bytes < 0:
         p.error("knobs must be >= 0")
+    for rel in a.readonly_subdir:
+        if not os.path.isdir(os.path.join(a.root, rel)):
+            p.error("--readonly-subdir %s: no such directory under --root"
+                    % rel)
     return a
 
 
@@ -337,6 +420,11 @@ def main(argv=None):
                                perm=FULL_PERMS if a.writable else READ_PERMS)
     if a.user is not None:
         auth.add_user(a.user, a.password, root, perm=FULL_PERMS)
+    for rel in a.readonly_subdir:
+        d = os.path.realpath(os.path.join(root, rel))
+        for name in ([a.user] if a.user is not None else []) + \
+                (["anonymous"] if a.anonymous else []):
+            auth.override_perm(name, d, READ_PERMS, recursive=True)
 
     TestFTPHandler.authorizer = auth
     TestFTPHandler.latency = a.latency_ms / 1000.0
@@ -346,6 +434,8 @@ def main(argv=None):
     TestFTPHandler.permit_foreign_addresses = False
     RateLimitedDTPHandler.rate = a.rate_bps
     TestFS.fix_mode = a.fix_0o_mode
+    TestFS.max_file_bytes = a.max_file_bytes
+    RateLimitedDTPHandler.quota_code = a.quota_code
 
     server = TestFTPServer((a.host, a.port), TestFTPHandler, backlog=128)
     server.max_cons = 0         # we do our own counting (TestFTPHandler)

@@ -85,6 +85,25 @@ START_TEST(invalidate)
 }
 END_TEST
 
+START_TEST(invalidate_keeps_parent_visible)
+{
+	struct cache *c = cache_new(10, 1000);
+	struct cache_dirent *e = calloc(1, sizeof(*e));
+	struct stat out;
+
+	/* "/" lists d; something changes inside d */
+	e->name = strdup("d");
+	e->st.st_mode = S_IFDIR | 0755;
+	cache_put_dir(c, "/", e, 1);
+	cache_put_dir(c, "/d", ents(1), 1);
+	cache_invalidate(c, "/d/new");
+	/* d itself must not look missing */
+	ck_assert_int_eq(cache_get_attr(c, "/d", &out), 1);
+	ck_assert(S_ISDIR(out.st_mode));
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(bounded)
 {
 	struct cache *c = cache_new(100, 100);
@@ -146,6 +165,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, attr_roundtrip_and_expiry);
 	tcase_add_test(tc, dir_fills_children_and_negatives);
 	tcase_add_test(tc, invalidate);
+	tcase_add_test(tc, invalidate_keeps_parent_visible);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, disabled);
 	tcase_add_test(tc, links);
