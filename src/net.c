@@ -286,8 +286,14 @@ void net_close(struct net_conn *c)
 	if (c->ssl) {
 		/* close_notify: for an upload, the server's proof that the
 		 * file ended here and was not cut off */
-		if (SSL_is_init_finished(c->ssl))
+		if (SSL_is_init_finished(c->ssl)) {
+			char b;
+
+			/* take in what already arrived (TLS 1.3 tickets the
+			 * next data connection resumes with) */
+			SSL_peek(c->ssl, &b, 1);
 			SSL_shutdown(c->ssl);
+		}
 		SSL_free(c->ssl);
 		ERR_clear_error();
 	}

@@ -1,12 +1,14 @@
 /* tls — OpenSSL contexts, verification and session reuse. See tls.h.
  *
- * Each control connection's SSL carries a `struct conn_state` (ex_data):
- * the newest TLS session the server gave it (TLS 1.2 session, or TLS 1.3
- * ticket, via the new-session callback) — data connections resume it —
- * and the leaf certificate's fingerprint for error messages. The state is
- * protected by its own mutex: the callback runs in whichever thread reads
- * the control connection, a data connection is opened by the same session
- * (one thread at a time), but be safe.
+ * Each control connection's SSL carries a `struct conn_state` (ex_data);
+ * its data connections' SSLs borrow it. It holds the sessions the server
+ * gave (new-session callback) for data connections to resume, and the
+ * leaf certificate's fingerprint for error messages. A TLS 1.2 session
+ * can be resumed again and again; a TLS 1.3 ticket may be good for one
+ * resumption only (OpenSSL servers with a session cache, as vsftpd uses,
+ * remove it when used), so unused tickets are queued, each data
+ * connection takes one, and the tickets a data connection receives go
+ * back into the queue. The state has its own mutex.
  */
 #include "tls.h"
 
@@ -32,15 +34,19 @@ struct tls_ctx {
 	bool no_verify;
 };
 
+#define TICKETS 8
+
 struct conn_state {
 	pthread_mutex_t lock;
-	SSL_SESSION *sess; /* newest resumable session; protected by lock */
+	SSL_SESSION *q[TICKETS]; /* unused TLS 1.3 tickets, newest last */
+	int n;                   /* protected by lock, as are q and last */
+	SSL_SESSION *last;       /* newest session of any kind */
 	char fp[96];       /* leaf certificate, "AA:BB:..." */
 	char fp_hex[65];
 	const struct tls_ctx *t;
 };
 
-static int ex_state = -1, ex_ctx = -1;
+static int ex_state = -1, ex_ctx = -1, ex_borrowed = -1;
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
 
 static void free_state(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
@@ -51,7 +57,9 @@ static void free_state(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
 	if (!st)
 		return;
-	SSL_SESSION_free(st->sess);
+	while (st->n > 0)
+		SSL_SESSION_free(st->q[--st->n]);
+	SSL_SESSION_free(st->last);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -60,19 +68,36 @@ static void ex_init(void)
 {
 	ex_state = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_state);
 	ex_ctx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ex_borrowed = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static struct conn_state *state_of(SSL *ssl)
+{
+	struct conn_state *st = SSL_get_ex_data(ssl, ex_state);
+
+	return st ? st : SSL_get_ex_data(ssl, ex_borrowed);
 }
 
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
-	struct conn_state *st = SSL_get_ex_data(ssl, ex_state);
+	struct conn_state *st = state_of(ssl);
 
 	if (!st)
-		return 0; /* a data connection's ticket: not kept */
+		return 0;
 	pthread_mutex_lock(&st->lock);
-	SSL_SESSION_free(st->sess);
-	st->sess = sess;
+	SSL_SESSION_free(st->last);
+	st->last = sess; /* the callback's reference */
+	if (SSL_SESSION_get_protocol_version(sess) >= TLS1_3_VERSION) {
+		if (st->n == TICKETS) {
+			SSL_SESSION_free(st->q[0]);
+			memmove(st->q, st->q + 1, (TICKETS - 1) * sizeof(*st->q));
+			st->n--;
+		}
+		SSL_SESSION_up_ref(sess);
+		st->q[st->n++] = sess;
+	}
 	pthread_mutex_unlock(&st->lock);
-	return 1; /* we keep the reference */
+	return 1;
 }
 
 static void fingerprint(X509 *cert, unsigned char md[32], char *colons,
@@ -309,12 +334,26 @@ int tls_start_data(struct tls_ctx *t, struct net_conn *data,
 	if (!ssl)
 		return -ENOMEM;
 	if (st) {
+		SSL_SESSION *sess = NULL;
+
 		pthread_mutex_lock(&st->lock);
-		if (st->sess)
-			SSL_set_session(ssl, st->sess);
-		else if (SSL_get0_session(cs))
-			SSL_set_session(ssl, SSL_get0_session(cs));
+		if (st->n > 0) {
+			sess = st->q[--st->n]; /* a fresh ticket, used once */
+		} else if (st->last) {
+			sess = st->last;
+			SSL_SESSION_up_ref(sess);
+		}
 		pthread_mutex_unlock(&st->lock);
+		if (!sess && SSL_get0_session(cs)) {
+			sess = SSL_get0_session(cs);
+			SSL_SESSION_up_ref(sess);
+		}
+		if (sess) {
+			SSL_set_session(ssl, sess);
+			SSL_SESSION_free(sess);
+		}
+		/* tickets this connection receives go to the same queue */
+		SSL_set_ex_data(ssl, ex_borrowed, st);
 	}
 	r = net_tls_handshake(data, ssl);
 	if (r == -ENOMEM)
