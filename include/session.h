@@ -84,6 +84,11 @@ int session_cmd(struct ftp_session *s, const char *cmd, const char *arg);
 /* Text of the last reply (all lines, see reply.h). */
 const char *session_reply(const struct ftp_session *s);
 
+/* What a user sees of a failure: connection and protocol errors (reset,
+ * closed, malformed or overlong replies, TLS truncation) become -EIO;
+ * -ETIMEDOUT and errors from replies stay as they are. */
+int session_user_errno(int r);
+
 /* Map a final reply code to an errno (negative); 0 for 1xx-3xx. For an
  * upload (STOR/APPE and the RNFR/RNTO that commit it) a 550 or 553 is a
  * refusal (-EACCES), not a missing file. */

@@ -225,10 +225,7 @@ fail:
 	/* Never a short count on failure: the kernel would take it for the
 	 * end of the file. */
 	if (r < 0)
-		return r == -ECONNRESET || r == -EPROTO || r == -ENOTCONN ||
-				       r == -ETIMEDOUT
-			       ? -EIO
-			       : r;
+		return session_user_errno(r);
 	return (ssize_t)got;
 }
 

@@ -484,7 +484,7 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 	free(sp);
 	if (r == 0)
 		forget(path);
-	return r;
+	return session_user_errno(r);
 }
 
 static int ftpfs_open(const char *path, struct fuse_file_info *fi)
@@ -566,6 +566,8 @@ static int ftpfs_read(const char *path, char *buf, size_t size, off_t off,
 		n = wfile_read(h->w, buf, size, off);
 	else
 		n = file_stream_read(h->rs, buf, size, off);
+	if (n < 0)
+		n = session_user_errno((int)n);
 	if (n < 0 && n != -EIO)
 		log_dbg("%s: read: %s", path ? path : "?", strerror((int)-n));
 	if (n == -ENOENT && path)
@@ -585,7 +587,7 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 	if (size > INT_MAX)
 		size = INT_MAX;
 	n = wfile_write(h->w, buf, size, off);
-	return (int)n;
+	return n < 0 ? session_user_errno((int)n) : (int)n;
 }
 
 static int ftpfs_flush(const char *path, struct fuse_file_info *fi)
@@ -598,7 +600,7 @@ static int ftpfs_flush(const char *path, struct fuse_file_info *fi)
 	r = wfile_flush(h->w);
 	if (path)
 		forget(path);
-	return r;
+	return session_user_errno(r);
 }
 
 static int ftpfs_fsync(const char *path, int datasync,
@@ -638,7 +640,7 @@ static int ftpfs_truncate(const char *path, off_t size,
 	if (size < 0)
 		return -EINVAL;
 	if (h && h->w)
-		return wfile_truncate(h->w, size);
+		return session_user_errno(wfile_truncate(h->w, size));
 	w = wfile_find(ctx()->wfiles, path);
 	if (!w) {
 		/* not open for writing: open, truncate, commit */
@@ -663,7 +665,7 @@ static int ftpfs_truncate(const char *path, off_t size,
 	else
 		wfile_release(w);
 	forget(path);
-	return r;
+	return session_user_errno(r);
 }
 
 /* ---- names --------------------------------------------------------- */
@@ -736,6 +738,7 @@ static int path_op(const char *a, const char *b,
 	r = run_path(s, q);
 	if (r < 0 && session_broken(s))
 		r = -EIO;
+	r = session_user_errno(r);
 	pool_put(ctx()->pool, s);
 out:
 	free(sa);

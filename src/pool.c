@@ -358,7 +358,7 @@ int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 			session_last_error(s));
 		pool_put(p, s);
 	}
-	return r == -ECONNRESET || r == -EPROTO || r == -ENOTCONN ? -EIO : r;
+	return session_user_errno(r);
 }
 
 /* Reclaim long-parked transfers, keep idle sessions alive, close old ones. */

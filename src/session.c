@@ -82,6 +82,25 @@ bool session_xfer_active(const struct ftp_session *s)
 	return s->data != NULL;
 }
 
+int session_user_errno(int r)
+{
+	switch (r) {
+	case -ECONNRESET:
+	case -ECONNABORTED:
+	case -ECONNREFUSED:
+	case -ENOTCONN:
+	case -EPIPE:
+	case -EPROTO:
+	case -EMSGSIZE:
+	case -ESHUTDOWN:
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+		return -EIO;
+	default:
+		return r;
+	}
+}
+
 int session_code_errno(int code, bool upload)
 {
 	if (code < 400)

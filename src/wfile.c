@@ -313,7 +313,7 @@ out:
 	if (r < 0)
 		log_err("%s: cannot fetch for writing: %s", w->path,
 			strerror(-r));
-	return r == -ECONNRESET || r == -EPROTO || r == -ETIMEDOUT ? -EIO : r;
+	return session_user_errno(r);
 }
 
 /* --- streams ------------------------------------------------------------ */
@@ -369,10 +369,7 @@ static int stream_finish(struct wnode *w, bool commit)
 	w->s = NULL;
 	free(w->tmp);
 	w->tmp = NULL;
-	return r == -ECONNRESET || r == -EPROTO || r == -ETIMEDOUT ||
-			       r == -ENOTCONN || r == -EPIPE || r == -ECONNABORTED
-		       ? -EIO
-		       : r;
+	return session_user_errno(r);
 }
 
 static int stream_send(struct wnode *w, const char *buf, size_t len)
