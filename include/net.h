@@ -30,7 +30,7 @@ ssize_t net_read(struct net_conn *c, void *buf, size_t len);
 /* Write all of buf or fail. */
 int net_write_all(struct net_conn *c, const void *buf, size_t len);
 /* True when bytes (or the end of the stream) are waiting to be read. */
-bool net_readable(const struct net_conn *c);
+bool net_readable(struct net_conn *c);
 /* Change the per-operation deadline (milliseconds, > 0). */
 void net_set_timeout(struct net_conn *c, int timeout_ms);
 
@@ -47,6 +47,8 @@ const char *net_peer_str(const struct net_conn *c);
 int net_tls_handshake(struct net_conn *c, struct ssl_st *ssl);
 /* The connection's SSL, or NULL. */
 struct ssl_st *net_tls(const struct net_conn *c);
+/* OpenSSL's reason for the last TLS failure on c, or "". */
+const char *net_tls_error(const struct net_conn *c);
 
 /* Close and free; NULL is fine. A TLS connection sends close_notify
  * first. */

@@ -173,7 +173,7 @@ int main(int argc, char *argv[])
 	struct fs_ctx c = { 0 };
 	struct fuse *fuse = NULL;
 	struct tls_ctx *tls = NULL;
-	char err[512] = "", *display = NULL, *fsname = NULL;
+	char err[1024] = "", *display = NULL, *fsname = NULL;
 	int r, ret = 1;
 
 	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {

@@ -24,6 +24,7 @@
 struct net_conn {
 	int fd;
 	SSL *ssl;
+	char tls_err[160]; /* OpenSSL's reason for the last TLS failure */
 	int timeout_ms;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -137,6 +138,9 @@ static int tls_wait(struct net_conn *c, int ret)
 		return wait_fd(c->fd, POLLOUT, c->timeout_ms);
 	if (e == SSL_ERROR_SYSCALL && errno && errno != EAGAIN)
 		return -errno;
+	if (ERR_peek_error())
+		ERR_error_string_n(ERR_get_error(), c->tls_err,
+				   sizeof(c->tls_err));
 	ERR_clear_error();
 	/* includes OpenSSL 3's "unexpected eof while reading" */
 	return e == SSL_ERROR_ZERO_RETURN ? -ENOTCONN : -ECONNABORTED;
@@ -239,7 +243,12 @@ SSL *net_tls(const struct net_conn *c)
 	return c->ssl;
 }
 
-bool net_readable(const struct net_conn *c)
+const char *net_tls_error(const struct net_conn *c)
+{
+	return c->tls_err;
+}
+
+bool net_readable(struct net_conn *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
 	char b;
@@ -257,8 +266,16 @@ bool net_readable(const struct net_conn *c)
 	if (r > 0)
 		return true;
 	r = SSL_get_error(c->ssl, r);
+	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE) {
+		ERR_clear_error();
+		return false;
+	}
+	/* an alert (TLS 1.3 "certificate required" comes only now) */
+	if (ERR_peek_error())
+		ERR_error_string_n(ERR_get_error(), c->tls_err,
+				   sizeof(c->tls_err));
 	ERR_clear_error();
-	return r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE;
+	return true;
 }
 
 void net_set_timeout(struct net_conn *c, int timeout_ms)

@@ -201,7 +201,7 @@ int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 	struct slot *sl = NULL;
 	enum slot_state was;
 	struct timespec until;
-	char err[256];
+	char err[1024];
 	int r;
 
 	clock_gettime(CLOCK_REALTIME, &until);

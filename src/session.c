@@ -49,7 +49,7 @@ struct ftp_session {
 	int mtime_method;  /* 0 unknown, 1 works, -1 the server cannot */
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
-	char errmsg[256];
+	char errmsg[640];
 };
 
 unsigned session_caps(const struct ftp_session *s)
@@ -138,8 +138,23 @@ static int fail(struct ftp_session *s, int err, const char *what)
 	    err == -EPROTO || err == -EMSGSIZE || err == -ECONNABORTED ||
 	    err == -ENOTCONN || err == -EIO)
 		s->broken = true;
-	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what, strerror(-err));
+	if (s->ctrl && net_tls(s->ctrl) && net_tls_error(s->ctrl)[0])
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s: TLS: %s", what,
+			 net_tls_error(s->ctrl));
+	else
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", what,
+			 strerror(-err));
 	return err;
+}
+
+/* The errno for a reply that is not the one expected. A refusal (4xx,
+ * 5xx) is the command's answer; any other code (a 1xx or 2xx where none
+ * fits) means the dialogue is out of step: the session is dropped. */
+static int refused(struct ftp_session *s, int code, bool upload)
+{
+	if (code >= 400)
+		return session_code_errno(code, upload);
+	return fail(s, -EPROTO, "unexpected reply");
 }
 
 /* Read one complete reply; returns its code or a negative errno. */
@@ -312,7 +327,7 @@ static int find_root(struct ftp_session *s)
 			snprintf(s->errmsg, sizeof(s->errmsg),
 				 "cannot change to %s: %.200s", path,
 				 reply_text(s->rp));
-			return session_code_errno(code, false) ?: -EPROTO;
+			return refused(s, code, false);
 		}
 	}
 	code = session_cmd(s, "PWD", NULL);
@@ -578,7 +593,7 @@ static int open_data(struct ftp_session *s)
 		} else if (code >= 500) {
 			s->no_epsv = true;
 		} else {
-			return session_code_errno(code, false) ?: -EPROTO;
+			return refused(s, code, false);
 		}
 	}
 	if (!port) {
@@ -588,7 +603,7 @@ static int open_data(struct ftp_session *s)
 		if (code < 0)
 			return code;
 		if (code != 227)
-			return session_code_errno(code, false) ?: -EPROTO;
+			return refused(s, code, false);
 		first_line(s, text, sizeof(text));
 		r = parse_pasv(text, n);
 		if (r < 0)
@@ -745,7 +760,7 @@ int session_mlst(struct ftp_session *s, const char *path, struct ftp_entry *out)
 	if (code < 0)
 		return code;
 	if (code != 250)
-		return session_code_errno(code, false) ?: -EPROTO;
+		return refused(s, code, false);
 	/* "250-Listing x\n type=file;size=1; /x\n250 End" (RFC 3659 7.2) */
 	t = reply_text(s->rp);
 	l = strchr(t, '\n');
@@ -789,7 +804,7 @@ static int cwd(struct ftp_session *s, const char *path)
 	if (code < 0)
 		return code;
 	if (code != 250 && code != 200)
-		return session_code_errno(code, false) ?: -EPROTO;
+		return refused(s, code, false);
 	s->cwd = strdup(path);
 	return 0;
 }
@@ -942,7 +957,7 @@ int session_size(struct ftp_session *s, const char *path, int64_t *out)
 	if (code < 0)
 		return code;
 	if (code != 213)
-		return session_code_errno(code, false) ?: -EPROTO;
+		return refused(s, code, false);
 	if (parse_u64(reply_first_text(s->rp), &v) < 0 || v > INT64_MAX)
 		return -EPROTO;
 	*out = (int64_t)v;
@@ -956,7 +971,7 @@ int session_avbl(struct ftp_session *s, const char *path, uint64_t *out)
 	if (code < 0)
 		return code;
 	if (code != 213)
-		return session_code_errno(code, false) ?: -EPROTO;
+		return refused(s, code, false);
 	return parse_u64(reply_first_text(s->rp), out);
 }
 
@@ -974,7 +989,7 @@ static int simple(struct ftp_session *s, const char *cmd, const char *path,
 		return 0;
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
 		 reply_text(s->rp));
-	return session_code_errno(code, upload) ?: -EPROTO;
+	return refused(s, code, upload);
 }
 
 int session_delete(struct ftp_session *s, const char *path)
@@ -1028,7 +1043,7 @@ int session_chmod(struct ftp_session *s, const char *path, unsigned mode)
 	if (code == 500 || code == 501 || code == 502 || code == 504 ||
 	    code == 530 || code == 550)
 		return -EPERM;
-	return session_code_errno(code, false) ?: -EPROTO;
+	return refused(s, code, false);
 }
 
 /* "20240102030405" or "20240102030405.123" (RFC 3659 2.3), UTC. */
@@ -1062,7 +1077,7 @@ int session_mdtm(struct ftp_session *s, const char *path, time_t *out)
 	if (code < 0)
 		return code;
 	if (code != 213)
-		return session_code_errno(code, false) ?: -EPROTO;
+		return refused(s, code, false);
 	return parse_time_val(reply_first_text(s->rp), out);
 }
 
