@@ -3,13 +3,25 @@
 
     /usr/bin/python3 bench/bench.py [--runs N] [--latency-ms N] [--quick]
         [--servers pyftpdlib,vsftpd] [--file-mib N] [--entries N]
-        [--reads N] [--seed N] [--ftpfs PATH] [-o OPTS] [--output FILE]
+        [--reads N] [--seed N] [--write-mib N] [--no-write] [--no-tls]
+        [--tls-reads N] [--tls-version 1.2|1.3] [--ftpfs PATH] [-o OPTS]
+        [--output FILE]
 
 Serves one temporary tree (a DIR of --entries empty files and a --file-mib
 file of random bytes) from pyftpdlib and vsftpd on 127.0.0.1, runs every
 workload through a fresh ftpfs mount and with curl, interleaved, and prints
 a Markdown table of medians (also written to --output, default
 bench/results.md).  See bench/README.md for what each row means.
+
+Writes (unless --no-write): `cp` of a --write-mib random file into the
+mount vs `curl -T`, against a second pyftpdlib (user u / password p) and a
+second vsftpd (tests/servers/vsftpd.py --writable, anonymous), both serving
+a separate write area; every upload is checked (size + sha256) on the
+server's disk right after `cp`/`curl` returned.  FTPS (unless --no-tls):
+tests/servers/vsftpd.py --writable --tls-cert --tls-key --tls-force with a
+self-signed certificate made here at run time (VsftpdTLS below); ftpfs
+mounts ftpes:// pinned with -o fingerprint=sha256:..., curl uses
+--ssl-reqd --cacert.
 
 This is a benchmark only: nothing here is a pass/fail test.  A workload
 that fails through ftpfs (error, timeout, wrong byte count or contents) is
@@ -44,6 +56,8 @@ PY = "/usr/bin/python3"
 MiB = 1 << 20
 READ_SIZE = 4096
 SERVER_KINDS = ("pyftpdlib", "vsftpd")
+WRITE_USER, WRITE_PASS = "u", "p"   # the pyftpdlib write server's user
+WRITE_DIR = "pub"                   # where uploads go (vsftpd: ftp-owned)
 
 _live = []          # objects with .cleanup(), removed on success
 _log_quiet = False
@@ -182,10 +196,11 @@ def fstype_of(path):
 
 
 class Tree:
-    def __init__(self, entries, size):
+    def __init__(self, entries, size, extra=0):
+        """extra: bytes the write area will need next to the tree."""
         self.entries = entries
         self.size = size
-        parent = pick_tree_parent(size)
+        parent = pick_tree_parent(size + extra)
         self.root = tempfile.mkdtemp(prefix="ftpfs-bench-tree-", dir=parent)
         _live.append(self)
         # vsftpd serves anonymous users as 'ftp', chroot()ed here
@@ -230,8 +245,14 @@ class Tree:
 # --- servers --------------------------------------------------------------
 
 class Server:
-    def __init__(self, kind, root, latency_ms, extra=()):
+    """tests/servers/pyftpd.py or vsftpd.py as a child.  write=True: the
+    write-workload variant (pyftpdlib: user WRITE_USER with full
+    permissions; vsftpd: --writable, anonymous uploads into WRITE_DIR)."""
+
+    def __init__(self, kind, root, latency_ms, extra=(), write=False,
+                 launcher_args=(), label=None):
         self.kind = kind
+        self.label = label or kind
         self.tmp = tempfile.mkdtemp(prefix="ftpfs-bench-srv-")
         self.port_file = os.path.join(self.tmp, "port")
         self.err_path = os.path.join(self.tmp, "server.err")
@@ -239,10 +260,16 @@ class Server:
         cmd = [PY, os.path.join(SERVERS, script), "--root", root,
                "--port-file", self.port_file]
         if kind == "pyftpdlib":
-            cmd += ["--anonymous"]
+            if write:
+                cmd += ["--user", WRITE_USER, "--password", WRITE_PASS]
+            else:
+                cmd += ["--anonymous"]
             if latency_ms:
                 cmd += ["--latency-ms", str(latency_ms)]
             cmd += list(extra)
+        elif write:
+            cmd += ["--writable", "--writable-dir", WRITE_DIR]
+        cmd += list(launcher_args)
         with open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                          stdout=err, stderr=err)
@@ -259,7 +286,17 @@ class Server:
         with open(self.port_file) as f:
             self.port = int(f.read().strip())
         self.url = "ftp://127.0.0.1:%d/" % self.port
-        log("%s server pid %d at %s" % (kind, self.proc.pid, self.url))
+        if write and kind == "pyftpdlib":
+            self.url = "ftp://%s:%s@127.0.0.1:%d/" % (WRITE_USER, WRITE_PASS,
+                                                     self.port)
+        self.curl_url = self.url      # what curl fetches
+        self.curl_args = []           # extra curl arguments (TLS)
+        self.mount_opts = ""          # extra ftpfs -o options (TLS)
+        log("%s%s server pid %d at %s" % (self.label, " (write)" if write
+                                          else "", self.proc.pid, self.url))
+
+    def log_hint(self):
+        return ""
 
     def cleanup(self):
         """SIGTERM by PID, wait, SIGKILL if it does not go."""
@@ -273,6 +310,188 @@ class Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
         if self in _live:
             _live.remove(self)
+
+    def exit_problem(self):
+        rc = self.proc.returncode
+        if rc not in (0, None):
+            return "%s server exit status %s: %s" % (
+                self.kind, rc, one_line(tail(self.err_path)))
+        return None
+
+
+class WriteArea:
+    """The source of the write workloads (`src`, --write-mib random bytes,
+    every MiB distinct, sha256 taken while writing) and the root the write
+    servers serve: root/ (root-owned 0755: vsftpd refuses a chroot root the
+    session user can write), root/WRITE_DIR/ (owned by `ftp`, where every
+    upload goes) and root/big (a hard link to the tree's big file, for the
+    FTPS reads)."""
+
+    def __init__(self, tree, size):
+        self.size = size
+        self.base = tempfile.mkdtemp(prefix="ftpfs-bench-write-",
+                                     dir=os.path.dirname(tree.root))
+        _live.append(self)
+        os.chmod(self.base, 0o755)
+        self.root = os.path.join(self.base, "root")
+        os.mkdir(self.root, 0o755)
+        os.chmod(self.root, 0o755)
+        self.pub = os.path.join(self.root, WRITE_DIR)
+        os.mkdir(self.pub, 0o755)
+        try:
+            import pwd
+            pw = pwd.getpwnam("ftp")
+            os.chown(self.pub, pw.pw_uid, pw.pw_gid)
+        except (KeyError, OSError):
+            pass          # only vsftpd needs it (and vsftpd.py does it too)
+        big = os.path.join(self.root, "big")
+        try:
+            os.link(tree.big, big)
+        except OSError:
+            shutil.copyfile(tree.big, big)
+            os.chmod(big, 0o644)
+        self.src = os.path.join(self.base, "src")
+        h = hashlib.sha256()
+        with open(self.src, "wb") as f:
+            left = size
+            while left:
+                block = os.urandom(min(MiB, left))
+                h.update(block)
+                f.write(block)
+                left -= len(block)
+        self.sha256 = h.hexdigest()
+        log("write area %s: %d MiB source" % (self.base, size // MiB))
+
+    def check(self, name, who):
+        """The upload `name` on the server's disk: a failure reason or
+        None."""
+        path = os.path.join(self.pub, name)
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            return "%s returned but %s/%s is not on the server (%s)" % (
+                who, WRITE_DIR, name, e.strerror)
+        if st.st_size != self.size:
+            return "%s returned but %s/%s on the server has %d bytes, " \
+                   "want %d" % (who, WRITE_DIR, name, st.st_size, self.size)
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while True:
+                b = f.read(4 * MiB)
+                if not b:
+                    break
+                h.update(b)
+        if h.hexdigest() != self.sha256:
+            return "%s returned but %s/%s on the server (%d bytes) differs " \
+                   "from the source (sha256)" % (who, WRITE_DIR, name,
+                                                  st.st_size)
+        return None
+
+    def remove(self, name):
+        try:
+            os.unlink(os.path.join(self.pub, name))
+        except OSError:
+            pass
+
+    def leftovers(self):
+        """Remove and return ftpfs temporaries (.ftpfs-tmp-*) in pub."""
+        found = []
+        try:
+            names = os.listdir(self.pub)
+        except OSError:
+            return found
+        for n in names:
+            if n.startswith(".ftpfs-tmp-"):
+                p = os.path.join(self.pub, n)
+                try:
+                    found.append("%s (%d bytes)" % (n, os.path.getsize(p)))
+                    os.unlink(p)
+                except OSError:
+                    pass
+        return found
+
+    def cleanup(self):
+        shutil.rmtree(self.base, ignore_errors=True)
+        if self in _live:
+            _live.remove(self)
+
+
+class VsftpdTLS(Server):
+    """tests/servers/vsftpd.py --writable --tls-cert --tls-key --tls-force:
+    vsftpd with explicit FTPS (AUTH TLS; anonymous logins and data
+    connections must be encrypted; require_ssl_reuse=YES, vsftpd's default:
+    every data connection must resume the control connection's TLS
+    session), serving `root` (a WriteArea root).  A self-signed RSA-2048
+    certificate for IP 127.0.0.1 is made here with the openssl CLI; ftpfs
+    pins its SHA-256 (`-o fingerprint=sha256:...`, from `openssl x509 -noout
+    -fingerprint -sha256`), curl trusts it with --cacert."""
+
+    def __init__(self, root, tls_version=None):
+        self.certdir = tempfile.mkdtemp(prefix="ftpfs-bench-cert-")
+        try:
+            self._cert()
+            self.log_path = os.path.join(self.certdir, "vsftpd.log")
+            self.mark = 0
+            args = ["--tls-cert", self.cert, "--tls-key", self.key,
+                    "--tls-force", "--log", self.log_path]
+            if tls_version:
+                args += ["--tls-version", tls_version]
+            Server.__init__(self, "vsftpd", root, 0, write=True,
+                            launcher_args=args, label="vsftpd FTPS")
+        except BaseException:
+            shutil.rmtree(self.certdir, ignore_errors=True)
+            raise
+        self.url = "ftpes://127.0.0.1:%d/" % self.port
+        self.curl_url = "ftp://127.0.0.1:%d/" % self.port
+        self.curl_args = ["--ssl-reqd", "--cacert", self.cert]
+        self.mount_opts = "fingerprint=sha256:" + self.fingerprint
+        log("vsftpd FTPS: ftpfs mounts %s, certificate sha256 %s"
+            % (self.url, self.fingerprint))
+
+    def _cert(self):
+        self.cert = os.path.join(self.certdir, "cert.pem")
+        self.key = os.path.join(self.certdir, "key.pem")
+        r = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", self.key, "-out", self.cert, "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext",
+             "subjectAltName=IP:127.0.0.1"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BenchError("openssl req failed: %s" % one_line(r.stderr))
+        os.chmod(self.key, 0o600)
+        r = subprocess.run(["openssl", "x509", "-noout", "-fingerprint",
+                            "-sha256", "-in", self.cert],
+                           capture_output=True, text=True)
+        fp = r.stdout.strip().partition("=")[2]
+        if r.returncode != 0 or len(fp.replace(":", "")) != 64:
+            raise BenchError("openssl x509 -fingerprint failed: %s"
+                             % one_line(r.stderr or r.stdout))
+        self.fingerprint = fp
+
+    def set_mark(self):
+        """Start of an ftpfs workload: log_hint() shows lines after this."""
+        try:
+            self.mark = os.path.getsize(self.log_path)
+        except OSError:
+            self.mark = 0
+
+    def log_hint(self, n=6):
+        """vsftpd's error replies and TLS notes since set_mark() (the last
+        n), for the Problems section."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.mark)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        keys = ('"4', '"5', "FAIL", "No SSL")
+        lines = [l for l in text.splitlines() if any(k in l for k in keys)]
+        return "\n".join("vsftpd: " + l for l in lines[-n:])
+
+    def cleanup(self):
+        Server.cleanup(self)
+        shutil.rmtree(self.certdir, ignore_errors=True)
 
 
 # --- mounts ---------------------------------------------------------------
@@ -433,6 +652,7 @@ class Cell:
         self.values = []
         self.failed = None          # reason, if any run failed
         self.extra = []             # per-run notes for the details section
+        self.pretransfer = []       # FTPS raw: curl's time_pretransfer, s
 
     def fail(self, reason):
         if self.failed is None:
@@ -443,47 +663,70 @@ class Cell:
 
 
 class Row:
-    def __init__(self, server, key, title, unit):
+    def __init__(self, server, key, title, unit, size=None):
         self.server = server
         self.key = key
         self.title = title
         self.unit = unit            # "s" or "MiB" (RSS)
+        self.size = size            # bytes moved per run: cell shows MiB/s
         self.ftpfs = Cell()
         self.raw = Cell()
         self.note = ""
 
 
 class Bench:
-    def __init__(self, a, tree):
+    def __init__(self, a, tree, area=None):
         self.a = a
         self.tree = tree
+        self.area = area            # WriteArea, or None (no writes, no TLS)
         self.rows = []
         self.problems = []          # (server, workload, text, stderr)
         self.skipped = []
+        self.tls_info = None        # what curl negotiated with vsftpd FTPS
         rng = random.Random(a.seed)
         self.offsets = [rng.randrange(0, tree.size - READ_SIZE + 1)
-                        for _ in range(a.reads)]
+                        for _ in range(max(a.reads, a.tls_reads))]
         self.expected = tree.expected(self.offsets)
         self.env = dict(os.environ, LC_ALL="C")
         self.cat_timeout = max(120, tree.size // MiB)   # >= 1 MiB/s
-        self.rnd_timeout = max(120, a.reads * (1 + a.latency_ms / 50.0))
+        self.rnd_timeout = max(120, max(a.reads, a.tls_reads) *
+                               (1 + a.latency_ms / 50.0))
+        self.write_timeout = max(120, a.write_mib)      # >= 1 MiB/s
 
-    def row(self, server, key, title, unit):
-        r = Row(server, key, title, unit)
+    def row(self, server, key, title, unit, size=None):
+        r = Row(server, key, title, unit, size)
         self.rows.append(r)
         return r
 
     def mount(self, server):
-        return Mount(self.a.ftpfs, server.url, self.a.ftpfs_opts)
+        if hasattr(server, "set_mark"):
+            server.set_mark()
+        opts = ",".join(o for o in (server.mount_opts, self.a.ftpfs_opts)
+                        if o)
+        m = Mount(self.a.ftpfs_run, server.url, opts)
+        m.nprob = len(self.problems)
+        return m
 
     def unmount(self, m, server, what):
         m.cleanup()
+        quiet = len(self.problems) == getattr(m, "nprob", -1)
         for p in m.problems:
             self.problem(server, what, p, m.err_text)
+        # a workload that passed, but ftpfs reported errors on the way
+        errs = [l for l in m.err_text.splitlines() if "error:" in l]
+        if quiet and not m.problems and errs:
+            self.problem(server, what, "passed, but ftpfs logged %d error "
+                         "line%s (first ones below)" % (
+                             len(errs), "" if len(errs) == 1 else "s"),
+                         "\n".join(errs[:4]), hint=False)
 
-    def problem(self, server, what, text, stderr=""):
-        self.problems.append((server.kind, what, one_line(text, 500),
-                              stderr.strip()[-1500:]))
+    def problem(self, server, what, text, stderr="", hint=True):
+        stderr = stderr.strip()[-1500:]
+        hint = server.log_hint() if hint else ""
+        if hint:
+            stderr = (stderr + "\n" + hint).strip()
+        self.problems.append((server.label, what, one_line(text, 500),
+                              stderr))
 
     # -- workload 1: ls -l ------------------------------------------------
 
@@ -599,20 +842,27 @@ class Bench:
                 self.unmount(m, server, what)
 
     def cat_raw(self, server, cell, rss):
-        r = timed(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}",
-                   server.url + "big"], capture=True,
+        fmt = "%{size_download}"
+        if server.curl_args:
+            fmt += " %{time_pretransfer}"
+        r = timed(["curl", "-sS"] + server.curl_args +
+                  ["-o", "/dev/null", "-w", fmt,
+                   server.curl_url + "big"], capture=True,
                   timeout=self.cat_timeout)
         why = r.why("curl RETR")
         if why:
             cell.fail(why)
             rss.fail(why)
             return
-        got = int(float(r.out.decode() or 0))
+        fields = r.out.decode().split()
+        got = int(float(fields[0])) if fields else 0
         if got != self.tree.size:
             cell.fail("curl got %d bytes, want %d" % (got, self.tree.size))
             rss.fail(cell.failed)
             return
         cell.values.append(r.secs)
+        if len(fields) > 1:
+            cell.pretransfer.append(float(fields[1]))
         rss.values.append(r.maxrss_kib / 1024.0)
 
     # -- workload 4: random reads -------------------------------------------
@@ -628,7 +878,8 @@ class Bench:
                        "differ from the file on disk" % (who, i, off, len(g))
         return None
 
-    def rnd_run(self, server, cell):
+    def rnd_run(self, server, cell, n):
+        """The first n of self.offsets (the same every run)."""
         what = "random reads"
         m = None
         fd = None
@@ -639,7 +890,7 @@ class Bench:
                 try:
                     t0 = time.perf_counter()
                     fd = os.open(m.path("big"), os.O_RDONLY)
-                    for off in self.offsets:
+                    for off in self.offsets[:n]:
                         got.append(os.pread(fd, READ_SIZE, off))
                     os.close(fd)
                     fd = None
@@ -664,23 +915,97 @@ class Bench:
             if m:
                 self.unmount(m, server, what)
 
-    def rnd_raw(self, server, cell):
+    def rnd_raw(self, server, cell, n):
         got = []
+        pre = 0.0
+        # FTPS: curl's time_pretransfer goes to stderr (stdout is the data)
+        wfmt = ["-w", "%{stderr}\npretransfer=%{time_pretransfer}\n"] \
+            if server.curl_args else []
         t0 = time.perf_counter()
-        for off in self.offsets:
-            r = timed(["curl", "-sS", "-r", "%d-%d" % (off, off + READ_SIZE - 1),
-                       server.url + "big"], capture=True, timeout=60)
+        for off in self.offsets[:n]:
+            r = timed(["curl", "-sS"] + server.curl_args + wfmt +
+                      ["-r", "%d-%d" % (off, off + READ_SIZE - 1),
+                       server.curl_url + "big"], capture=True, timeout=60)
             why = r.why("curl -r %d-%d" % (off, off + READ_SIZE - 1))
             if why:
                 cell.fail(why)
                 return
             got.append(r.out)
+            for line in r.err.splitlines():
+                if line.startswith("pretransfer="):
+                    pre += float(line.split("=", 1)[1])
         t1 = time.perf_counter()
         bad = self.check_reads(got, "curl -r")
         if bad:
             cell.fail(bad)
             return
         cell.values.append(t1 - t0)
+        if wfmt:
+            cell.pretransfer.append(pre)
+
+    # -- workload 5: write (cp into the mount vs curl -T) ----------------------
+
+    def write_run(self, server, cell):
+        """`cp SRC MNT/pub/NAME` through a fresh mount; when cp has returned
+        (close() done) the file must be complete on the server's disk."""
+        what = "cp (write)"
+        area = self.area
+        name = "bench-ftpfs-%s" % server.label.replace(" ", "-")
+        area.remove(name)
+        m = None
+        try:
+            m = self.mount(server)
+            with m.watchdog(self.write_timeout + 30):
+                r = timed(["cp", area.src, m.path(WRITE_DIR, name)],
+                          timeout=self.write_timeout)
+            why = r.why("cp")
+            if why:
+                raise BenchError(why)
+            bad = area.check(name, "cp")
+            if bad:
+                raise BenchError(bad)
+            cell.values.append(r.secs)
+        except BenchError as e:
+            cell.fail(str(e))
+            self.problem(server, what, str(e), m.stderr() if m else "")
+        finally:
+            if m:
+                self.unmount(m, server, what)
+            left = area.leftovers()
+            if left:
+                self.problem(server, what, "ftpfs temporaries left on the "
+                             "server after unmount: " + ", ".join(left),
+                             hint=False)
+            area.remove(name)
+
+    def write_raw(self, server, cell):
+        area = self.area
+        name = "bench-raw-%s" % server.label.replace(" ", "-")
+        area.remove(name)
+        try:
+            wfmt = ["-w", "%{time_pretransfer}"] if server.curl_args else []
+            r = timed(["curl", "-sS"] + server.curl_args + wfmt +
+                      ["-T", area.src, server.curl_url + WRITE_DIR + "/" +
+                       name], capture=True, timeout=self.write_timeout)
+            why = r.why("curl -T") or area.check(name, "curl -T")
+            if why:
+                cell.fail(why)
+                return
+            cell.values.append(r.secs)
+            if wfmt:
+                try:
+                    cell.pretransfer.append(float(r.out.split()[-1]))
+                except (ValueError, IndexError):
+                    pass
+        finally:
+            area.remove(name)
+
+    def write_row(self, label):
+        w = self.row(label, "write", "`cp` %d MiB file into the mount "
+                     "(write)" % self.a.write_mib, "s", self.area.size)
+        w.note = "raw: `curl -T` (STOR); both: sha256 on the server's " \
+                 "disk checked after return"
+        return w
 
     # -- one server -----------------------------------------------------------
 
@@ -691,7 +1016,7 @@ class Bench:
         warm = self.row(kind, "ls_warm", "`ls -l` of %s entries, warm "
                         "(2nd)" % format(t.entries, ","), "s")
         cat = self.row(kind, "cat", "`cat` %d MiB file > /dev/null"
-                       % (t.size // MiB), "s")
+                       % (t.size // MiB), "s", t.size)
         rss = self.row(kind, "rss", "peak RSS while streaming it", "MiB")
         rnd = self.row(kind, "rnd", "%d random %d KiB preads"
                        % (a.reads, READ_SIZE // 1024), "s")
@@ -700,10 +1025,19 @@ class Bench:
         cat.note = "raw: `curl -o /dev/null`"
         rss.note = "ftpfs: VmHWM of the daemon; raw: curl's maxrss"
         rnd.note = "raw: one `curl -r` per read"
+        wrt = wsrv = None
+        latency = a.latency_ms if kind == "pyftpdlib" else 0
 
-        server = Server(kind, t.root, a.latency_ms if kind == "pyftpdlib"
-                        else 0, a.pyftpd_arg)
+        server = Server(kind, t.root, latency, a.pyftpd_arg)
         try:
+            if self.a.write:
+                wrt = self.write_row(kind)
+                try:
+                    wsrv = Server(kind, self.area.root, latency,
+                                  a.pyftpd_arg, write=True)
+                except BenchError as e:
+                    wrt.ftpfs.fail("write server did not start: %s" % e)
+                    wrt.raw.fail(wrt.ftpfs.failed)
             log("%s: verifying cat through ftpfs (bytes + sha256)" % kind)
             bad = self.cat_verify(server)
             if bad:
@@ -722,15 +1056,72 @@ class Bench:
                 if cat.raw.failed is None:
                     self.cat_raw(server, cat.raw, rss.raw)
                 if rnd.ftpfs.failed is None:
-                    self.rnd_run(server, rnd.ftpfs)
+                    self.rnd_run(server, rnd.ftpfs, a.reads)
                 if rnd.raw.failed is None:
-                    self.rnd_raw(server, rnd.raw)
+                    self.rnd_raw(server, rnd.raw, a.reads)
+                if wsrv and wrt.ftpfs.failed is None:
+                    self.write_run(wsrv, wrt.ftpfs)
+                if wsrv and wrt.raw.failed is None:
+                    self.write_raw(wsrv, wrt.raw)
+        finally:
+            for srv in (server, wsrv):
+                if srv:
+                    srv.cleanup()
+                    bad = srv.exit_problem()
+                    if bad:
+                        self.problem(srv, "server", bad)
+
+    def run_tls(self):
+        """vsftpd with explicit FTPS: cat, its peak RSS, cp (write), random
+        reads; ftpfs through ftpes:// pinned by fingerprint, raw curl with
+        --ssl-reqd --cacert."""
+        a, t = self.a, self.tree
+        server = VsftpdTLS(self.area.root, a.tls_version)
+        label = server.label
+        try:
+            r = subprocess.run(["curl", "-sS", "-v"] + server.curl_args +
+                               ["-o", "/dev/null", server.curl_url],
+                               capture_output=True, text=True, timeout=30)
+            for line in r.stderr.splitlines():
+                if "SSL connection using" in line:
+                    self.tls_info = line.split("using", 1)[1].strip()
+            cat = self.row(label, "cat", "`cat` %d MiB file > /dev/null"
+                           % (t.size // MiB), "s", t.size)
+            rss = self.row(label, "rss", "peak RSS while streaming it", "MiB")
+            wrt = self.write_row(label)
+            rnd = self.row(label, "rnd", "%d random %d KiB preads"
+                           % (a.tls_reads, READ_SIZE // 1024), "s")
+            tls = "`curl --ssl-reqd --cacert`"
+            cat.note = "raw: %s -o /dev/null" % tls
+            rss.note = "ftpfs: VmHWM of the daemon; raw: curl's maxrss"
+            wrt.note = "raw: %s -T; both: sha256 on the server's disk " \
+                       "checked after return" % tls
+            rnd.note = "raw: one %s -r per read" % tls
+            log("%s: verifying cat through ftpfs (bytes + sha256)" % label)
+            bad = self.cat_verify(server)
+            if bad:
+                cat.ftpfs.fail(bad)
+                rss.ftpfs.fail("not measured: " + bad)
+                self.problem(server, "cat (verify)", bad)
+            for i in range(a.runs):
+                log("%s: run %d/%d" % (label, i + 1, a.runs))
+                if cat.ftpfs.failed is None:
+                    self.cat_run(server, cat.ftpfs, rss.ftpfs)
+                if cat.raw.failed is None:
+                    self.cat_raw(server, cat.raw, rss.raw)
+                if wrt.ftpfs.failed is None:
+                    self.write_run(server, wrt.ftpfs)
+                if wrt.raw.failed is None:
+                    self.write_raw(server, wrt.raw)
+                if rnd.ftpfs.failed is None:
+                    self.rnd_run(server, rnd.ftpfs, a.tls_reads)
+                if rnd.raw.failed is None:
+                    self.rnd_raw(server, rnd.raw, a.tls_reads)
         finally:
             server.cleanup()
-            rc = server.proc.returncode
-            if rc not in (0, None):
-                self.problem(server, "server", "%s server exit status %s: %s"
-                             % (kind, rc, one_line(tail(server.err_path))))
+            bad = server.exit_problem()
+            if bad:
+                self.problem(server, "server", bad, hint=False)
 
 
 # --- report --------------------------------------------------------------
@@ -743,7 +1134,7 @@ def cmd_out(cmd):
         return "unavailable (%s)" % e
 
 
-def machine_facts(a, tree):
+def machine_facts(a, tree, bench):
     facts = []
     cpu = "?"
     try:
@@ -772,7 +1163,7 @@ def machine_facts(a, tree):
                                                  o.get("b_sanitize"))
     except (OSError, ValueError, KeyError):
         pass
-    ver = " / ".join(cmd_out([a.ftpfs, "--version"]).splitlines())
+    ver = " / ".join(cmd_out([a.ftpfs_run, "--version"]).splitlines())
     facts.append(("date", datetime.datetime.now().strftime("%Y-%m-%d %H:%M")))
     facts.append(("nproc", cmd_out(["nproc"])))
     facts.append(("CPU", cpu))
@@ -799,6 +1190,30 @@ def machine_facts(a, tree):
                   "reads=%d x %d B, seed=%d%s" % (
                       a.runs, a.latency_ms, a.reads, READ_SIZE, a.seed,
                       ", --quick" if a.quick else "")))
+    if a.write:
+        facts.append(("writes", "`cp` of a %d MiB random file into %s/ of "
+                      "a second server per kind, serving its own root: "
+                      "pyftpdlib as user `%s` (full permissions), vsftpd "
+                      "anonymous (tests/servers/vsftpd.py --writable); "
+                      "size + sha256 checked on the server's disk after "
+                      "every `cp`/`curl -T`" % (a.write_mib, WRITE_DIR,
+                                                WRITE_USER)))
+    else:
+        facts.append(("writes", "skipped (--no-write)"))
+    if a.tls:
+        facts.append(("FTPS", "vsftpd, explicit TLS (AUTH TLS; ftpfs "
+                      "`ftpes://`): tests/servers/vsftpd.py --writable "
+                      "--tls-cert --tls-key --tls-force%s (anonymous logins "
+                      "and data must be encrypted, require_ssl_reuse=YES, "
+                      "uploads into %s/); self-signed RSA-2048 certificate "
+                      "for IP 127.0.0.1 made at run time; ftpfs "
+                      "`-o fingerprint=sha256:…`, curl `--ssl-reqd "
+                      "--cacert`; curl negotiated %s" % (
+                          (" --tls-version " + a.tls_version)
+                          if a.tls_version else "", WRITE_DIR,
+                          bench.tls_info or "?")))
+    else:
+        facts.append(("FTPS", "skipped (%s)" % a.tls_skip_why))
     return facts
 
 
@@ -812,7 +1227,7 @@ def fmt_secs(s):
     return "%.3f s" % s
 
 
-def fmt_cell(row, cell, size):
+def fmt_cell(row, cell):
     if cell.failed:
         return "**FAILED**: " + cell.failed.replace("|", "\\|")
     m = cell.median()
@@ -821,8 +1236,8 @@ def fmt_cell(row, cell, size):
     if row.unit == "MiB":
         return "%.1f MiB" % m
     s = fmt_secs(m)
-    if row.key == "cat" and m > 0:
-        s += " (%.0f MiB/s)" % (size / MiB / m)
+    if row.size and m > 0:
+        s += " (%.0f MiB/s)" % (row.size / MiB / m)
     return s
 
 
@@ -857,10 +1272,17 @@ def report(a, tree, bench, facts):
     out.append("|---|---|---|---|---|---|")
     for row in bench.rows:
         out.append("| %s | %s | %s | %s | %s | %s |" % (
-            row.server, row.title, fmt_cell(row, row.ftpfs, tree.size),
-            fmt_cell(row, row.raw, tree.size), fmt_ratio(row), row.note))
+            row.server, row.title, fmt_cell(row, row.ftpfs),
+            fmt_cell(row, row.raw), fmt_ratio(row), row.note))
     for kind, why in bench.skipped:
         out.append("| %s | *skipped* | – | – | – | %s |" % (kind, why))
+    if a.tls:
+        out.append("")
+        out.append("FTPS raw times include curl's own wait before each "
+                   "transfer starts (its `time_pretransfer`, listed under "
+                   "\"all runs\"): connect, TLS handshake, login, and a "
+                   "stall of curl 7.88 with vsftpd around the data "
+                   "connection's TLS handshake. See bench/README.md.")
     out.append("")
     out.append("<details><summary>all runs</summary>")
     out.append("")
@@ -870,8 +1292,16 @@ def report(a, tree, bench, facts):
                 continue
             vals = ", ".join(("%.1f" % v) if row.unit == "MiB"
                              else fmt_secs(v) for v in cell.values)
-            out.append("* %s, %s, %s: %s%s" % (
+            pre = ""
+            if cell.pretransfer:
+                pre = "; curl's time_pretransfer (connect, TLS, login, " \
+                      "until the transfer starts%s): %s" % (
+                          ", summed over the reads" if row.key == "rnd"
+                          else "", ", ".join(fmt_secs(v)
+                                             for v in cell.pretransfer))
+            out.append("* %s, %s, %s: %s%s%s" % (
                 row.server, row.title.replace("`", ""), side, vals or "–",
+                pre,
                 (" (FAILED: %s)" % cell.failed) if cell.failed else ""))
     out.append("")
     out.append("</details>")
@@ -890,7 +1320,9 @@ def report(a, tree, bench, facts):
         out.append("")
     else:
         out.append("No problems observed (every ftpfs read was checked "
-                   "against the file on disk).")
+                   "against the file on disk%s)." % (
+                       ", every upload on the server's disk" if
+                       (a.write or a.tls) else ""))
         out.append("")
     return "\n".join(out)
 
@@ -908,7 +1340,8 @@ def parse_args(argv):
                    help="pyftpdlib waits this long before every reply; "
                         "vsftpd rows are skipped when > 0")
     p.add_argument("--quick", action="store_true",
-                   help="smoke run: 50 MiB file, 2,000 entries, 1 run")
+                   help="smoke run: 50 MiB file, 2,000 entries, 32 MiB "
+                        "writes, 1 run")
     p.add_argument("--servers", default=",".join(SERVER_KINDS),
                    help="comma-separated subset of pyftpdlib,vsftpd")
     p.add_argument("--file-mib", type=int, default=None,
@@ -919,6 +1352,20 @@ def parse_args(argv):
                    help="random 4 KiB reads (default 200)")
     p.add_argument("--seed", type=int, default=1,
                    help="seed of the random read offsets (default 1)")
+    p.add_argument("--write-mib", type=int, default=None,
+                   help="size of the file written with cp / curl -T "
+                        "(default 256; 32 with --quick)")
+    p.add_argument("--no-write", dest="write", action="store_false",
+                   help="skip the write workloads (cp into the mount)")
+    p.add_argument("--no-tls", dest="tls", action="store_false",
+                   help="skip the FTPS workloads (vsftpd with explicit TLS)")
+    p.add_argument("--tls-reads", type=int, default=None,
+                   help="random 4 KiB reads over FTPS (default: --reads; "
+                        "20 with --quick: curl takes ~0.4 s for each)")
+    p.add_argument("--tls-version", choices=["1.2", "1.3"],
+                   help="pin the FTPS server to this TLS version "
+                        "(tests/servers/vsftpd.py --tls-version; default: "
+                        "whatever OpenSSL negotiates, TLS 1.3 here)")
     p.add_argument("--ftpfs", default=os.environ.get("FTPFS_BIN") or
                    os.path.join(REPO, "build", "ftpfs"),
                    help="ftpfs binary (default $FTPFS_BIN or build/ftpfs)")
@@ -938,6 +1385,10 @@ def parse_args(argv):
         a.file_mib = 50 if a.quick else 500
     if a.entries is None:
         a.entries = 2000 if a.quick else 10000
+    if a.write_mib is None:
+        a.write_mib = 32 if a.quick else 256
+    if a.tls_reads is None:
+        a.tls_reads = 20 if a.quick else a.reads
     if a.latency_ms == int(a.latency_ms):
         a.latency_ms = int(a.latency_ms)
     a.ftpfs = os.path.abspath(a.ftpfs)
@@ -946,9 +1397,19 @@ def parse_args(argv):
         if s not in SERVER_KINDS:
             p.error("unknown server %r (want pyftpdlib and/or vsftpd)" % s)
     if a.runs < 1 or a.file_mib < 1 or a.entries < 1 or a.reads < 1 \
-            or a.latency_ms < 0:
-        p.error("--runs, --file-mib, --entries, --reads must be >= 1, "
-                "--latency-ms >= 0")
+            or a.latency_ms < 0 or a.write_mib < 1 or a.tls_reads < 1:
+        p.error("--runs, --file-mib, --entries, --reads, --tls-reads, "
+                "--write-mib must be >= 1, --latency-ms >= 0")
+    # FTPS is served by vsftpd, which has no latency knob
+    a.tls_skip_why = None
+    if not a.tls:
+        a.tls_skip_why = "--no-tls"
+    elif "vsftpd" not in a.servers:
+        a.tls_skip_why = "vsftpd not in --servers"
+    elif a.latency_ms:
+        a.tls_skip_why = "vsftpd has no latency knob; skipped when " \
+                         "--latency-ms > 0"
+    a.tls = a.tls_skip_why is None
     return a
 
 
@@ -957,7 +1418,8 @@ def preflight(a):
     if not os.access(a.ftpfs, os.X_OK):
         missing.append("%s (build it: meson setup build && meson compile "
                        "-C build)" % a.ftpfs)
-    for tool in ("curl", "fusermount3", "ls", "cat"):
+    for tool in ("curl", "fusermount3", "ls", "cat", "cp") + \
+            (("openssl",) if a.tls else ()):
         if not shutil.which(tool):
             missing.append(tool)
     if "vsftpd" in a.servers and not os.path.exists("/usr/sbin/vsftpd"):
@@ -969,6 +1431,22 @@ def preflight(a):
         missing.append("/dev/fuse")
     if missing:
         raise BenchError("missing: " + "; ".join(missing))
+
+
+class BinarySnapshot:
+    """A private copy of the ftpfs binary, taken at start: a rebuild of
+    build/ftpfs during the run cannot mix two binaries in one table."""
+
+    def __init__(self, path):
+        self.dir = tempfile.mkdtemp(prefix="ftpfs-bench-bin-")
+        _live.append(self)
+        self.path = os.path.join(self.dir, "ftpfs")
+        shutil.copy2(path, self.path)
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if self in _live:
+            _live.remove(self)
 
 
 def cleanup_all():
@@ -991,8 +1469,12 @@ def main(argv):
     t_start = time.time()
     try:
         preflight(a)
-        tree = Tree(a.entries, a.file_mib * MiB)
-        bench = Bench(a, tree)
+        a.ftpfs_run = BinarySnapshot(a.ftpfs).path
+        wsize = a.write_mib * MiB
+        tree = Tree(a.entries, a.file_mib * MiB,
+                    3 * wsize if (a.write or a.tls) else 0)
+        area = WriteArea(tree, wsize) if (a.write or a.tls) else None
+        bench = Bench(a, tree, area)
         for kind in a.servers:
             if kind == "vsftpd" and a.latency_ms:
                 bench.skipped.append((kind, "vsftpd has no latency knob; "
@@ -1005,7 +1487,14 @@ def main(argv):
             except BenchError as e:
                 bench.skipped.append((kind, "server did not run: %s" % e))
                 log("%s: %s" % (kind, e))
-        facts = machine_facts(a, tree)
+        if a.tls:
+            try:
+                bench.run_tls()
+            except BenchError as e:
+                bench.skipped.append(("vsftpd FTPS", "server did not run: %s"
+                                      % e))
+                log("vsftpd FTPS: %s" % e)
+        facts = machine_facts(a, tree, bench)
         facts.append(("bench wall time", "%.0f s" % (time.time() - t_start)))
         text = report(a, tree, bench, facts)
     except BenchError as e:

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Benchmark ftpfs against raw curl on loopback (pyftpdlib and vsftpd).
-#   bench/run.sh                      default: 500 MiB file, 10,000 entries, 3 runs
-#   bench/run.sh --quick              smoke run: 50 MiB, 2,000 entries, 1 run
+# Benchmark ftpfs against raw curl on loopback (pyftpdlib, vsftpd, and
+# vsftpd with explicit FTPS): reads, `ls -l`, writes (cp into the mount).
+#   bench/run.sh                      default: 500 MiB file, 10,000 entries,
+#                                     256 MiB writes, 3 runs
+#   bench/run.sh --quick              smoke run: 50 MiB, 2,000 entries,
+#                                     32 MiB writes, 20 FTPS reads, 1 run
+#   bench/run.sh --no-write --no-tls  only the read workloads
 #   bench/run.sh --latency-ms 20      pyftpdlib answers every command 20 ms late
 #   bench/run.sh --help               every option (they go to bench/bench.py)
 # Prints a Markdown table and writes it to bench/results.md.
@@ -10,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-need_packages "${BUILD_PACKAGES[@]}" python3-pyftpdlib vsftpd curl
+need_packages "${BUILD_PACKAGES[@]}" python3-pyftpdlib vsftpd curl openssl
 
 note=""
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then

@@ -47,6 +47,8 @@ struct ftpfs_opts {
 	unsigned connections;
 	double cache_timeout; /* seconds */
 	unsigned timeout;     /* seconds, network deadline */
+	unsigned reconnect_timeout; /* seconds to wait for an absent server */
+	unsigned keepalive;   /* seconds idle before NOOP; 0 = never */
 	unsigned max_entries; /* per directory listing */
 	int pasv_ip;
 	int disable_epsv;

@@ -29,6 +29,7 @@ struct pool_cfg {
 	int park_ms;           /* a parked session idle this long is reclaimed */
 	int keepalive_s;       /* NOOP on sessions idle this long; 0 = never */
 	int idle_close_s;      /* close sessions idle this long; 0 = never */
+	int reconnect_s;       /* keep trying to connect this long; 0 = once */
 };
 
 /* Opens the first session at once, so that a wrong host or password is

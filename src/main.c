@@ -253,7 +253,8 @@ int main(int argc, char *argv[])
 	scfg.trace = o.ftp_trace;
 	pcfg.max_sessions = o.connections;
 	pcfg.park_ms = 2000;
-	pcfg.keepalive_s = 60;
+	pcfg.keepalive_s = (int)o.keepalive;
+	pcfg.reconnect_s = (int)o.reconnect_timeout;
 	pcfg.idle_close_s = 600;
 	r = pool_new(&scfg, &pcfg, &c.pool, err, sizeof(err));
 	if (r < 0) {

@@ -362,6 +362,8 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("cache_timeout=%lf", cache_timeout, 0),
 	OPT("timeout=%u", timeout, 0),
 	OPT("connect_timeout=%u", timeout, 0),
+	OPT("reconnect_timeout=%u", reconnect_timeout, 0),
+	OPT("keepalive=%u", keepalive, 0),
 	OPT("max_entries=%u", max_entries, 0),
 	OPT("pasv_ip", pasv_ip, 1),
 	OPT("disable_epsv", disable_epsv, 1),
@@ -420,6 +422,8 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	o->connections = 4;
 	o->cache_timeout = 30;
 	o->timeout = 30;
+	o->reconnect_timeout = 30;
+	o->keepalive = 60;
 	o->max_entries = 1000000;
 	o->spool_max = 4096;
 	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
@@ -432,6 +436,10 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	}
 	if (o->timeout < 1 || o->timeout > 3600) {
 		snprintf(err, errlen, "timeout must be 1..3600 seconds");
+		return -EINVAL;
+	}
+	if (o->reconnect_timeout > 3600) {
+		snprintf(err, errlen, "reconnect_timeout must be 0..3600 seconds");
 		return -EINVAL;
 	}
 	if (!(o->cache_timeout >= 0 && o->cache_timeout <= 86400)) {
@@ -483,6 +491,8 @@ void opts_usage(const char *prog)
 	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
 	       "    -o cache_timeout=SECS  attribute and directory cache lifetime (default 30)\n"
 	       "    -o timeout=SECS        network timeout (default 30)\n"
+	       "    -o reconnect_timeout=SECS  wait this long for an absent server (30)\n"
+	       "    -o keepalive=SECS      NOOP on idle sessions (default 60, 0 = off)\n"
 	       "    -o max_entries=N       refuse directory listings longer than N (default 1000000)\n"
 	       "    -o user=NAME[:PASS]    log in as NAME (instead of the URL's user)\n"
 	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"

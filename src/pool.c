@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -30,6 +31,7 @@ struct slot {
 	enum pool_kind kind;  /* of the current user when BUSY/PARKED */
 	const void *owner;    /* when PARKED */
 	struct timespec used; /* last put/park */
+	struct timespec noop; /* last keepalive */
 };
 
 struct pool {
@@ -58,9 +60,20 @@ static double since(const struct timespec *t)
 static void stamp(struct slot *sl)
 {
 	clock_gettime(CLOCK_MONOTONIC, &sl->used);
+	sl->noop = sl->used;
 }
 
 static void *reaper_main(void *arg);
+
+/* Failures to open a session that may pass if we wait: the server is
+ * restarting, unreachable for a moment, or full (421). */
+static bool transient(int r)
+{
+	return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -ECONNRESET ||
+	       r == -EHOSTUNREACH || r == -ENETUNREACH || r == -EPROTO ||
+	       r == -ENOTCONN || r == -ECONNABORTED || r == -EAGAIN ||
+	       r == -EPIPE;
+}
 
 int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
 	     struct pool **out, char *err, size_t errlen)
@@ -200,10 +213,13 @@ int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 	struct ftp_session *s;
 	struct slot *sl = NULL;
 	enum slot_state was;
-	struct timespec until;
+	struct timespec until, first_fail;
 	char err[1024];
+	bool failed = false;
+	unsigned backoff_ms = 100;
 	int r;
 
+	clock_gettime(CLOCK_MONOTONIC, &first_fail);
 	clock_gettime(CLOCK_REALTIME, &until);
 	if (timeout_ms > 0) {
 		until.tv_sec += timeout_ms / 1000;
@@ -271,6 +287,21 @@ int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 				p->limit = live;
 				continue;
 			}
+		}
+		if (transient(r) && since(&first_fail) < p->cfg.reconnect_s) {
+			/* the server is away (restart, outage, full): wait
+			 * for it, bounded, rather than answer "missing" */
+			if (!failed) {
+				log_warn("%s; retrying for up to %d s", err,
+					 p->cfg.reconnect_s);
+				failed = true;
+			}
+			pthread_cond_broadcast(&p->cond);
+			pthread_mutex_unlock(&p->lock);
+			usleep(backoff_ms * 1000);
+			backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
+			pthread_mutex_lock(&p->lock);
+			continue;
 		}
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
@@ -361,7 +392,8 @@ int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 	return session_user_errno(r);
 }
 
-/* Reclaim long-parked transfers, keep idle sessions alive, close old ones. */
+/* Reclaim long-parked transfers, keep idle sessions alive with NOOP, and
+ * close sessions unused for longer (a NOOP is not a use). Under lock. */
 static void maintain(struct pool *p)
 {
 	unsigned i;
@@ -371,39 +403,42 @@ static void maintain(struct pool *p)
 		struct ftp_session *s = sl->s;
 		double idle = since(&sl->used);
 		enum slot_state was = sl->state;
-		int code;
+		int code = 0;
 
 		if (was == SLOT_PARKED && idle * 1000 >= p->cfg.park_ms) {
 			sl->state = SLOT_BUSY;
+			pthread_mutex_unlock(&p->lock);
+			session_xfer_abort(s);
+			pool_put(p, s);
+			pthread_mutex_lock(&p->lock);
 		} else if (was == SLOT_FREE && p->cfg.idle_close_s &&
 			   idle >= p->cfg.idle_close_s) {
 			sl->state = SLOT_CONNECTING;
-		} else if (was == SLOT_FREE && p->cfg.keepalive_s &&
-			   idle >= p->cfg.keepalive_s) {
-			sl->state = SLOT_BUSY;
-		} else {
-			continue;
-		}
-		pthread_mutex_unlock(&p->lock);
-		if (was == SLOT_PARKED) {
-			session_xfer_abort(s);
-		} else if (sl->state == SLOT_CONNECTING) {
-			log_dbg("closing idle session");
+			pthread_mutex_unlock(&p->lock);
+			log_dbg("closing an idle session");
 			session_close(s);
-			s = NULL;
-		} else {
-			code = session_cmd(s, "NOOP", NULL);
-			if (code < 0 || code >= 400)
-				log_dbg("keepalive failed");
-		}
-		if (s) {
-			pool_put(p, s);
-			pthread_mutex_lock(&p->lock);
-		} else {
 			pthread_mutex_lock(&p->lock);
 			sl->s = NULL;
 			sl->state = SLOT_EMPTY;
 			pthread_cond_broadcast(&p->cond);
+		} else if (was == SLOT_FREE && p->cfg.keepalive_s &&
+			   since(&sl->noop) >= p->cfg.keepalive_s) {
+			sl->state = SLOT_BUSY;
+			pthread_mutex_unlock(&p->lock);
+			code = session_cmd(s, "NOOP", NULL);
+			if (code < 0 || code >= 400)
+				log_dbg("keepalive failed: %s",
+					session_last_error(s));
+			pthread_mutex_lock(&p->lock);
+			if (session_broken(s)) {
+				pthread_mutex_unlock(&p->lock);
+				pool_put(p, s); /* closes it */
+				pthread_mutex_lock(&p->lock);
+			} else {
+				sl->state = SLOT_FREE;
+				clock_gettime(CLOCK_MONOTONIC, &sl->noop);
+				pthread_cond_broadcast(&p->cond);
+			}
 		}
 	}
 }

@@ -19,8 +19,8 @@
 
 #include "pool.h"
 
-static int lfd, port, cap;
-static atomic_int live, accepted, refused;
+static int lfd, port;
+static atomic_int cap, live, accepted, refused, noops;
 static pthread_t acceptor;
 static char portstr[16];
 static struct session_cfg scfg;
@@ -86,7 +86,7 @@ static void *conn_main(void *arg)
 	int fd = (int)(intptr_t)arg, dport = 0, dl = -1;
 	char line[512], buf[128];
 
-	if (atomic_fetch_add(&live, 1) >= cap) {
+	if (atomic_fetch_add(&live, 1) >= atomic_load(&cap)) {
 		atomic_fetch_add(&refused, 1);
 		say(fd, "421 Too many connections\r\n");
 		goto out;
@@ -120,6 +120,9 @@ static void *conn_main(void *arg)
 			say(fd, "426 aborted\r\n226 ABOR ok\r\n");
 		} else if (!strncmp(line, "BREAK", 5)) {
 			say(fd, "200 ok\r\n200 and a reply to nothing\r\n");
+		} else if (!strncmp(line, "NOOP", 4)) {
+			atomic_fetch_add(&noops, 1);
+			say(fd, "200 ok\r\n");
 		} else if (!strncmp(line, "QUIT", 4)) {
 			say(fd, "221 bye\r\n");
 			break;
@@ -150,7 +153,8 @@ static void *acceptor_main(void *arg)
 
 static void server_start(int max_conns)
 {
-	cap = max_conns;
+	atomic_store(&cap, max_conns);
+	atomic_store(&noops, 0);
 	atomic_store(&live, 0);
 	atomic_store(&accepted, 0);
 	atomic_store(&refused, 0);
@@ -171,15 +175,29 @@ static void server_stop(void)
 	pthread_join(acceptor, NULL);
 }
 
-static struct pool *new_pool(unsigned max)
+static void *reopen_later(void *arg)
 {
-	struct pool_cfg pc = { .max_sessions = max, .park_ms = 60000 };
+	(void)arg;
+	usleep(600000);
+	atomic_store(&cap, 100);
+	return NULL;
+}
+
+static struct pool *new_pool_cfg(struct pool_cfg pc)
+{
 	struct pool *p;
 	char err[256];
 
 	ck_assert_int_eq(pool_new(&scfg, &pc, &p, err, sizeof(err)), 0);
 	ck_assert_int_eq(pool_start(p), 0);
 	return p;
+}
+
+static struct pool *new_pool(unsigned max)
+{
+	struct pool_cfg pc = { .max_sessions = max, .park_ms = 60000 };
+
+	return new_pool_cfg(pc);
 }
 
 START_TEST(lazy_and_reused)
@@ -300,6 +318,77 @@ START_TEST(broken_session_replaced)
 }
 END_TEST
 
+START_TEST(keepalive_then_idle_close)
+{
+	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
+			       .keepalive_s = 1, .idle_close_s = 3 };
+	struct pool *p;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	usleep(1800000);
+	ck_assert_int_ge(atomic_load(&noops), 1); /* kept alive */
+	ck_assert_int_eq(atomic_load(&live), 1);
+	usleep(2500000);
+	ck_assert_int_eq(atomic_load(&live), 0); /* closed when unused */
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(waits_for_an_absent_server)
+{
+	struct pool_cfg pc = { .max_sessions = 1, .park_ms = 60000,
+			       .reconnect_s = 5 };
+	struct ftp_session *s;
+	struct pool *p;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), 0);
+	ck_assert_int_eq(session_cmd(s, "BREAK", NULL), 200);
+	usleep(100000);
+	ck_assert_int_lt(session_cmd(s, "NOOP", NULL), 0);
+	pool_put(p, s); /* broken: closed */
+	atomic_store(&cap, 0); /* "too many connections" for everyone */
+	/* let it back in 600 ms from now, from another thread */
+	{
+		pthread_t t;
+
+		pthread_create(&t, NULL, reopen_later, NULL);
+		ck_assert_int_eq(pool_get(p, POOL_META, &s), 0);
+		pthread_join(t, NULL);
+	}
+	ck_assert_int_ge(atomic_load(&refused), 1);
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	pool_put(p, s);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(gives_up_after_reconnect_timeout)
+{
+	struct pool_cfg pc = { .max_sessions = 1, .park_ms = 60000,
+			       .reconnect_s = 1 };
+	struct ftp_session *s;
+	struct pool *p;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), 0);
+	ck_assert_int_eq(session_cmd(s, "BREAK", NULL), 200);
+	usleep(100000);
+	ck_assert_int_lt(session_cmd(s, "NOOP", NULL), 0);
+	pool_put(p, s);
+	atomic_store(&cap, 0);
+	ck_assert_int_lt(pool_get(p, POOL_META, &s), 0);
+	ck_assert_int_ge(atomic_load(&refused), 2); /* it did retry */
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -311,6 +400,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, shrinks_on_421);
 	tcase_add_test(tc, parked_transfer_is_taken_back);
 	tcase_add_test(tc, broken_session_replaced);
+	tcase_add_test(tc, keepalive_then_idle_close);
+	tcase_add_test(tc, waits_for_an_absent_server);
+	tcase_add_test(tc, gives_up_after_reconnect_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
