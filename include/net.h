@@ -50,6 +50,25 @@ struct ssl_st *net_tls(const struct net_conn *c);
 /* OpenSSL's reason for the last TLS failure on c, or "". */
 const char *net_tls_error(const struct net_conn *c);
 
+/* Address of our end. */
+int net_local_addr(const struct net_conn *c, struct sockaddr_storage *ss,
+		   socklen_t *len);
+
+/* A listening socket for active-mode data connections. */
+struct net_listener;
+/* Listen on the address in ss (its port ignored) at a port in
+ * [port_lo, port_hi] (0, 0: any). */
+int net_listen(const struct sockaddr_storage *ss, socklen_t len,
+	       unsigned port_lo, unsigned port_hi, struct net_listener **out);
+/* The port it listens on. */
+unsigned net_listener_port(const struct net_listener *l);
+/* Accept one connection from the address of `from` (any port) within
+ * timeout_ms; connections from elsewhere are closed and ignored.
+ * -ETIMEDOUT when none came. */
+int net_accept_from(struct net_listener *l, const struct sockaddr_storage *from,
+		    int timeout_ms, struct net_conn **out);
+void net_listener_close(struct net_listener *l);
+
 /* Close and free; NULL is fine. A TLS connection sends close_notify
  * first. */
 void net_close(struct net_conn *c);

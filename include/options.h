@@ -36,6 +36,10 @@ char *url_display(const struct ftp_url *u);
 int netrc_lookup(const char *file, const char *host, char **user,
 		 char **pass);
 
+/* Split "ADDR[:LO[-HI]]", "[V6ADDR]:LO-HI", ":LO-HI" or "-" (any). *addr is
+ * malloc'd or NULL. */
+int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi);
+
 /* Read "user=NAME" and "password=SECRET" lines from file, which must not
  * be accessible to group or others (-EPERM, message in err). Fills what
  * the file has (malloc'd). */
@@ -65,6 +69,8 @@ struct ftpfs_opts {
 	char *cert, *key;     /* client certificate */
 	int no_verify;
 	int ssl;              /* curlftpfs: require TLS */
+	int active;           /* EPRT/PORT instead of EPSV/PASV */
+	char *ftp_port;       /* ADDR[:PORT[-PORT]] to listen on (active) */
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	char *credentials;    /* file with user= and password= lines */
 	int password_stdin;

@@ -47,6 +47,9 @@ struct session_cfg {
 	enum session_tls tls;
 	struct tls_ctx *tls_ctx; /* needed unless tls == SESS_TLS_NONE */
 	bool tls_data_clear;  /* PROT C: only the control channel protected */
+	bool active;          /* EPRT/PORT: the server connects to us */
+	const char *active_addr; /* address to announce, NULL = ours */
+	unsigned port_lo, port_hi; /* our data port range, 0 = any */
 };
 
 enum session_cap {

@@ -173,6 +173,7 @@ int main(int argc, char *argv[])
 	struct fs_ctx c = { 0 };
 	struct fuse *fuse = NULL;
 	struct tls_ctx *tls = NULL;
+	char *active_addr = NULL;
 	char err[1024] = "", *display = NULL, *fsname = NULL;
 	int r, ret = 1;
 
@@ -235,6 +236,13 @@ int main(int argc, char *argv[])
 					"certificate is not checked\n");
 	}
 	scfg.tls_ctx = tls;
+	if (o.ftp_port && ftp_port_parse(o.ftp_port, &active_addr,
+					 &scfg.port_lo, &scfg.port_hi) < 0) {
+		fprintf(stderr, "ftpfs: ftp_port must be ADDR[:PORT[-PORT]]\n");
+		goto out_url;
+	}
+	scfg.active = o.active || o.ftp_port;
+	scfg.active_addr = active_addr;
 	scfg.tls_data_clear = o.tls_data && !strcmp(o.tls_data, "clear");
 	if (credentials(&o, &u, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err[0] ? err : "bad user name");
@@ -329,6 +337,7 @@ out_cache:
 out_pool:
 	pool_free(c.pool);
 out_url:
+	free(active_addr);
 	tls_ctx_free(tls);
 	url_free(&u);
 out_cl:

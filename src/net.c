@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -316,4 +317,139 @@ void net_close(struct net_conn *c)
 	}
 	close(c->fd);
 	free(c);
+}
+
+int net_local_addr(const struct net_conn *c, struct sockaddr_storage *ss,
+		   socklen_t *len)
+{
+	*len = sizeof(*ss);
+	return getsockname(c->fd, (struct sockaddr *)ss, len) < 0 ? -errno : 0;
+}
+
+struct net_listener {
+	int fd;
+	unsigned port;
+};
+
+static void set_port(struct sockaddr_storage *ss, unsigned port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+}
+
+int net_listen(const struct sockaddr_storage *ss, socklen_t len,
+	       unsigned port_lo, unsigned port_hi, struct net_listener **out)
+{
+	struct sockaddr_storage a = *ss, got;
+	socklen_t gl = sizeof(got);
+	struct net_listener *l;
+	unsigned port, span, start, i;
+	int fd, r = -EADDRINUSE;
+
+	fd = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	span = port_hi >= port_lo && port_lo ? port_hi - port_lo + 1 : 1;
+	start = span > 1 ? (unsigned)random() % span : 0;
+	for (i = 0; i < span; i++) {
+		port = port_lo ? port_lo + (start + i) % span : 0;
+		set_port(&a, port);
+		if (bind(fd, (struct sockaddr *)&a, len) == 0) {
+			r = 0;
+			break;
+		}
+		r = -errno;
+	}
+	if (r == 0 && listen(fd, 4) < 0)
+		r = -errno;
+	if (r == 0 && getsockname(fd, (struct sockaddr *)&got, &gl) < 0)
+		r = -errno;
+	l = r == 0 ? calloc(1, sizeof(*l)) : NULL;
+	if (!l) {
+		close(fd);
+		return r ? r : -ENOMEM;
+	}
+	l->fd = fd;
+	l->port = ntohs(got.ss_family == AF_INET6
+				? ((struct sockaddr_in6 *)&got)->sin6_port
+				: ((struct sockaddr_in *)&got)->sin_port);
+	*out = l;
+	return 0;
+}
+
+unsigned net_listener_port(const struct net_listener *l)
+{
+	return l->port;
+}
+
+static bool same_host(const struct sockaddr_storage *a,
+		      const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr,
+			       sizeof(struct in6_addr));
+	return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+	       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+}
+
+int net_accept_from(struct net_listener *l, const struct sockaddr_storage *from,
+		    int timeout_ms, struct net_conn **out)
+{
+	struct timespec t0, t;
+	struct sockaddr_storage peer;
+	socklen_t pl;
+	struct net_conn *c;
+	int fd, r, left, one = 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+					  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = wait_fd(l->fd, POLLIN, left);
+		if (r < 0)
+			return r;
+		pl = sizeof(peer);
+		fd = accept4(l->fd, (struct sockaddr *)&peer, &pl,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				continue;
+			return -errno;
+		}
+		if (!same_host(&peer, from)) {
+			/* RFC 2577 "FTP security considerations": only the
+			 * server may deliver our data */
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return -ENOMEM;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		c->timeout_ms = timeout_ms;
+		memcpy(&c->peer, &peer, pl);
+		c->peer_len = pl;
+		*out = c;
+		return 0;
+	}
+}
+
+void net_listener_close(struct net_listener *l)
+{
+	if (!l)
+		return;
+	close(l->fd);
+	free(l);
 }

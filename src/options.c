@@ -355,6 +355,65 @@ int credentials_read(const char *file, char **user, char **pass, char *err,
 	return r;
 }
 
+static int port_num(const char *s, const char *end, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (s == end)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > 65535)
+			return -EINVAL;
+	}
+	if (v == 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
+{
+	const char *ports = NULL, *dash;
+	size_t al;
+
+	*addr = NULL;
+	*lo = *hi = 0;
+	if (!strcmp(s, "-") || !*s)
+		return 0;
+	if (*s == '[') {
+		const char *e = strchr(s, ']');
+
+		if (!e || (e[1] && e[1] != ':'))
+			return -EINVAL;
+		*addr = strndup(s + 1, (size_t)(e - s - 1));
+		ports = e[1] ? e + 2 : NULL;
+	} else {
+		const char *c = strchr(s, ':');
+
+		if (c && strchr(c + 1, ':'))
+			c = NULL; /* a bare IPv6 address */
+		al = c ? (size_t)(c - s) : strlen(s);
+		if (al && !(al == 1 && *s == '-'))
+			*addr = strndup(s, al);
+		ports = c ? c + 1 : NULL;
+	}
+	if (ports) {
+		dash = strchr(ports, '-');
+		if (port_num(ports, dash ? dash : ports + strlen(ports), lo) < 0 ||
+		    port_num(dash ? dash + 1 : ports,
+			     ports + strlen(ports), hi) < 0 ||
+		    *hi < *lo) {
+			free(*addr);
+			*addr = NULL;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 #define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
 
 static const struct fuse_opt ftpfs_optspec[] = {
@@ -382,6 +441,10 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("no_verify", no_verify, 1),
 	/* curlftpfs's names for the same things */
 	OPT("ssl", ssl, 1),
+	OPT("active", active, 1),
+	OPT("ftp_port=%s", ftp_port, 0),
+	/* curlftpfs: what ftpfs always does */
+	FUSE_OPT_KEY("skip_pasv_ip", FUSE_OPT_KEY_DISCARD),
 	OPT("cacert=%s", cafile, 0),
 	OPT("no_verify_peer", no_verify, 1),
 	OPT("no_verify_hostname", no_verify, 1),
@@ -474,6 +537,7 @@ void opts_free(struct ftpfs_opts *o)
 	free(o->user);
 	free(o->spool_dir);
 	free(o->credentials);
+	free(o->ftp_port);
 	free(o->tls);
 	free(o->tls_data);
 	free(o->cafile);
@@ -498,6 +562,8 @@ void opts_usage(const char *prog)
 	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"
 	       "    -o credentials=FILE    user= and password= lines (mode 0600)\n"
 	       "    -o password_stdin      read the password from standard input\n"
+	       "    -o active              active mode: the server connects to us\n"
+	       "    -o ftp_port=ADDR[:LO-HI]  active mode from this address/ports\n"
 	       "    -o disable_epsv        use PASV, not EPSV\n"
 	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
 	       "    -o pasv_ip             connect to the address in PASV replies\n"

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "log.h"
@@ -37,12 +38,14 @@ struct ftp_session {
 	const struct session_cfg *cfg;
 	struct net_conn *ctrl;
 	struct net_conn *data;
+	struct net_listener *listener; /* active mode, until accepted */
 	struct reply_parser *rp;
 	char buf[CTRL_BUF]; /* bytes read from ctrl, not yet parsed */
 	size_t buf_off, buf_len;
 	unsigned caps;
 	bool broken;
 	bool no_epsv;      /* EPSV refused once: use PASV */
+	bool no_eprt;      /* EPRT refused once: use PORT */
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
 	bool upload;       /* the current transfer is STOR/APPE */
 	bool prot_p;       /* data connections are TLS (PROT P) */
@@ -508,6 +511,7 @@ void session_close(struct ftp_session *s)
 			read_reply(s);
 	}
 	net_close(s->data);
+	net_listener_close(s->listener);
 	net_close(s->ctrl);
 	reply_parser_free(s->rp);
 	free(s->cwd);
@@ -571,6 +575,91 @@ static int parse_pasv(const char *t, unsigned char nums[6])
 	return 0;
 }
 
+/* "a.b.c.d" → four numbers, without sscanf. */
+static int sscanf_free_ipv4(const char *h, unsigned a[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = 0, d = 0;
+
+		while (*h >= '0' && *h <= '9' && d < 3) {
+			v = v * 10 + (unsigned)(*h++ - '0');
+			d++;
+		}
+		if (!d || v > 255 || (i < 3 && *h++ != '.'))
+			return -EINVAL;
+		a[i] = v;
+	}
+	return *h ? -EINVAL : 0;
+}
+
+/* Active mode (RFC 959 PORT, RFC 2428 EPRT): listen, tell the server. */
+static int open_active(struct ftp_session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char host[INET6_ADDRSTRLEN], arg[128];
+	unsigned port, a[4];
+	int code, r;
+	bool v6;
+
+	r = net_local_addr(s->ctrl, &ss, &len);
+	if (r < 0)
+		return r;
+	if (s->cfg->active_addr) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		memset(&ss, 0, sizeof(ss));
+		if (inet_pton(AF_INET, s->cfg->active_addr, &in->sin_addr) == 1) {
+			in->sin_family = AF_INET;
+			len = sizeof(*in);
+		} else if (inet_pton(AF_INET6, s->cfg->active_addr,
+				     &in6->sin6_addr) == 1) {
+			in6->sin6_family = AF_INET6;
+			len = sizeof(*in6);
+		} else {
+			return -EINVAL;
+		}
+	}
+	r = net_listen(&ss, len, s->cfg->port_lo, s->cfg->port_hi,
+		       &s->listener);
+	if (r < 0)
+		return fail(s, r, "listening for the data connection");
+	port = net_listener_port(s->listener);
+	v6 = ss.ss_family == AF_INET6;
+	inet_ntop(ss.ss_family,
+		  v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+		     : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
+		  host, sizeof(host));
+	if (!s->no_eprt) {
+		snprintf(arg, sizeof(arg), "|%d|%s|%u|", v6 ? 2 : 1, host, port);
+		code = session_cmd(s, "EPRT", arg);
+		if (code == 200)
+			return 0;
+		if (code < 0 || code < 500 || v6) {
+			r = code < 0 ? code : refused(s, code, false);
+			goto err;
+		}
+		s->no_eprt = true;
+	}
+	if (sscanf_free_ipv4(host, a) < 0) {
+		r = -EPROTO;
+		goto err;
+	}
+	snprintf(arg, sizeof(arg), "%u,%u,%u,%u,%u,%u", a[0], a[1], a[2], a[3],
+		 port >> 8, port & 255);
+	code = session_cmd(s, "PORT", arg);
+	if (code == 200)
+		return 0;
+	r = code < 0 ? code : refused(s, code, false);
+err:
+	net_listener_close(s->listener);
+	s->listener = NULL;
+	return r;
+}
+
 static int open_data(struct ftp_session *s)
 {
 	struct sockaddr_storage ss;
@@ -580,6 +669,8 @@ static int open_data(struct ftp_session *s)
 	char text[128];
 	int code, r;
 
+	if (s->cfg->active)
+		return open_active(s);
 	net_peer_addr(s->ctrl, &ss, &len);
 	if (!s->no_epsv) {
 		code = session_cmd(s, "EPSV", NULL);
@@ -661,6 +752,21 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 				: fail(s, -EPROTO, "unexpected reply");
 		goto err;
 	}
+	if (s->listener) {
+		struct sockaddr_storage peer;
+		socklen_t pl;
+
+		/* the server connects now; only it may (RFC 2577) */
+		net_peer_addr(s->ctrl, &peer, &pl);
+		r = net_accept_from(s->listener, &peer, s->cfg->timeout_ms,
+				    &s->data);
+		net_listener_close(s->listener);
+		s->listener = NULL;
+		if (r < 0) {
+			s->data = NULL;
+			return fail(s, r, "the server did not connect (active)");
+		}
+	}
 	if (s->prot_p) {
 		/* the server starts TLS on the data connection after 150 */
 		r = tls_start_data(s->cfg->tls_ctx, s->data, s->ctrl,
@@ -678,6 +784,8 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 err:
 	net_close(s->data);
 	s->data = NULL;
+	net_listener_close(s->listener);
+	s->listener = NULL;
 	return r;
 }
 

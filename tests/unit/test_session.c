@@ -24,6 +24,10 @@ enum act {
 	A_SEND,      /* reply (150), accept data, send payload, close, 226 */
 	A_FLOOD,     /* reply (150), accept data, send until it breaks */
 	A_CLOSE,     /* close the control connection */
+	A_EPRT,      /* remember the port in "EPRT |1|addr|port|", reply */
+	A_SEND_ACTIVE_SPOOFED, /* reply (150); connect from 127.0.0.2 and
+				* send junk, then from 127.0.0.1 and send
+				* the payload; 226 */
 };
 
 struct step {
@@ -36,6 +40,7 @@ struct fake {
 	int lfd, port;
 	const struct step *steps;
 	int dlfd;
+	int aport;          /* active mode: the client's data port */
 	const char *payload;
 	char log[8192];     /* commands received, one per line */
 	int failed_step;    /* -1 when the script ran as written */
@@ -135,6 +140,40 @@ static void *fake_main(void *arg)
 			break;
 		case A_CLOSE:
 			goto out;
+		case A_EPRT: {
+			const char *p = strrchr(line, '|');
+
+			/* "EPRT |1|127.0.0.1|PORT|": the field before the last | */
+			if (!p)
+				goto fail;
+			while (p > line && p[-1] != '|')
+				p--;
+			f->aport = atoi(p);
+			say(cfd, st->reply);
+			break;
+		}
+		case A_SEND_ACTIVE_SPOOFED: {
+			struct sockaddr_in a = { .sin_family = AF_INET };
+			struct sockaddr_in src = { .sin_family = AF_INET };
+			int ev = socket(AF_INET, SOCK_STREAM, 0);
+
+			say(cfd, st->reply);
+			a.sin_port = htons((uint16_t)f->aport);
+			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+			if (bind(ev, (struct sockaddr *)&src, sizeof(src)) == 0 &&
+			    connect(ev, (struct sockaddr *)&a, sizeof(a)) == 0)
+				(void)!write(ev, "EVIL", 4);
+			usleep(100000);
+			close(ev);
+			dfd = socket(AF_INET, SOCK_STREAM, 0);
+			if (connect(dfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+			    write(dfd, f->payload, strlen(f->payload)) < 0)
+				goto fail;
+			close(dfd);
+			say(cfd, "226 done");
+			break;
+		}
 		}
 	}
 	/* drain: anything after the script (QUIT) is answered 221 */
@@ -415,6 +454,35 @@ START_TEST(server_drops)
 }
 END_TEST
 
+START_TEST(active_only_the_server_may_connect)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPRT |1|127.0.0.1|", "200 EPRT ok", A_EPRT },
+		{ "RETR /f", "150 Opening", A_SEND_ACTIVE_SPOOFED },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[64];
+	ssize_t n, got = 0;
+
+	fake_start(&f, steps);
+	f.payload = "the real data";
+	cfg.active = true;
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/f", 0), 0);
+	while ((n = session_xfer_read(s, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	/* the connection from 127.0.0.2 was refused, not read */
+	ck_assert_str_eq(buf, "the real data");
+	ck_assert_int_eq(session_xfer_finish(s), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 START_TEST(reply_to_nothing)
 {
 	static const struct step steps[] = {
@@ -468,6 +536,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, mlst_and_errors);
 	tcase_add_test(tc, server_drops);
 	tcase_add_test(tc, reply_to_nothing);
+	tcase_add_test(tc, active_only_the_server_may_connect);
 	tcase_add_test(tc, code_errno);
 	suite_add_tcase(s, tc);
 	return s;
