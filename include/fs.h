@@ -23,7 +23,16 @@ struct fs_ctx {
 	size_t max_entries;    /* longest directory listing accepted */
 	uid_t uid;
 	gid_t gid;
+	long tz_offset;        /* server's LIST times: seconds east of UTC */
 };
+
+/* Guess the zone of the server's LIST times: list the root, and compare
+ * the LIST time of a file with its MDTM (UTC, RFC 3659). 0 and *offset
+ * (a multiple of 15 minutes) when a file allowed it, else -ENOENT. Only
+ * meaningful without MLST (MLSD times are UTC). */
+int fs_detect_server_tz(struct pool *p, long *offset);
+/* "UTC", "+HH", "-HH:MM", "+HHMM" → seconds east of UTC; -EINVAL. */
+int fs_parse_tz(const char *s, long *offset);
 
 const struct fuse_operations *fs_operations(void);
 

@@ -70,6 +70,7 @@ struct ftpfs_opts {
 	int no_verify;
 	int ssl;              /* curlftpfs: require TLS */
 	int active;           /* EPRT/PORT instead of EPSV/PASV */
+	char *server_tz;      /* zone of LIST times: auto, UTC, +HH:MM */
 	char *ftp_port;       /* ADDR[:PORT[-PORT]] to listen on (active) */
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	char *credentials;    /* file with user= and password= lines */

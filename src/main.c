@@ -269,6 +269,19 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "ftpfs: %s\n", err);
 		goto out_url;
 	}
+	if (o.server_tz && strcmp(o.server_tz, "auto")) {
+		if (fs_parse_tz(o.server_tz, &c.tz_offset) < 0) {
+			fprintf(stderr, "ftpfs: server_tz must be auto, UTC or "
+					"+HH:MM\n");
+			goto out_pool;
+		}
+	} else if (!(pool_caps(c.pool) & SESS_CAP_MLST) &&
+		   (pool_caps(c.pool) & SESS_CAP_MDTM) &&
+		   fs_detect_server_tz(c.pool, &c.tz_offset) == 0 &&
+		   c.tz_offset) {
+		log_info("the server's listings are in UTC%+ld:%02ld",
+			 c.tz_offset / 3600, labs(c.tz_offset % 3600) / 60);
+	}
 	c.cache = cache_new(o.cache_timeout, 200000);
 	if (!c.cache)
 		goto out_pool;

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -228,6 +229,34 @@ def fstab_mount():
     if r.returncode != 0 or harness.is_fuse_mounted(C.mp):
         raise AssertionError("mount -f via helper: exit %d, mounted %s" % (
             r.returncode, harness.is_fuse_mounted(C.mp)))
+
+
+@R.test
+def server_time_zone():
+    """LIST times in the server's zone (UTC+2 here; MDTM is UTC): found
+    by comparing the two, or set with -o server_tz=."""
+    f = os.path.join(C.root, "tz.txt")
+    with open(f, "w") as fh:
+        fh.write("tz\n")
+    t = int(time.time()) - 3 * 86400
+    t -= t % 60
+    os.utime(f, (t, t))
+    srv = harness.start_server("pyftpdlib", C.root, anonymous=True,
+                               list_tz_offset=7200)
+    try:
+        url = "ftp://127.0.0.1:%d/" % srv.port
+        for opts, want in ((["disable_mlsd"], t),
+                           (["disable_mlsd", "server_tz=+02:00"], t),
+                           (["disable_mlsd", "server_tz=UTC"], t + 7200)):
+            with harness.mount(url, C.mp, opts) as m:
+                got = int(os.stat(os.path.join(C.mp, "tz.txt")).st_mtime)
+                m.unmount()
+            if got != want:
+                raise AssertionError("%s: mtime %d, want %d (disk %d)" % (
+                    opts, got, want, t))
+    finally:
+        srv.stop()
+        os.unlink(f)
 
 
 @R.test

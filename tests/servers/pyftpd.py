@@ -236,6 +236,31 @@ class TestFS(AbstractedFS):
 
     fix_mode = True
     max_file_bytes = 0     # 0 = no quota
+    list_tz_offset = 0     # seconds east of UTC for LIST times only
+    _in_list = False
+
+    def format_list(self, *args, **kwargs):
+        # LIST in a server time zone (MLSD and MDTM stay UTC), as servers
+        # that print local time in LIST do
+        self._in_list = True
+        try:
+            for line in super().format_list(*args, **kwargs):
+                yield line
+        finally:
+            self._in_list = False
+
+    def _shift(self, st):
+        if not (self._in_list and self.list_tz_offset):
+            return st
+        t = list(st)
+        t[8] = int(st.st_mtime + self.list_tz_offset)   # st_mtime
+        return os.stat_result(t)
+
+    def stat(self, path):
+        return self._shift(super().stat(path))
+
+    def lstat(self, path):
+        return self._shift(super().lstat(path))
 
     def open(self, filename, mode):
         f = super().open(filename, mode)
@@ -364,6 +389,9 @@ def parse_args(argv):
     p.add_argument("--readonly-subdir", action="append", default=[],
                    metavar="REL",
                    help="ROOT/REL (and below) is read-only for every user")
+    p.add_argument("--list-tz-offset", type=int, default=0,
+                   help="LIST times in a zone this many seconds east of "
+                        "UTC (MLSD/MDTM stay UTC)")
     p.add_argument("--log", help="log file (default: warnings to stderr)")
     a = p.parse_args(argv)
     if (a.user is None) != (a.password is None):
@@ -435,6 +463,7 @@ def main(argv=None):
     RateLimitedDTPHandler.rate = a.rate_bps
     TestFS.fix_mode = a.fix_0o_mode
     TestFS.max_file_bytes = a.max_file_bytes
+    TestFS.list_tz_offset = a.list_tz_offset
     RateLimitedDTPHandler.quota_code = a.quota_code
 
     server = TestFTPServer((a.host, a.port), TestFTPHandler, backlog=128)
