@@ -13,6 +13,7 @@
 struct pool;
 struct cache;
 struct wfile_table;
+struct charset;
 
 struct fs_ctx {
 	struct pool *pool;
@@ -24,6 +25,7 @@ struct fs_ctx {
 	uid_t uid;
 	gid_t gid;
 	long tz_offset;        /* server's LIST times: seconds east of UTC */
+	struct charset *charset; /* server names in another charset, or NULL */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare

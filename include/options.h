@@ -71,6 +71,8 @@ struct ftpfs_opts {
 	int ssl;              /* curlftpfs: require TLS */
 	int active;           /* EPRT/PORT instead of EPSV/PASV */
 	char *server_tz;      /* zone of LIST times: auto, UTC, +HH:MM */
+	char *codepage;       /* the server's charset for names */
+	char *iocharset;      /* ours (default UTF-8) */
 	char *ftp_port;       /* ADDR[:PORT[-PORT]] to listen on (active) */
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	char *credentials;    /* file with user= and password= lines */

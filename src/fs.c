@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "charset.h"
 #include "file.h"
 #include "listparse.h"
 #include "log.h"
@@ -38,20 +39,52 @@ static struct fs_ctx *ctx(void)
 static int srv_path(const char *path, char **out)
 {
 	const char *root = pool_root(ctx()->pool);
-	size_t rl = strlen(root), pl = strlen(path);
+	char *conv = NULL;
+	size_t rl = strlen(root), pl;
+	int r;
 
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL;
-	if (rl + pl + 1 > SRV_PATH_MAX)
-		return -ENAMETOOLONG;
+	if (ctx()->charset) {
+		r = charset_to_server(ctx()->charset, path, &conv);
+		if (r < 0)
+			return r == -EILSEQ ? -EINVAL : r;
+		path = conv;
+	}
+	pl = strlen(path);
+	r = 0;
+	if (rl + pl + 1 > SRV_PATH_MAX) {
+		r = -ENAMETOOLONG;
+		goto out;
+	}
 	*out = malloc(rl + pl + 2);
-	if (!*out)
-		return -ENOMEM;
+	if (!*out) {
+		r = -ENOMEM;
+		goto out;
+	}
 	memcpy(*out, root, rl);
 	if (!strcmp(path, "/") && rl > 0)
 		(*out)[rl] = '\0';
 	else
 		memcpy(*out + rl, path, pl + 1);
+out:
+	free(conv);
+	return r;
+}
+
+/* A name or link target from the server in our charset (in place). */
+static int local_name(char **s)
+{
+	char *conv;
+	int r;
+
+	if (!ctx()->charset || !*s)
+		return 0;
+	r = charset_to_local(ctx()->charset, *s, &conv);
+	if (r < 0)
+		return r;
+	free(*s);
+	*s = conv;
 	return 0;
 }
 
@@ -114,6 +147,12 @@ static int collect(void *arg, struct ftp_entry *e)
 	struct cache_dirent *d;
 
 	if (!strncmp(e->name, WFILE_TMP_PREFIX, strlen(WFILE_TMP_PREFIX))) {
+		ftp_entry_free(e);
+		return 0;
+	}
+	if (local_name(&e->name) < 0 || local_name(&e->link_target) < 0 ||
+	    !listparse_name_ok(e->name, strlen(e->name))) {
+		log_dbg("dropping a name not valid in the local charset");
 		ftp_entry_free(e);
 		return 0;
 	}
@@ -270,6 +309,7 @@ static int lookup(const char *path, struct stat *st)
 		free(sp);
 		if (r == 0) {
 			entry_to_stat(&q.e, st);
+			local_name(&q.e.link_target);
 			cache_put_attr(c->cache, path, st, q.e.link_target);
 			ftp_entry_free(&q.e);
 			return 0;

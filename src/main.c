@@ -24,6 +24,7 @@
 #include "log.h"
 #include "options.h"
 #include "pool.h"
+#include "charset.h"
 #include "session.h"
 #include "tls.h"
 #include "wfile.h"
@@ -249,6 +250,23 @@ int main(int argc, char *argv[])
 		goto out_url;
 	}
 	log_set_debug(cl.debug);
+	if (o.codepage) {
+		char *conv;
+
+		if (charset_new(o.codepage, o.iocharset, &c.charset) < 0) {
+			fprintf(stderr, "ftpfs: unknown charset %s or %s\n",
+				o.codepage, o.iocharset ? o.iocharset : "UTF-8");
+			goto out_url;
+		}
+		/* the URL's path is ours: the server wants its own */
+		if (charset_to_server(c.charset, u.path, &conv) < 0) {
+			fprintf(stderr, "ftpfs: the path cannot be written in %s\n",
+				o.codepage);
+			goto out_url;
+		}
+		free(u.path);
+		u.path = conv;
+	}
 	scfg.host = u.host;
 	scfg.port = u.port;
 	scfg.user = u.user;
@@ -350,6 +368,7 @@ out_cache:
 out_pool:
 	pool_free(c.pool);
 out_url:
+	charset_free(c.charset);
 	free(active_addr);
 	tls_ctx_free(tls);
 	url_free(&u);

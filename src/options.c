@@ -443,6 +443,8 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("ssl", ssl, 1),
 	OPT("active", active, 1),
 	OPT("server_tz=%s", server_tz, 0),
+	OPT("codepage=%s", codepage, 0),
+	OPT("iocharset=%s", iocharset, 0),
 	OPT("ftp_port=%s", ftp_port, 0),
 	/* curlftpfs: what ftpfs always does */
 	FUSE_OPT_KEY("skip_pasv_ip", FUSE_OPT_KEY_DISCARD),
@@ -540,6 +542,8 @@ void opts_free(struct ftpfs_opts *o)
 	free(o->credentials);
 	free(o->ftp_port);
 	free(o->server_tz);
+	free(o->codepage);
+	free(o->iocharset);
 	free(o->tls);
 	free(o->tls_data);
 	free(o->cafile);
@@ -565,6 +569,8 @@ void opts_usage(const char *prog)
 	       "    -o credentials=FILE    user= and password= lines (mode 0600)\n"
 	       "    -o password_stdin      read the password from standard input\n"
 	       "    -o server_tz=auto|UTC|+HH:MM  zone of LIST times (default auto)\n"
+	       "    -o codepage=CHARSET    the server's charset for names (e.g. CP1251)\n"
+	       "    -o iocharset=CHARSET   ours (default UTF-8)\n"
 	       "    -o active              active mode: the server connects to us\n"
 	       "    -o ftp_port=ADDR[:LO-HI]  active mode from this address/ports\n"
 	       "    -o disable_epsv        use PASV, not EPSV\n"

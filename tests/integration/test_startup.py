@@ -260,6 +260,38 @@ def server_time_zone():
 
 
 @R.test
+def codepage_cp1251():
+    """A server tree with CP1251 names, mounted with -o codepage=CP1251:
+    UTF-8 names through the mount, CP1251 bytes on the server, both ways."""
+    top = os.path.join(C.top, "cp").encode()
+    os.makedirs(top)
+    name = "Привет мир.txt".encode("cp1251")
+    sub = "Папка".encode("cp1251")
+    with open(os.path.join(top, name), "wb") as f:
+        f.write(b"cp1251 file\n")
+    os.makedirs(os.path.join(top, sub))
+    srv = harness.start_server("pyftpdlib", top.decode(), user="cp",
+                               password="cp")
+    try:
+        url = "ftp://cp:cp@127.0.0.1:%d/" % srv.port
+        with harness.mount(url, C.mp, ["codepage=CP1251"]) as m:
+            names = sorted(os.listdir(C.mp))
+            if names != ["Папка", "Привет мир.txt"]:
+                raise AssertionError("names through the mount: %r" % names)
+            with open(os.path.join(C.mp, "Привет мир.txt"), "rb") as f:
+                if f.read() != b"cp1251 file\n":
+                    raise AssertionError("content")
+            with open(os.path.join(C.mp, "Папка", "Новый файл.txt"), "w") as f:
+                f.write("новый\n")
+            m.unmount()
+        got = os.listdir(os.path.join(top, sub))
+        if got != ["Новый файл.txt".encode("cp1251")]:
+            raise AssertionError("names on the server: %r" % got)
+    finally:
+        srv.stop()
+
+
+@R.test
 def ipv6_literal():
     if not socket.has_ipv6:
         return "no IPv6"

@@ -425,7 +425,8 @@ def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
 
     if a.log:
-        handler = logging.FileHandler(a.log)
+        # names may hold any bytes (surrogateescape): never fail to log
+        handler = logging.FileHandler(a.log, errors="backslashreplace")
         level = logging.DEBUG
     else:
         handler = logging.StreamHandler(sys.stderr)
