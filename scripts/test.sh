@@ -6,13 +6,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl valgrind openssl
+need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl valgrind openssl \
+	groff-base rsync
 
 # 1. the normal build must compile cleanly with -Werror; its daemon must
 #    be valgrind-clean on an integration suite
 if [ ! -d build ]; then meson setup build -Dwerror=true >/dev/null; fi
 meson compile -C build
 meson test -C build --suite valgrind --print-errorlogs --num-processes 1
+
+# 1b. in CI: build the .deb, install it, mount with the installed binary
+#     through mount(8), remove it (tests/deb-test.sh; it installs a package
+#     system-wide, hence CI only, or FTPFS_TEST_DEB=1)
+if [ "${CI:-}" = true ] || [ "${FTPFS_TEST_DEB:-}" = 1 ]; then
+	bash tests/deb-test.sh
+fi
 
 # 2. the integration tests in a ThreadSanitizer build (pool, caches and
 #    streams are threaded)
