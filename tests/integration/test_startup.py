@@ -292,6 +292,23 @@ def codepage_cp1251():
 
 
 @R.test
+def curlftpfs_style():
+    """An old curlftpfs command line: host without a scheme, user=NAME:PASS,
+    connect_timeout=, skip_pasv_ip, disable_epsv."""
+    src = "127.0.0.1:%d/sub%%20dir" % C.server.port
+    opts = ["user=%s:%s" % (USER, PASSWORD), "connect_timeout=10",
+            "skip_pasv_ip", "disable_epsv"]
+    with harness.mount(src, C.mp, opts) as m:
+        with open(os.path.join(C.mp, "inner.txt")) as f:
+            if f.read() != "inner\n":
+                raise AssertionError("wrong content")
+        with open("/proc/%d/cmdline" % m.pid(), "rb") as f:
+            if PASSWORD.encode() in f.read():
+                raise AssertionError("password visible in cmdline")
+        m.unmount()
+
+
+@R.test
 def ipv6_literal():
     if not socket.has_ipv6:
         return "no IPv6"
