@@ -87,8 +87,9 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 void opts_free(struct ftpfs_opts *o);
 void opts_usage(const char *prog);
 
-/* Overwrite passwords in argv in place (the URL's "user:pass@" and
- * "user=name:pass"), so ps shows '*' instead. */
-void opts_scrub_argv(int argc, char **argv);
+/* Overwrite passwords in argv in place (in the argument that is the URL,
+ * with or without a scheme, its "user:pass@"; and "user=name:pass"), so
+ * ps shows '*' instead. */
+void opts_scrub_argv(int argc, char **argv, const char *url);
 
 #endif

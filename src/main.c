@@ -182,7 +182,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "ftpfs: %s\n", err);
 		goto out_args;
 	}
-	opts_scrub_argv(argc, argv);
+	opts_scrub_argv(argc, argv, o.url);
 	if (o.show_version) {
 		printf("ftpfs %s\n", FTPFS_VERSION);
 		printf("FUSE library version %s\n", fuse_pkgversion());

@@ -599,16 +599,17 @@ static void stars(char *s, size_t n)
 	memset(s, '*', n);
 }
 
-void opts_scrub_argv(int argc, char **argv)
+void opts_scrub_argv(int argc, char **argv, const char *url)
 {
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i], *p, *end, *at = NULL, *colon, *q;
 
-		p = strstr(a, "://");
-		p = p ? p + 3 : NULL;
-		if (p) {
+		if (url && !strcmp(a, url)) {
+			/* the authority, as url_parse() finds it */
+			p = strstr(a, "://");
+			p = p ? p + 3 : a;
 			end = p + strcspn(p, "/?#");
 			for (q = p; q < end; q++)
 				if (*q == '@')
@@ -616,6 +617,7 @@ void opts_scrub_argv(int argc, char **argv)
 			colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
 			if (colon)
 				stars(colon + 1, (size_t)(at - colon - 1));
+			continue;
 		}
 		/* -o ...,user=name:pass,... */
 		for (p = a; (p = strstr(p, "user=")) != NULL; p += 5) {

@@ -113,7 +113,8 @@ ssize_t reply_parser_feed(struct reply_parser *p, const char *buf, size_t len,
 		}
 		if (p->cr) {
 			/* a CR not followed by LF is kept as data */
-			if (p->len >= REPLY_TEXT_MAX)
+			if (p->len >= REPLY_TEXT_MAX ||
+			    p->len - p->line_off >= REPLY_LINE_MAX)
 				return p->err = -EMSGSIZE;
 			p->text[p->len++] = '\r';
 			p->cr = false;

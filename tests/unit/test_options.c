@@ -167,13 +167,19 @@ START_TEST(scrub)
 	char a1[] = "ftp://bob:secret@host/x";
 	char a2[] = "ro,user=bob:pw2,foo";
 	char a3[] = "ftp://host/with:colon@x"; /* '@' after the path: untouched */
+	char a4[] = "bob:pw3@host/x"; /* curlftpfs style, no scheme */
+	char a5[] = "/mnt/a:b@c";     /* not the URL: untouched */
 	char a0[] = "ftpfs";
 	char *argv[] = { a0, a1, a2, a3, NULL };
+	char *argv2[] = { a0, a4, a5, NULL };
 
-	opts_scrub_argv(4, argv);
+	opts_scrub_argv(4, argv, "ftp://bob:secret@host/x");
 	ck_assert_str_eq(a1, "ftp://bob:******@host/x");
 	ck_assert_str_eq(a2, "ro,user=bob:***,foo");
 	ck_assert_str_eq(a3, "ftp://host/with:colon@x");
+	opts_scrub_argv(3, argv2, "bob:pw3@host/x");
+	ck_assert_str_eq(a4, "bob:***@host/x");
+	ck_assert_str_eq(a5, "/mnt/a:b@c");
 }
 END_TEST
 
