@@ -31,6 +31,10 @@ meson compile -C build-tsan
 TSAN_OPTIONS=halt_on_error=0 meson test -C build-tsan --suite integration \
 	--print-errorlogs --num-processes 1
 
+# 2b. libFuzzer targets (reply, listing and URL/option parsers) with
+#     ASan+UBSan: the regression inputs, then FUZZ_SECONDS (60) each
+FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash tests/fuzz/run.sh build-fuzz
+
 # 3. every test, in an AddressSanitizer + UBSan build
 if [ ! -d build-asan ]; then
 	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \

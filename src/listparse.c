@@ -1533,7 +1533,7 @@ int listparse_time_to_epoch(const struct ftp_time *t, long tz_offset_sec,
 		return -EINVAL;
 	off = t->utc ? 0 : tz_offset_sec;
 	if (t->has_year) {
-		if (t->year < 1 || t->year > 9999 ||
+		if (t->year < 0 || t->year > 9999 ||
 		    t->day > month_days(t->year, t->mon, true))
 			return -EINVAL;
 		e = civil_secs(t->year, t) - off;

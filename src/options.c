@@ -599,6 +599,46 @@ static void stars(char *s, size_t n)
 	memset(s, '*', n);
 }
 
+/* Star the password of every "user=name:pass" in an -o option group, read
+ * as fuse_opt reads it: ',' ends an option, '\\' escapes, "\\ooo" is
+ * octal. */
+static void scrub_opt_group(char *g)
+{
+	char *opt = g;
+
+	while (*opt) {
+		char *q = opt, *pass = NULL, head[5];
+		size_t dlen = 0;
+
+		while (*q && *q != ',') {
+			char c;
+
+			if (q[0] == '\\' && q[1]) {
+				if (q[1] >= '0' && q[1] <= '3' && q[2] >= '0' &&
+				    q[2] <= '7' && q[3] >= '0' && q[3] <= '7') {
+					c = (char)((q[1] - '0') * 64 +
+						   (q[2] - '0') * 8 + (q[3] - '0'));
+					q += 4;
+				} else {
+					c = q[1];
+					q += 2;
+				}
+			} else {
+				c = *q++;
+			}
+			if (dlen < sizeof(head))
+				head[dlen] = c;
+			dlen++;
+			if (!pass && c == ':' && dlen > sizeof(head) &&
+			    !memcmp(head, "user=", sizeof(head)))
+				pass = q;
+		}
+		if (pass)
+			stars(pass, (size_t)(q - pass));
+		opt = *q ? q + 1 : q;
+	}
+}
+
 void opts_scrub_argv(int argc, char **argv, const char *url)
 {
 	int i;
@@ -619,14 +659,7 @@ void opts_scrub_argv(int argc, char **argv, const char *url)
 				stars(colon + 1, (size_t)(at - colon - 1));
 			continue;
 		}
-		/* -o ...,user=name:pass,... */
-		for (p = a; (p = strstr(p, "user=")) != NULL; p += 5) {
-			if (p != a && p[-1] != ',')
-				continue;
-			end = p + 5 + strcspn(p + 5, ",");
-			colon = memchr(p + 5, ':', (size_t)(end - p - 5));
-			if (colon)
-				stars(colon + 1, (size_t)(end - colon - 1));
-		}
+		/* -o ...,user=name:pass,... also as "-ouser=..." */
+		scrub_opt_group(!strncmp(a, "-o", 2) ? a + 2 : a);
 	}
 }

@@ -180,6 +180,18 @@ START_TEST(scrub)
 	opts_scrub_argv(3, argv2, "bob:pw3@host/x");
 	ck_assert_str_eq(a4, "bob:***@host/x");
 	ck_assert_str_eq(a5, "/mnt/a:b@c");
+	{
+		/* as fuse_opt reads them: -o glued, \, and octal escapes */
+		char b1[] = "-ouser=bob:secret";
+		char b2[] = "ro,user=bob:se\\,cret,x";
+		char b3[] = "user=bob\\072secret";
+		char *argv3[] = { a0, b1, b2, b3, NULL };
+
+		opts_scrub_argv(4, argv3, NULL);
+		ck_assert_str_eq(b1, "-ouser=bob:******");
+		ck_assert_str_eq(b2, "ro,user=bob:********,x");
+		ck_assert_str_eq(b3, "user=bob\\072******");
+	}
 }
 END_TEST
 
