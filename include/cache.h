@@ -23,15 +23,20 @@ struct cache_dirent {
 	char *link; /* symlink target or NULL */
 };
 
-/* ttl_sec <= 0 disables caching (every lookup misses). */
+/* ttl_sec <= 0 disables caching (every lookup misses).
+ *
+ * Puts carry the generation read (cache_gen) before the server was asked:
+ * an invalidation in between (a change made meanwhile) bumps it, and the
+ * put, which may predate the change, is dropped. */
 struct cache *cache_new(double ttl_sec, size_t max_entries);
 void cache_free(struct cache *c);
 
 /* 1 = hit, *st filled; 0 = miss; -ENOENT = known not to exist. */
 int cache_get_attr(struct cache *c, const char *path, struct stat *st);
+unsigned long cache_gen(struct cache *c);
 void cache_put_attr(struct cache *c, const char *path, const struct stat *st,
-		    const char *link);
-void cache_put_missing(struct cache *c, const char *path);
+		    const char *link, unsigned long gen);
+void cache_put_missing(struct cache *c, const char *path, unsigned long gen);
 /* Symlink target: 1 and a malloc'd copy in *out, or 0. */
 int cache_get_link(struct cache *c, const char *path, char **out);
 
@@ -43,7 +48,7 @@ int cache_get_dir(struct cache *c, const char *path,
 /* Takes ownership of ents (and their strings); also caches every child's
  * attributes. */
 void cache_put_dir(struct cache *c, const char *path,
-		   struct cache_dirent *ents, size_t n);
+		   struct cache_dirent *ents, size_t n, unsigned long gen);
 
 /* Forget everything (after a directory rename, say). */
 void cache_clear(struct cache *c);

@@ -37,6 +37,7 @@ struct cache {
 	double ttl;
 	size_t max;
 	size_t used;   /* attr entries + listed names; protected by lock */
+	unsigned long gen; /* bumped by every invalidation; protected by lock */
 	struct attr_ent *attrs[NBUCKETS];
 	struct dir_ent *dirs[NBUCKETS];
 };
@@ -255,19 +256,30 @@ static void put_attr(struct cache *c, const char *path, const struct stat *st,
 		a->st = *st;
 }
 
+unsigned long cache_gen(struct cache *c)
+{
+	unsigned long g;
+
+	pthread_mutex_lock(&c->lock);
+	g = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	return g;
+}
+
 void cache_put_attr(struct cache *c, const char *path, const struct stat *st,
-		    const char *link)
+		    const char *link, unsigned long gen)
 {
 	if (c->ttl <= 0)
 		return;
 	pthread_mutex_lock(&c->lock);
-	put_attr(c, path, st, link, now_s() + c->ttl);
+	if (gen == c->gen)
+		put_attr(c, path, st, link, now_s() + c->ttl);
 	pthread_mutex_unlock(&c->lock);
 }
 
-void cache_put_missing(struct cache *c, const char *path)
+void cache_put_missing(struct cache *c, const char *path, unsigned long gen)
 {
-	cache_put_attr(c, path, NULL, NULL);
+	cache_put_attr(c, path, NULL, NULL, gen);
 }
 
 int cache_get_dir(struct cache *c, const char *path,
@@ -293,7 +305,7 @@ int cache_get_dir(struct cache *c, const char *path,
 }
 
 void cache_put_dir(struct cache *c, const char *path,
-		   struct cache_dirent *ents, size_t n)
+		   struct cache_dirent *ents, size_t n, unsigned long gen)
 {
 	struct dir_ent **dp, *d;
 	double exp = now_s() + c->ttl;
@@ -305,6 +317,10 @@ void cache_put_dir(struct cache *c, const char *path,
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
+	if (gen != c->gen) { /* listed before a change: may be stale */
+		free_dirents(ents, n);
+		goto out;
+	}
 	dp = find_dir(c, path);
 	if (*dp) {
 		d = *dp;
@@ -372,6 +388,7 @@ void cache_invalidate(struct cache *c, const char *path)
 	size_t l;
 
 	pthread_mutex_lock(&c->lock);
+	c->gen++;
 	drop(c, path, false);
 	if (slash && path[1]) {
 		l = slash == path ? 1 : (size_t)(slash - path);
@@ -390,6 +407,7 @@ void cache_invalidate(struct cache *c, const char *path)
 void cache_clear(struct cache *c)
 {
 	pthread_mutex_lock(&c->lock);
+	c->gen++;
 	sweep(c, true);
 	pthread_mutex_unlock(&c->lock);
 }

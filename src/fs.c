@@ -236,6 +236,7 @@ static int fill_dir(const char *path,
 		    void *arg)
 {
 	struct listing l;
+	unsigned long gen = cache_gen(ctx()->cache);
 	size_t i;
 	int r;
 
@@ -247,7 +248,7 @@ static int fill_dir(const char *path,
 	for (i = 0; i < l.n; i++)
 		if (fn(arg, l.ents[i].name, &l.ents[i].st))
 			break;
-	cache_put_dir(ctx()->cache, path, l.ents, l.n);
+	cache_put_dir(ctx()->cache, path, l.ents, l.n, gen);
 	return 0;
 }
 
@@ -288,6 +289,7 @@ static int lookup(const char *path, struct stat *st)
 	struct mlst_req q;
 	struct find f = { 0 };
 	char *sp, *parent;
+	unsigned long gen = cache_gen(c->cache);
 	int r;
 
 	r = cache_get_attr(c->cache, path, st);
@@ -310,7 +312,7 @@ static int lookup(const char *path, struct stat *st)
 		if (r == 0) {
 			entry_to_stat(&q.e, st);
 			local_name(&q.e.link_target);
-			cache_put_attr(c->cache, path, st, q.e.link_target);
+			cache_put_attr(c->cache, path, st, q.e.link_target, gen);
 			ftp_entry_free(&q.e);
 			return 0;
 		}
@@ -319,7 +321,7 @@ static int lookup(const char *path, struct stat *st)
 			return 0;
 		}
 		if (r == -ENOENT)
-			cache_put_missing(c->cache, path);
+			cache_put_missing(c->cache, path, gen);
 		if (r != -EOPNOTSUPP && r != -EINVAL)
 			return r;
 	}
@@ -334,7 +336,7 @@ static int lookup(const char *path, struct stat *st)
 	if (r < 0)
 		return r == -ENOENT || r == -ENOTDIR ? -ENOENT : r;
 	if (!f.found) {
-		cache_put_missing(c->cache, path);
+		cache_put_missing(c->cache, path, gen);
 		return -ENOENT;
 	}
 	*st = f.st;

@@ -37,10 +37,10 @@ START_TEST(attr_roundtrip_and_expiry)
 	struct stat st = { .st_size = 42 }, out;
 
 	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 0);
-	cache_put_attr(c, "/a", &st, NULL);
+	cache_put_attr(c, "/a", &st, NULL, cache_gen(c));
 	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 1);
 	ck_assert_int_eq(out.st_size, 42);
-	cache_put_missing(c, "/b");
+	cache_put_missing(c, "/b", cache_gen(c));
 	ck_assert_int_eq(cache_get_attr(c, "/b", &out), -ENOENT);
 	usleep(300000);
 	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 0);
@@ -55,7 +55,7 @@ START_TEST(dir_fills_children_and_negatives)
 	struct stat out;
 	size_t n = 0;
 
-	cache_put_dir(c, "/d", ents(5), 5);
+	cache_put_dir(c, "/d", ents(5), 5, cache_gen(c));
 	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 1);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_int_eq(cache_get_attr(c, "/d/f3", &out), 1);
@@ -63,7 +63,7 @@ START_TEST(dir_fills_children_and_negatives)
 	/* not in a fresh listing: known missing */
 	ck_assert_int_eq(cache_get_attr(c, "/d/nope", &out), -ENOENT);
 	/* root listing children */
-	cache_put_dir(c, "/", ents(2), 2);
+	cache_put_dir(c, "/", ents(2), 2, cache_gen(c));
 	ck_assert_int_eq(cache_get_attr(c, "/f1", &out), 1);
 	ck_assert_int_eq(cache_get_attr(c, "/zz", &out), -ENOENT);
 	cache_free(c);
@@ -76,7 +76,7 @@ START_TEST(invalidate)
 	struct stat out;
 	size_t n = 0;
 
-	cache_put_dir(c, "/d", ents(3), 3);
+	cache_put_dir(c, "/d", ents(3), 3, cache_gen(c));
 	cache_invalidate(c, "/d/f1");
 	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
 	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &out), 0);
@@ -94,12 +94,29 @@ START_TEST(invalidate_keeps_parent_visible)
 	/* "/" lists d; something changes inside d */
 	e->name = strdup("d");
 	e->st.st_mode = S_IFDIR | 0755;
-	cache_put_dir(c, "/", e, 1);
-	cache_put_dir(c, "/d", ents(1), 1);
+	cache_put_dir(c, "/", e, 1, cache_gen(c));
+	cache_put_dir(c, "/d", ents(1), 1, cache_gen(c));
 	cache_invalidate(c, "/d/new");
 	/* d itself must not look missing */
 	ck_assert_int_eq(cache_get_attr(c, "/d", &out), 1);
 	ck_assert(S_ISDIR(out.st_mode));
+	cache_free(c);
+}
+END_TEST
+
+START_TEST(stale_put_dropped)
+{
+	struct cache *c = cache_new(10, 1000);
+	struct stat st = { .st_size = 1 }, out;
+	size_t n = 0;
+	unsigned long g = cache_gen(c);
+
+	/* a listing taken before a change arrives after it: dropped */
+	cache_invalidate(c, "/d/new");
+	cache_put_dir(c, "/d", ents(2), 2, g);
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
+	cache_put_attr(c, "/x", &st, NULL, g);
+	ck_assert_int_eq(cache_get_attr(c, "/x", &out), 0);
 	cache_free(c);
 }
 END_TEST
@@ -114,7 +131,7 @@ START_TEST(bounded)
 
 	for (i = 0; i < 1000; i++) {
 		snprintf(p, sizeof(p), "/x%d", i);
-		cache_put_attr(c, p, &st, NULL);
+		cache_put_attr(c, p, &st, NULL, cache_gen(c));
 	}
 	for (i = 0; i < 1000; i++) {
 		snprintf(p, sizeof(p), "/x%d", i);
@@ -123,7 +140,7 @@ START_TEST(bounded)
 	ck_assert_int_le(hits, 100);
 	ck_assert_int_ge(hits, 1);
 	/* a listing too large for the bound is not kept */
-	cache_put_dir(c, "/big", ents(500), 500);
+	cache_put_dir(c, "/big", ents(500), 500, cache_gen(c));
 	ck_assert_int_eq(cache_get_dir(c, "/big", count_fn, &n), 0);
 	cache_free(c);
 }
@@ -135,9 +152,9 @@ START_TEST(disabled)
 	struct stat st = { 0 }, out;
 	size_t n = 0;
 
-	cache_put_attr(c, "/a", &st, "t");
+	cache_put_attr(c, "/a", &st, "t", cache_gen(c));
 	ck_assert_int_eq(cache_get_attr(c, "/a", &out), 0);
-	cache_put_dir(c, "/d", ents(2), 2);
+	cache_put_dir(c, "/d", ents(2), 2, cache_gen(c));
 	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
 	cache_free(c);
 }
@@ -149,7 +166,7 @@ START_TEST(links)
 	struct stat st = { .st_mode = S_IFLNK | 0777 };
 	char *t = NULL;
 
-	cache_put_attr(c, "/l", &st, "target dir/x");
+	cache_put_attr(c, "/l", &st, "target dir/x", cache_gen(c));
 	ck_assert_int_eq(cache_get_link(c, "/l", &t), 1);
 	ck_assert_str_eq(t, "target dir/x");
 	free(t);
@@ -166,6 +183,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, dir_fills_children_and_negatives);
 	tcase_add_test(tc, invalidate);
 	tcase_add_test(tc, invalidate_keeps_parent_visible);
+	tcase_add_test(tc, stale_put_dropped);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, disabled);
 	tcase_add_test(tc, links);
