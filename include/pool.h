@@ -6,6 +6,13 @@
  * transfers of open files) hold at most max - 1 sessions, so metadata never
  * waits behind transfers.
  *
+ * Why no request queue with a worker thread per session (DESIGN.md 1):
+ * libfuse's own threads already are the workers. Letting them take a
+ * session directly saves a hand-off between threads and a copy per
+ * request, keeps each request's state on its own stack, and bounds
+ * concurrency the same way (at most max sessions in use, the rest wait
+ * on a condition variable in FIFO-ish order).
+ *
  * A reader between two reads may "park" its session with the transfer
  * still open: the session stays its own until pool_unpark(), unless someone
  * who needs a session (or the idle reaper) takes it first: the transfer is

@@ -555,7 +555,7 @@ void opts_free(struct ftpfs_opts *o)
 
 void opts_usage(const char *prog)
 {
-	printf("usage: %s ftp[s]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
+	printf("usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
 	       "\n"
 	       "ftpfs options:\n"
 	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
