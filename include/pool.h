@@ -51,6 +51,8 @@ int pool_start(struct pool *p);
 void pool_free(struct pool *p);
 
 unsigned pool_caps(const struct pool *p);
+/* Sessions usable now (lowered by 421). */
+unsigned pool_limit(struct pool *p);
 const char *pool_root(const struct pool *p);
 
 /* Wait for a session (opening one when allowed). A negative errno when no

@@ -156,6 +156,16 @@ unsigned pool_caps(const struct pool *p)
 	return p->caps;
 }
 
+unsigned pool_limit(struct pool *p)
+{
+	unsigned l;
+
+	pthread_mutex_lock(&p->lock);
+	l = p->limit;
+	pthread_mutex_unlock(&p->lock);
+	return l;
+}
+
 const char *pool_root(const struct pool *p)
 {
 	return p->root;

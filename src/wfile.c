@@ -323,6 +323,11 @@ static int stream_start(struct wnode *w)
 {
 	int r;
 
+	/* A stream holds its session between writes: with a single one,
+	 * a read the writer waits for (cp within the mount) could never
+	 * get it. Spool instead. */
+	if (pool_limit(w->t->pool) < 2)
+		return -EAGAIN;
 	r = pool_get_timed(w->t->pool, POOL_BULK, STREAM_WAIT_MS, &w->s);
 	if (r < 0) {
 		w->s = NULL;

@@ -309,6 +309,34 @@ def curlftpfs_style():
 
 
 @R.test
+def copy_within_mount_few_connections():
+    """cp and cat > within one mount with 1 and 2 sessions: the writer
+    must not keep the session the reader needs (no deadlock)."""
+    src = os.path.join(C.root, "src.bin")
+    data = os.urandom(3 * 2**20 + 7)
+    with open(src, "wb") as f:
+        f.write(data)
+    url = "ftp://%s:%s@127.0.0.1:%d/" % (USER, QPASS, C.server.port)
+    try:
+        for n in (1, 2):
+            with harness.mount(url, C.mp, ["connections=%d" % n]) as m:
+                harness.check_run(["cp", os.path.join(C.mp, "src.bin"),
+                                   os.path.join(C.mp, "copy.bin")],
+                                  timeout=60)
+                harness.check_run(["sh", "-c", 'cat "$1/src.bin" > "$1/cat.bin"',
+                                   "sh", C.mp], timeout=60)
+                m.unmount()
+            for name in ("copy.bin", "cat.bin"):
+                with open(os.path.join(C.root, name), "rb") as f:
+                    if f.read() != data:
+                        raise AssertionError("connections=%d: %s differs"
+                                             % (n, name))
+                os.unlink(os.path.join(C.root, name))
+    finally:
+        os.unlink(src)
+
+
+@R.test
 def ipv6_literal():
     if not socket.has_ipv6:
         return "no IPv6"
