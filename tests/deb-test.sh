@@ -26,7 +26,7 @@ echo "deb-test: built $deb"
 dpkg -i "$deb" >/dev/null
 /usr/bin/ftpfs --version
 test -L /sbin/mount.fuse.ftpfs || test -L /usr/sbin/mount.fuse.ftpfs
-man -w ftpfs >/dev/null
+if command -v man >/dev/null; then man -w ftpfs >/dev/null; else test -f /usr/share/man/man8/ftpfs.8.gz; fi
 
 mkdir -p "$work/root" "$work/mnt"
 chmod 755 "$work" "$work/root"
