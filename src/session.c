@@ -18,6 +18,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -942,6 +943,13 @@ static void list_line(struct list_state *ls)
 	else
 		r = listparse_list_line(ls->line, ls->len, &e);
 	if (r < 0) {
+		/* an unsafe name ('/', NUL, CR, LF, ".", "..") or a line in
+		 * no known format: say so once, and every time with -d */
+		static atomic_bool warned;
+
+		if (!atomic_exchange(&warned, true))
+			log_warn("skipping listing lines with unusable names or "
+				 "formats (-d shows each)");
 		log_dbg("skipping listing line: %.*s", (int)ls->len, ls->line);
 		return;
 	}
