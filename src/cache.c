@@ -169,21 +169,31 @@ static void make_room(struct cache *c, size_t need)
 		sweep(c, true);
 }
 
-/* Under lock: the parent's listing is fresh. */
-static bool parent_listed(struct cache *c, const char *path, double now)
+/* The parent directory of path into buf ("/a/b" -> "/a", "/a" -> "/");
+ * false for "/" or a parent too long for buf. */
+static bool parent_of(const char *path, char *buf, size_t n)
 {
 	const char *slash = strrchr(path, '/');
-	char parent[4096];
 	size_t l;
-	struct dir_ent *d;
 
 	if (!slash || !path[1])
 		return false;
 	l = slash == path ? 1 : (size_t)(slash - path);
-	if (l >= sizeof(parent))
+	if (l >= n)
 		return false;
-	memcpy(parent, path, l);
-	parent[l] = '\0';
+	memcpy(buf, path, l);
+	buf[l] = '\0';
+	return true;
+}
+
+/* Under lock: the parent's listing is fresh. */
+static bool parent_listed(struct cache *c, const char *path, double now)
+{
+	char parent[4096];
+	struct dir_ent *d;
+
+	if (!parent_of(path, parent, sizeof(parent)))
+		return false;
 	d = *find_dir(c, parent);
 	return d && d->expires > now;
 }
@@ -383,24 +393,16 @@ static void drop(struct cache *c, const char *path, bool listing_only)
 
 void cache_invalidate(struct cache *c, const char *path)
 {
-	const char *slash = strrchr(path, '/');
 	char parent[4096];
-	size_t l;
 
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
 	drop(c, path, false);
-	if (slash && path[1]) {
-		l = slash == path ? 1 : (size_t)(slash - path);
-		if (l < sizeof(parent)) {
-			memcpy(parent, path, l);
-			parent[l] = '\0';
-			/* the parent's attributes stay: dropping them while
-			 * the grandparent's listing is fresh would make the
-			 * parent look missing (see cache_get_attr) */
-			drop(c, parent, true);
-		}
-	}
+	/* the parent's attributes stay: dropping them while the
+	 * grandparent's listing is fresh would make the parent look
+	 * missing (see cache_get_attr) */
+	if (parent_of(path, parent, sizeof(parent)))
+		drop(c, parent, true);
 	pthread_mutex_unlock(&c->lock);
 }
 

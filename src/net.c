@@ -47,11 +47,39 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return 0;
 }
 
+/* Wrap a connected socket (closed on failure). */
+static int conn_new(int fd, const struct sockaddr *sa, socklen_t len,
+		    int timeout_ms, struct net_conn **out)
+{
+	struct net_conn *c;
+	int one = 1;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	c->fd = fd;
+	c->timeout_ms = timeout_ms;
+	memcpy(&c->peer, sa, len);
+	c->peer_len = len;
+	if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			  c->peer_str, sizeof(c->peer_str));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  c->peer_str, sizeof(c->peer_str));
+	*out = c;
+	return 0;
+}
+
 int net_connect_addr(const struct sockaddr *sa, socklen_t len, int timeout_ms,
 		     struct net_conn **out)
 {
-	struct net_conn *c;
-	int fd, r, err = 0, one = 1;
+	int fd, r, err = 0;
 	socklen_t elen = sizeof(err);
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -76,26 +104,7 @@ int net_connect_addr(const struct sockaddr *sa, socklen_t len, int timeout_ms,
 			goto err_close;
 		}
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		r = -ENOMEM;
-		goto err_close;
-	}
-	c->fd = fd;
-	c->timeout_ms = timeout_ms;
-	memcpy(&c->peer, sa, len);
-	c->peer_len = len;
-	if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)sa)->sin6_addr,
-			  c->peer_str, sizeof(c->peer_str));
-	else
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-			  c->peer_str, sizeof(c->peer_str));
-	*out = c;
-	return 0;
+	return conn_new(fd, sa, len, timeout_ms, out);
 
 err_close:
 	close(fd);
@@ -403,8 +412,7 @@ int net_accept_from(struct net_listener *l, const struct sockaddr_storage *from,
 	struct timespec t0, t;
 	struct sockaddr_storage peer;
 	socklen_t pl;
-	struct net_conn *c;
-	int fd, r, left, one = 1;
+	int fd, r, left;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -431,18 +439,8 @@ int net_accept_from(struct net_listener *l, const struct sockaddr_storage *from,
 			close(fd);
 			continue;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			return -ENOMEM;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->fd = fd;
-		c->timeout_ms = timeout_ms;
-		memcpy(&c->peer, &peer, pl);
-		c->peer_len = pl;
-		*out = c;
-		return 0;
+		return conn_new(fd, (struct sockaddr *)&peer, pl, timeout_ms,
+				out);
 	}
 }
 

@@ -327,6 +327,21 @@ int pool_get_transfer(struct pool *p, struct ftp_session **out)
 	return r == -EAGAIN ? pool_get(p, POOL_META, out) : r;
 }
 
+/* Under lock: close the slot's session (dropping the lock meanwhile; the
+ * slot stays CONNECTING so nobody takes it) and free the slot. */
+static void close_slot(struct pool *p, struct slot *sl)
+{
+	struct ftp_session *s = sl->s;
+
+	sl->state = SLOT_CONNECTING;
+	pthread_mutex_unlock(&p->lock);
+	session_close(s);
+	pthread_mutex_lock(&p->lock);
+	sl->s = NULL;
+	sl->state = SLOT_EMPTY;
+	pthread_cond_broadcast(&p->cond);
+}
+
 void pool_put(struct pool *p, struct ftp_session *s)
 {
 	struct slot *sl;
@@ -336,12 +351,7 @@ void pool_put(struct pool *p, struct ftp_session *s)
 	sl = slot_of(p, s);
 	close_it = session_broken(s) || session_xfer_active(s);
 	if (close_it) {
-		sl->state = SLOT_CONNECTING; /* keep it ours while closing */
-		pthread_mutex_unlock(&p->lock);
-		session_close(s);
-		pthread_mutex_lock(&p->lock);
-		sl->s = NULL;
-		sl->state = SLOT_EMPTY;
+		close_slot(p, sl);
 	} else {
 		sl->state = SLOT_FREE;
 		stamp(sl);
@@ -423,14 +433,8 @@ static void maintain(struct pool *p)
 			pthread_mutex_lock(&p->lock);
 		} else if (was == SLOT_FREE && p->cfg.idle_close_s &&
 			   idle >= p->cfg.idle_close_s) {
-			sl->state = SLOT_CONNECTING;
-			pthread_mutex_unlock(&p->lock);
 			log_dbg("closing an idle session");
-			session_close(s);
-			pthread_mutex_lock(&p->lock);
-			sl->s = NULL;
-			sl->state = SLOT_EMPTY;
-			pthread_cond_broadcast(&p->cond);
+			close_slot(p, sl);
 		} else if (was == SLOT_FREE && p->cfg.keepalive_s &&
 			   since(&sl->noop) >= p->cfg.keepalive_s) {
 			sl->state = SLOT_BUSY;
@@ -441,9 +445,7 @@ static void maintain(struct pool *p)
 					session_last_error(s));
 			pthread_mutex_lock(&p->lock);
 			if (session_broken(s)) {
-				pthread_mutex_unlock(&p->lock);
-				pool_put(p, s); /* closes it */
-				pthread_mutex_lock(&p->lock);
+				close_slot(p, sl);
 			} else {
 				sl->state = SLOT_FREE;
 				clock_gettime(CLOCK_MONOTONIC, &sl->noop);
