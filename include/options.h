@@ -56,6 +56,7 @@ struct ftpfs_opts {
 	unsigned max_entries; /* per directory listing */
 	int pasv_ip;
 	int disable_epsv;
+	int no_pipeline;
 	int disable_mlsd;
 	int ftp_trace;
 	int ignore_attr_errors; /* chmod/chown/utimens refused: succeed */

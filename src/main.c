@@ -275,6 +275,7 @@ int main(int argc, char *argv[])
 	scfg.timeout_ms = (int)o.timeout * 1000;
 	scfg.pasv_ip = o.pasv_ip;
 	scfg.disable_epsv = o.disable_epsv;
+	scfg.no_pipeline = o.no_pipeline;
 	scfg.disable_mlsd = o.disable_mlsd;
 	scfg.trace = o.ftp_trace;
 	pcfg.max_sessions = o.connections;

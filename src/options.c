@@ -426,6 +426,7 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("max_entries=%u", max_entries, 0),
 	OPT("pasv_ip", pasv_ip, 1),
 	OPT("disable_epsv", disable_epsv, 1),
+	OPT("no_pipeline", no_pipeline, 1),
 	OPT("disable_mlsd", disable_mlsd, 1),
 	OPT("ftp_trace", ftp_trace, 1),
 	OPT("ignore_attr_errors", ignore_attr_errors, 1),
@@ -574,6 +575,7 @@ void opts_usage(const char *prog)
 	       "    -o active              active mode: the server connects to us\n"
 	       "    -o ftp_port=ADDR[:LO-HI]  active mode from this address/ports\n"
 	       "    -o disable_epsv        use PASV, not EPSV\n"
+	       "    -o no_pipeline         send EPSV, REST and RETR one at a time\n"
 	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
 	       "    -o pasv_ip             connect to the address in PASV replies\n"
 	       "    -o ftp_trace           log the FTP dialogue (passwords hidden)\n"

@@ -46,6 +46,9 @@ struct ftp_session {
 	unsigned caps;
 	bool broken;
 	bool no_epsv;      /* EPSV refused once: use PASV */
+	bool epsv_ok;      /* EPSV answered 229 here: pipeline it */
+	bool rest_ok;      /* REST answered 350 here */
+	bool no_pipeline;  /* one command per round trip (-o no_pipeline) */
 	bool no_eprt;      /* EPRT refused once: use PORT */
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
 	bool upload;       /* the current transfer is STOR/APPE */
@@ -203,35 +206,55 @@ static bool arg_ok(const char *arg)
 	return !arg || !strpbrk(arg, "\r\n");
 }
 
-static int send_cmd(struct ftp_session *s, const char *cmd, const char *arg)
+/* Append "cmd arg\r\n" to line (len bytes used of CMD_MAX); the new
+ * length or a negative errno. */
+static int format_cmd(struct ftp_session *s, char *line, size_t len,
+		      const char *cmd, const char *arg)
 {
-	char line[CMD_MAX];
-	int n, r;
+	int n;
 
 	if (!arg_ok(arg))
 		return -EINVAL;
-	if (s->broken)
-		return -ENOTCONN;
-	n = snprintf(line, sizeof(line), "%s%s%s\r\n", cmd, arg ? " " : "",
-		     arg ? arg : "");
-	if (n < 0 || (size_t)n >= sizeof(line))
+	n = snprintf(line + len, CMD_MAX - len, "%s%s%s\r\n", cmd,
+		     arg ? " " : "", arg ? arg : "");
+	if (n < 0 || (size_t)n >= CMD_MAX - len)
 		return -ENAMETOOLONG;
 	if (s->cfg->trace)
 		log_info("> %s%s%s", cmd, arg ? " " : "",
 			 !arg ? "" : strcmp(cmd, "PASS") ? arg : "****");
-	r = net_write_all(s->ctrl, line, (size_t)n);
+	return (int)len + n;
+}
+
+static int send_line(struct ftp_session *s, const char *line, size_t n)
+{
+	int r;
+
+	if (s->broken)
+		return -ENOTCONN;
+	r = net_write_all(s->ctrl, line, n);
 	if (r < 0)
 		return fail(s, r, "sending command");
 	return 0;
 }
 
-int session_cmd(struct ftp_session *s, const char *cmd, const char *arg)
+static int send_cmd(struct ftp_session *s, const char *cmd, const char *arg)
 {
-	int r;
+	char line[CMD_MAX];
+	int n;
 
-	/* Nothing may be waiting before a command: a reply to nothing (an
-	 * extra 150, a late 226, a 421 before closing) means the dialogue
-	 * is out of step, and every answer after it would be misread. */
+	if (s->broken)
+		return -ENOTCONN;
+	n = format_cmd(s, line, 0, cmd, arg);
+	if (n < 0)
+		return n;
+	return send_line(s, line, (size_t)n);
+}
+
+/* Nothing may be waiting before a command: a reply to nothing (an extra
+ * 150, a late 226, a 421 before closing) means the dialogue is out of
+ * step, and every answer after it would be misread. */
+static int check_quiet(struct ftp_session *s, const char *cmd)
+{
 	if (!s->broken && !s->data &&
 	    (s->buf_off < s->buf_len || net_readable(s->ctrl))) {
 		if (s->cfg->trace)
@@ -239,8 +262,16 @@ int session_cmd(struct ftp_session *s, const char *cmd, const char *arg)
 				 cmd);
 		return fail(s, -EPROTO, "reply to no command");
 	}
-	r = send_cmd(s, cmd, arg);
+	return 0;
+}
 
+int session_cmd(struct ftp_session *s, const char *cmd, const char *arg)
+{
+	int r;
+
+	r = check_quiet(s, cmd);
+	if (r == 0)
+		r = send_cmd(s, cmd, arg);
 	if (r < 0)
 		return r;
 	return read_reply(s);
@@ -288,6 +319,8 @@ static void parse_feat(struct ftp_session *s)
 			s->caps |= SESS_CAP_MFMT;
 		t = nl ? nl + 1 : NULL;
 	}
+	/* "REST STREAM" in FEAT: REST may go out pipelined from the start */
+	s->rest_ok = s->caps & SESS_CAP_REST;
 }
 
 /* "257 "/a ""quoted"" dir" is created" → /a "quoted" dir (RFC 959 App. II) */
@@ -476,6 +509,7 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 		return -ENOMEM;
 	s->cfg = cfg;
 	s->no_epsv = cfg->disable_epsv;
+	s->no_pipeline = cfg->no_pipeline;
 	s->rp = reply_parser_new();
 	if (!s->rp) {
 		r = -ENOMEM;
@@ -661,6 +695,45 @@ err:
 	return r;
 }
 
+/* Connect the data connection to the server's address (or, with pasv_ip,
+ * the PASV reply's address in ip) and port. */
+static int connect_data(struct ftp_session *s, unsigned port,
+			const unsigned char *ip)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int r;
+
+	net_peer_addr(s->ctrl, &ss, &len);
+	if (ss.ss_family == AF_INET6) {
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	} else {
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		if (ip)
+			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, ip, 4);
+	}
+	r = net_connect_addr((struct sockaddr *)&ss, len, s->cfg->timeout_ms,
+			     &s->data);
+	if (r < 0)
+		return fail(s, r == -ECONNREFUSED ? -EIO : r,
+			    "data connection");
+	return 0;
+}
+
+/* The port of the last reply, a 229 (EPSV). */
+static int epsv_port(struct ftp_session *s, unsigned *port)
+{
+	char text[128];
+	int r;
+
+	first_line(s, text, sizeof(text));
+	r = parse_epsv(text, port);
+	if (r < 0)
+		return fail(s, r, "bad EPSV reply");
+	s->epsv_ok = true;
+	return 0;
+}
+
 static int open_data(struct ftp_session *s)
 {
 	struct sockaddr_storage ss;
@@ -672,87 +745,43 @@ static int open_data(struct ftp_session *s)
 
 	if (s->cfg->active)
 		return open_active(s);
-	net_peer_addr(s->ctrl, &ss, &len);
 	if (!s->no_epsv) {
 		code = session_cmd(s, "EPSV", NULL);
 		if (code < 0)
 			return code;
 		if (code == 229) {
-			first_line(s, text, sizeof(text));
-			r = parse_epsv(text, &port);
+			r = epsv_port(s, &port);
 			if (r < 0)
-				return fail(s, r, "bad EPSV reply");
+				return r;
 		} else if (code >= 500) {
 			s->no_epsv = true;
 		} else {
 			return refused(s, code, false);
 		}
 	}
-	if (!port) {
-		if (ss.ss_family != AF_INET)
-			return -EPROTO; /* PASV cannot express IPv6 */
-		code = session_cmd(s, "PASV", NULL);
-		if (code < 0)
-			return code;
-		if (code != 227)
-			return refused(s, code, false);
-		first_line(s, text, sizeof(text));
-		r = parse_pasv(text, n);
-		if (r < 0)
-			return fail(s, r, "bad PASV reply");
-		port = (unsigned)n[4] * 256 + n[5];
-		if (s->cfg->pasv_ip)
-			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, n, 4);
-	}
-	if (ss.ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-	r = net_connect_addr((struct sockaddr *)&ss, len, s->cfg->timeout_ms,
-			     &s->data);
+	if (port)
+		return connect_data(s, port, NULL);
+	net_peer_addr(s->ctrl, &ss, &len);
+	if (ss.ss_family != AF_INET)
+		return -EPROTO; /* PASV cannot express IPv6 */
+	code = session_cmd(s, "PASV", NULL);
+	if (code < 0)
+		return code;
+	if (code != 227)
+		return refused(s, code, false);
+	first_line(s, text, sizeof(text));
+	r = parse_pasv(text, n);
 	if (r < 0)
-		return fail(s, r == -ECONNREFUSED ? -EIO : r,
-			    "data connection");
-	return 0;
+		return fail(s, r, "bad PASV reply");
+	port = (unsigned)n[4] * 256 + n[5];
+	return connect_data(s, port, s->cfg->pasv_ip ? n : NULL);
 }
 
-int session_xfer_start(struct ftp_session *s, const char *cmd,
-		       const char *path, int64_t rest)
+/* After the 125/150: the server connects (active mode), then TLS. */
+static int data_ready(struct ftp_session *s)
 {
-	bool upload = !strcmp(cmd, "STOR") || !strcmp(cmd, "APPE");
-	char off[32];
-	int code, r;
+	int r;
 
-	if (!arg_ok(path))
-		return -EINVAL;
-	if (s->data)
-		return -EBUSY;
-	s->upload = upload;
-	r = open_data(s);
-	if (r < 0)
-		return r;
-	if (rest > 0) {
-		snprintf(off, sizeof(off), "%lld", (long long)rest);
-		code = session_cmd(s, "REST", off);
-		if (code != 350) {
-			snprintf(s->errmsg, sizeof(s->errmsg), "REST: %.200s",
-				 reply_text(s->rp));
-			r = code < 0 ? code : -ESPIPE;
-			goto err;
-		}
-	}
-	code = session_cmd(s, cmd, path);
-	if (code < 0) {
-		r = code;
-		goto err;
-	}
-	if (code != 125 && code != 150) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
-			 reply_text(s->rp));
-		r = code >= 400 ? session_code_errno(code, upload)
-				: fail(s, -EPROTO, "unexpected reply");
-		goto err;
-	}
 	if (s->listener) {
 		struct sockaddr_storage peer;
 		socklen_t pl;
@@ -782,6 +811,117 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		}
 	}
 	return 0;
+}
+
+/* The reply to the transfer command: 0 for 125/150, else an errno. */
+static int xfer_reply(struct ftp_session *s, const char *cmd, bool upload)
+{
+	int code = read_reply(s);
+
+	if (code < 0)
+		return code;
+	if (code == 125 || code == 150)
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
+		 reply_text(s->rp));
+	return code >= 400 ? session_code_errno(code, upload)
+			   : fail(s, -EPROTO, "unexpected reply");
+}
+
+/* EPSV, REST and the transfer command in one write: one round trip
+ * instead of three. Only once EPSV (and REST) have worked on this
+ * session: a refusal now means the commands after it were sent for
+ * nothing (a RETR after a refused REST would even start at 0), so the
+ * session is given up and the caller's retry starts afresh. */
+static int xfer_start_pipelined(struct ftp_session *s, const char *cmd,
+				const char *path, int64_t rest, bool upload)
+{
+	char line[CMD_MAX], off[32];
+	unsigned port;
+	int n, code, r;
+
+	r = check_quiet(s, "EPSV");
+	if (r < 0)
+		return r;
+	n = format_cmd(s, line, 0, "EPSV", NULL);
+	if (n >= 0 && rest > 0) {
+		snprintf(off, sizeof(off), "%lld", (long long)rest);
+		n = format_cmd(s, line, (size_t)n, "REST", off);
+	}
+	if (n >= 0)
+		n = format_cmd(s, line, (size_t)n, cmd, path);
+	if (n < 0)
+		return n; /* nothing sent */
+	r = send_line(s, line, (size_t)n);
+	if (r < 0)
+		return r;
+	code = read_reply(s);
+	if (code < 0)
+		return code;
+	if (code != 229) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "EPSV: %.200s",
+			 reply_text(s->rp));
+		return fail(s, -EIO, "EPSV refused after it worked");
+	}
+	r = epsv_port(s, &port);
+	if (r == 0)
+		r = connect_data(s, port, NULL);
+	if (r < 0)
+		return r; /* broken: the server may be waiting for us */
+	if (rest > 0) {
+		code = read_reply(s);
+		if (code != 350) {
+			r = code < 0 ? code
+				     : fail(s, -EIO, "REST refused after it "
+						     "worked");
+			goto err;
+		}
+	}
+	r = xfer_reply(s, cmd, upload);
+	if (r < 0)
+		goto err;
+	return data_ready(s);
+err:
+	net_close(s->data);
+	s->data = NULL;
+	return r;
+}
+
+int session_xfer_start(struct ftp_session *s, const char *cmd,
+		       const char *path, int64_t rest)
+{
+	bool upload = !strcmp(cmd, "STOR") || !strcmp(cmd, "APPE");
+	char off[32];
+	int code, r;
+
+	if (!arg_ok(path))
+		return -EINVAL;
+	if (s->data)
+		return -EBUSY;
+	s->upload = upload;
+	if (!s->cfg->active && s->epsv_ok && !s->no_pipeline &&
+	    (rest <= 0 || s->rest_ok))
+		return xfer_start_pipelined(s, cmd, path, rest, upload);
+	r = open_data(s);
+	if (r < 0)
+		return r;
+	if (rest > 0) {
+		snprintf(off, sizeof(off), "%lld", (long long)rest);
+		code = session_cmd(s, "REST", off);
+		if (code != 350) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "REST: %.200s",
+				 reply_text(s->rp));
+			r = code < 0 ? code : -ESPIPE;
+			goto err;
+		}
+		s->rest_ok = true;
+	}
+	r = send_cmd(s, cmd, path);
+	if (r == 0)
+		r = xfer_reply(s, cmd, upload);
+	if (r < 0)
+		goto err;
+	return data_ready(s);
 err:
 	net_close(s->data);
 	s->data = NULL;
