@@ -41,7 +41,8 @@ void cache_put_missing(struct cache *c, const char *path, unsigned long gen);
 int cache_get_link(struct cache *c, const char *path, char **out);
 
 /* A hit calls fn for each entry (under the cache lock: fn must not call
- * back into the cache) and returns 1; a miss returns 0. */
+ * back into the cache) and returns 1, or 2 when it was the first use of an
+ * unused listing (see cache_put_dir_unused); a miss returns 0. */
 int cache_get_dir(struct cache *c, const char *path,
 		  int (*fn)(void *ctx, const char *name, const struct stat *st),
 		  void *ctx);
@@ -49,6 +50,18 @@ int cache_get_dir(struct cache *c, const char *path,
  * attributes. */
 void cache_put_dir(struct cache *c, const char *path,
 		   struct cache_dirent *ents, size_t n, unsigned long gen);
+
+/* A listing fetched without being asked for (prefetch): served only if
+ * used within unused_s (capped at the TTL) of now; until then it answers
+ * cache_get_dir() and its children's attributes, never "missing" for a
+ * name it lacks. The first cache_get_dir() makes it an ordinary listing
+ * whose TTL counts from now (the fetch). Dropped, like cache_put_dir(),
+ * when gen is old, and also when a fresh listing of path is cached. */
+void cache_put_dir_unused(struct cache *c, const char *path,
+			  struct cache_dirent *ents, size_t n,
+			  unsigned long gen, double unused_s);
+/* A fresh listing of path is cached (used or not); does not use it. */
+bool cache_has_dir(struct cache *c, const char *path);
 
 /* Forget everything (after a directory rename, say). */
 void cache_clear(struct cache *c);

@@ -14,6 +14,8 @@ struct pool;
 struct cache;
 struct wfile_table;
 struct charset;
+struct prefetch;
+struct ftp_session;
 
 struct fs_ctx {
 	struct pool *pool;
@@ -26,6 +28,8 @@ struct fs_ctx {
 	gid_t gid;
 	long tz_offset;        /* server's LIST times: seconds east of UTC */
 	struct charset *charset; /* server names in another charset, or NULL */
+	struct prefetch *prefetch; /* or NULL: no prefetch */
+	double prefetch_unused; /* seconds an unused prefetched listing lives */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare
@@ -37,5 +41,9 @@ int fs_detect_server_tz(struct pool *p, long *offset);
 int fs_parse_tz(const char *s, long *offset);
 
 const struct fuse_operations *fs_operations(void);
+
+/* The prefetch job (prefetch_fn, arg = the fs_ctx): list path on s into
+ * the cache as an unused listing, unless a fresh listing is cached. */
+int fs_prefetch_list(void *arg, struct ftp_session *s, const char *path);
 
 #endif

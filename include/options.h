@@ -50,6 +50,8 @@ struct ftpfs_opts {
 	char *url;            /* first non-option argument */
 	unsigned connections;
 	double cache_timeout; /* seconds */
+	double prefetch_timeout; /* unused prefetched listings live this long; 0 = no prefetch */
+	int no_prefetch;
 	unsigned timeout;     /* seconds, network deadline */
 	unsigned reconnect_timeout; /* seconds to wait for an absent server */
 	unsigned keepalive;   /* seconds idle before NOOP; 0 = never */

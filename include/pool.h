@@ -61,6 +61,10 @@ int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out);
 /* The same, but give up with -EAGAIN after timeout_ms without a session. */
 int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 		   struct ftp_session **out);
+/* A bulk session only if one is free or can be opened now: never waits,
+ * never takes over a parked transfer, never retries a failed connect
+ * (for background work that must not delay anyone). -EAGAIN when none. */
+int pool_get_spare(struct pool *p, struct ftp_session **out);
 /* A session for a transfer that cannot wait for the application (an
  * upload at close, a read): a bulk one, or after a short wait any free
  * one, so that transfers held open by the application can never leave

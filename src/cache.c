@@ -3,6 +3,13 @@
  * Two hash tables (chained, FNV-1a), both protected by c->lock. An entry
  * carries its expiry time (CLOCK_MONOTONIC); expired entries are treated as
  * absent and removed on the next sweep.
+ *
+ * Unused listings (cache_put_dir_unused): the listing and the attributes
+ * it put are marked spec and expire after the short unused bound. The
+ * first cache_get_dir() adopts them: spec is cleared on the listing and on
+ * each child attribute still carrying that listing's spec expiry, and all
+ * of them get fetched + ttl. An unadopted listing never answers "missing"
+ * for a child (parent_listed).
  */
 #include "cache.h"
 
@@ -20,6 +27,7 @@ struct attr_ent {
 	char *path;
 	double expires;
 	bool missing;
+	bool spec;     /* put by an unadopted listing, expires with it */
 	struct stat st;
 	char *link;
 };
@@ -28,6 +36,8 @@ struct dir_ent {
 	struct dir_ent *next;
 	char *path;
 	double expires;
+	double fetched;
+	bool spec;     /* fetched unasked, not yet used (cache_get_dir) */
 	struct cache_dirent *ents;
 	size_t n;
 };
@@ -195,7 +205,7 @@ static bool parent_listed(struct cache *c, const char *path, double now)
 	if (!parent_of(path, parent, sizeof(parent)))
 		return false;
 	d = *find_dir(c, parent);
-	return d && d->expires > now;
+	return d && d->expires > now && !d->spec;
 }
 
 int cache_get_attr(struct cache *c, const char *path, struct stat *st)
@@ -261,6 +271,7 @@ static void put_attr(struct cache *c, const char *path, const struct stat *st,
 	free(a->link);
 	a->link = l;
 	a->expires = expires;
+	a->spec = false;
 	a->missing = st == NULL;
 	if (st)
 		a->st = *st;
@@ -292,6 +303,49 @@ void cache_put_missing(struct cache *c, const char *path, unsigned long gen)
 	cache_put_attr(c, path, NULL, NULL, gen);
 }
 
+/* path + "/" + name (malloc'd), or NULL. */
+static char *child_path(const char *path, const char *name)
+{
+	size_t plen = strlen(path), nl = strlen(name);
+	char *child = malloc(plen + nl + 2);
+
+	if (!child)
+		return NULL;
+	memcpy(child, path, plen);
+	if (plen == 1) {
+		memcpy(child + 1, name, nl + 1);
+	} else {
+		child[plen] = '/';
+		memcpy(child + plen + 1, name, nl + 1);
+	}
+	return child;
+}
+
+/* Under lock: an unused listing is used: from now on it is an ordinary
+ * one, with the TTL counted from its fetch; so are the child attributes
+ * it put that nothing has replaced since. */
+static void adopt(struct cache *c, struct dir_ent *d)
+{
+	double old = d->expires, exp = d->fetched + c->ttl;
+	size_t i;
+
+	d->spec = false;
+	d->expires = exp;
+	for (i = 0; i < d->n; i++) {
+		char *child = child_path(d->path, d->ents[i].name);
+		struct attr_ent *a;
+
+		if (!child)
+			continue;
+		a = *find_attr(c, child);
+		if (a && a->spec && a->expires == old) {
+			a->spec = false;
+			a->expires = exp;
+		}
+		free(child);
+	}
+}
+
 int cache_get_dir(struct cache *c, const char *path,
 		  int (*fn)(void *ctx, const char *name, const struct stat *st),
 		  void *ctx)
@@ -305,23 +359,46 @@ int cache_get_dir(struct cache *c, const char *path,
 	pthread_mutex_lock(&c->lock);
 	d = *find_dir(c, path);
 	if (d && d->expires > now_s()) {
+		r = 1;
+		if (d->spec) {
+			adopt(c, d);
+			r = 2;
+		}
 		for (i = 0; i < d->n; i++)
 			if (fn(ctx, d->ents[i].name, &d->ents[i].st))
 				break;
-		r = 1;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
 
-void cache_put_dir(struct cache *c, const char *path,
-		   struct cache_dirent *ents, size_t n, unsigned long gen)
+bool cache_has_dir(struct cache *c, const char *path)
+{
+	struct dir_ent *d;
+	bool r;
+
+	if (c->ttl <= 0)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	d = *find_dir(c, path);
+	r = d && d->expires > now_s();
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* unused_s > 0: an unused listing (cache_put_dir_unused). */
+static void put_dir(struct cache *c, const char *path,
+		    struct cache_dirent *ents, size_t n, unsigned long gen,
+		    double unused_s)
 {
 	struct dir_ent **dp, *d;
-	double exp = now_s() + c->ttl;
-	size_t i, plen = strlen(path);
+	double now = now_s(), exp = now + c->ttl;
+	bool spec = unused_s > 0;
+	size_t i;
 	char *child;
 
+	if (spec && unused_s < c->ttl)
+		exp = now + unused_s;
 	if (c->ttl <= 0 || n + 1 > c->max / 2) {
 		free_dirents(ents, n);
 		return;
@@ -332,6 +409,11 @@ void cache_put_dir(struct cache *c, const char *path,
 		goto out;
 	}
 	dp = find_dir(c, path);
+	if (spec && *dp && (*dp)->expires > now) {
+		/* someone listed it meanwhile: keep theirs */
+		free_dirents(ents, n);
+		goto out;
+	}
 	if (*dp) {
 		d = *dp;
 		*dp = d->next;
@@ -348,28 +430,36 @@ void cache_put_dir(struct cache *c, const char *path,
 	d->ents = ents;
 	d->n = n;
 	d->expires = exp;
+	d->fetched = now;
+	d->spec = spec;
 	dp = find_dir(c, path);
 	d->next = *dp;
 	*dp = d;
 	c->used += n + 1;
 	for (i = 0; i < n; i++) {
-		size_t nl = strlen(ents[i].name);
-
-		child = malloc(plen + nl + 2);
+		child = child_path(path, ents[i].name);
 		if (!child)
 			break;
-		memcpy(child, path, plen);
-		if (plen == 1) {
-			memcpy(child + 1, ents[i].name, nl + 1);
-		} else {
-			child[plen] = '/';
-			memcpy(child + plen + 1, ents[i].name, nl + 1);
-		}
 		put_attr(c, child, &ents[i].st, ents[i].link, exp);
+		if (spec && *find_attr(c, child))
+			(*find_attr(c, child))->spec = true;
 		free(child);
 	}
 out:
 	pthread_mutex_unlock(&c->lock);
+}
+
+void cache_put_dir(struct cache *c, const char *path,
+		   struct cache_dirent *ents, size_t n, unsigned long gen)
+{
+	put_dir(c, path, ents, n, gen, 0);
+}
+
+void cache_put_dir_unused(struct cache *c, const char *path,
+			  struct cache_dirent *ents, size_t n,
+			  unsigned long gen, double unused_s)
+{
+	put_dir(c, path, ents, n, gen, unused_s > 0 ? unused_s : 1e-9);
 }
 
 /* Under lock: forget path's listing, and its attributes too unless

@@ -4,6 +4,11 @@
  * session root joined with it. No protocol syntax here: session.c speaks
  * FTP. Lookups go cache -> MLST (one round trip, no data connection) ->
  * listing of the parent, which also fills the cache for the siblings.
+ *
+ * Prefetch: the first time opendir uses a listing (listed now, or a
+ * prefetched one used for the first time), its subdirectories that are
+ * not cached are queued for prefetch.c, whose workers list them with
+ * fs_prefetch_list() into the cache as unused listings (cache.h).
  */
 #define FUSE_USE_VERSION 314
 #include "fs.h"
@@ -25,13 +30,20 @@
 #include "listparse.h"
 #include "log.h"
 #include "pool.h"
+#include "prefetch.h"
 #include "session.h"
 #include "wfile.h"
 
 #define SRV_PATH_MAX 4000
+#define PREFETCH_PER_DIR 64 /* subdirectories queued per opendir */
+
+/* Set on prefetch workers, which are not FUSE threads. */
+static __thread struct fs_ctx *bg_ctx;
 
 static struct fs_ctx *ctx(void)
 {
+	if (bg_ctx)
+		return bg_ctx;
 	return fuse_get_context()->private_data;
 }
 
@@ -229,18 +241,30 @@ static int list_dir(const char *path, struct listing *l)
 	return 0;
 }
 
-/* List path, hand the entries to the cache, and return them via fn. */
-static int fill_dir(const char *path,
-		    int (*fn)(void *arg, const char *name,
-			      const struct stat *st),
-		    void *arg)
+/* List path, hand the entries to the cache, and return them via fn.
+ * *first (if not NULL): the listing was taken now or used for the first
+ * time (prefetched). */
+static int fill_dir_first(const char *path,
+			  int (*fn)(void *arg, const char *name,
+				    const struct stat *st),
+			  void *arg, bool *first)
 {
 	struct listing l;
 	unsigned long gen = cache_gen(ctx()->cache);
+	bool dummy;
 	size_t i;
 	int r;
 
-	if (cache_get_dir(ctx()->cache, path, fn, arg))
+	first = first ? first : &dummy;
+	*first = true;
+	r = cache_get_dir(ctx()->cache, path, fn, arg);
+	if (r) {
+		*first = r == 2;
+		return 0;
+	}
+	/* being prefetched: its listing is on the way */
+	if (ctx()->prefetch && prefetch_claim(ctx()->prefetch, path) &&
+	    cache_get_dir(ctx()->cache, path, fn, arg))
 		return 0;
 	r = list_dir(path, &l);
 	if (r < 0)
@@ -249,6 +273,41 @@ static int fill_dir(const char *path,
 		if (fn(arg, l.ents[i].name, &l.ents[i].st))
 			break;
 	cache_put_dir(ctx()->cache, path, l.ents, l.n, gen);
+	return 0;
+}
+
+static int fill_dir(const char *path,
+		    int (*fn)(void *arg, const char *name,
+			      const struct stat *st),
+		    void *arg)
+{
+	return fill_dir_first(path, fn, arg, NULL);
+}
+
+int fs_prefetch_list(void *arg, struct ftp_session *s, const char *path)
+{
+	struct fs_ctx *c = arg;
+	struct list_req q = { .max = c->max_entries };
+	unsigned long gen;
+	char *sp;
+	int r;
+
+	bg_ctx = c;
+	if (cache_has_dir(c->cache, path))
+		return 0;
+	gen = cache_gen(c->cache);
+	r = srv_path(path, &sp);
+	if (r < 0)
+		return r;
+	q.path = sp[0] ? sp : "/";
+	r = do_list(s, &q);
+	free(sp);
+	if (r < 0) {
+		listing_free(&q.l);
+		return r;
+	}
+	cache_put_dir_unused(c->cache, path, q.l.ents, q.l.n, gen,
+			     c->prefetch_unused);
 	return 0;
 }
 
@@ -438,10 +497,39 @@ static void snap_free(struct dirsnap *d)
 	free(d);
 }
 
+/* Queue the subdirectories of path (listed in d) that are not cached, in
+ * listing order, in front of older jobs (see prefetch_add). */
+static void prefetch_subdirs(const char *path, const struct dirsnap *d)
+{
+	struct fs_ctx *c = ctx();
+	size_t i, pl = strlen(path), n = 0, queued = 0;
+	size_t pick[PREFETCH_PER_DIR];
+	char child[PATH_MAX];
+
+	for (i = 0; i < d->n && n < PREFETCH_PER_DIR; i++) {
+		if (!S_ISDIR(d->ents[i].st.st_mode))
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", pl > 1 ? path : "",
+			     d->ents[i].name) >= (int)sizeof(child) ||
+		    cache_has_dir(c->cache, child))
+			continue;
+		pick[n++] = i;
+	}
+	while (n-- > 0) {
+		snprintf(child, sizeof(child), "%s/%s", pl > 1 ? path : "",
+			 d->ents[pick[n]].name);
+		if (prefetch_add(c->prefetch, child, true) == 0)
+			queued++;
+	}
+	if (queued)
+		log_dbg("%s: prefetching %zu subdirectories", path, queued);
+}
+
 static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
 {
 	struct dirsnap *d;
 	struct stat st;
+	bool first;
 	int r;
 
 	r = lookup(path, &st);
@@ -452,11 +540,13 @@ static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	r = fill_dir(path, snap_fn, d);
+	r = fill_dir_first(path, snap_fn, d, &first);
 	if (r < 0) {
 		snap_free(d);
 		return r;
 	}
+	if (first && ctx()->prefetch)
+		prefetch_subdirs(path, d);
 	wfile_list(ctx()->wfiles, path, overlay_fn, d);
 	fi->fh = (uint64_t)(uintptr_t)d;
 	return 0;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "options.h"
 #include "pool.h"
+#include "prefetch.h"
 #include "charset.h"
 #include "session.h"
 #include "tls.h"
@@ -321,6 +322,20 @@ int main(int argc, char *argv[])
 	c.max_entries = o.max_entries;
 	c.uid = getuid();
 	c.gid = getgid();
+	/* prefetch needs the cache to keep its results and a session to spare
+	 * beside the user's; workers start on demand, after the fork */
+	if (!o.no_prefetch && o.prefetch_timeout > 0 && o.cache_timeout > 0 &&
+	    o.connections >= 2) {
+		struct prefetch_cfg pfc = {
+			.workers = o.connections - 1 < 8 ? o.connections - 1 : 8,
+			.queue_max = 256,
+		};
+
+		c.prefetch_unused = o.prefetch_timeout < o.cache_timeout
+					    ? o.prefetch_timeout
+					    : o.cache_timeout;
+		c.prefetch = prefetch_new(&pfc, c.pool, fs_prefetch_list, &c);
+	}
 
 	display = url_display(&u);
 	fsname = display ? mount_opts(display) : NULL;
@@ -362,6 +377,7 @@ out_unmount:
 out_fuse:
 	fuse_destroy(fuse);
 out_cache:
+	prefetch_free(c.prefetch); /* joins its workers: before the pool */
 	free(fsname);
 	free(display);
 	wfile_table_free(c.wfiles);

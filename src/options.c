@@ -419,6 +419,8 @@ int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
 static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("connections=%u", connections, 0),
 	OPT("cache_timeout=%lf", cache_timeout, 0),
+	OPT("prefetch_timeout=%lf", prefetch_timeout, 0),
+	OPT("no_prefetch", no_prefetch, 1),
 	OPT("timeout=%u", timeout, 0),
 	OPT("connect_timeout=%u", timeout, 0),
 	OPT("reconnect_timeout=%u", reconnect_timeout, 0),
@@ -488,6 +490,7 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	memset(o, 0, sizeof(*o));
 	o->connections = 4;
 	o->cache_timeout = 30;
+	o->prefetch_timeout = 5;
 	o->timeout = 30;
 	o->reconnect_timeout = 30;
 	o->keepalive = 60;
@@ -511,6 +514,10 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	}
 	if (!(o->cache_timeout >= 0 && o->cache_timeout <= 86400)) {
 		snprintf(err, errlen, "cache_timeout must be 0..86400 seconds");
+		return -EINVAL;
+	}
+	if (!(o->prefetch_timeout >= 0 && o->prefetch_timeout <= 86400)) {
+		snprintf(err, errlen, "prefetch_timeout must be 0..86400 seconds");
 		return -EINVAL;
 	}
 	if (o->tls && strcmp(o->tls, "none") && strcmp(o->tls, "try") &&
@@ -561,6 +568,9 @@ void opts_usage(const char *prog)
 	       "ftpfs options:\n"
 	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
 	       "    -o cache_timeout=SECS  attribute and directory cache lifetime (default 30)\n"
+	       "    -o prefetch_timeout=SECS  a subdirectory listed ahead is used only if\n"
+	       "                           opened within SECS (default 5, 0 = no prefetch)\n"
+	       "    -o no_prefetch         do not list subdirectories ahead of use\n"
 	       "    -o timeout=SECS        network timeout (default 30)\n"
 	       "    -o reconnect_timeout=SECS  wait this long for an absent server (30)\n"
 	       "    -o keepalive=SECS      NOOP on idle sessions (default 60, 0 = off)\n"

@@ -181,8 +181,9 @@ static struct slot *slot_of(struct pool *p, struct ftp_session *s)
 	return NULL;
 }
 
-/* Under lock: pick a slot for kind, or NULL to wait. */
-static struct slot *pick(struct pool *p, enum pool_kind kind)
+/* Under lock: pick a slot for kind, or NULL to wait. A spare taker never
+ * takes over a parked transfer. */
+static struct slot *pick(struct pool *p, enum pool_kind kind, bool spare)
 {
 	struct slot *free_sl = NULL, *empty = NULL, *parked = NULL;
 	unsigned i, bulk = 0, live = 0;
@@ -203,6 +204,8 @@ static struct slot *pick(struct pool *p, enum pool_kind kind)
 			 (!parked || since(&sl->used) > since(&parked->used)))
 			parked = sl;
 	}
+	if (spare)
+		parked = NULL;
 	if (kind == POOL_BULK && p->limit >= 2 && bulk >= p->limit - 1)
 		return parked; /* only by taking over another transfer */
 	if (free_sl)
@@ -212,6 +215,9 @@ static struct slot *pick(struct pool *p, enum pool_kind kind)
 	return parked;
 }
 
+static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
+	       bool spare, struct ftp_session **out);
+
 int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out)
 {
 	return pool_get_timed(p, kind, -1, out);
@@ -219,6 +225,17 @@ int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out)
 
 int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 		   struct ftp_session **out)
+{
+	return get(p, kind, timeout_ms, false, out);
+}
+
+int pool_get_spare(struct pool *p, struct ftp_session **out)
+{
+	return get(p, POOL_BULK, 0, true, out);
+}
+
+static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
+	       bool spare, struct ftp_session **out)
 {
 	struct ftp_session *s;
 	struct slot *sl = NULL;
@@ -241,10 +258,11 @@ int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->stopping && !(sl = pick(p, kind))) {
+		while (!p->stopping && !(sl = pick(p, kind, spare))) {
 			if (timeout_ms < 0) {
 				pthread_cond_wait(&p->cond, &p->lock);
-			} else if (pthread_cond_timedwait(&p->cond, &p->lock,
+			} else if (timeout_ms == 0 ||
+				   pthread_cond_timedwait(&p->cond, &p->lock,
 							  &until) == ETIMEDOUT) {
 				pthread_mutex_unlock(&p->lock);
 				return -EAGAIN;
@@ -298,7 +316,8 @@ int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 				continue;
 			}
 		}
-		if (transient(r) && since(&first_fail) < p->cfg.reconnect_s) {
+		if (transient(r) && !spare &&
+		    since(&first_fail) < p->cfg.reconnect_s) {
 			/* the server is away (restart, outage, full): wait
 			 * for it, bounded, rather than answer "missing" */
 			if (!failed) {
@@ -315,7 +334,10 @@ int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 		}
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
-		log_err("%s", err);
+		if (spare)
+			log_dbg("%s", err);
+		else
+			log_err("%s", err);
 		return r == -EAGAIN ? -EIO : r;
 	}
 }
