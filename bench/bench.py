@@ -1922,8 +1922,11 @@ def machine_facts(a, tree, bench):
                              "127.0.0.1 --ftp-port P --ftp-user U "
                              "--ftp-pass (obscured) %s --vfs-cache-mode "
                              "off|writes` (writes: also `--vfs-write-back "
-                             "0s`), in the foreground as a child"
-                             % " ".join(RCLONE_OPTS)) if a.rclone
+                             "0s`), in the foreground as a child; FTPS: "
+                             "also `--ftp-explicit-tls "
+                             "--ftp-no-check-certificate %s`"
+                             % (" ".join(RCLONE_OPTS),
+                                " ".join(RCLONE_TLS_OPTS))) if a.rclone
                   else "not run (%s)" % a.rclone_why))
     facts.append(("served tree", "%s (%s); %s empty files in dir/; a %d "
                   "MiB random file `big`; tree/: %d top dirs x %d subdirs "
@@ -2351,6 +2354,14 @@ class BinarySnapshot:
             _live.remove(self)
 
 
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return "/".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 def cleanup_all():
     for obj in reversed(list(_live)):
         try:
@@ -2369,6 +2380,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     t_start = time.time()
+    a.load_start = loadavg()
     try:
         preflight(a)
         a.ftpfs_run = BinarySnapshot(a.ftpfs).path
@@ -2415,6 +2427,9 @@ def main(argv):
                 log("vsftpd FTPS: %s" % e)
             bench.section_times.append(("vsftpd FTPS", time.time() - t0))
         facts = machine_facts(a, tree, bench)
+        facts.append(("load average (1/5/15 min)", "%s at start, %s at "
+                      "the end (other jobs on the machine add noise)" % (
+                          a.load_start, loadavg())))
         facts.append(("bench wall time", "%.0f s (%s)" % (
             time.time() - t_start, ", ".join(
                 "%s %.0f s" % (k, v) for k, v in bench.section_times))))
@@ -2434,6 +2449,7 @@ def main(argv):
             f.write(text + "\n")
         os.rename(tmp, a.output)
         log("written to %s" % os.path.relpath(a.output))
+    log("bench wall time: %.0f s" % (time.time() - t_start))
     return 0
 
 
