@@ -1,40 +1,42 @@
 #!/usr/bin/python3
-"""ftpfs benchmark: ftpfs through a FUSE mount vs raw curl, same run.
+"""ftpfs benchmark: ftpfs through a FUSE mount vs raw transfers (curl,
+Python's ftplib) vs `rclone mount`, same run.
 
-    /usr/bin/python3 bench/bench.py [--runs N] [--latency-ms N] [--quick]
+    /usr/bin/python3 bench/bench.py [--runs N] [--quick] [--latency-ms N]
         [--servers pyftpdlib,vsftpd] [--file-mib N] [--entries N]
-        [--reads N] [--seed N] [--write-mib N] [--no-write] [--no-tls]
-        [--tls-reads N] [--tls-version 1.2|1.3] [--ftpfs PATH] [-o OPTS]
-        [--output FILE]
+        [--reads N] [--seed N] [--write-mib N] [--tree-files N]
+        [--small-files N] [--small-kib N] [--parallel N] [--cap-mibps N]
+        [--cap-file-mib N] [--no-write] [--no-tls] [--no-rclone]
+        [--no-reread] [--tls-reads N] [--tls-version 1.2|1.3]
+        [--ftpfs PATH] [-o OPTS] [--output FILE] ...
 
-Serves one temporary tree (a DIR of --entries empty files and a --file-mib
-file of random bytes) from pyftpdlib and vsftpd on 127.0.0.1, runs every
-workload through a fresh ftpfs mount and with curl, interleaved, and prints
-a Markdown table of medians (also written to --output, default
-bench/results.md).  See bench/README.md for what each row means.
-
-Writes (unless --no-write): `cp` of a --write-mib random file into the
-mount vs `curl -T`, against a second pyftpdlib (user u / password p) and a
-second vsftpd (tests/servers/vsftpd.py --writable, anonymous), both serving
-a separate write area; every upload is checked (size + sha256) on the
-server's disk right after `cp`/`curl` returned.  FTPS (unless --no-tls):
-tests/servers/vsftpd.py --writable --tls-cert --tls-key --tls-force with a
-self-signed certificate made here at run time (VsftpdTLS below); ftpfs
-mounts ftpes:// pinned with -o fingerprint=sha256:..., curl uses
---ssl-reqd --cacert.
+Serves one temporary tree (dir/ of --entries empty files, `big`, a
+--file-mib file of random bytes, tree/ of 10 x 10 directories with
+--tree-files small files, small/ with --small-files files, `capped`) from
+several servers on 127.0.0.1, runs every workload through a fresh ftpfs
+mount, raw (curl or ftplib) and through a fresh `rclone mount`,
+interleaved, and prints a Markdown table of medians with ratios to raw and
+the goals of the issue "Performance" (also written to --output, default
+bench/results.md).  Sections: pyftpdlib and vsftpd (plain, no latency),
+pyftpdlib with --log (re-read of an unchanged file), pyftpdlib with a
+per-connection bandwidth cap (--cap-mibps), pyftpdlib with a round-trip
+latency (--latency-ms, default 20; vsftpd cannot add latency), vsftpd with
+explicit FTPS.  See bench/README.md for what each row means.
 
 This is a benchmark only: nothing here is a pass/fail test.  A workload
 that fails through ftpfs (error, timeout, wrong byte count or contents) is
-reported as FAILED with the reason, and the ftpfs stderr goes to the
-"Problems" section.  Mounts, servers and the temp tree are always removed
-(try/finally), also on Ctrl-C and SIGTERM.
+reported as FAILED with the reason (rclone: "failed (reason)"), and the
+mount's stderr goes to the "Problems" section.  Mounts, servers and the
+temp tree are always removed (try/finally), also on Ctrl-C and SIGTERM.
 
 Standard library only; run with Debian's /usr/bin/python3 (the servers
 need its python3-pyftpdlib).
 """
 
 import argparse
+import concurrent.futures
 import datetime
+import ftplib
 import hashlib
 import json
 import os
@@ -42,6 +44,7 @@ import platform
 import random
 import shutil
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -159,6 +162,29 @@ def timed(cmd, capture=False, timeout=600, env=None):
                   state["timed_out"])
 
 
+def parallel(fn, chunks):
+    """fn(chunk) for every chunk, each in its own thread (one chunk: in
+    this thread); exceptions propagate."""
+    if len(chunks) == 1:
+        fn(chunks[0])
+        return
+    with concurrent.futures.ThreadPoolExecutor(len(chunks)) as ex:
+        for fut in [ex.submit(fn, c) for c in chunks]:
+            fut.result()
+
+
+class ReuseFTP_TLS(ftplib.FTP_TLS):
+    """FTP_TLS whose data connections resume the control connection's TLS
+    session (vsftpd's require_ssl_reuse=YES refuses others)."""
+
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(conn, server_hostname=self.host,
+                                            session=self.sock.session)
+        return conn, size
+
+
 # --- the served tree -----------------------------------------------------
 
 def pick_tree_parent(need):
@@ -195,12 +221,30 @@ def fstype_of(path):
     return fstype
 
 
+TREE_TOP, TREE_SUB = 10, 10        # tree/dNN/sNN: 100 leaf directories
+
+
+def write_random(path, size):
+    """size random bytes (every MiB distinct); returns the sha256."""
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            block = os.urandom(min(MiB, left))
+            h.update(block)
+            f.write(block)
+            left -= len(block)
+    os.chmod(path, 0o644)
+    return h.hexdigest()
+
+
 class Tree:
-    def __init__(self, entries, size, extra=0):
+    def __init__(self, entries, size, extra=0, tree_files=0, small_files=0,
+                 small_size=4096, cap_size=0, seed=1):
         """extra: bytes the write area will need next to the tree."""
         self.entries = entries
         self.size = size
-        parent = pick_tree_parent(size + extra)
+        parent = pick_tree_parent(size + extra + cap_size)
         self.root = tempfile.mkdtemp(prefix="ftpfs-bench-tree-", dir=parent)
         _live.append(self)
         # vsftpd serves anonymous users as 'ftp', chroot()ed here
@@ -214,19 +258,57 @@ class Tree:
                          os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             os.close(fd)
         self.big = os.path.join(self.root, "big")
-        h = hashlib.sha256()
-        with open(self.big, "wb") as f:
-            left = size
-            while left:
-                block = os.urandom(min(MiB, left))   # every MiB distinct
-                h.update(block)
-                f.write(block)
-                left -= len(block)
-        os.chmod(self.big, 0o644)
-        self.sha256 = h.hexdigest()
+        self.sha256 = write_random(self.big, size)
+        rng = random.Random(seed)
+        # tree/: TREE_TOP dirs x TREE_SUB subdirs, the files spread over
+        # the leaves, 1-8 KiB each
+        self.tree_files = tree_files
+        self.tree_bytes = 0
+        self.tree_dirs = 0
+        if tree_files:
+            top = os.path.join(self.root, "tree")
+            os.mkdir(top, 0o755)
+            leaves = []
+            for i in range(TREE_TOP):
+                d = os.path.join(top, "d%02d" % i)
+                os.mkdir(d, 0o755)
+                for j in range(TREE_SUB):
+                    leaf = os.path.join(d, "s%02d" % j)
+                    os.mkdir(leaf, 0o755)
+                    leaves.append(leaf)
+            self.tree_dirs = 1 + TREE_TOP + len(leaves)
+            for k in range(tree_files):
+                n = rng.randint(1024, 8192)
+                with open(os.path.join(leaves[k % len(leaves)],
+                                       "f%04d" % k), "wb") as f:
+                    f.write(os.urandom(n))
+                self.tree_bytes += n
+        # small/: small_files files of small_size bytes, contents kept
+        self.small = {}
+        if small_files:
+            d = os.path.join(self.root, "small")
+            os.mkdir(d, 0o755)
+            for k in range(small_files):
+                name = "f%04d" % k
+                data = os.urandom(small_size)
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(data)
+                self.small[name] = data
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            for n in dirnames:
+                os.chmod(os.path.join(dirpath, n), 0o755)
+            for n in filenames:
+                os.chmod(os.path.join(dirpath, n), 0o644)
+        # capped: the file for the bandwidth-capped server
+        self.cap_size = cap_size
+        if cap_size:
+            self.capped = os.path.join(self.root, "capped")
+            self.cap_sha256 = write_random(self.capped, cap_size)
         self.fstype = fstype_of(self.root)
-        log("tree %s (%s): %d entries, %d MiB file, %.1f s" % (
-            self.root, self.fstype, entries, size // MiB, time.time() - t0))
+        log("tree %s (%s): %d entries, %d MiB file, %d tree files, %d "
+            "small files, %.1f s" % (self.root, self.fstype, entries,
+                                     size // MiB, tree_files, small_files,
+                                     time.time() - t0))
 
     def expected(self, offsets):
         out = []
@@ -240,6 +322,22 @@ class Tree:
         shutil.rmtree(self.root, ignore_errors=True)
         if self in _live:
             _live.remove(self)
+
+
+# --- goals (from the issue "Performance"; shown next to each row) ---------
+# (kind, value): "tput_ge" ftpfs MiB/s >= value x raw's; "ratio_le" ftpfs
+# time <= value x raw's; "abs_le" ftpfs median <= value (s or MiB);
+# "zero" the 2nd read transferred nothing.
+GOAL_SEQ = ("tput_ge", 0.9)
+GOAL_RSS = ("abs_le", 20.0)
+GOAL_LS_COLD = ("ratio_le", 2.0)
+GOAL_LS_WARM = ("abs_le", 0.15)
+GOAL_TREE = ("ratio_le", 0.4)
+GOAL_SMALL_SER = ("ratio_le", 0.8)
+GOAL_SMALL_PAR = ("ratio_le", 1.0)
+GOAL_RND = ("ratio_le", 1.0)
+GOAL_CAP = ("tput_ge", 2.5)
+GOAL_REREAD = ("zero", 0)
 
 
 # --- servers --------------------------------------------------------------
@@ -292,6 +390,13 @@ class Server:
         self.curl_url = self.url      # what curl fetches
         self.curl_args = []           # extra curl arguments (TLS)
         self.mount_opts = ""          # extra ftpfs -o options (TLS)
+        # for ftplib and rclone
+        if write and kind == "pyftpdlib":
+            self.user, self.password = WRITE_USER, WRITE_PASS
+        else:
+            self.user, self.password = "anonymous", "bench@"
+        self.tls = False
+        self.cert = getattr(self, "cert", None)   # VsftpdTLS: set already
         log("%s%s server pid %d at %s" % (self.label, " (write)" if write
                                           else "", self.proc.pid, self.url))
 
@@ -445,6 +550,7 @@ class VsftpdTLS(Server):
         self.curl_url = "ftp://127.0.0.1:%d/" % self.port
         self.curl_args = ["--ssl-reqd", "--cacert", self.cert]
         self.mount_opts = "fingerprint=sha256:" + self.fingerprint
+        self.tls = True
         log("vsftpd FTPS: ftpfs mounts %s, certificate sha256 %s"
             % (self.url, self.fingerprint))
 
@@ -512,12 +618,17 @@ def fuse_mounted(mp):
 class Mount:
     """`ftpfs URL MP -f [-o OPTS]` as a child (we keep its PID)."""
 
+    name = "ftpfs"
+
     def __init__(self, ftpfs, url, opts):
         self.mp = os.path.realpath(tempfile.mkdtemp(prefix="ftpfs-bench-mnt-"))
         self.err_path = self.mp + ".stderr"
         self.cmd = [ftpfs, url, self.mp, "-f"]
         if opts:
             self.cmd += ["-o", opts]
+        self._start()
+
+    def _start(self):
         self.killed = False
         self.closed = False
         self.problems = []
@@ -529,11 +640,11 @@ class Mount:
         while not fuse_mounted(self.mp):
             why = None
             if self.proc.poll() is not None:
-                why = "ftpfs exited (rc=%s) before mounting: %s" % (
-                    self.proc.returncode, one_line(self.stderr()))
+                why = "%s exited (rc=%s) before mounting: %s" % (
+                    self.name, self.proc.returncode, one_line(self.stderr()))
             elif time.time() > deadline:
-                why = "ftpfs did not mount in 20 s: %s" % one_line(
-                    self.stderr())
+                why = "%s did not mount in 20 s: %s" % (
+                    self.name, one_line(self.stderr()))
             if why:
                 self.kill()
                 self.cleanup()
@@ -579,8 +690,8 @@ class Mount:
         self.closed = True
         try:
             if not self.killed and self.proc.poll() is not None:
-                self.problems.append("ftpfs died while mounted (rc=%s)"
-                                     % self.proc.returncode)
+                self.problems.append("%s died while mounted (rc=%s)"
+                                     % (self.name, self.proc.returncode))
             last = ""
             for _ in range(50):
                 if not fuse_mounted(self.mp):
@@ -599,12 +710,14 @@ class Mount:
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
-                self.problems.append("ftpfs did not exit 20 s after unmount")
+                self.problems.append("%s did not exit 20 s after unmount"
+                                     % self.name)
                 self.proc.kill()
                 self.proc.wait()
             rc = self.proc.returncode
             if rc != 0 and not self.killed and not self.problems:
-                self.problems.append("ftpfs exit status %s after unmount" % rc)
+                self.problems.append("%s exit status %s after unmount"
+                                     % (self.name, rc))
         finally:
             if self in _live:
                 _live.remove(self)
@@ -617,6 +730,58 @@ class Mount:
                 os.unlink(self.err_path)
             except OSError:
                 pass
+
+
+class RcloneMount(Mount):
+    """`rclone mount :ftp: MP --vfs-cache-mode MODE ...` in the foreground
+    as a child (we keep its PID), unmounted like ftpfs (fusermount3 -u)."""
+
+    name = "rclone"
+
+    def __init__(self, server, mode):
+        self.mp = os.path.realpath(tempfile.mkdtemp(prefix="ftpfs-bench-rcl-"))
+        self.err_path = self.mp + ".stderr"
+        self.cache_dir = self.mp + ".cache"
+        self.cmd = ["rclone", "mount", ":ftp:", self.mp, "--config",
+                    "/dev/null", "--ftp-host", "127.0.0.1", "--ftp-port",
+                    str(server.port), "--ftp-user", server.user,
+                    "--ftp-pass", rclone_obscure(server.password)] + \
+            RCLONE_OPTS + ["--vfs-cache-mode", mode,
+                           "--cache-dir", self.cache_dir]
+        if mode != "off":
+            self.cmd += ["--vfs-write-back", "0s"]
+        if server.tls:
+            self.cmd += ["--ftp-explicit-tls", "--ftp-no-check-certificate"]
+            self.cmd += RCLONE_TLS_OPTS
+        self.cmd += RCLONE_EXTRA
+        self._start()
+
+    def cleanup(self):
+        try:
+            Mount.cleanup(self)
+        finally:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
+
+
+# every rclone mount: as many FTP connections as ftpfs has (4), directory
+# cache as long as ftpfs's cache_timeout (30 s)
+RCLONE_OPTS = ["--ftp-concurrency", "4", "--dir-cache-time", "30s"]
+# FTPS: rclone 1.60 over TLS 1.3 gets "remote error: tls: illegal parameter"
+# from vsftpd on its data connections (every read fails with EIO); over
+# TLS 1.2 it works (rclone's documented workaround for such servers)
+RCLONE_TLS_OPTS = ["--ftp-disable-tls13"]
+RCLONE_EXTRA = []                   # --rclone-arg
+_obscured = {}
+
+
+def rclone_obscure(pw):
+    if pw not in _obscured:
+        r = subprocess.run(["rclone", "obscure", pw], capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 0:
+            raise BenchError("rclone obscure failed: %s" % one_line(r.stderr))
+        _obscured[pw] = r.stdout.strip()
+    return _obscured[pw]
 
 
 class _Watchdog:
@@ -638,21 +803,24 @@ class _Watchdog:
     def __exit__(self, et, ev, tb):
         self.timer.cancel()
         if self.fired:
-            raise BenchError("no answer in %d s (ftpfs killed by the "
-                             "benchmark's watchdog)" % self.secs)
+            raise BenchError("no answer in %d s (%s killed by the "
+                             "benchmark's watchdog)" % (self.secs,
+                                                        self.mount.name))
         return False
 
 
 # --- bookkeeping -----------------------------------------------------------
 
 class Cell:
-    """The values of one side (ftpfs or raw) of one row, over the runs."""
+    """The values of one side (ftpfs, raw or rclone) of one row, over the
+    runs."""
 
     def __init__(self):
         self.values = []
         self.failed = None          # reason, if any run failed
         self.extra = []             # per-run notes for the details section
         self.pretransfer = []       # FTPS raw: curl's time_pretransfer, s
+        self.skipped = None         # reason it was not measured (any more)
 
     def fail(self, reason):
         if self.failed is None:
@@ -661,17 +829,43 @@ class Cell:
     def median(self):
         return statistics.median(self.values) if self.values else None
 
+    def live(self):
+        return self.failed is None and self.skipped is None
+
 
 class Row:
-    def __init__(self, server, key, title, unit, size=None):
+    def __init__(self, server, key, title, unit, size=None, goal=None):
         self.server = server
         self.key = key
         self.title = title
         self.unit = unit            # "s" or "MiB" (RSS)
         self.size = size            # bytes moved per run: cell shows MiB/s
+        self.goal = goal            # (kind, value), see goal_text()
         self.ftpfs = Cell()
         self.raw = Cell()
+        self.rclone = Cell()
+        self.alts = []              # [(name, Cell)]: raw = the fastest
+        self.rclone_mode = "off"    # --vfs-cache-mode of the rclone column
         self.note = ""
+
+    def add_alt(self, name):
+        c = Cell()
+        self.alts.append((name, c))
+        return c
+
+    def pick_raw(self):
+        """Rows with several raw methods: raw = the one with the lowest
+        median (of those that did not fail)."""
+        if not self.alts:
+            return None
+        ok = [(c.median(), n, c) for n, c in self.alts
+              if c.failed is None and c.values]
+        if not ok:
+            self.raw = self.alts[0][1]
+            return self.alts[0][0]
+        ok.sort(key=lambda x: x[0])
+        self.raw = ok[0][2]
+        return ok[0][1]
 
 
 class Bench:
@@ -683,6 +877,7 @@ class Bench:
         self.problems = []          # (server, workload, text, stderr)
         self.skipped = []
         self.tls_info = None        # what curl negotiated with vsftpd FTPS
+        self.section_times = []
         rng = random.Random(a.seed)
         self.offsets = [rng.randrange(0, tree.size - READ_SIZE + 1)
                         for _ in range(max(a.reads, a.tls_reads))]
@@ -690,20 +885,29 @@ class Bench:
         self.env = dict(os.environ, LC_ALL="C")
         self.cat_timeout = max(120, tree.size // MiB)   # >= 1 MiB/s
         self.rnd_timeout = max(120, max(a.reads, a.tls_reads) *
-                               (1 + a.latency_ms / 50.0))
+                               (1 + a.latency_ms / 10.0))
         self.write_timeout = max(120, a.write_mib)      # >= 1 MiB/s
+        self.small_timeout = max(120, len(tree.small) *
+                                 (0.05 + a.latency_ms / 5.0))
+        self.tree_timeout = max(120, (tree.tree_files + tree.tree_dirs) *
+                                (0.05 + a.latency_ms / 5.0))
 
-    def row(self, server, key, title, unit, size=None):
-        r = Row(server, key, title, unit, size)
+    def row(self, server, key, title, unit, size=None, goal=None):
+        r = Row(server, key, title, unit, size, goal)
         self.rows.append(r)
         return r
 
-    def mount(self, server):
+    def mount(self, server, via=None):
+        """via None: ftpfs; "off" / "writes": rclone with that
+        --vfs-cache-mode."""
         if hasattr(server, "set_mark"):
             server.set_mark()
-        opts = ",".join(o for o in (server.mount_opts, self.a.ftpfs_opts)
-                        if o)
-        m = Mount(self.a.ftpfs_run, server.url, opts)
+        if via:
+            m = RcloneMount(server, via)
+        else:
+            opts = ",".join(o for o in (server.mount_opts, self.a.ftpfs_opts)
+                            if o)
+            m = Mount(self.a.ftpfs_run, server.url, opts)
         m.nprob = len(self.problems)
         return m
 
@@ -713,6 +917,8 @@ class Bench:
         for p in m.problems:
             self.problem(server, what, p, m.err_text)
         # a workload that passed, but ftpfs reported errors on the way
+        if m.name != "ftpfs":
+            return
         errs = [l for l in m.err_text.splitlines() if "error:" in l]
         if quiet and not m.problems and errs:
             self.problem(server, what, "passed, but ftpfs logged %d error "
@@ -728,6 +934,10 @@ class Bench:
         self.problems.append((server.label, what, one_line(text, 500),
                               stderr))
 
+    @staticmethod
+    def who(via):
+        return "rclone (--vfs-cache-mode %s)" % via if via else "ftpfs"
+
     # -- workload 1: ls -l ------------------------------------------------
 
     def count_ls(self, out):
@@ -735,11 +945,11 @@ class Bench:
                  if l and not l.startswith("total ")]
         return len(lines)
 
-    def ls_run(self, server, cold, warm):
-        what = "ls -l"
+    def ls_run(self, server, cold, warm, via=None):
+        what = "ls -l, " + self.who(via)
         m = None
         try:
-            m = self.mount(server)
+            m = self.mount(server, via)
             d = m.path("dir")
             with m.watchdog(300):
                 for cell in (cold, warm):
@@ -777,14 +987,18 @@ class Bench:
 
     # -- workload 2+3: cat, peak RSS ---------------------------------------
 
-    def cat_verify(self, server):
+    def cat_verify(self, server, via=None, name="big", size=None,
+                   sha=None):
         """Once per server: `cat` through a fresh mount, byte count and
         sha256 against the file on disk.  Returns a failure reason or None."""
+        size = self.tree.size if size is None else size
+        sha = sha or self.tree.sha256
         m = None
         try:
-            m = self.mount(server)
+            m = self.mount(server, via)
             with m.watchdog(self.cat_timeout + 60):
-                p = subprocess.Popen(["cat", m.path("big")],
+                t0 = time.perf_counter()
+                p = subprocess.Popen(["cat", m.path(name)],
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
@@ -798,12 +1012,13 @@ class Bench:
                     n += len(b)
                 err = p.stderr.read().decode("utf-8", "replace")
                 p.wait()
+                self.last_verify_secs = time.perf_counter() - t0
             if p.returncode != 0:
                 return "cat exit %d after %d bytes: %s" % (
                     p.returncode, n, one_line(err, 200))
-            if n != self.tree.size:
-                return "cat gave %d bytes, want %d" % (n, self.tree.size)
-            if h.hexdigest() != self.tree.sha256:
+            if n != size:
+                return "cat gave %d bytes, want %d" % (n, size)
+            if h.hexdigest() != sha:
                 return "cat: %d bytes but sha256 differs from the file on " \
                        "disk" % n
             return None
@@ -811,22 +1026,25 @@ class Bench:
             return str(e)
         finally:
             if m:
-                self.unmount(m, server, "cat (verify)")
+                self.unmount(m, server, "cat (verify), " + self.who(via))
 
-    def cat_run(self, server, cell, rss):
-        what = "cat"
+    def cat_run(self, server, cell, rss, via=None, name="big", size=None):
+        what = "cat, " + self.who(via)
+        size = self.tree.size if size is None else size
         m = None
         try:
-            m = self.mount(server)
+            m = self.mount(server, via)
             base = m.vm_hwm_kib()
             with m.watchdog(self.cat_timeout + 30):
-                r = timed(["cat", m.path("big")], timeout=self.cat_timeout)
+                r = timed(["cat", m.path(name)], timeout=self.cat_timeout)
             why = r.why("cat")
             if why:
                 raise BenchError(why)
             hwm = m.vm_hwm_kib()
             cell.values.append(r.secs)
-            if hwm is not None:
+            if rss is None:
+                pass
+            elif hwm is not None:
                 rss.values.append(hwm / 1024.0)
                 rss.extra.append("%.1f MiB after mount" % (base / 1024.0)
                                  if base else "")
@@ -835,35 +1053,40 @@ class Bench:
                          % m.proc.pid)
         except BenchError as e:
             cell.fail(str(e))
-            rss.fail(str(e))
+            if rss is not None:
+                rss.fail(str(e))
             self.problem(server, what, str(e), m.stderr() if m else "")
         finally:
             if m:
                 self.unmount(m, server, what)
 
-    def cat_raw(self, server, cell, rss):
+    def cat_raw(self, server, cell, rss, name="big", size=None):
+        size = self.tree.size if size is None else size
         fmt = "%{size_download}"
         if server.curl_args:
             fmt += " %{time_pretransfer}"
         r = timed(["curl", "-sS"] + server.curl_args +
                   ["-o", "/dev/null", "-w", fmt,
-                   server.curl_url + "big"], capture=True,
+                   server.curl_url + name], capture=True,
                   timeout=self.cat_timeout)
         why = r.why("curl RETR")
         if why:
             cell.fail(why)
-            rss.fail(why)
+            if rss is not None:
+                rss.fail(why)
             return
         fields = r.out.decode().split()
         got = int(float(fields[0])) if fields else 0
-        if got != self.tree.size:
-            cell.fail("curl got %d bytes, want %d" % (got, self.tree.size))
-            rss.fail(cell.failed)
+        if got != size:
+            cell.fail("curl got %d bytes, want %d" % (got, size))
+            if rss is not None:
+                rss.fail(cell.failed)
             return
         cell.values.append(r.secs)
         if len(fields) > 1:
             cell.pretransfer.append(float(fields[1]))
-        rss.values.append(r.maxrss_kib / 1024.0)
+        if rss is not None:
+            rss.values.append(r.maxrss_kib / 1024.0)
 
     # -- workload 4: random reads -------------------------------------------
 
@@ -878,13 +1101,13 @@ class Bench:
                        "differ from the file on disk" % (who, i, off, len(g))
         return None
 
-    def rnd_run(self, server, cell, n):
+    def rnd_run(self, server, cell, n, via=None):
         """The first n of self.offsets (the same every run)."""
-        what = "random reads"
+        what = "random reads, " + self.who(via)
         m = None
         fd = None
         try:
-            m = self.mount(server)
+            m = self.mount(server, via)
             got = []
             with m.watchdog(self.rnd_timeout):
                 try:
@@ -945,26 +1168,45 @@ class Bench:
 
     # -- workload 5: write (cp into the mount vs curl -T) ----------------------
 
-    def write_run(self, server, cell):
+    def write_run(self, server, cell, via=None):
         """`cp SRC MNT/pub/NAME` through a fresh mount; when cp has returned
-        (close() done) the file must be complete on the server's disk."""
-        what = "cp (write)"
+        (close() done) the file must be complete on the server's disk.
+        rclone (via="writes") uploads from its cache after close(): its
+        time runs until the file is complete on the server's disk."""
+        what = "cp (write), " + self.who(via)
         area = self.area
-        name = "bench-ftpfs-%s" % server.label.replace(" ", "-")
+        name = "bench-%s-%s" % ("rclone" if via else "ftpfs",
+                                server.label.replace(" ", "-"))
         area.remove(name)
         m = None
         try:
-            m = self.mount(server)
+            m = self.mount(server, via)
+            t0 = time.perf_counter()
             with m.watchdog(self.write_timeout + 30):
                 r = timed(["cp", area.src, m.path(WRITE_DIR, name)],
                           timeout=self.write_timeout)
             why = r.why("cp")
             if why:
                 raise BenchError(why)
+            secs = r.secs
+            if via:
+                path = os.path.join(area.pub, name)
+                deadline = time.time() + self.write_timeout
+                while True:
+                    try:
+                        if os.path.getsize(path) >= area.size:
+                            break
+                    except OSError:
+                        pass
+                    if time.time() > deadline or m.proc.poll() is not None:
+                        break
+                    time.sleep(0.005)
+                secs = time.perf_counter() - t0
+                cell.extra.append("cp returned after %s" % fmt_secs(r.secs))
             bad = area.check(name, "cp")
             if bad:
                 raise BenchError(bad)
-            cell.values.append(r.secs)
+            cell.values.append(secs)
         except BenchError as e:
             cell.fail(str(e))
             self.problem(server, what, str(e), m.stderr() if m else "")
@@ -1000,81 +1242,560 @@ class Bench:
         finally:
             area.remove(name)
 
-    def write_row(self, label):
-        w = self.row(label, "write", "`cp` %d MiB file into the mount "
-                     "(write)" % self.a.write_mib, "s", self.area.size)
-        w.note = "raw: `curl -T` (STOR); both: sha256 on the server's " \
-                 "disk checked after return"
-        return w
 
-    # -- one server -----------------------------------------------------------
+    # -- ftplib: the raw side of the many-small-requests workloads ----------
+
+    def ftp(self, server):
+        """A logged-in ftplib session (binary mode); FTPS: explicit TLS,
+        PROT P, data connections resume the control session's TLS session
+        (vsftpd's require_ssl_reuse)."""
+        if server.tls:
+            ctx = ssl.create_default_context(cafile=server.cert)
+            f = ReuseFTP_TLS(context=ctx, timeout=60)
+            f.connect("127.0.0.1", server.port)
+            f.login(server.user, server.password)
+            f.prot_p()
+        else:
+            f = ftplib.FTP(timeout=60)
+            f.connect("127.0.0.1", server.port)
+            f.login(server.user, server.password)
+        f.voidcmd("TYPE I")
+        return f
+
+    @staticmethod
+    def ftp_get(f, cmd):
+        """One transfer without ftplib's per-call TYPE command (the session
+        stays in the type set once): PASV/EPSV + cmd, read all, 226."""
+        conn, _ = f.ntransfercmd(cmd)
+        chunks = []
+        with conn:
+            while True:
+                b = conn.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+            if isinstance(conn, ssl.SSLSocket):
+                try:
+                    conn.unwrap()
+                except (OSError, ValueError):
+                    pass
+        f.voidresp()
+        return b"".join(chunks)
+
+    @staticmethod
+    def ftp_close(f):
+        try:
+            f.quit()
+        except (OSError, EOFError, ftplib.Error):
+            f.close()
+
+    # -- find + du over tree/ ------------------------------------------------
+
+    def tree_run(self, server, cell, via=None):
+        """`find MNT/tree -type f | wc -l` then `du -s MNT/tree` on a fresh
+        mount; the file count must be right."""
+        what = "find+du, " + self.who(via)
+        m = None
+        try:
+            m = self.mount(server, via)
+            d = m.path("tree")
+            with m.watchdog(self.tree_timeout + 30):
+                t0 = time.perf_counter()
+                r = timed(["sh", "-c", 'find "$1" -type f | wc -l', "sh", d],
+                          capture=True, timeout=self.tree_timeout)
+                why = r.why("find")
+                if why:
+                    raise BenchError(why)
+                r2 = timed(["du", "-s", d], capture=True,
+                           timeout=self.tree_timeout)
+                t1 = time.perf_counter()
+            why = r2.why("du -s")
+            if why:
+                raise BenchError(why)
+            n = int(r.out.strip() or 0)
+            if n != self.tree.tree_files:
+                raise BenchError("find found %d files, want %d"
+                                 % (n, self.tree.tree_files))
+            cell.values.append(t1 - t0)
+            cell.extra.append("du -s: %s KiB" % r2.out.split()[0].decode()
+                              if r2.out.split() else "")
+        except BenchError as e:
+            cell.fail(str(e))
+            self.problem(server, what, str(e), m.stderr() if m else "")
+        finally:
+            if m:
+                self.unmount(m, server, what)
+
+    def tree_raw(self, server, cell):
+        """A serial walk over one ftplib session: connect, login, then MLSD
+        (pyftpdlib) or LIST (vsftpd: no MLSD) of every directory, counting
+        files and summing sizes (what find + du need)."""
+        t0 = time.perf_counter()
+        try:
+            f = self.ftp(server)
+            f.voidcmd("TYPE A")         # once (ftplib would send it per list)
+            files = size = 0
+            todo = ["tree"]
+            mlsd = server.kind == "pyftpdlib"
+            while todo:
+                d = todo.pop()
+                text = self.ftp_get(f, ("MLSD " if mlsd else "LIST ") + d)
+                lines = text.decode("utf-8", "replace").splitlines()
+                if mlsd:
+                    for l in lines:
+                        factstr, _, name = l.partition(" ")
+                        facts = dict(x.split("=", 1) for x in
+                                     factstr.rstrip(";").split(";")
+                                     if "=" in x)
+                        t = facts.get("type", "").lower()
+                        if t == "dir":
+                            todo.append(d + "/" + name)
+                        elif t == "file":
+                            files += 1
+                            size += int(facts.get("size", 0))
+                else:
+                    for l in lines:
+                        x = l.split(None, 8)
+                        if len(x) < 9 or x[8] in (".", ".."):
+                            continue
+                        if l.startswith("d"):
+                            todo.append(d + "/" + x[8])
+                        elif l.startswith("-"):
+                            files += 1
+                            size += int(x[4])
+            self.ftp_close(f)
+        except (OSError, EOFError, ftplib.Error) as e:
+            cell.fail("ftplib walk: %s" % e)
+            return
+        t1 = time.perf_counter()
+        if files != self.tree.tree_files or size != self.tree.tree_bytes:
+            cell.fail("ftplib walk found %d files / %d bytes, want %d / %d"
+                      % (files, size, self.tree.tree_files,
+                         self.tree.tree_bytes))
+            return
+        cell.values.append(t1 - t0)
+
+    # -- 1,000 small files, serially and in parallel ---------------------------
+
+    def chunks(self, par):
+        names = sorted(self.tree.small)
+        return [names[i::par] for i in range(par)] if par > 1 else [names]
+
+    def small_run(self, server, cell, par, via=None):
+        """Fresh mount; open+read+close every small/ file by name (no ls
+        first), in this process: serially, or split over `par` threads."""
+        what = "small files x%d, %s" % (par, self.who(via))
+        m = None
+        try:
+            m = self.mount(server, via)
+            bad = []
+
+            def work(names):
+                for n in names:
+                    try:
+                        with open(m.path("small", n), "rb") as fh:
+                            data = fh.read()
+                    except OSError as e:
+                        bad.append("%s: %s" % (n, e))
+                        return
+                    if data != self.tree.small[n]:
+                        bad.append("%s: %d bytes, contents %s" % (
+                            n, len(data), "differ" if len(data) == len(
+                                self.tree.small[n]) else "wrong size"))
+                        return
+
+            with m.watchdog(self.small_timeout + 30):
+                t0 = time.perf_counter()
+                parallel(work, self.chunks(par))
+                t1 = time.perf_counter()
+            if bad:
+                raise BenchError(bad[0])
+            cell.values.append(t1 - t0)
+        except BenchError as e:
+            cell.fail(str(e))
+            self.problem(server, what, str(e), m.stderr() if m else "")
+        finally:
+            if m:
+                self.unmount(m, server, what)
+
+    def small_raw(self, server, cell, par):
+        """ftplib: `par` sessions (connect + login each, in its thread),
+        each RETRs its share of the files one after the other."""
+        bad = []
+
+        def work(names):
+            try:
+                f = self.ftp(server)
+                for n in names:
+                    if self.ftp_get(f, "RETR small/" + n) != \
+                            self.tree.small[n]:
+                        bad.append("RETR small/%s: wrong contents" % n)
+                        break
+                self.ftp_close(f)
+            except (OSError, EOFError, ftplib.Error) as e:
+                bad.append("ftplib: %s" % e)
+
+        t0 = time.perf_counter()
+        parallel(work, self.chunks(par))
+        t1 = time.perf_counter()
+        if bad:
+            cell.fail(bad[0])
+            return
+        cell.values.append(t1 - t0)
+
+    # -- random reads, raw with ftplib --------------------------------------
+
+    def rnd_ftplib(self, server, cell, n):
+        """One ftplib session: per read REST+RETR, read 4 KiB, close the
+        data connection (abort), read the 226/426."""
+        got = []
+        t0 = time.perf_counter()
+        try:
+            f = self.ftp(server)
+            for off in self.offsets[:n]:
+                conn, _ = f.ntransfercmd("RETR big", rest=off)
+                buf = b""
+                while len(buf) < READ_SIZE:
+                    b = conn.recv(READ_SIZE - len(buf))
+                    if not b:
+                        break
+                    buf += b
+                conn.close()
+                try:
+                    f.voidresp()
+                except ftplib.error_temp:
+                    pass            # 426: we closed the data connection
+                got.append(buf)
+            self.ftp_close(f)
+        except (OSError, EOFError, ftplib.Error) as e:
+            cell.fail("ftplib read %d: %s" % (len(got), e))
+            return
+        t1 = time.perf_counter()
+        bad = self.check_reads(got, "ftplib")
+        if bad:
+            cell.fail(bad)
+            return
+        cell.values.append(t1 - t0)
+
+    # -- re-read of an unchanged file -------------------------------------------
+
+    def reread_run(self, server, cell, via=None):
+        """`cat big` twice in one mount; the 2nd is timed; the RETR
+        commands and bytes it cost are read from the server's log."""
+        what = "re-read, " + self.who(via)
+        m = None
+        mark = None
+        try:
+            m = self.mount(server, via)
+            with m.watchdog(2 * self.cat_timeout + 30):
+                r1 = timed(["cat", m.path("big")], timeout=self.cat_timeout)
+                why = r1.why("1st cat")
+                if why:
+                    raise BenchError(why)
+                time.sleep(0.2)         # let the log settle
+                mark = os.path.getsize(server.log_path)
+                r2 = timed(["cat", m.path("big")], timeout=self.cat_timeout)
+            why = r2.why("2nd cat")
+            if why:
+                raise BenchError(why)
+        except (BenchError, OSError) as e:
+            cell.fail(str(e))
+            self.problem(server, what, str(e), m.stderr() if m else "")
+            return
+        finally:
+            if m:
+                self.unmount(m, server, what)
+        time.sleep(0.3)                 # transfers closed by the unmount
+        retrs = nbytes = 0
+        with open(server.log_path, "rb") as fl:
+            fl.seek(mark)
+            for line in fl.read().decode("utf-8", "replace").splitlines():
+                if "<- RETR " in line:
+                    retrs += 1
+                elif " RETR " in line and " bytes=" in line:
+                    try:
+                        nbytes += int(line.split(" bytes=")[1].split()[0])
+                    except (ValueError, IndexError):
+                        pass
+        cell.values.append(r2.secs)
+        cell.extra.append("1st cat %s; 2nd: %d RETR, %d bytes" % (
+            fmt_secs(r1.secs), retrs, nbytes))
+        cell.transfers = getattr(cell, "transfers", []) + [(retrs, nbytes)]
+
+    # -- the sections ---------------------------------------------------------
+
+    def rows_std(self, label, lat=False):
+        """The rows every plain server gets (lat: the latency section's
+        subset, with the goals that are stated at 20 ms)."""
+        a, t = self.a, self.tree
+        R = {}
+        R["cold"] = self.row(label, "ls_cold", "`ls -l` of %s entries, cold "
+                             "(1st after mount)" % format(t.entries, ","),
+                             "s", goal=GOAL_LS_COLD)
+        R["warm"] = self.row(label, "ls_warm", "`ls -l` of %s entries, warm "
+                             "(2nd)" % format(t.entries, ","), "s",
+                             goal=GOAL_LS_WARM)
+        R["cold"].note = "one `curl` LIST (connect+login+LIST)"
+        R["warm"].note = R["cold"].note
+        if not lat:
+            R["cat"] = self.row(label, "cat", "`cat` %d MiB file > /dev/null"
+                                % (t.size // MiB), "s", t.size,
+                                goal=GOAL_SEQ)
+            R["rss"] = self.row(label, "rss", "peak RSS while streaming it",
+                                "MiB", goal=GOAL_RSS)
+            R["cat"].note = "`curl -o /dev/null`"
+            R["rss"].note = "VmHWM of the ftpfs / rclone daemon; raw: " \
+                            "curl's maxrss"
+        R["rnd"] = self.rnd_row(label, a.reads)
+        if t.tree_files:
+            R["tree"] = self.row(label, "tree", "`find` + `du -s` over %s "
+                                 "files in %d dirs (fresh mount)" % (
+                                     format(t.tree_files, ","), t.tree_dirs),
+                                 "s", goal=GOAL_TREE if lat else None)
+            R["tree"].note = "ftplib, one session: serial walk with %s " \
+                             "of every directory" % ("MLSD" if label.startswith(
+                                 "pyftpdlib") else "LIST")
+        if t.small:
+            n = format(len(t.small), ",")
+            R["small1"] = self.row(label, "small1", "read %s %d KiB files "
+                                   "serially (fresh mount, by name)" % (
+                                       n, a.small_kib), "s",
+                                   goal=GOAL_SMALL_SER if lat else None)
+            R["small1"].note = "ftplib, one session: RETR each"
+            R["smallP"] = self.row(label, "smallP", "read %s %d KiB files, "
+                                   "%d in parallel" % (n, a.small_kib,
+                                                       a.parallel), "s",
+                                   goal=GOAL_SMALL_PAR if lat else None)
+            R["smallP"].note = "ftplib, %d sessions, 1/%d of the files " \
+                               "each" % (a.parallel, a.parallel)
+        return R
+
+    def rnd_row(self, label, n):
+        r = self.row(label, "rnd", "%d random %d KiB preads in the %d MiB "
+                     "file" % (n, READ_SIZE // 1024, self.tree.size // MiB),
+                     "s", goal=GOAL_RND)
+        r.add_alt("curl")
+        r.add_alt("ftplib")
+        return r
+
+    def prune_alts(self, row):
+        """After run 1: a raw method more than 3x slower than the other is
+        not run again (curl's per-read login costs minutes over FTPS / with
+        latency); the details say so."""
+        vals = [(c.values[0], n, c) for n, c in row.alts
+                if c.live() and c.values]
+        if len(vals) < 2:
+            return
+        vals.sort(key=lambda x: x[0])
+        for v, n, c in vals[1:]:
+            if v > 3 * vals[0][0]:
+                c.skipped = "run 1 only: > 3x slower than %s" % vals[0][1]
+
+    def rclone_once(self, rows):
+        """After run 1: an rclone cell that took longer than
+        --rclone-once-secs is not run again (its one value is the
+        median)."""
+        for row in rows:
+            if row and row.unit == "s" and row.rclone.live() and \
+                    row.rclone.values and \
+                    row.rclone.values[0] > self.a.rclone_once_secs:
+                row.rclone.skipped = "run 1 only: took > %g s (" \
+                    "--rclone-once-secs)" % self.a.rclone_once_secs
+
+    def run_std(self, server, R, runs, rclone=True, wsrv=None, wrt=None):
+        """Every run: each workload through ftpfs, raw, rclone, in turn."""
+        a = self.a
+        rc = rclone and a.rclone
+        for i in range(runs):
+            log("%s: run %d/%d" % (server.label, i + 1, runs))
+            cold, warm = R["cold"], R["warm"]
+            if cold.ftpfs.live():
+                self.ls_run(server, cold.ftpfs, warm.ftpfs)
+            if cold.raw.live():
+                self.ls_raw(server, cold.raw)
+                warm.raw = cold.raw
+            if rc and cold.rclone.live():
+                self.ls_run(server, cold.rclone, warm.rclone, "off")
+            if "cat" in R:
+                cat, rss = R["cat"], R["rss"]
+                if cat.ftpfs.live():
+                    self.cat_run(server, cat.ftpfs, rss.ftpfs)
+                if cat.raw.live():
+                    self.cat_raw(server, cat.raw, rss.raw)
+                if rc and cat.rclone.live():
+                    self.cat_run(server, cat.rclone, rss.rclone, "off")
+            rnd = R["rnd"]
+            n = a.tls_reads if server.tls else a.reads
+            if rnd.ftpfs.live():
+                self.rnd_run(server, rnd.ftpfs, n)
+            for name, c in rnd.alts:
+                if c.live():
+                    if name == "curl":
+                        self.rnd_raw(server, c, n)
+                    else:
+                        self.rnd_ftplib(server, c, n)
+            if i == 0:
+                self.prune_alts(rnd)
+            if rc and rnd.rclone.live():
+                self.rnd_run(server, rnd.rclone, n, "off")
+            if wsrv and wrt:
+                if wrt.ftpfs.live():
+                    self.write_run(wsrv, wrt.ftpfs)
+                if wrt.raw.live():
+                    self.write_raw(wsrv, wrt.raw)
+                if rc and wrt.rclone.live():
+                    self.write_run(wsrv, wrt.rclone, "writes")
+            if "tree" in R:
+                tr = R["tree"]
+                if tr.ftpfs.live():
+                    self.tree_run(server, tr.ftpfs)
+                if tr.raw.live():
+                    self.tree_raw(server, tr.raw)
+                if rc and tr.rclone.live():
+                    self.tree_run(server, tr.rclone, "off")
+            for key, par in (("small1", 1), ("smallP", a.parallel)):
+                if key not in R:
+                    continue
+                sm = R[key]
+                if sm.ftpfs.live():
+                    self.small_run(server, sm.ftpfs, par)
+                if sm.raw.live():
+                    self.small_raw(server, sm.raw, par)
+                if rc and sm.rclone.live():
+                    self.small_run(server, sm.rclone, par, "off")
+            if i == 0:
+                self.rclone_once(list(R.values()) + [wrt])
+
+    def verify(self, server, R, rclone=True):
+        log("%s: verifying cat through ftpfs (bytes + sha256)" % server.label)
+        cat, rss = R["cat"], R["rss"]
+        bad = self.cat_verify(server)
+        if bad:
+            cat.ftpfs.fail(bad)
+            rss.ftpfs.fail("not measured: " + bad)
+            self.problem(server, "cat (verify)", bad)
+        if rclone and self.a.rclone:
+            bad = self.cat_verify(server, "off")
+            if bad:
+                cat.rclone.fail(bad)
+                rss.rclone.fail("not measured: " + bad)
+
+    def close_servers(self, *servers):
+        for srv in servers:
+            if srv:
+                srv.cleanup()
+                bad = srv.exit_problem()
+                if bad:
+                    self.problem(srv, "server", bad, hint=False)
 
     def run_server(self, kind):
         a, t = self.a, self.tree
-        cold = self.row(kind, "ls_cold", "`ls -l` of %s entries, cold "
-                        "(1st after mount)" % format(t.entries, ","), "s")
-        warm = self.row(kind, "ls_warm", "`ls -l` of %s entries, warm "
-                        "(2nd)" % format(t.entries, ","), "s")
-        cat = self.row(kind, "cat", "`cat` %d MiB file > /dev/null"
-                       % (t.size // MiB), "s", t.size)
-        rss = self.row(kind, "rss", "peak RSS while streaming it", "MiB")
-        rnd = self.row(kind, "rnd", "%d random %d KiB preads"
-                       % (a.reads, READ_SIZE // 1024), "s")
-        cold.note = "raw: one `curl` LIST (connect+login+LIST)"
-        warm.note = cold.note
-        cat.note = "raw: `curl -o /dev/null`"
-        rss.note = "ftpfs: VmHWM of the daemon; raw: curl's maxrss"
-        rnd.note = "raw: one `curl -r` per read"
         wrt = wsrv = None
-        latency = a.latency_ms if kind == "pyftpdlib" else 0
-
-        server = Server(kind, t.root, latency, a.pyftpd_arg)
+        server = Server(kind, t.root, 0, a.pyftpd_arg)
         try:
+            R = self.rows_std(kind)
             if self.a.write:
                 wrt = self.write_row(kind)
                 try:
-                    wsrv = Server(kind, self.area.root, latency,
-                                  a.pyftpd_arg, write=True)
+                    wsrv = Server(kind, self.area.root, 0, a.pyftpd_arg,
+                                  write=True)
                 except BenchError as e:
                     wrt.ftpfs.fail("write server did not start: %s" % e)
                     wrt.raw.fail(wrt.ftpfs.failed)
-            log("%s: verifying cat through ftpfs (bytes + sha256)" % kind)
-            bad = self.cat_verify(server)
-            if bad:
-                cat.ftpfs.fail(bad)
-                rss.ftpfs.fail("not measured: " + bad)
-                self.problem(server, "cat (verify)", bad)
-            for i in range(a.runs):
-                log("%s: run %d/%d" % (kind, i + 1, a.runs))
-                if cold.ftpfs.failed is None:
-                    self.ls_run(server, cold.ftpfs, warm.ftpfs)
-                if cold.raw.failed is None:
-                    self.ls_raw(server, cold.raw)
-                    warm.raw = cold.raw
-                if cat.ftpfs.failed is None:
-                    self.cat_run(server, cat.ftpfs, rss.ftpfs)
-                if cat.raw.failed is None:
-                    self.cat_raw(server, cat.raw, rss.raw)
-                if rnd.ftpfs.failed is None:
-                    self.rnd_run(server, rnd.ftpfs, a.reads)
-                if rnd.raw.failed is None:
-                    self.rnd_raw(server, rnd.raw, a.reads)
-                if wsrv and wrt.ftpfs.failed is None:
-                    self.write_run(wsrv, wrt.ftpfs)
-                if wsrv and wrt.raw.failed is None:
-                    self.write_raw(wsrv, wrt.raw)
+                    wrt.rclone.fail(wrt.ftpfs.failed)
+            self.verify(server, R)
+            self.run_std(server, R, a.runs, wsrv=wsrv, wrt=wrt)
         finally:
-            for srv in (server, wsrv):
-                if srv:
-                    srv.cleanup()
-                    bad = srv.exit_problem()
-                    if bad:
-                        self.problem(srv, "server", bad)
+            self.close_servers(server, wsrv)
+
+    def run_latency(self):
+        """pyftpdlib with --latency-ms: the workloads made of many round
+        trips."""
+        a, t = self.a, self.tree
+        label = "pyftpdlib, %s ms RTT" % a.latency_ms
+        server = Server("pyftpdlib", t.root, a.latency_ms, a.pyftpd_arg,
+                        label=label)
+        try:
+            R = self.rows_std(label, lat=True)
+            self.run_std(server, R, a.runs)
+        finally:
+            self.close_servers(server)
+
+    def run_capped(self):
+        """pyftpdlib with --rate-bps: every data connection capped; `cat`
+        of a file (timed with its bytes + sha256 check)."""
+        a, t = self.a, self.tree
+        rate = int(a.cap_mibps * MiB)
+        label = "pyftpdlib, %g MiB/s per connection" % a.cap_mibps
+        server = Server("pyftpdlib", t.root, 0,
+                        list(a.pyftpd_arg) + ["--rate-bps", str(rate)],
+                        label=label)
+        try:
+            row = self.row(label, "capped", "`cat` %d MiB file, server caps "
+                           "each connection at %g MiB/s" % (
+                               t.cap_size // MiB, a.cap_mibps), "s",
+                           t.cap_size, goal=GOAL_CAP)
+            row.note = "one `curl` stream (`-o /dev/null`)"
+            for i in range(a.runs):
+                log("%s: run %d/%d" % (label, i + 1, a.runs))
+                for cell, via in ((row.ftpfs, None), (row.rclone, "off")):
+                    if via and not a.rclone:
+                        continue
+                    if cell.live():
+                        bad = self.cat_verify(server, via, "capped",
+                                              t.cap_size, t.cap_sha256)
+                        if bad:
+                            cell.fail(bad)
+                        else:
+                            cell.values.append(self.last_verify_secs)
+                if row.raw.live():
+                    self.cat_raw(server, row.raw, None, "capped", t.cap_size)
+        finally:
+            self.close_servers(server)
+
+    def run_reread(self):
+        """pyftpdlib with a --log: `cat` the big file twice in one mount."""
+        a, t = self.a, self.tree
+        label = "pyftpdlib (logging)"
+        logdir = tempfile.mkdtemp(prefix="ftpfs-bench-log-")
+        logpath = os.path.join(logdir, "pyftpd.log")
+        server = None
+        try:
+            server = Server("pyftpdlib", t.root, 0,
+                            list(a.pyftpd_arg) + ["--log", logpath],
+                            label=label)
+            server.log_path = logpath
+            row = self.row(label, "reread", "re-read of the unchanged %d MiB "
+                           "file: 2nd `cat` in the same mount" % (
+                               t.size // MiB), "s", t.size, goal=GOAL_REREAD)
+            row.note = "`curl -o /dev/null` (a full transfer); the 2nd " \
+                       "read's RETRs/bytes from the server's log"
+            for i in range(a.runs):
+                log("%s: run %d/%d" % (label, i + 1, a.runs))
+                if row.ftpfs.live():
+                    self.reread_run(server, row.ftpfs)
+                if row.raw.live():
+                    self.cat_raw(server, row.raw, None)
+                if a.rclone and row.rclone.live():
+                    self.reread_run(server, row.rclone, "off")
+        finally:
+            self.close_servers(server)
+            shutil.rmtree(logdir, ignore_errors=True)
+
+    def write_row(self, label):
+        w = self.row(label, "write", "`cp` %d MiB file into the mount, "
+                     "until it is on the server" % self.a.write_mib, "s",
+                     self.area.size, goal=GOAL_SEQ)
+        w.rclone_mode = "writes"
+        w.note = "`curl -T` (STOR); all: sha256 on the server's disk " \
+                 "checked after return (rclone: after its upload)"
+        return w
 
     def run_tls(self):
         """vsftpd with explicit FTPS: cat, its peak RSS, cp (write), random
         reads; ftpfs through ftpes:// pinned by fingerprint, raw curl with
-        --ssl-reqd --cacert."""
+        --ssl-reqd --cacert (and ftplib for the random reads), rclone with
+        --ftp-explicit-tls --no-check-certificate."""
         a, t = self.a, self.tree
         server = VsftpdTLS(self.area.root, a.tls_version)
         label = server.label
@@ -1085,43 +1806,57 @@ class Bench:
             for line in r.stderr.splitlines():
                 if "SSL connection using" in line:
                     self.tls_info = line.split("using", 1)[1].strip()
-            cat = self.row(label, "cat", "`cat` %d MiB file > /dev/null"
-                           % (t.size // MiB), "s", t.size)
-            rss = self.row(label, "rss", "peak RSS while streaming it", "MiB")
+            R = {}
+            R["cat"] = self.row(label, "cat", "`cat` %d MiB file > /dev/null"
+                                % (t.size // MiB), "s", t.size, goal=GOAL_SEQ)
+            R["rss"] = self.row(label, "rss", "peak RSS while streaming it",
+                                "MiB", goal=GOAL_RSS)
             wrt = self.write_row(label)
-            rnd = self.row(label, "rnd", "%d random %d KiB preads"
-                           % (a.tls_reads, READ_SIZE // 1024), "s")
+            R["rnd"] = self.rnd_row(label, a.tls_reads)
             tls = "`curl --ssl-reqd --cacert`"
-            cat.note = "raw: %s -o /dev/null" % tls
-            rss.note = "ftpfs: VmHWM of the daemon; raw: curl's maxrss"
-            wrt.note = "raw: %s -T; both: sha256 on the server's disk " \
-                       "checked after return" % tls
-            rnd.note = "raw: one %s -r per read" % tls
-            log("%s: verifying cat through ftpfs (bytes + sha256)" % label)
-            bad = self.cat_verify(server)
-            if bad:
-                cat.ftpfs.fail(bad)
-                rss.ftpfs.fail("not measured: " + bad)
-                self.problem(server, "cat (verify)", bad)
-            for i in range(a.runs):
-                log("%s: run %d/%d" % (label, i + 1, a.runs))
-                if cat.ftpfs.failed is None:
-                    self.cat_run(server, cat.ftpfs, rss.ftpfs)
-                if cat.raw.failed is None:
-                    self.cat_raw(server, cat.raw, rss.raw)
-                if wrt.ftpfs.failed is None:
-                    self.write_run(server, wrt.ftpfs)
-                if wrt.raw.failed is None:
-                    self.write_raw(server, wrt.raw)
-                if rnd.ftpfs.failed is None:
-                    self.rnd_run(server, rnd.ftpfs, a.tls_reads)
-                if rnd.raw.failed is None:
-                    self.rnd_raw(server, rnd.raw, a.tls_reads)
+            R["cat"].note = "%s -o /dev/null" % tls
+            R["rss"].note = "VmHWM of the ftpfs / rclone daemon; raw: " \
+                            "curl's maxrss"
+            wrt.note = "%s -T; all: sha256 on the server's disk checked " \
+                       "after return (rclone: after its upload)" % tls
+            self.verify(server, R)
+            R["cold"] = R["warm"] = None
+            self.run_tls_runs(server, R, wrt)
         finally:
-            server.cleanup()
-            bad = server.exit_problem()
-            if bad:
-                self.problem(server, "server", bad, hint=False)
+            self.close_servers(server)
+
+    def run_tls_runs(self, server, R, wrt):
+        # run_std without the ls rows; writes go to the same server
+        a = self.a
+        cat, rss, rnd = R["cat"], R["rss"], R["rnd"]
+        for i in range(a.runs):
+            log("%s: run %d/%d" % (server.label, i + 1, a.runs))
+            if cat.ftpfs.live():
+                self.cat_run(server, cat.ftpfs, rss.ftpfs)
+            if cat.raw.live():
+                self.cat_raw(server, cat.raw, rss.raw)
+            if a.rclone and cat.rclone.live():
+                self.cat_run(server, cat.rclone, rss.rclone, "off")
+            if wrt.ftpfs.live():
+                self.write_run(server, wrt.ftpfs)
+            if wrt.raw.live():
+                self.write_raw(server, wrt.raw)
+            if a.rclone and wrt.rclone.live():
+                self.write_run(server, wrt.rclone, "writes")
+            if rnd.ftpfs.live():
+                self.rnd_run(server, rnd.ftpfs, a.tls_reads)
+            for name, c in rnd.alts:
+                if c.live():
+                    if name == "curl":
+                        self.rnd_raw(server, c, a.tls_reads)
+                    else:
+                        self.rnd_ftplib(server, c, a.tls_reads)
+            if i == 0:
+                self.prune_alts(rnd)
+            if a.rclone and rnd.rclone.live():
+                self.rnd_run(server, rnd.rclone, a.tls_reads, "off")
+            if i == 0:
+                self.rclone_once([cat, rss, rnd, wrt])
 
 
 # --- report --------------------------------------------------------------
@@ -1182,14 +1917,45 @@ def machine_facts(a, tree, bench):
         cmd_out([PY, "-c", "import pyftpdlib; print(pyftpdlib.__ver__)"]),
         "".join(" " + x for x in a.pyftpd_arg),
         cmd_out(["dpkg-query", "-W", "-f", "${Version}", "vsftpd"]))))
-    facts.append(("served tree", "%s (%s); %s entries in dir/, %d MiB "
-                  "random file" % (tree.root, tree.fstype,
-                                   format(tree.entries, ","),
-                                   tree.size // MiB)))
-    facts.append(("settings", "runs=%d, latency=%s ms (pyftpdlib only), "
-                  "reads=%d x %d B, seed=%d%s" % (
-                      a.runs, a.latency_ms, a.reads, READ_SIZE, a.seed,
-                      ", --quick" if a.quick else "")))
+    facts.append(("rclone", (cmd_out(["rclone", "version"]).splitlines()[0]
+                             + "; `rclone mount :ftp: MNT --ftp-host "
+                             "127.0.0.1 --ftp-port P --ftp-user U "
+                             "--ftp-pass (obscured) %s --vfs-cache-mode "
+                             "off|writes` (writes: also `--vfs-write-back "
+                             "0s`), in the foreground as a child; FTPS: "
+                             "also `--ftp-explicit-tls "
+                             "--ftp-no-check-certificate %s`"
+                             % (" ".join(RCLONE_OPTS),
+                                " ".join(RCLONE_TLS_OPTS))) if a.rclone
+                  else "not run (%s)" % a.rclone_why))
+    facts.append(("served tree", "%s (%s); %s empty files in dir/; a %d "
+                  "MiB random file `big`; tree/: %d top dirs x %d subdirs "
+                  "(%d dirs with tree/ itself), %s files of 1-8 KiB spread "
+                  "over the %d leaves (%s bytes); small/: %s files of %d "
+                  "KiB%s" % (
+                      tree.root, tree.fstype, format(tree.entries, ","),
+                      tree.size // MiB, TREE_TOP, TREE_SUB, tree.tree_dirs,
+                      format(tree.tree_files, ","), TREE_TOP * TREE_SUB,
+                      format(tree.tree_bytes, ","),
+                      format(len(tree.small), ","), a.small_kib,
+                      "; `capped`, %d MiB random" % (tree.cap_size // MiB)
+                      if tree.cap_size else "")))
+    facts.append(("settings", "runs=%d, reads=%d x %d B (FTPS: %d), "
+                  "seed=%d, parallel readers=%d%s" % (
+                      a.runs, a.reads, READ_SIZE, a.tls_reads, a.seed,
+                      a.parallel, ", --quick" if a.quick else "")))
+    facts.append(("latency section", "pyftpdlib with `--latency-ms %s`: "
+                  "each reply leaves %s ms after its command's bytes "
+                  "arrived (a round trip; pipelined commands share one); "
+                  "data connections undelayed; vsftpd cannot add latency, "
+                  "so these rows are pyftpdlib only" % (
+                      a.latency_ms, a.latency_ms)
+                  if a.latency_ms else "skipped (--latency-ms 0)"))
+    facts.append(("capped section", "pyftpdlib with `--rate-bps %d` "
+                  "(%g MiB/s per data connection), a %d MiB file" % (
+                      int(a.cap_mibps * MiB), a.cap_mibps,
+                      a.cap_file_mib) if a.cap_mibps and tree.cap_size
+                  else "skipped"))
     if a.write:
         facts.append(("writes", "`cp` of a %d MiB random file into %s/ of "
                       "a second server per kind, serving its own root: "
@@ -1227,8 +1993,10 @@ def fmt_secs(s):
     return "%.3f s" % s
 
 
-def fmt_cell(row, cell):
+def fmt_cell(row, cell, who="ftpfs"):
     if cell.failed:
+        if who == "rclone":
+            return "failed (%s)" % cell.failed.replace("|", "\\|")
         return "**FAILED**: " + cell.failed.replace("|", "\\|")
     m = cell.median()
     if m is None:
@@ -1236,26 +2004,85 @@ def fmt_cell(row, cell):
     if row.unit == "MiB":
         return "%.1f MiB" % m
     s = fmt_secs(m)
-    if row.size and m > 0:
+    if row.size and m > 0 and row.key != "reread":
         s += " (%.0f MiB/s)" % (row.size / MiB / m)
+    if row.key == "reread":
+        tr = getattr(cell, "transfers", None)
+        if tr:
+            s += "; 2nd read: %s RETR, %s" % (
+                "/".join(str(x[0]) for x in tr),
+                "/".join(fmt_bytes(x[1]) for x in tr))
     return s
 
 
-def fmt_ratio(row):
-    if row.ftpfs.failed or row.raw.failed:
-        return "–"
-    f, r = row.ftpfs.median(), row.raw.median()
+def fmt_bytes(n):
+    if n >= MiB:
+        return "%.0f MiB" % (n / MiB)
+    if n >= 1024:
+        return "%.0f KiB" % (n / 1024)
+    return "%d B" % n
+
+
+def ratio(row, cell):
+    if cell.failed or row.raw.failed:
+        return None
+    f, r = cell.median(), row.raw.median()
     if f is None or r is None or r == 0:
+        return None
+    return f / r
+
+
+def fmt_ratio(row, cell):
+    x = ratio(row, cell)
+    if x is None:
         return "–"
-    x = f / r
-    return "%.2f×" % x if x < 10 else "%.1f×" % x
+    s = "%.2f×" % x if x < 10 else "%.1f×" % x
+    if row.size and row.unit == "s" and x > 0 and row.key != "reread":
+        s += " (%.2f× MiB/s)" % (1 / x)
+    return s
+
+
+def goal_text(row):
+    if not row.goal:
+        return "–"
+    kind, v = row.goal
+    if kind == "tput_ge":
+        return "MiB/s ≥ %g× raw" % v
+    if kind == "ratio_le":
+        return "≤ %g× raw" % v
+    if kind == "abs_le":
+        return "≤ %g %s" % (v, row.unit)
+    if kind == "zero":
+        return "2nd read transfers 0 bytes"
+    return "?"
+
+
+def goal_met(row):
+    """'met', '**not met**' or '–' (no goal, or nothing to judge)."""
+    if not row.goal or row.ftpfs.failed:
+        return "–" if not row.goal else "**not met** (failed)"
+    kind, v = row.goal
+    m = row.ftpfs.median()
+    if m is None:
+        return "–"
+    if kind == "abs_le":
+        ok = m <= v
+    elif kind == "zero":
+        tr = getattr(row.ftpfs, "transfers", None)
+        if not tr:
+            return "–"
+        ok = all(b == 0 and n == 0 for n, b in tr)
+    else:
+        x = ratio(row, row.ftpfs)
+        if x is None:
+            return "–"
+        ok = (x <= v) if kind == "ratio_le" else (x > 0 and 1 / x >= v)
+    return "met" if ok else "**not met**"
 
 
 def report(a, tree, bench, facts):
     out = []
-    title = "ftpfs vs raw curl"
-    if a.latency_ms:
-        title += ", %s ms latency per FTP reply" % a.latency_ms
+    title = "ftpfs vs raw (curl / ftplib) vs rclone mount"
     if a.quick:
         title += " (--quick)"
     out.append("# " + title)
@@ -1263,33 +2090,68 @@ def report(a, tree, bench, facts):
     for k, v in facts:
         out.append("* %s: %s" % (k, v))
     out.append("")
-    out.append("Medians of %d run%s; ratio = ftpfs ÷ raw (time or RSS: "
-               "< 1 means ftpfs is faster / smaller). Every ftpfs run uses "
-               "a fresh mount." % (a.runs, "" if a.runs == 1 else "s"))
+    out.append("Medians of %d run%s. Ratios: time ÷ raw's time (< 1: "
+               "faster than raw), or RSS ÷ curl's RSS; for rows that move "
+               "a file also MiB/s ÷ raw's MiB/s in parentheses. Every ftpfs "
+               "and rclone run uses a fresh mount. \"goal\" is the issue's "
+               "target for ftpfs; \"met\" is computed from these medians. "
+               "rclone: `--vfs-cache-mode off`, except the `cp` rows "
+               "(`writes`)." % (a.runs, "" if a.runs == 1 else "s"))
     out.append("")
-    out.append("| server | workload | ftpfs | raw (curl) | ftpfs ÷ raw | "
-               "raw is |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| server | workload | ftpfs | raw | rclone | ftpfs ÷ raw | "
+               "rclone ÷ raw | goal (ftpfs) | met | raw is |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for row in bench.rows:
-        out.append("| %s | %s | %s | %s | %s | %s |" % (
+        note = row.note
+        chosen = row.pick_raw()
+        if chosen:
+            parts = []
+            for n, c in row.alts:
+                desc = {"curl": "`curl -r` per read (connect+login each)",
+                        "ftplib": "ftplib, one session: REST+RETR, read "
+                                  "4 KiB, close data conn, per read"}[n]
+                med = c.median()
+                parts.append("%s: %s" % (desc, "FAILED" if c.failed else
+                                         (fmt_secs(med) if med is not None
+                                          else "–")))
+            note = "faster of [%s] → **%s**" % ("; ".join(parts), chosen)
+        rcl = fmt_cell(row, row.rclone, "rclone") if a.rclone else \
+            "not run"
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             row.server, row.title, fmt_cell(row, row.ftpfs),
-            fmt_cell(row, row.raw), fmt_ratio(row), row.note))
+            fmt_cell(row, row.raw), rcl, fmt_ratio(row, row.ftpfs),
+            fmt_ratio(row, row.rclone) if a.rclone else "–",
+            goal_text(row), goal_met(row), note))
     for kind, why in bench.skipped:
-        out.append("| %s | *skipped* | – | – | – | %s |" % (kind, why))
+        out.append("| %s | *skipped* | – | – | – | – | – | – | – | %s |"
+                   % (kind, why))
+    out.append("")
     if a.tls:
-        out.append("")
-        out.append("FTPS raw times include curl's own wait before each "
+        out.append("FTPS raw curl times include curl's own wait before each "
                    "transfer starts (its `time_pretransfer`, listed under "
                    "\"all runs\"): connect, TLS handshake, login, and a "
                    "stall of curl 7.88 with vsftpd around the data "
-                   "connection's TLS handshake. See bench/README.md.")
-    out.append("")
+                   "connection's TLS handshake. See bench/README.md. "
+                   "rclone over FTPS: `--ftp-explicit-tls "
+                   "--ftp-no-check-certificate` (it does not verify the "
+                   "self-signed certificate; rclone's global "
+                   "`--no-check-certificate` does not reach its FTP "
+                   "backend) and `--ftp-disable-tls13`: over TLS 1.3 "
+                   "rclone 1.60's data connections get \"remote error: "
+                   "tls: illegal parameter\" from vsftpd, so rclone runs "
+                   "on TLS 1.2 while ftpfs and curl use TLS 1.3.")
+        out.append("")
     out.append("<details><summary>all runs</summary>")
     out.append("")
     for row in bench.rows:
-        for side, cell in (("ftpfs", row.ftpfs), ("raw", row.raw)):
-            if row.key == "ls_warm" and side == "raw":
-                continue
+        sides = [("ftpfs", row.ftpfs)]
+        if row.alts:
+            sides += [("raw " + n, c) for n, c in row.alts]
+        elif not (row.key == "ls_warm"):
+            sides.append(("raw", row.raw))
+        if a.rclone:
+            sides.append(("rclone", row.rclone))
+        for side, cell in sides:
             vals = ", ".join(("%.1f" % v) if row.unit == "MiB"
                              else fmt_secs(v) for v in cell.values)
             pre = ""
@@ -1299,9 +2161,11 @@ def report(a, tree, bench, facts):
                           ", summed over the reads" if row.key == "rnd"
                           else "", ", ".join(fmt_secs(v)
                                              for v in cell.pretransfer))
-            out.append("* %s, %s, %s: %s%s%s" % (
+            ext = [e for e in cell.extra if e]
+            out.append("* %s, %s, %s: %s%s%s%s%s" % (
                 row.server, row.title.replace("`", ""), side, vals or "–",
-                pre,
+                pre, (" [%s]" % "; ".join(ext)) if ext else "",
+                (" (%s)" % cell.skipped) if cell.skipped else "",
                 (" (FAILED: %s)" % cell.failed) if cell.failed else ""))
     out.append("")
     out.append("</details>")
@@ -1331,21 +2195,51 @@ def report(a, tree, bench, facts):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(
-        description="Benchmark ftpfs against raw curl on loopback "
-                    "(pyftpdlib and vsftpd).")
+        description="Benchmark ftpfs against raw transfers (curl, "
+                    "ftplib) and rclone mount on loopback (pyftpdlib and "
+                    "vsftpd).")
     p.add_argument("--runs", type=int, default=None,
                    help="runs per workload, median reported (default 3; "
                         "1 with --quick)")
-    p.add_argument("--latency-ms", type=float, default=0,
-                   help="pyftpdlib waits this long before every reply; "
-                        "vsftpd rows are skipped when > 0")
+    p.add_argument("--latency-ms", type=float, default=20,
+                   help="round trip of the latency section's pyftpdlib "
+                        "(tests/servers/pyftpd.py --latency-ms; default 20; "
+                        "0 skips the section)")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 50 MiB file, 2,000 entries, 32 MiB "
-                        "writes, 1 run")
+                        "writes, 400 tree files, 200 small files, 16 MiB "
+                        "capped file, 1 run")
+    p.add_argument("--tree-files", type=int, default=None,
+                   help="files in tree/ (10 dirs x 10 subdirs; default "
+                        "2000; 400 with --quick; 0 skips find+du)")
+    p.add_argument("--small-files", type=int, default=None,
+                   help="files in small/ (default 1000; 200 with --quick; "
+                        "0 skips the small-file rows)")
+    p.add_argument("--small-kib", type=int, default=4,
+                   help="size of each small file, KiB (default 4)")
+    p.add_argument("--parallel", type=int, default=8,
+                   help="readers of the parallel small-file row (default 8)")
+    p.add_argument("--cap-mibps", type=float, default=8,
+                   help="per-connection bandwidth cap of the capped "
+                        "pyftpdlib, MiB/s (default 8; 0 skips the row)")
+    p.add_argument("--cap-file-mib", type=int, default=None,
+                   help="size of the file read from the capped server "
+                        "(default 64; 16 with --quick)")
+    p.add_argument("--no-rclone", dest="rclone", action="store_false",
+                   help="no rclone column")
+    p.add_argument("--rclone-arg", action="append", default=[],
+                   metavar="ARG", help="extra argument for every `rclone "
+                   "mount` (repeatable), e.g. --rclone-arg=--ftp-disable-epsv")
+    p.add_argument("--rclone-once-secs", type=float, default=15,
+                   help="an rclone workload that took longer than this in "
+                        "run 1 is not repeated (default 15)")
+    p.add_argument("--no-reread", dest="reread", action="store_false",
+                   help="skip the re-read row")
     p.add_argument("--servers", default=",".join(SERVER_KINDS),
                    help="comma-separated subset of pyftpdlib,vsftpd")
     p.add_argument("--file-mib", type=int, default=None,
-                   help="size of the big file (default 500; 50 with --quick)")
+                   help="size of the big file (default 1024; 50 with "
+                        "--quick)")
     p.add_argument("--entries", type=int, default=None,
                    help="directory entries (default 10000; 2000 with --quick)")
     p.add_argument("--reads", type=int, default=200,
@@ -1382,7 +2276,13 @@ def parse_args(argv):
     if a.runs is None:
         a.runs = 1 if a.quick else 3
     if a.file_mib is None:
-        a.file_mib = 50 if a.quick else 500
+        a.file_mib = 50 if a.quick else 1024
+    if a.tree_files is None:
+        a.tree_files = 400 if a.quick else 2000
+    if a.small_files is None:
+        a.small_files = 200 if a.quick else 1000
+    if a.cap_file_mib is None:
+        a.cap_file_mib = 16 if a.quick else 64
     if a.entries is None:
         a.entries = 2000 if a.quick else 10000
     if a.write_mib is None:
@@ -1397,7 +2297,9 @@ def parse_args(argv):
         if s not in SERVER_KINDS:
             p.error("unknown server %r (want pyftpdlib and/or vsftpd)" % s)
     if a.runs < 1 or a.file_mib < 1 or a.entries < 1 or a.reads < 1 \
-            or a.latency_ms < 0 or a.write_mib < 1 or a.tls_reads < 1:
+            or a.latency_ms < 0 or a.write_mib < 1 or a.tls_reads < 1 \
+            or a.tree_files < 0 or a.small_files < 0 or a.small_kib < 1 \
+            or a.parallel < 1 or a.cap_mibps < 0 or a.cap_file_mib < 1:
         p.error("--runs, --file-mib, --entries, --reads, --tls-reads, "
                 "--write-mib must be >= 1, --latency-ms >= 0")
     # FTPS is served by vsftpd, which has no latency knob
@@ -1406,10 +2308,9 @@ def parse_args(argv):
         a.tls_skip_why = "--no-tls"
     elif "vsftpd" not in a.servers:
         a.tls_skip_why = "vsftpd not in --servers"
-    elif a.latency_ms:
-        a.tls_skip_why = "vsftpd has no latency knob; skipped when " \
-                         "--latency-ms > 0"
     a.tls = a.tls_skip_why is None
+    a.rclone_why = None if a.rclone else "--no-rclone"
+    RCLONE_EXTRA[:] = a.rclone_arg
     return a
 
 
@@ -1429,6 +2330,10 @@ def preflight(a):
         missing.append("python3-pyftpdlib for %s" % PY)
     if not os.path.exists("/dev/fuse"):
         missing.append("/dev/fuse")
+    if a.rclone and not shutil.which("rclone"):
+        a.rclone = False
+        a.rclone_why = "rclone not installed (apt-get install rclone)"
+        log(a.rclone_why)
     if missing:
         raise BenchError("missing: " + "; ".join(missing))
 
@@ -1449,6 +2354,14 @@ class BinarySnapshot:
             _live.remove(self)
 
 
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return "/".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 def cleanup_all():
     for obj in reversed(list(_live)):
         try:
@@ -1467,35 +2380,59 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     t_start = time.time()
+    a.load_start = loadavg()
     try:
         preflight(a)
         a.ftpfs_run = BinarySnapshot(a.ftpfs).path
         wsize = a.write_mib * MiB
+        pyf = "pyftpdlib" in a.servers
         tree = Tree(a.entries, a.file_mib * MiB,
-                    3 * wsize if (a.write or a.tls) else 0)
+                    3 * wsize if (a.write or a.tls) else 0,
+                    tree_files=a.tree_files, small_files=a.small_files,
+                    small_size=a.small_kib * 1024,
+                    cap_size=a.cap_file_mib * MiB if (a.cap_mibps and pyf)
+                    else 0, seed=a.seed)
         area = WriteArea(tree, wsize) if (a.write or a.tls) else None
         bench = Bench(a, tree, area)
-        for kind in a.servers:
-            if kind == "vsftpd" and a.latency_ms:
-                bench.skipped.append((kind, "vsftpd has no latency knob; "
-                                      "its rows are skipped when "
-                                      "--latency-ms > 0"))
-                log("vsftpd skipped (--latency-ms > 0)")
-                continue
+        sections = [(kind, bench.run_server) for kind in a.servers]
+        if pyf and a.reread:
+            sections.append(("pyftpdlib (logging)", bench.run_reread))
+        if pyf and a.cap_mibps:
+            sections.append(("pyftpdlib capped", bench.run_capped))
+        if pyf and a.latency_ms:
+            sections.append(("pyftpdlib, %s ms RTT" % a.latency_ms,
+                             bench.run_latency))
+        if a.latency_ms and "vsftpd" in a.servers:
+            bench.skipped.append(("vsftpd, %s ms RTT" % a.latency_ms,
+                                  "vsftpd cannot add latency: the latency "
+                                  "rows run on pyftpdlib only"))
+        for kind, fn in sections:
+            t0 = time.time()
             try:
-                bench.run_server(kind)
+                if fn == bench.run_server:
+                    fn(kind)
+                else:
+                    fn()
             except BenchError as e:
                 bench.skipped.append((kind, "server did not run: %s" % e))
                 log("%s: %s" % (kind, e))
+            bench.section_times.append((kind, time.time() - t0))
         if a.tls:
+            t0 = time.time()
             try:
                 bench.run_tls()
             except BenchError as e:
                 bench.skipped.append(("vsftpd FTPS", "server did not run: %s"
                                       % e))
                 log("vsftpd FTPS: %s" % e)
+            bench.section_times.append(("vsftpd FTPS", time.time() - t0))
         facts = machine_facts(a, tree, bench)
-        facts.append(("bench wall time", "%.0f s" % (time.time() - t_start)))
+        facts.append(("load average (1/5/15 min)", "%s at start, %s at "
+                      "the end (other jobs on the machine add noise)" % (
+                          a.load_start, loadavg())))
+        facts.append(("bench wall time", "%.0f s (%s)" % (
+            time.time() - t_start, ", ".join(
+                "%s %.0f s" % (k, v) for k, v in bench.section_times))))
         text = report(a, tree, bench, facts)
     except BenchError as e:
         print("bench: %s" % e, file=sys.stderr)
@@ -1512,6 +2449,7 @@ def main(argv):
             f.write(text + "\n")
         os.rename(tmp, a.output)
         log("written to %s" % os.path.relpath(a.output))
+    log("bench wall time: %.0f s" % (time.time() - t_start))
     return 0
 
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Benchmark ftpfs against raw curl on loopback (pyftpdlib, vsftpd, and
-# vsftpd with explicit FTPS): reads, `ls -l`, writes (cp into the mount).
-#   bench/run.sh                      default: 500 MiB file, 10,000 entries,
-#                                     256 MiB writes, 3 runs
-#   bench/run.sh --quick              smoke run: 50 MiB, 2,000 entries,
-#                                     32 MiB writes, 20 FTPS reads, 1 run
-#   bench/run.sh --no-write --no-tls  only the read workloads
-#   bench/run.sh --latency-ms 20      pyftpdlib answers every command 20 ms late
+# Benchmark ftpfs against raw transfers (curl, Python's ftplib) and
+# `rclone mount` on loopback: pyftpdlib and vsftpd, a pyftpdlib with a
+# round-trip latency, one with a per-connection bandwidth cap, and vsftpd
+# with explicit FTPS.
+#   bench/run.sh                      default: 1 GiB file, 10,000 entries,
+#                                     256 MiB writes, 2,000-file tree,
+#                                     1,000 small files, 20 ms latency
+#                                     section, 8 MiB/s cap, 3 runs
+#   bench/run.sh --quick              smoke run (small sizes, 1 run)
+#   bench/run.sh --latency-ms 50      the latency section at 50 ms
+#   bench/run.sh --no-rclone          without the rclone column
 #   bench/run.sh --help               every option (they go to bench/bench.py)
 # Prints a Markdown table and writes it to bench/results.md.
 # BENCH_NO_BUILD=1 skips `meson compile` (uses build/ftpfs as it is).
@@ -14,7 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-need_packages "${BUILD_PACKAGES[@]}" python3-pyftpdlib vsftpd curl openssl
+need_packages "${BUILD_PACKAGES[@]}" python3-pyftpdlib vsftpd curl openssl \
+	rclone
 
 note=""
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then

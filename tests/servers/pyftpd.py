@@ -44,6 +44,30 @@ ThreadedFTPServer mode:
 * ThrottledDTPHandler's rate algorithm bursts and sleeps twice as long as
   needed; we use a simple "never ahead of rate * elapsed" pacing instead.
 
+Latency model (--latency-ms N): every control connection behaves as if the
+client were N ms of round trip away, with the delay put on the server side.
+Each reply leaves no earlier than (arrival of the bytes that triggered it)
++ N ms, never before:
+
+* the arrival time of a command is the kernel's receive timestamp of the
+  bytes that completed its line (SO_TIMESTAMPNS on the control socket,
+  converted to time.monotonic(); if the kernel gives none, the monotonic
+  time they were read from the socket).  Commands that arrive together
+  (pipelined: "TYPE I\r\nPASV\r\n" in one packet, or sent while the server
+  was still delaying an earlier reply) share that arrival time, so their
+  replies all go out at arrival + N: three pipelined commands cost one
+  round trip, as on a WAN, not three;
+* the 220 banner leaves at (connection accepted) + N;
+* replies that no command triggered right then (150 sent when the passive
+  data connection comes in, 226/426 at the end of a transfer, the 421 of
+  the idle timeout) use the arrival time of the last command received,
+  usually the RETR/STOR/LIST that started the transfer, so they normally
+  wait no extra time.
+
+The wait is a sleep in the session's own worker thread (its IOLoop), so
+other sessions never wait for it.  Data connections are not delayed; use
+--rate-bps to cap their bandwidth.
+
 Knobs for the write tests:
 
 * --max-file-bytes N: a quota.  A file opened for STOR/APPE (or STOR after
@@ -65,6 +89,7 @@ import logging
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -72,12 +97,14 @@ import time
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import DTPHandler, FTPHandler, PassiveDTP
-from pyftpdlib.ioloop import Acceptor, timer
+from pyftpdlib.ioloop import (Acceptor, RetryError, _ERRNOS_DISCONNECTED,
+                              _ERRNOS_RETRY, timer)
 from pyftpdlib.servers import ThreadedFTPServer
 
 logger = logging.getLogger("pyftpd")
 
 FULL_PERMS = "elradfmwMT"
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)   # Linux value
 READ_PERMS = "elr"
 
 
@@ -288,7 +315,7 @@ class TestFTPHandler(FTPHandler):
     dtp_handler = RateLimitedDTPHandler
     unicode_errors = "surrogateescape"
     banner = "pyftpd test server ready."
-    latency = 0.0          # seconds to wait before every reply
+    latency = 0.0          # round trip, s: see "Latency model" above
     max_live = 0           # 0 = unlimited
     _live_lock = threading.Lock()
     _live = 0
@@ -296,6 +323,14 @@ class TestFTPHandler(FTPHandler):
     def __init__(self, conn, server, ioloop=None):
         self._deferred_start = False
         self._counted = False
+        # --latency-ms: monotonic arrival time of the last bytes received
+        # (until the first command: the time the connection was accepted)
+        self._rx_time = time.monotonic()
+        if self.latency > 0:
+            try:
+                conn.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            except OSError:
+                pass
         super().__init__(conn, server, ioloop=ioloop)
         # The idle timer was put on the main IOLoop; drop it (re-armed in
         # the worker, see _start_in_worker).
@@ -346,9 +381,41 @@ class TestFTPHandler(FTPHandler):
     def push(self, s):
         super(FTPHandler, self).push(s.encode("utf8", self.unicode_errors))
 
+    def recv(self, buffer_size):
+        """AsyncChat.recv, plus: note when these bytes arrived (the
+        kernel's receive timestamp if there is one), see the latency model
+        in the module docstring."""
+        if self.latency <= 0:
+            return super().recv(buffer_size)
+        try:
+            data, anc, _, _ = self.socket.recvmsg(buffer_size,
+                                                  socket.CMSG_SPACE(16))
+        except OSError as err:
+            if err.errno in _ERRNOS_DISCONNECTED:
+                self.handle_close()
+                return b""
+            if err.errno in _ERRNOS_RETRY:
+                raise RetryError
+            raise
+        if not data:
+            self.handle_close()
+            return b""
+        now = time.monotonic()
+        arrival = now
+        for level, kind, blob in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and \
+                    len(blob) >= 16:
+                sec, nsec = struct.unpack("qq", blob[:16])
+                age = time.time() - (sec + nsec / 1e9)
+                arrival = now - min(max(age, 0.0), 60.0)
+        self._rx_time = arrival
+        return data
+
     def respond(self, resp, logfun=logging.getLogger("pyftpdlib").debug):
         if self.latency > 0 and not self._closed:
-            time.sleep(self.latency)
+            wait = self._rx_time + self.latency - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
         super().respond(resp, logfun=logfun)
 
 
@@ -370,7 +437,10 @@ def parse_args(argv):
     p.add_argument("--anonymous", action="store_true")
     p.add_argument("--writable", action="store_true",
                    help="give the anonymous user write permissions too")
-    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--latency-ms", type=float, default=0.0,
+                   help="model a round trip of N ms on the control "
+                        "connection: each reply leaves N ms after the "
+                        "command's bytes arrived (see the docstring)")
     p.add_argument("--rate-bps", type=int, default=0,
                    help="cap each data connection to N bytes/s")
     p.add_argument("--max-cons", type=int, default=0,
