@@ -21,11 +21,18 @@
 
 #define FILE_WINDOW (1024 * 1024)
 #define FILE_SKIP_MAX (1024 * 1024)
+#define FILE_PARALLEL_BELOW (64 * 1024 * 1024)
 
 struct file_stream;
 
 /* path: absolute server path (copied). */
 struct file_stream *file_stream_new(struct pool *p, const char *path);
+/* Let a sequential read whose data connection turns out slow (below
+ * FILE_PARALLEL_BELOW bytes/s while waiting on it) go on in segments
+ * fetched by up to `helpers` sessions at once (segread.h); size: the
+ * file's size at open, -1 if unknown. helpers = 0: never (the default). */
+void file_stream_parallel(struct file_stream *f, unsigned helpers,
+			  int64_t size);
 /* Read up to len bytes at off; fewer only at the end of the file. Returns
  * the count or a negative errno (-EIO when the transfer fails twice). */
 ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,

@@ -30,6 +30,7 @@ struct fs_ctx {
 	struct charset *charset; /* server names in another charset, or NULL */
 	struct prefetch *prefetch; /* or NULL: no prefetch */
 	double prefetch_unused; /* seconds an unused prefetched listing lives */
+	unsigned parallel_read; /* file_stream_parallel() helpers, 0 = off */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare

@@ -52,6 +52,7 @@ struct ftpfs_opts {
 	double cache_timeout; /* seconds */
 	double prefetch_timeout; /* unused prefetched listings live this long; 0 = no prefetch */
 	int no_prefetch;
+	int parallel_read;  /* helpers for slow sequential reads; -1 = auto */
 	unsigned timeout;     /* seconds, network deadline */
 	unsigned reconnect_timeout; /* seconds to wait for an absent server */
 	unsigned keepalive;   /* seconds idle before NOOP; 0 = never */

@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+#include "segread.h"
 
 struct file_stream {
 	pthread_mutex_t lock;
@@ -25,7 +27,31 @@ struct file_stream {
 	int64_t eof_at;
 	char *win;             /* ring of FILE_WINDOW bytes, lazily allocated */
 	size_t win_len;        /* valid bytes, ending at pos */
+	/* parallel segments (file_stream_parallel) */
+	unsigned helpers;
+	int64_t size;
+	struct segread *sr;    /* serving reads from pos on, or NULL */
+	bool decided;          /* this transfer's speed was judged */
+	int64_t meas_bytes;    /* bytes and time spent waiting for them */
+	int64_t meas_ns;       /* in this transfer */
 };
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+void file_stream_parallel(struct file_stream *f, unsigned helpers,
+			  int64_t size)
+{
+	pthread_mutex_lock(&f->lock);
+	f->helpers = helpers;
+	f->size = size;
+	pthread_mutex_unlock(&f->lock);
+}
 
 struct file_stream *file_stream_new(struct pool *p, const char *path)
 {
@@ -41,6 +67,7 @@ struct file_stream *file_stream_new(struct pool *p, const char *path)
 	pthread_mutex_init(&f->lock, NULL);
 	f->pool = p;
 	f->eof_at = -1;
+	f->size = -1;
 	return f;
 }
 
@@ -125,6 +152,8 @@ static int start_at(struct file_stream *f, int64_t off)
 		return r;
 	}
 	f->xfer = true;
+	f->decided = false;
+	f->meas_bytes = f->meas_ns = 0;
 	if (off != f->pos)
 		f->win_len = 0;
 	f->pos = off;
@@ -137,12 +166,18 @@ static ssize_t pull(struct file_stream *f, char *buf, size_t len)
 {
 	char tmp[65536];
 	char *dst = buf ? buf : tmp;
+	int64_t t0;
 	ssize_t n;
 	int r;
 
 	if (!buf && len > sizeof(tmp))
 		len = sizeof(tmp);
+	t0 = f->helpers && !f->decided ? now_ns() : 0;
 	n = session_xfer_read(f->s, dst, len);
+	if (t0 && n > 0) {
+		f->meas_ns += now_ns() - t0;
+		f->meas_bytes += n;
+	}
 	if (n > 0) {
 		win_add(f, dst, (size_t)n);
 		f->pos += n;
@@ -164,6 +199,31 @@ static ssize_t pull(struct file_stream *f, char *buf, size_t len)
 	return n;
 }
 
+/* After a sequential read: is the transfer slow enough (measured while
+ * waiting for its data, so a slow application does not count) that
+ * fetching segments in parallel helps? Then hand over to segread. */
+static void maybe_parallel(struct file_stream *f)
+{
+	int64_t rate;
+
+	if (!f->helpers || f->decided || !f->xfer || f->sr)
+		return;
+	if (f->meas_bytes < 2 * 1024 * 1024 &&
+	    !(f->meas_bytes >= 256 * 1024 && f->meas_ns >= 300000000))
+		return;
+	f->decided = true;
+	rate = f->meas_ns ? f->meas_bytes * 1000000000 / f->meas_ns : 0;
+	if (!f->meas_ns || rate >= FILE_PARALLEL_BELOW)
+		return;
+	if (f->size >= 0 && f->size - f->pos < 2 * SEGREAD_SEG)
+		return;
+	release_session(f);
+	f->sr = segread_new(f->pool, f->path, f->pos, f->size, f->helpers);
+	log_dbg("%s: %lld B/s on one connection: %u parallel segments from %lld",
+		f->path, (long long)rate, f->sr ? f->helpers : 0,
+		(long long)f->pos);
+}
+
 ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 			 int64_t off)
 {
@@ -177,6 +237,18 @@ ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 		f->xfer = false;
 	}
 	got = win_get(f, buf, len, off);
+	if (f->sr && got < len) {
+		n = segread_read(f->sr, buf + got, len - got,
+				 off + (int64_t)got);
+		if (n >= 0) {
+			pthread_mutex_unlock(&f->lock);
+			return (ssize_t)got + n;
+		}
+		/* a seek, or a segment failed: read on our own from here */
+		segread_free(f->sr);
+		f->sr = NULL;
+		f->win_len = 0;
+	}
 	while (got < len) {
 		int64_t want = off + (int64_t)got;
 
@@ -215,6 +287,8 @@ fail:
 			(long long)(off + (int64_t)got), r);
 		r = 0;
 	}
+	if (r >= 0)
+		maybe_parallel(f);
 	if (f->s) {
 		if (f->xfer)
 			pool_park(f->pool, f->s, f);
@@ -237,6 +311,7 @@ void file_stream_free(struct file_stream *f)
 	if (f->s && !pool_unpark(f->pool, f->s, f))
 		f->s = NULL;
 	release_session(f);
+	segread_free(f->sr);
 	pthread_mutex_unlock(&f->lock);
 	pthread_mutex_destroy(&f->lock);
 	free(f->win);

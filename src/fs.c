@@ -654,6 +654,10 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 			free(sp);
 			if (!h->rs)
 				r = -ENOMEM;
+			else if (ctx()->parallel_read)
+				file_stream_parallel(h->rs,
+						     ctx()->parallel_read,
+						     st.st_size);
 		}
 	}
 	if (r < 0) {

@@ -320,6 +320,8 @@ int main(int argc, char *argv[])
 	c.ignore_attr_errors = o.ignore_attr_errors;
 	c.cache_timeout = o.cache_timeout;
 	c.max_entries = o.max_entries;
+	c.parallel_read = o.parallel_read >= 0 ? (unsigned)o.parallel_read
+						: o.connections - 1;
 	c.uid = getuid();
 	c.gid = getgid();
 	/* prefetch needs the cache to keep its results and a session to spare

@@ -421,6 +421,7 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("cache_timeout=%lf", cache_timeout, 0),
 	OPT("prefetch_timeout=%lf", prefetch_timeout, 0),
 	OPT("no_prefetch", no_prefetch, 1),
+	OPT("parallel_read=%d", parallel_read, 0),
 	OPT("timeout=%u", timeout, 0),
 	OPT("connect_timeout=%u", timeout, 0),
 	OPT("reconnect_timeout=%u", reconnect_timeout, 0),
@@ -491,6 +492,7 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	o->connections = 4;
 	o->cache_timeout = 30;
 	o->prefetch_timeout = 5;
+	o->parallel_read = -1;
 	o->timeout = 30;
 	o->reconnect_timeout = 30;
 	o->keepalive = 60;
@@ -514,6 +516,10 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	}
 	if (!(o->cache_timeout >= 0 && o->cache_timeout <= 86400)) {
 		snprintf(err, errlen, "cache_timeout must be 0..86400 seconds");
+		return -EINVAL;
+	}
+	if (o->parallel_read < -1 || o->parallel_read > 16) {
+		snprintf(err, errlen, "parallel_read must be 0..16");
 		return -EINVAL;
 	}
 	if (!(o->prefetch_timeout >= 0 && o->prefetch_timeout <= 86400)) {
@@ -571,6 +577,8 @@ void opts_usage(const char *prog)
 	       "    -o prefetch_timeout=SECS  a subdirectory listed ahead is used only if\n"
 	       "                           opened within SECS (default 5, 0 = no prefetch)\n"
 	       "    -o no_prefetch         do not list subdirectories ahead of use\n"
+	       "    -o parallel_read=N     sessions fetching a slow sequential read ahead\n"
+	       "                           in parallel (default connections-1; 0 = off)\n"
 	       "    -o timeout=SECS        network timeout (default 30)\n"
 	       "    -o reconnect_timeout=SECS  wait this long for an absent server (30)\n"
 	       "    -o keepalive=SECS      NOOP on idle sessions (default 60, 0 = off)\n"
