@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -342,6 +343,28 @@ static int find_fn(void *arg, const char *name, const struct stat *st)
 	return 1;
 }
 
+/* Misses in one directory, one after another (a program opening many
+ * files by name, without listing first): from the second on, listing the
+ * directory once answers them all, where MLST costs a round trip each. */
+static pthread_mutex_t miss_lock = PTHREAD_MUTEX_INITIALIZER;
+static char miss_dir[1024];
+
+static bool list_instead(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	bool again;
+
+	if (!slash || ctx()->cache_timeout <= 0 || n >= sizeof(miss_dir))
+		return false;
+	pthread_mutex_lock(&miss_lock);
+	again = strlen(miss_dir) == n && !memcmp(miss_dir, path, n);
+	memcpy(miss_dir, path, n);
+	miss_dir[n] = '\0';
+	pthread_mutex_unlock(&miss_lock);
+	return again;
+}
+
 static int lookup(const char *path, struct stat *st)
 {
 	struct fs_ctx *c = ctx();
@@ -360,7 +383,8 @@ static int lookup(const char *path, struct stat *st)
 		root_stat(st);
 		return 0;
 	}
-	if (pool_caps(c->pool) & SESS_CAP_MLST) {
+	if ((pool_caps(c->pool) & SESS_CAP_MLST) &&
+	    (!strcmp(path, "/") || !list_instead(path))) {
 		r = srv_path(path, &sp);
 		if (r < 0)
 			return r;

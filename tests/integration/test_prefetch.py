@@ -17,6 +17,8 @@ each test:
 * unused_prefetch_expires: a subdirectory prefetched but not opened within
   the freshness bound (-o prefetch_timeout, default 5 s) is listed again
   when opened: a file created on the server meanwhile is visible.
+* opens_by_name_list_the_directory_once: files opened by name without a
+  listing cost one MLST, then one listing of their directory.
 * off_switches: -o no_prefetch and -o cache_timeout=0 list nothing ahead.
 
 Exit 0 = all passed, 1 = a failure, 77 = skipped.
@@ -208,6 +210,24 @@ def unused_prefetch_expires():
                                  % (time.time() - t_fetch, sorted(got)))
         if os.stat(mnt("d3", "s1", "new-after-prefetch")).st_size != 2:
             raise AssertionError("stat of the new file is wrong")
+
+
+@R.test
+def opens_by_name_list_the_directory_once():
+    """Files opened by name without a listing: the first costs an MLST, the
+    second lists the directory, the rest come from that listing."""
+    t0 = time.time() - 0.05
+    with fresh_mount(["no_prefetch"]):
+        for f in FILES:
+            with open(mnt("d2", "s3", f)) as fh:
+                if fh.read() != "d2/s3/%s\n" % f:
+                    raise AssertionError("%s: wrong content" % f)
+    cmds = [text for t, _, d, text in server_log() if t >= t0 and d == "<-"]
+    mlst = [c for c in cmds if c.startswith("MLST /d2/s3/")]
+    lists = [c for c in cmds if re.match(r"(MLSD|LIST)\b.*/d2/s3$", c)]
+    if len(mlst) != 1 or len(lists) != 1:
+        raise AssertionError("%d opens by name: MLST %s, listings %s"
+                             % (len(FILES), mlst, lists))
 
 
 @R.test
