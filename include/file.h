@@ -27,10 +27,12 @@ struct file_stream;
 
 /* path: absolute server path (copied). */
 struct file_stream *file_stream_new(struct pool *p, const char *path);
-/* Let a sequential read whose data connection turns out slow (below
+/* size: the file's size at open (-1 if unknown): a read reaching it also
+ * reads the end of the transfer, so that the session is free at once.
+ * Let a sequential read whose data connection turns out slow (below
  * FILE_PARALLEL_BELOW bytes/s while waiting on it) go on in segments
- * fetched by up to `helpers` sessions at once (segread.h); size: the
- * file's size at open, -1 if unknown. helpers = 0: never (the default). */
+ * fetched by up to `helpers` sessions at once (segread.h); helpers = 0:
+ * never (the default). */
 void file_stream_parallel(struct file_stream *f, unsigned helpers,
 			  int64_t size);
 /* Read up to len bytes at off; fewer only at the end of the file. Returns

@@ -287,6 +287,17 @@ fail:
 			(long long)(off + (int64_t)got), r);
 		r = 0;
 	}
+	if (r >= 0 && f->s && f->xfer && f->size >= 0 && f->pos >= f->size &&
+	    pull(f, NULL, 1) < 0) {
+		/* At the size seen at open: the server closes the data
+		 * connection right after the last byte, so reading its end
+		 * now is free, and the session goes back without an ABOR
+		 * round trip (the kernel never reads past the size). A file
+		 * that grew just goes on; an error is left to the next read. */
+		if (f->s && f->xfer && !session_broken(f->s))
+			session_xfer_abort(f->s);
+		f->xfer = false;
+	}
 	if (r >= 0)
 		maybe_parallel(f);
 	if (f->s) {

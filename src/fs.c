@@ -344,10 +344,14 @@ static int find_fn(void *arg, const char *name, const struct stat *st)
 }
 
 /* Misses in one directory, one after another (a program opening many
- * files by name, without listing first): from the second on, listing the
- * directory once answers them all, where MLST costs a round trip each. */
+ * files by name, without listing first): after MISS_RUN of them, listing
+ * the directory once answers the rest, where MLST costs a round trip
+ * each. A few lookups (a stat here and there) stay MLSTs, which is
+ * cheaper than listing a large directory. */
+#define MISS_RUN 3
 static pthread_mutex_t miss_lock = PTHREAD_MUTEX_INITIALIZER;
 static char miss_dir[1024];
+static unsigned miss_run;
 
 static bool list_instead(const char *path)
 {
@@ -358,11 +362,24 @@ static bool list_instead(const char *path)
 	if (!slash || ctx()->cache_timeout <= 0 || n >= sizeof(miss_dir))
 		return false;
 	pthread_mutex_lock(&miss_lock);
-	again = strlen(miss_dir) == n && !memcmp(miss_dir, path, n);
-	memcpy(miss_dir, path, n);
-	miss_dir[n] = '\0';
+	if (strlen(miss_dir) == n && !memcmp(miss_dir, path, n)) {
+		again = ++miss_run >= MISS_RUN;
+	} else {
+		memcpy(miss_dir, path, n);
+		miss_dir[n] = '\0';
+		miss_run = 0;
+		again = false;
+	}
 	pthread_mutex_unlock(&miss_lock);
 	return again;
+}
+
+/* An MLST that failed (not "no such file") starts the count again. */
+static void miss_failed(void)
+{
+	pthread_mutex_lock(&miss_lock);
+	miss_run = 0;
+	pthread_mutex_unlock(&miss_lock);
 }
 
 static int lookup(const char *path, struct stat *st)
@@ -374,6 +391,8 @@ static int lookup(const char *path, struct stat *st)
 	unsigned long gen = cache_gen(c->cache);
 	int r;
 
+	if (strpbrk(path, "\r\n"))
+		return -EINVAL; /* could never be sent (nor listed) */
 	r = cache_get_attr(c->cache, path, st);
 	if (r != 0)
 		return r < 0 ? r : 0;
@@ -405,6 +424,8 @@ static int lookup(const char *path, struct stat *st)
 		}
 		if (r == -ENOENT)
 			cache_put_missing(c->cache, path, gen);
+		else
+			miss_failed();
 		if (r != -EOPNOTSUPP && r != -EINVAL)
 			return r;
 	}
@@ -678,7 +699,7 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 			free(sp);
 			if (!h->rs)
 				r = -ENOMEM;
-			else if (ctx()->parallel_read)
+			else
 				file_stream_parallel(h->rs,
 						     ctx()->parallel_read,
 						     st.st_size);

@@ -17,8 +17,8 @@ each test:
 * unused_prefetch_expires: a subdirectory prefetched but not opened within
   the freshness bound (-o prefetch_timeout, default 5 s) is listed again
   when opened: a file created on the server meanwhile is visible.
-* opens_by_name_list_the_directory_once: files opened by name without a
-  listing cost one MLST, then one listing of their directory.
+* opens_by_name_list_the_directory_once: six files opened by name without
+  a listing cost three MLSTs, then one listing of their directory.
 * off_switches: -o no_prefetch and -o cache_timeout=0 list nothing ahead.
 
 Exit 0 = all passed, 1 = a failure, 77 = skipped.
@@ -48,7 +48,7 @@ class C:
 
 TOP = ["d%d" % i for i in range(5)]
 SUB = ["s%d" % j for j in range(4)]
-FILES = ["f%d.txt" % k for k in range(3)]
+FILES = ["f%d.txt" % k for k in range(6)]
 
 
 def build_tree(root):
@@ -214,8 +214,8 @@ def unused_prefetch_expires():
 
 @R.test
 def opens_by_name_list_the_directory_once():
-    """Files opened by name without a listing: the first costs an MLST, the
-    second lists the directory, the rest come from that listing."""
+    """Files opened by name without a listing: the first three cost an MLST
+    each, the fourth lists the directory, the rest come from that listing."""
     t0 = time.time() - 0.05
     with fresh_mount(["no_prefetch"]):
         for f in FILES:
@@ -225,7 +225,7 @@ def opens_by_name_list_the_directory_once():
     cmds = [text for t, _, d, text in server_log() if t >= t0 and d == "<-"]
     mlst = [c for c in cmds if c.startswith("MLST /d2/s3/")]
     lists = [c for c in cmds if re.match(r"(MLSD|LIST)\b.*/d2/s3$", c)]
-    if len(mlst) != 1 or len(lists) != 1:
+    if len(mlst) != 3 or len(lists) != 1:
         raise AssertionError("%d opens by name: MLST %s, listings %s"
                              % (len(FILES), mlst, lists))
 
