@@ -48,7 +48,6 @@ struct ftp_session {
 	bool no_epsv;      /* EPSV refused once: use PASV */
 	bool epsv_ok;      /* EPSV answered 229 here: pipeline it */
 	bool rest_ok;      /* REST answered 350 here */
-	bool no_pipeline;  /* one command per round trip (-o no_pipeline) */
 	bool no_eprt;      /* EPRT refused once: use PORT */
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
 	bool upload;       /* the current transfer is STOR/APPE */
@@ -509,7 +508,6 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 		return -ENOMEM;
 	s->cfg = cfg;
 	s->no_epsv = cfg->disable_epsv;
-	s->no_pipeline = cfg->no_pipeline;
 	s->rp = reply_parser_new();
 	if (!s->rp) {
 		r = -ENOMEM;
@@ -899,7 +897,7 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 	if (s->data)
 		return -EBUSY;
 	s->upload = upload;
-	if (!s->cfg->active && s->epsv_ok && !s->no_pipeline &&
+	if (!s->cfg->active && s->epsv_ok && !s->cfg->no_pipeline &&
 	    (rest <= 0 || s->rest_ok))
 		return xfer_start_pipelined(s, cmd, path, rest, upload);
 	r = open_data(s);
