@@ -18,48 +18,13 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "fake_ftp.h"
 
 static int lfd, port;
 static atomic_int cap, live, accepted, refused, noops;
 static pthread_t acceptor;
 static char portstr[16];
 static struct session_cfg scfg;
-
-static int listen_any(int *p)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	listen(fd, 64);
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	*p = ntohs(a.sin_port);
-	return fd;
-}
-
-static void say(int fd, const char *s)
-{
-	if (write(fd, s, strlen(s)) < 0)
-		return;
-}
-
-static int read_line(int fd, char *buf, size_t n)
-{
-	size_t i = 0;
-	char c;
-
-	while (i + 1 < n && read(fd, &c, 1) == 1) {
-		if (c == '\n') {
-			buf[i && buf[i - 1] == '\r' ? i - 1 : i] = '\0';
-			return 0;
-		}
-		buf[i++] = c;
-	}
-	return -1;
-}
 
 struct flood {
 	int lfd;
@@ -88,46 +53,46 @@ static void *conn_main(void *arg)
 
 	if (atomic_fetch_add(&live, 1) >= atomic_load(&cap)) {
 		atomic_fetch_add(&refused, 1);
-		say(fd, "421 Too many connections\r\n");
+		fake_say(fd, "421 Too many connections\r\n");
 		goto out;
 	}
-	say(fd, "220 fake pool server\r\n");
-	while (read_line(fd, line, sizeof(line)) == 0) {
+	fake_say(fd, "220 fake pool server\r\n");
+	while (fake_read_line(fd, line, sizeof(line)) == 0) {
 		if (!strncmp(line, "USER", 4)) {
-			say(fd, "331 pw\r\n");
+			fake_say(fd, "331 pw\r\n");
 		} else if (!strncmp(line, "PASS", 4)) {
-			say(fd, "230 in\r\n");
+			fake_say(fd, "230 in\r\n");
 		} else if (!strncmp(line, "FEAT", 4)) {
-			say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
+			fake_say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
 		} else if (!strncmp(line, "PWD", 3)) {
-			say(fd, "257 \"/\"\r\n");
+			fake_say(fd, "257 \"/\"\r\n");
 		} else if (!strncmp(line, "EPSV", 4)) {
-			dl = listen_any(&dport);
+			dl = fake_listen(&dport);
 			snprintf(buf, sizeof(buf),
 				 "229 Entering Extended Passive Mode (|||%d|)\r\n",
 				 dport);
-			say(fd, buf);
+			fake_say(fd, buf);
 		} else if (!strncmp(line, "RETR", 4)) {
 			struct flood *fl = malloc(sizeof(*fl));
 			pthread_t t;
 
 			fl->lfd = dl;
 			dl = -1;
-			say(fd, "150 here it comes\r\n");
+			fake_say(fd, "150 here it comes\r\n");
 			pthread_create(&t, NULL, flood_main, fl);
 			pthread_detach(t);
 		} else if (!strncmp(line, "ABOR", 4)) {
-			say(fd, "426 aborted\r\n226 ABOR ok\r\n");
+			fake_say(fd, "426 aborted\r\n226 ABOR ok\r\n");
 		} else if (!strncmp(line, "BREAK", 5)) {
-			say(fd, "200 ok\r\n200 and a reply to nothing\r\n");
+			fake_say(fd, "200 ok\r\n200 and a reply to nothing\r\n");
 		} else if (!strncmp(line, "NOOP", 4)) {
 			atomic_fetch_add(&noops, 1);
-			say(fd, "200 ok\r\n");
+			fake_say(fd, "200 ok\r\n");
 		} else if (!strncmp(line, "QUIT", 4)) {
-			say(fd, "221 bye\r\n");
+			fake_say(fd, "221 bye\r\n");
 			break;
 		} else {
-			say(fd, "200 ok\r\n");
+			fake_say(fd, "200 ok\r\n");
 		}
 	}
 out:
@@ -158,7 +123,7 @@ static void server_start(int max_conns)
 	atomic_store(&live, 0);
 	atomic_store(&accepted, 0);
 	atomic_store(&refused, 0);
-	lfd = listen_any(&port);
+	lfd = fake_listen(&port);
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.host = "127.0.0.1";

@@ -21,6 +21,7 @@
 #include "cache.h"
 #include "pool.h"
 #include "prefetch.h"
+#include "fake_ftp.h"
 
 /* ---- a job that waits for the gate and records what it ran ---------- */
 
@@ -270,41 +271,26 @@ static pthread_t acceptor;
 static char portstr[16];
 static struct session_cfg scfg;
 
-static void say(int fd, const char *s)
-{
-	if (write(fd, s, strlen(s)) < 0)
-		return;
-}
-
 static void *conn_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char line[512];
-	size_t i = 0;
-	char c;
 
-	say(fd, "220 fake\r\n");
-	while (read(fd, &c, 1) == 1) {
-		if (c != '\n') {
-			if (i + 1 < sizeof(line))
-				line[i++] = c;
-			continue;
-		}
-		line[i] = '\0';
-		i = 0;
+	fake_say(fd, "220 fake\r\n");
+	while (fake_read_line(fd, line, sizeof(line)) == 0) {
 		if (!strncmp(line, "USER", 4))
-			say(fd, "331 pw\r\n");
+			fake_say(fd, "331 pw\r\n");
 		else if (!strncmp(line, "PASS", 4))
-			say(fd, "230 in\r\n");
+			fake_say(fd, "230 in\r\n");
 		else if (!strncmp(line, "FEAT", 4))
-			say(fd, "211 none\r\n");
+			fake_say(fd, "211 none\r\n");
 		else if (!strncmp(line, "PWD", 3))
-			say(fd, "257 \"/\"\r\n");
+			fake_say(fd, "257 \"/\"\r\n");
 		else if (!strncmp(line, "QUIT", 4)) {
-			say(fd, "221 bye\r\n");
+			fake_say(fd, "221 bye\r\n");
 			break;
 		} else
-			say(fd, "200 ok\r\n");
+			fake_say(fd, "200 ok\r\n");
 	}
 	close(fd);
 	return NULL;
@@ -326,20 +312,14 @@ static void *acceptor_main(void *arg)
 
 static struct pool *server_and_pool(unsigned max)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct pool_cfg pc = { .max_sessions = max, .park_ms = 60000 };
-	socklen_t l = sizeof(a);
 	struct pool *p;
 	char err[256];
-	int one = 1;
+	int port;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(lfd, 16), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &l);
-	snprintf(portstr, sizeof(portstr), "%d", ntohs(a.sin_port));
+	lfd = fake_listen(&port);
+	ck_assert_int_ge(lfd, 0);
+	snprintf(portstr, sizeof(portstr), "%d", port);
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.host = "127.0.0.1";
 	scfg.port = portstr;

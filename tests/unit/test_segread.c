@@ -19,6 +19,7 @@
 
 #include "pool.h"
 #include "segread.h"
+#include "fake_ftp.h"
 
 #define FSIZE (5 * SEGREAD_SEG + 12345)
 
@@ -32,42 +33,6 @@ static struct session_cfg scfg;
 static unsigned char pattern(long long i)
 {
 	return (unsigned char)(i * 7 + i / 4093);
-}
-
-static int listen_any(int *p)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&a, sizeof(a));
-	listen(fd, 64);
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	*p = ntohs(a.sin_port);
-	return fd;
-}
-
-static void say(int fd, const char *s)
-{
-	if (write(fd, s, strlen(s)) < 0)
-		return;
-}
-
-static int read_line(int fd, char *buf, size_t n)
-{
-	size_t i = 0;
-	char c;
-
-	while (i + 1 < n && read(fd, &c, 1) == 1) {
-		if (c == '\n') {
-			buf[i && buf[i - 1] == '\r' ? i - 1 : i] = '\0';
-			return 0;
-		}
-		buf[i++] = c;
-	}
-	return -1;
 }
 
 struct xfer {
@@ -100,7 +65,7 @@ static void *xfer_main(void *arg)
 	if (fd >= 0)
 		close(fd);
 	if (all)
-		say(x->ctrl, "226 done\r\n");
+		fake_say(x->ctrl, "226 done\r\n");
 	free(x);
 	return NULL;
 }
@@ -113,25 +78,25 @@ static void *conn_main(void *arg)
 	pthread_t t = 0;
 
 	atomic_fetch_add(&conns, 1);
-	say(fd, "220 fake segread server\r\n");
-	while (read_line(fd, line, sizeof(line)) == 0) {
+	fake_say(fd, "220 fake segread server\r\n");
+	while (fake_read_line(fd, line, sizeof(line)) == 0) {
 		if (!strncmp(line, "USER", 4)) {
-			say(fd, "331 pw\r\n");
+			fake_say(fd, "331 pw\r\n");
 		} else if (!strncmp(line, "PASS", 4)) {
-			say(fd, "230 in\r\n");
+			fake_say(fd, "230 in\r\n");
 		} else if (!strncmp(line, "FEAT", 4)) {
-			say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
+			fake_say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
 		} else if (!strncmp(line, "PWD", 3)) {
-			say(fd, "257 \"/\"\r\n");
+			fake_say(fd, "257 \"/\"\r\n");
 		} else if (!strncmp(line, "EPSV", 4)) {
-			dl = listen_any(&dport);
+			dl = fake_listen(&dport);
 			snprintf(buf, sizeof(buf),
 				 "229 Entering Extended Passive Mode (|||%d|)\r\n",
 				 dport);
-			say(fd, buf);
+			fake_say(fd, buf);
 		} else if (!strncmp(line, "REST ", 5)) {
 			rest = atoll(line + 5);
-			say(fd, "350 ok\r\n");
+			fake_say(fd, "350 ok\r\n");
 		} else if (!strncmp(line, "RETR", 4)) {
 			struct xfer *x;
 
@@ -141,7 +106,7 @@ static void *conn_main(void *arg)
 			if (rest >= atomic_load(&fail_at)) {
 				close(dl);
 				dl = -1;
-				say(fd, "550 not today\r\n");
+				fake_say(fd, "550 not today\r\n");
 				continue;
 			}
 			atomic_fetch_add(&retrs, 1);
@@ -151,18 +116,18 @@ static void *conn_main(void *arg)
 			x->from = rest;
 			dl = -1;
 			rest = 0;
-			say(fd, "150 here it comes\r\n");
+			fake_say(fd, "150 here it comes\r\n");
 			pthread_create(&t, NULL, xfer_main, x);
 		} else if (!strncmp(line, "ABOR", 4)) {
 			if (t)
 				pthread_join(t, NULL); /* client closed data */
 			t = 0;
-			say(fd, "426 aborted\r\n226 ABOR ok\r\n");
+			fake_say(fd, "426 aborted\r\n226 ABOR ok\r\n");
 		} else if (!strncmp(line, "QUIT", 4)) {
-			say(fd, "221 bye\r\n");
+			fake_say(fd, "221 bye\r\n");
 			break;
 		} else {
-			say(fd, "200 ok\r\n");
+			fake_say(fd, "200 ok\r\n");
 		}
 	}
 	if (t)
@@ -195,7 +160,7 @@ static struct pool *setup(void)
 	atomic_store(&conns, 0);
 	atomic_store(&retrs, 0);
 	atomic_store(&fail_at, 1LL << 62);
-	lfd = listen_any(&port);
+	lfd = fake_listen(&port);
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.host = "127.0.0.1";

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "session.h"
+#include "fake_ftp.h"
 
 enum act {
 	A_REPLY,     /* just reply */
@@ -49,34 +50,10 @@ struct fake {
 
 static int listen_any(int *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	int fd = fake_listen(port);
 
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(fd, 4), 0);
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	*port = ntohs(a.sin_port);
+	ck_assert_int_ge(fd, 0);
 	return fd;
-}
-
-static int read_line(int fd, char *buf, size_t n)
-{
-	size_t i = 0;
-	char c;
-
-	while (i + 1 < n && read(fd, &c, 1) == 1) {
-		if (c == '\n') {
-			buf[i] = '\0';
-			if (i && buf[i - 1] == '\r')
-				buf[i - 1] = '\0';
-			return 0;
-		}
-		buf[i++] = c;
-	}
-	return -1;
 }
 
 static void say(int fd, const char *s)
@@ -98,7 +75,7 @@ static void *fake_main(void *arg)
 		const struct step *st = &f->steps[i];
 
 		if (st->expect) {
-			if (read_line(cfd, line, sizeof(line)) < 0)
+			if (fake_read_line(cfd, line, sizeof(line)) < 0)
 				goto fail;
 			strncat(f->log, line, sizeof(f->log) - strlen(f->log) - 2);
 			strcat(f->log, "\n");
@@ -177,7 +154,7 @@ static void *fake_main(void *arg)
 		}
 	}
 	/* drain: anything after the script (QUIT) is answered 221 */
-	while (read_line(cfd, line, sizeof(line)) == 0) {
+	while (fake_read_line(cfd, line, sizeof(line)) == 0) {
 		strncat(f->log, line, sizeof(f->log) - strlen(f->log) - 2);
 		strcat(f->log, "\n");
 		say(cfd, "221 bye");

@@ -1,0 +1,16 @@
+/* fake_ftp — socket helpers shared by the unit tests' fake FTP servers. */
+#ifndef FTPFS_TEST_FAKE_FTP_H
+#define FTPFS_TEST_FAKE_FTP_H
+
+#include <stddef.h>
+
+/* A listening TCP socket on 127.0.0.1, port chosen by the kernel (stored
+ * in *port). -1 when it cannot be made. */
+int fake_listen(int *port);
+/* Write s as it is (the caller puts the CRLFs in). */
+void fake_say(int fd, const char *s);
+/* Read one line, without its LF or CRLF, into buf. 0, or -1 at the end of
+ * the connection or when the line does not fit. */
+int fake_read_line(int fd, char *buf, size_t n);
+
+#endif
