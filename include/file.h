@@ -39,6 +39,9 @@ void file_stream_parallel(struct file_stream *f, unsigned helpers,
  * the count or a negative errno (-EIO when the transfer fails twice). */
 ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 			 int64_t off);
+/* The file was renamed on the server (through the mount): later
+ * transfers use path (copied). 0 or -ENOMEM. */
+int file_stream_set_path(struct file_stream *f, const char *path);
 /* Stop any transfer, give the session back, free. */
 void file_stream_free(struct file_stream *f);
 

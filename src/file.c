@@ -314,6 +314,26 @@ fail:
 	return (ssize_t)got;
 }
 
+int file_stream_set_path(struct file_stream *f, const char *path)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_lock(&f->lock);
+	free(f->path);
+	f->path = p;
+	/* helpers fetch by name: let the next read go on alone (a running
+	 * RETR keeps its file open on the server whatever its name) */
+	if (f->sr) {
+		segread_free(f->sr);
+		f->sr = NULL;
+		f->win_len = 0;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
 void file_stream_free(struct file_stream *f)
 {
 	if (!f)

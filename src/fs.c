@@ -38,6 +38,10 @@
 #define SRV_PATH_MAX 4000
 #define PREFETCH_PER_DIR 64 /* subdirectories queued per opendir */
 
+/* libfuse renames an unlinked file that is still open to a name with this
+ * prefix (hard_remove is off): hidden from listings. */
+#define FUSE_HIDDEN_PREFIX ".fuse_hidden"
+
 /* Set on prefetch workers, which are not FUSE threads. */
 static __thread struct fs_ctx *bg_ctx;
 
@@ -47,6 +51,10 @@ static struct fs_ctx *ctx(void)
 		return bg_ctx;
 	return fuse_get_context()->private_data;
 }
+
+static int lookup(const char *path, struct stat *st);
+static int refusal(const char *path, int r, int denied);
+static void forget(const char *path);
 
 /* Server path for a FUSE path; -EINVAL for CR/LF, -ENAMETOOLONG. */
 static int srv_path(const char *path, char **out)
@@ -236,10 +244,32 @@ static int list_dir(const char *path, struct listing *l)
 				path, ctx()->max_entries);
 			return -EIO;
 		}
-		return r;
+		/* a directory that may not be read (MLSD/LIST/CWD: 550) */
+		return strcmp(path, "/") ? refusal(path, r, -EACCES) : r;
 	}
 	*l = q.l;
 	return 0;
+}
+
+static bool exists(const char *path, struct stat *st)
+{
+	struct stat tmp;
+
+	forget(path);
+	return lookup(path, st ? st : &tmp) == 0;
+}
+
+/* The one rule for an ambiguous refusal. FTP's 550 means both "no such
+ * file" and "not allowed" (RFC 959: "Requested action not taken. File
+ * unavailable (e.g., file not found, no access)"), and session_code_errno
+ * reads it as -ENOENT. When the name is there after all (looked up
+ * afresh), the server refused: `denied` (EACCES, or EPERM for attributes)
+ * is the answer. */
+static int refusal(const char *path, int r, int denied)
+{
+	if (r == -ENOENT && path && exists(path, NULL))
+		return denied;
+	return r;
 }
 
 /* List path, hand the entries to the cache, and return them via fn.
@@ -250,7 +280,7 @@ static int fill_dir_first(const char *path,
 				    const struct stat *st),
 			  void *arg, bool *first)
 {
-	struct listing l;
+	struct listing l = { 0 };
 	unsigned long gen = cache_gen(ctx()->cache);
 	bool dummy;
 	size_t i;
@@ -447,15 +477,110 @@ static int lookup(const char *path, struct stat *st)
 	return 0;
 }
 
-static int ftpfs_getattr(const char *path, struct stat *st,
+/* An open file: a read stream, or a node being written (by this handle,
+ * or by another one whose data this handle must see). */
+struct handle {
+	struct file_stream *rs;
+	struct wnode *w;
+	bool writer;
+	char *path;          /* FUSE path, follows renames; open_lock */
+	struct handle *next; /* open_list; open_lock */
+};
+
+/* Every open handle, so that a rename through the mount moves its name:
+ * reads go on from the new server name. libfuse relies on that when a
+ * file still open is unlinked or renamed over: it renames the file to a
+ * hidden .fuse_hidden* name (hard_remove is off) and unlinks that at the
+ * last close, so the handle keeps reading and writing it, as on a local
+ * disk. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *open_list;
+
+static int handle_add(struct handle *h, const char *path)
+{
+	h->path = strdup(path);
+	if (!h->path)
+		return -ENOMEM;
+	pthread_mutex_lock(&open_lock);
+	h->next = open_list;
+	open_list = h;
+	pthread_mutex_unlock(&open_lock);
+	return 0;
+}
+
+static void handle_remove(struct handle *h)
+{
+	struct handle **pp;
+
+	pthread_mutex_lock(&open_lock);
+	for (pp = &open_list; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	pthread_mutex_unlock(&open_lock);
+	free(h->path);
+	h->path = NULL;
+}
+
+/* from, or a name below it, becomes to...; read streams follow. */
+static void handles_renamed(const char *from, const char *to)
+{
+	size_t fl = strlen(from);
+	struct handle *h;
+
+	pthread_mutex_lock(&open_lock);
+	for (h = open_list; h; h = h->next) {
+		char *np, *sp;
+
+		if (strncmp(h->path, from, fl) ||
+		    (h->path[fl] && h->path[fl] != '/'))
+			continue;
+		if (asprintf(&np, "%s%s", to, h->path + fl) < 0)
+			continue;
+		free(h->path);
+		h->path = np;
+		if (h->rs && srv_path(np, &sp) == 0) {
+			file_stream_set_path(h->rs, sp);
+			free(sp);
+		}
+	}
+	pthread_mutex_unlock(&open_lock);
+}
+
+/* libfuse gives a NULL path to an open file whose name it lost (an
+ * unlinked file when hiding it failed): the handle's name, copied into
+ * *own (free it), or NULL. */
+static const char *op_path(const char *path, struct fuse_file_info *fi,
+			   char **own)
+{
+	struct handle *h;
+
+	*own = NULL;
+	if (path)
+		return path;
+	if (!fi)
+		return NULL;
+	h = (struct handle *)(uintptr_t)fi->fh;
+	pthread_mutex_lock(&open_lock);
+	if (h->path)
+		*own = strdup(h->path);
+	pthread_mutex_unlock(&open_lock);
+	return *own;
+}
+
+static int ftpfs_getattr(const char *fpath, struct stat *st,
 			 struct fuse_file_info *fi)
 {
+	char *own;
+	const char *path = op_path(fpath, fi, &own);
 	int64_t size;
 	time_t mtime;
 	mode_t mode;
 	int r;
 
-	(void)fi;
+	if (!path)
+		return -ESTALE;
 	if (wfile_stat(ctx()->wfiles, path, &size, &mtime, &mode)) {
 		/* being written: our size is the truth until committed */
 		r = lookup(path, st);
@@ -472,9 +597,12 @@ static int ftpfs_getattr(const char *path, struct stat *st,
 		st->st_mtime = st->st_ctime = mtime;
 		if (mode)
 			st->st_mode = S_IFREG | mode; /* set, not yet applied */
+		free(own);
 		return 0;
 	}
-	return lookup(path, st);
+	r = lookup(path, st);
+	free(own);
+	return r;
 }
 
 /* ---- directories --------------------------------------------------- */
@@ -492,6 +620,8 @@ static int snap_fn(void *arg, const char *name, const struct stat *st)
 	struct dirsnap *d = arg;
 	struct cache_dirent *e;
 
+	if (!strncmp(name, FUSE_HIDDEN_PREFIX, strlen(FUSE_HIDDEN_PREFIX)))
+		return 0; /* an unlinked file still open (see open_list) */
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
 
@@ -626,14 +756,6 @@ static int ftpfs_releasedir(const char *path, struct fuse_file_info *fi)
 
 /* ---- files --------------------------------------------------------- */
 
-/* An open file: a read stream, or a node being written (by this handle,
- * or by another one whose data this handle must see). */
-struct handle {
-	struct file_stream *rs;
-	struct wnode *w;
-	bool writer;
-};
-
 static void forget(const char *path)
 {
 	cache_invalidate(ctx()->cache, path);
@@ -705,6 +827,14 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 						     st.st_size);
 		}
 	}
+	if (r == 0) {
+		r = handle_add(h, path);
+		if (r < 0) {
+			file_stream_free(h->rs);
+			if (h->w)
+				wfile_release(h->w);
+		}
+	}
 	if (r < 0) {
 		free(h);
 		return r;
@@ -723,6 +853,11 @@ static int ftpfs_create(const char *path, mode_t mode,
 	if (!h)
 		return -ENOMEM;
 	r = open_write(path, fi, true, NULL, h);
+	if (r == 0) {
+		r = handle_add(h, path);
+		if (r < 0)
+			wfile_release(h->w);
+	}
 	if (r < 0) {
 		free(h);
 		return r;
@@ -754,7 +889,7 @@ static int ftpfs_read(const char *path, char *buf, size_t size, off_t off,
 	if (n < 0 && n != -EIO)
 		log_dbg("%s: read: %s", path ? path : "?", strerror((int)-n));
 	if (n == -ENOENT && path)
-		forget(path);
+		n = refusal(path, (int)n, -EACCES); /* RETR: 550 */
 	return (int)n;
 }
 
@@ -793,11 +928,14 @@ static int ftpfs_fsync(const char *path, int datasync,
 	return ftpfs_flush(path, fi);
 }
 
-static int ftpfs_release(const char *path, struct fuse_file_info *fi)
+static int ftpfs_release(const char *fpath, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
+	char *own;
+	const char *path = op_path(fpath, fi, &own);
 	int r = 0;
 
+	handle_remove(h);
 	file_stream_free(h->rs);
 	if (h->w) {
 		r = wfile_release(h->w);
@@ -807,23 +945,19 @@ static int ftpfs_release(const char *path, struct fuse_file_info *fi)
 		if (path)
 			forget(path);
 	}
+	free(own);
 	free(h);
 	return r;
 }
 
-static int ftpfs_truncate(const char *path, off_t size,
-			  struct fuse_file_info *fi)
+/* truncate(2) of a file this call does not hold open for writing */
+static int truncate_path(const char *path, off_t size)
 {
-	struct handle *h = fi ? handle_of(fi) : NULL;
 	struct wnode *w;
 	struct stat st;
 	char *sp;
 	int r;
 
-	if (size < 0)
-		return -EINVAL;
-	if (h && h->w)
-		return session_user_errno(wfile_truncate(h->w, size));
 	w = wfile_find(ctx()->wfiles, path);
 	if (!w) {
 		/* not open for writing: open, truncate, commit */
@@ -849,6 +983,26 @@ static int ftpfs_truncate(const char *path, off_t size,
 		wfile_release(w);
 	forget(path);
 	return session_user_errno(r);
+}
+
+static int ftpfs_truncate(const char *fpath, off_t size,
+			  struct fuse_file_info *fi)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+	char *own;
+	const char *path;
+	int r;
+
+	if (size < 0)
+		return -EINVAL;
+	if (h && h->w)
+		return session_user_errno(wfile_truncate(h->w, size));
+	path = op_path(fpath, fi, &own);
+	if (!path)
+		return -ESTALE;
+	r = truncate_path(path, size);
+	free(own);
+	return r;
 }
 
 /* ---- names --------------------------------------------------------- */
@@ -929,23 +1083,13 @@ out:
 	return r;
 }
 
-static bool exists(const char *path, struct stat *st)
-{
-	struct stat tmp;
-
-	forget(path);
-	return lookup(path, st ? st : &tmp) == 0;
-}
-
 static int ftpfs_unlink(const char *path)
 {
 	struct path_req q = { 0 };
 	int r = path_op(path, NULL, op_delete, &q);
 
 	forget(path);
-	if (r == -ENOENT && exists(path, NULL))
-		r = -EACCES;
-	return r;
+	return refusal(path, r, -EACCES);
 }
 
 static int ftpfs_mkdir(const char *path, mode_t mode)
@@ -1022,10 +1166,11 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		if (r == 0)
 			r = path_op(from, to, op_rename, &q);
 	}
-	if (r == -ENOENT && exists(from, NULL))
-		r = -EACCES; /* 550 for a refusal: the name is there */
+	r = refusal(from, r, -EACCES);
 	if (r == 0 && srv_path(from, &sfrom) == 0 && srv_path(to, &sto) == 0)
 		wfile_renamed(ctx()->wfiles, from, to, sfrom, sto);
+	if (r == 0)
+		handles_renamed(from, to);
 	free(sfrom);
 	free(sto);
 	if (S_ISDIR(sf.st_mode))
@@ -1052,22 +1197,29 @@ static int defer_attr(const char *path, struct fuse_file_info *fi,
 	return r;
 }
 
-static int ftpfs_chmod(const char *path, mode_t mode,
+static int ftpfs_chmod(const char *fpath, mode_t mode,
 		       struct fuse_file_info *fi)
 {
 	struct path_req q = { .mode = mode & 07777 };
 	mode_t bits = mode & 07777;
+	char *own;
+	const char *path = op_path(fpath, fi, &own);
 	int r;
 
+	if (!path)
+		return -ESTALE;
 	r = defer_attr(path, fi, NULL, &bits);
-	if (r != 0)
-		return r < 0 ? r : 0;
+	if (r != 0) {
+		r = r < 0 ? r : 0;
+		goto out;
+	}
 	r = path_op(path, NULL, op_chmod, &q);
 	forget(path);
-	if (r == -ENOENT && exists(path, NULL))
-		r = -EPERM;
+	r = refusal(path, r, -EPERM);
 	if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;
+out:
+	free(own);
 	return r;
 }
 
@@ -1083,24 +1235,32 @@ static int ftpfs_chown(const char *path, uid_t uid, gid_t gid,
 	return ctx()->ignore_attr_errors ? 0 : -EPERM;
 }
 
-static int ftpfs_utimens(const char *path, const struct timespec tv[2],
+static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 			 struct fuse_file_info *fi)
 {
 	struct path_req q = { 0 };
+	char *own;
+	const char *path;
 	int r;
 
 	if (tv && tv[1].tv_nsec == UTIME_OMIT)
 		return 0; /* atime only: FTP keeps none */
+	path = op_path(fpath, fi, &own);
+	if (!path)
+		return -ESTALE;
 	q.t = !tv || tv[1].tv_nsec == UTIME_NOW ? time(NULL) : tv[1].tv_sec;
 	r = defer_attr(path, fi, &q.t, NULL);
-	if (r != 0)
-		return r < 0 ? r : 0;
+	if (r != 0) {
+		r = r < 0 ? r : 0;
+		goto out;
+	}
 	r = path_op(path, NULL, op_mtime, &q);
 	forget(path);
-	if (r == -ENOENT && exists(path, NULL))
-		r = -EPERM; /* e.g. 550 for MFMT on a directory */
+	r = refusal(path, r, -EPERM); /* e.g. 550 for MFMT on a directory */
 	if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;
+out:
+	free(own);
 	return r;
 }
 
@@ -1190,7 +1350,9 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->attr_timeout = c->cache_timeout;
 	cfg->negative_timeout = c->cache_timeout;
 	cfg->auto_cache = 1; /* keep page cache while size+mtime unchanged */
-	cfg->hard_remove = 1; /* no .fuse_hidden files on the server */
+	/* an unlinked file still open is renamed to .fuse_hidden* until
+	 * its last close (see open_list) */
+	cfg->hard_remove = 0;
 	/* bigger requests: fewer round trips through the kernel */
 	conn->max_write = 1024 * 1024;
 	conn->max_readahead = 1024 * 1024;

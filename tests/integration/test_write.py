@@ -435,6 +435,14 @@ def prepare(root, lroot):
     os.makedirs(os.path.join(root, "random"))
     os.makedirs(os.path.join(root, "unmount"))
     os.makedirs(os.path.join(root, "dirattr"))
+    w(os.path.join(root, "open", "unlinked.txt"), b"read me after unlink\n")
+    w(os.path.join(root, "open", "rdwr.txt"), b"old contents\n")
+    w(os.path.join(root, "open", "moved.bin"), content("moved", 3 * MiB))
+    w(os.path.join(root, "open", "d", "in-dir.bin"), content("indir", MiB))
+    w(os.path.join(root, "open", "replaced.txt"), b"the old version\n")
+    w(os.path.join(root, "noaccess", "secret.txt"), b"secret\n", 0o000)
+    w(os.path.join(root, "noaccess", "closed", "inside.txt"), b"inside\n")
+    os.chmod(os.path.join(root, "noaccess", "closed"), 0o000)
     w(os.path.join(root, "ro", "keep.txt"), b"read-only keep\n")
     # the -o ignore_attr_errors mount
     w(os.path.join(lroot, "chmod.txt"), b"lenient chmod\n", 0o644)
@@ -1410,7 +1418,125 @@ def two_writers():
     check_no_tmp()
 
 
+# --- open files ------------------------------------------------------------
+
+def hidden_left(top):
+    """libfuse's .fuse_hidden* names (an unlinked file still open) below
+    top: there must be none once every descriptor is closed."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        out += [os.path.relpath(os.path.join(dirpath, n), top)
+                for n in dirnames + filenames if n.startswith(".fuse_hidden")]
+    return sorted(out)
+
+
+def check_no_hidden(top):
+    # RELEASE reaches ftpfs after close() has returned: look a few times
+    for _ in range(50):
+        left = hidden_left(top)
+        if not left:
+            return
+        time.sleep(0.1)
+    raise AssertionError("still on the server after close: %s" % left)
+
+
+@test()
+def unlinked_while_open():
+    """An open file that is unlinked stays readable (and, O_RDWR,
+    writable) through its descriptor, fstat works, the name is gone at
+    once, and nothing is left on the server after close (this used to
+    crash the daemon: libfuse gave a NULL path)."""
+    p = mnt("open", "unlinked.txt")
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        os.unlink(p)
+        check_absent("open/unlinked.txt")
+        if os.path.exists(p):
+            raise AssertionError("the name is still there after unlink")
+        st = os.fstat(fd)
+        if st.st_size != 21:
+            raise AssertionError("fstat size %d, want 21" % st.st_size)
+        got = os.pread(fd, 100, 0)
+        if got != b"read me after unlink\n":
+            raise AssertionError(describe("pread after unlink", got,
+                                          b"read me after unlink\n"))
+        names = os.listdir(mnt("open"))
+        if any(n.startswith(".fuse_hidden") for n in names):
+            raise AssertionError("listing shows %s" % names)
+    finally:
+        os.close(fd)
+    p = mnt("open", "rdwr.txt")
+    fd = os.open(p, os.O_RDWR)
+    try:
+        os.unlink(p)
+        os.pwrite(fd, b"NEW", 0)
+        got = os.pread(fd, 100, 0)
+        if got != b"NEW contents\n":
+            raise AssertionError(describe("pread of the unlinked O_RDWR "
+                                          "file", got, b"NEW contents\n"))
+    finally:
+        os.close(fd)
+    check_no_hidden(disk("open"))
+    check_absent("open/rdwr.txt")
+    check_absent("open/unlinked.txt")
+
+
+@test()
+def renamed_while_open():
+    """A file being read goes on reading after mv of the file, and of the
+    directory it is in; a file replaced by mv over it keeps its old bytes
+    for the reader that had it open."""
+    want = content("moved", 3 * MiB)
+    with open(mnt("open", "moved.bin"), "rb", buffering=0) as f:
+        head = f.read(MiB)
+        os.rename(mnt("open", "moved.bin"), mnt("open", "moved2.bin"))
+        f.seek(2 * MiB)           # a new transfer, by the new name
+        tail = f.read()
+        f.seek(MiB)
+        mid = f.read(MiB)
+    if head + mid + tail != want:
+        raise AssertionError("read across the rename differs")
+    with open(mnt("open", "d", "in-dir.bin"), "rb", buffering=0) as f:
+        a = f.read(1000)
+        os.rename(mnt("open", "d"), mnt("open", "d2"))
+        f.seek(500000)
+        b = f.read()
+    wd = content("indir", MiB)
+    if a != wd[:1000] or b != wd[500000:]:
+        raise AssertionError("read across the directory rename differs")
+    write_file(local("replacement.txt"), b"the new version\n")
+    with open(mnt("open", "replaced.txt"), "rb", buffering=0) as f:
+        sh_ok("cp %s %s && mv %s %s" % (
+            q(local("replacement.txt")), q(mnt("open", "new.txt")),
+            q(mnt("open", "new.txt")), q(mnt("open", "replaced.txt"))))
+        got = f.read()
+    if got != b"the old version\n":
+        raise AssertionError(describe("reader of a replaced file", got,
+                                      b"the old version\n"))
+    check_file("open/replaced.txt", b"the new version\n")
+    check_file("open/moved2.bin", want)
+    check_no_hidden(disk("open"))
+
+
 # --- refusals ----------------------------------------------------------------
+
+@test(servers=("vsftpd",))
+def unreadable_file_and_dir():
+    """A file and a directory of mode 000, owned by root (vsftpd's session
+    runs as `ftp`): the server answers 550 to RETR and LIST, and the name
+    is listed, so the user sees EACCES, not ENOENT, every time."""
+    for _ in range(2):
+        expect_errno(lambda: read(mnt("noaccess", "secret.txt")),
+                     (errno.EACCES,), "read of a mode-000 file")
+        expect_errno(lambda: os.listdir(mnt("noaccess", "closed")),
+                     (errno.EACCES,), "listing a mode-000 directory")
+    rc, out = sh("cat %s" % q(mnt("noaccess", "secret.txt")))
+    if rc == 0 or "Permission denied" not in out:
+        raise AssertionError("cat: rc %d, %r" % (rc, out))
+    st = os.stat(mnt("noaccess", "secret.txt"))
+    if stat.S_IMODE(st.st_mode) != 0:
+        raise AssertionError("mode %o, want 000" % st.st_mode)
+
 
 def qdisk(*parts):
     return os.path.join(C.qroot, *parts)
