@@ -695,12 +695,13 @@ err:
 
 /* Connect the data connection to the server's address (or, with pasv_ip,
  * the PASV reply's address in ip) and port. */
-static int connect_data(struct ftp_session *s, unsigned port,
-			const unsigned char *ip)
+/* Connect the data connection; the error as it is (the session is not
+ * marked broken). */
+static int dial_data(struct ftp_session *s, unsigned port,
+		     const unsigned char *ip)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int r;
 
 	net_peer_addr(s->ctrl, &ss, &len);
 	if (ss.ss_family == AF_INET6) {
@@ -710,8 +711,15 @@ static int connect_data(struct ftp_session *s, unsigned port,
 		if (ip)
 			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, ip, 4);
 	}
-	r = net_connect_addr((struct sockaddr *)&ss, len, s->cfg->timeout_ms,
-			     &s->data);
+	return net_connect_addr((struct sockaddr *)&ss, len,
+				s->cfg->timeout_ms, &s->data);
+}
+
+static int connect_data(struct ftp_session *s, unsigned port,
+			const unsigned char *ip)
+{
+	int r = dial_data(s, port, ip);
+
 	if (r < 0)
 		return fail(s, r == -ECONNREFUSED ? -EIO : r,
 			    "data connection");
@@ -862,10 +870,34 @@ static int xfer_start_pipelined(struct ftp_session *s, const char *cmd,
 		return fail(s, -EIO, "EPSV refused after it worked");
 	}
 	r = epsv_port(s, &port);
-	if (r == 0)
-		r = connect_data(s, port, NULL);
 	if (r < 0)
-		return r; /* broken: the server may be waiting for us */
+		return r;
+	r = dial_data(s, port, NULL);
+	if (r < 0 && r != -ETIMEDOUT) {
+		/* A server that refuses the command may close its passive
+		 * port at once (ProFTPD does, for a refused APPE): read the
+		 * replies in order; a refusal is the answer and the session
+		 * stays in step. Anything else (150: it waits for us) and
+		 * the session is given up. */
+		int dr = r;
+
+		s->data = NULL;
+		code = rest > 0 ? read_reply(s) : 350;
+		if (code == 350)
+			code = read_reply(s);
+		else if (code >= 0)
+			code = 0; /* REST refused: the rest is out of step */
+		if (code >= 400) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s",
+				 cmd, reply_text(s->rp));
+			return session_code_errno(code, upload);
+		}
+		return code < 0 ? code
+				: fail(s, dr == -ECONNREFUSED ? -EIO : dr,
+				       "data connection");
+	}
+	if (r < 0)
+		return fail(s, r, "data connection");
 	if (rest > 0) {
 		code = read_reply(s);
 		if (code != 350) {

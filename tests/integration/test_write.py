@@ -1525,6 +1525,14 @@ def unreadable_file_and_dir():
     """A file and a directory of mode 000, owned by root (vsftpd's session
     runs as `ftp`): the server answers 550 to RETR and LIST, and the name
     is listed, so the user sees EACCES, not ENOENT, every time."""
+    try:
+        unreadable_checks()
+    finally:   # readable again for whole_tree_matches
+        os.chmod(disk("noaccess", "secret.txt"), 0o644)
+        os.chmod(disk("noaccess", "closed"), 0o755)
+
+
+def unreadable_checks():
     for _ in range(2):
         expect_errno(lambda: read(mnt("noaccess", "secret.txt")),
                      (errno.EACCES,), "read of a mode-000 file")

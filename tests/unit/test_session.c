@@ -21,6 +21,8 @@
 enum act {
 	A_REPLY,     /* just reply */
 	A_EPSV,      /* open a data listener, reply 229 with its port */
+	A_EPSV_CLOSED, /* reply 229 naming a port nobody listens on (a
+			* server that closed it on refusing the command) */
 	A_PASV_127_0_0_2, /* listener on 127.0.0.1, reply 227 naming 127.0.0.2 */
 	A_SEND,      /* reply (150), accept data, send payload, close, 226 */
 	A_FLOOD,     /* reply (150), accept data, send until it breaks */
@@ -88,6 +90,12 @@ static void *fake_main(void *arg)
 			break;
 		case A_EPSV:
 			f->dlfd = listen_any(&port);
+			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply, port);
+			say(cfd, buf);
+			break;
+		case A_EPSV_CLOSED:
+			dfd = listen_any(&port);
+			close(dfd);
 			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply, port);
 			say(cfd, buf);
 			break;
@@ -320,6 +328,42 @@ START_TEST(retr_rest_epsv)
 }
 END_TEST
 
+/* A refused APPE is EACCES every time and the session stays in step,
+ * also pipelined (EPSV+APPE in one write) when the server has closed
+ * its passive port on refusing (ProFTPD). */
+START_TEST(refused_append_pipelined)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "APPE /f", "550 /f: Permission denied", A_REPLY },
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV_CLOSED },
+		{ "APPE /f", "550 /f: Permission denied", A_REPLY },
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV_CLOSED },
+		{ "APPE /f", "550 /f: Permission denied", A_REPLY },
+		{ "SIZE /x", "213 77", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+	int64_t sz = 0;
+	int i;
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(session_xfer_start(s, "APPE", "/f", 0),
+				 -EACCES);
+		ck_assert(!session_broken(s));
+	}
+	ck_assert_int_eq(session_size(s, "/x", &sz), 0);
+	ck_assert_int_eq(sz, 77);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 START_TEST(pasv_address_ignored)
 {
 	static const struct step steps[] = {
@@ -509,6 +553,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, crlf_refused);
 	tcase_add_test(tc, retr_rest_epsv);
 	tcase_add_test(tc, pasv_address_ignored);
+	tcase_add_test(tc, refused_append_pipelined);
 	tcase_add_test(tc, abort_resyncs);
 	tcase_add_test(tc, mlst_and_errors);
 	tcase_add_test(tc, server_drops);
