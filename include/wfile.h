@@ -69,6 +69,11 @@ int wfile_truncate(struct wnode *w, int64_t size);
  * server refused, 0 when nothing is pending: set it on the server. */
 int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode);
 int wfile_flush(struct wnode *w);
+/* A descriptor is closed (FUSE flush): as wfile_flush, except that a new
+ * or truncated file that is streaming and has had no byte written is
+ * left open for the last release to commit, so that open + dup2 + close
+ * + write (a shell redirection) is one upload, not two. */
+int wfile_flush_close(struct wnode *w);
 /* Drop a reference; the last one commits what is pending and returns its
  * error. */
 int wfile_release(struct wnode *w);

@@ -908,24 +908,30 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 	return n < 0 ? session_user_errno((int)n) : (int)n;
 }
 
-static int ftpfs_flush(const char *path, struct fuse_file_info *fi)
+static int flush_handle(const char *path, struct fuse_file_info *fi,
+			bool closing)
 {
 	struct handle *h = handle_of(fi);
 	int r;
 
 	if (!h->w || !h->writer)
 		return 0;
-	r = wfile_flush(h->w);
+	r = closing ? wfile_flush_close(h->w) : wfile_flush(h->w);
 	if (path)
 		forget(path);
 	return session_user_errno(r);
+}
+
+static int ftpfs_flush(const char *path, struct fuse_file_info *fi)
+{
+	return flush_handle(path, fi, true);
 }
 
 static int ftpfs_fsync(const char *path, int datasync,
 		       struct fuse_file_info *fi)
 {
 	(void)datasync;
-	return ftpfs_flush(path, fi);
+	return flush_handle(path, fi, false);
 }
 
 static int ftpfs_release(const char *fpath, struct fuse_file_info *fi)
@@ -1133,6 +1139,23 @@ static int ftpfs_rmdir(const char *path)
 	return r;
 }
 
+/* A file open for writing with data (or its creation) not yet on the
+ * server is committed first, so that the server has the name to move. */
+static int commit_pending(const char *path)
+{
+	struct wnode *w = wfile_find(ctx()->wfiles, path);
+	int r = 0;
+
+	if (!w)
+		return 0;
+	if (wfile_pending(w)) {
+		r = wfile_flush(w);
+		forget(path);
+	}
+	wfile_release(w);
+	return session_user_errno(r);
+}
+
 static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 {
 	struct path_req q = { 0 };
@@ -1143,7 +1166,9 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 
 	if (flags & RENAME_EXCHANGE)
 		return -EINVAL;
-	r = lookup(from, &sf);
+	r = commit_pending(from);
+	if (r == 0)
+		r = lookup(from, &sf);
 	if (r < 0)
 		return r;
 	to_exists = exists(to, &st);

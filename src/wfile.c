@@ -749,6 +749,22 @@ int wfile_flush(struct wnode *w)
 	return r;
 }
 
+int wfile_flush_close(struct wnode *w)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&w->lock);
+	/* Created or truncated, streaming, nothing written yet: this is a
+	 * close of a descriptor another one shares the file with (the shell
+	 * opens, dup2()s and closes the original before writing). Committing
+	 * now would upload an empty file and then the data again; the
+	 * STOR stays open and the last release commits. */
+	if (!(w->s && w->mode == M_STREAM && w->pos == 0 && !w->err))
+		r = flush_locked(w);
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
 int wfile_release(struct wnode *w)
 {
 	struct wfile_table *t = w->t;

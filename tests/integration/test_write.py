@@ -74,6 +74,7 @@ import errno
 import hashlib
 import os
 import random
+import re
 import shutil
 import sqlite3
 import stat
@@ -397,6 +398,7 @@ def prepare(root, lroot):
     os.umask(0o022)
     w = write_file
     w(os.path.join(root, "redir", "existing.txt"), b"old line\n" * 500)
+    w(os.path.join(root, "redir", "twice.txt"), b"old line\n" * 500)
     w(os.path.join(root, "redir", "append.txt"), b"first\n")
     w(os.path.join(root, "cp20", "over.bin"), content("over", 5 * MiB))
     w(os.path.join(root, "editor", "sed.txt"),
@@ -489,7 +491,72 @@ def redirect_new():
     sh_ok("echo hello world > %s" % q(mnt("redir", "new.txt")))
     check_file("redir/new.txt", b"hello world\n")
     sh_ok("printf '' > %s" % q(mnt("redir", "empty.txt")))
-    check_file("redir/empty.txt", b"")
+    check_empty_created("redir/empty.txt")
+    check_no_tmp()
+
+
+CMD_LINE = re.compile(r'(?:\] <- |FTP command: Client "[^"]*", ")'
+                      r'([A-Z]{3,4})(?: ([^"]*))?')
+
+
+def server_commands(since_bytes=0):
+    """[(command, argument)] the server logged (pyftpdlib or vsftpd), from
+    byte offset since_bytes of its log; and the log's size now."""
+    with open(C.server.log, "rb") as f:
+        f.seek(since_bytes)
+        data = f.read()
+    out = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        m = CMD_LINE.search(line)
+        if m:
+            out.append((m.group(1), m.group(2) or ""))
+    return out, since_bytes + len(data)
+
+
+def log_size():
+    return os.path.getsize(C.server.log)
+
+
+def check_empty_created(rel):
+    """A file created and closed with nothing written (`: > f`, touch):
+    the mount shows it at once; the server gets it when the last
+    descriptor is released, a moment after close() returned (a close with
+    nothing written may be the shell's close of the descriptor it has
+    just dup2()ed, so it does not commit: see wfile_flush_close)."""
+    st = os.stat(mnt(rel))
+    if st.st_size != 0:
+        raise AssertionError("%s: size %d through the mount" % (rel, st.st_size))
+    for _ in range(50):
+        if os.path.exists(disk(rel)):
+            break
+        time.sleep(0.1)
+    check_file(rel, b"")
+
+
+@test()
+def redirect_one_upload():
+    """`echo x > newfile` (open, dup2, close, write, close) is one upload
+    of the data: no empty STOR + rename before it."""
+    for name in ("once-new.txt", "twice.txt"):
+        t0 = log_size()
+        sh_ok("echo once > %s" % q(mnt("redir", name)))
+        check_file("redir/" + name, b"once\n")
+        cmds, _ = server_commands(t0)
+        stors = [a for c, a in cmds if c == "STOR"]
+        if len(stors) != 1:
+            raise AssertionError("%s: %d STORs, want 1: %s" % (
+                name, len(stors), cmds))
+    sh_ok("true > %s" % q(mnt("redir", "once-empty.txt")))
+    check_empty_created("redir/once-empty.txt")
+    # renamed before its last release: committed first, then moved
+    fd = os.open(mnt("redir", "pending.txt"), os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.rename(mnt("redir", "pending.txt"), mnt("redir", "moved.txt"))
+        os.write(fd, b"after the rename\n")
+    finally:
+        os.close(fd)
+    check_file("redir/moved.txt", b"after the rename\n")
+    check_absent("redir/pending.txt")
     check_no_tmp()
 
 
