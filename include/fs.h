@@ -31,6 +31,7 @@ struct fs_ctx {
 	struct prefetch *prefetch; /* or NULL: no prefetch */
 	double prefetch_unused; /* seconds an unused prefetched listing lives */
 	unsigned parallel_read; /* file_stream_parallel() helpers, 0 = off */
+	const char *mountpoint; /* absolute, as the kernel shows open files */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare

@@ -50,7 +50,14 @@ struct ftp_entry {
 	mode_t perm;       /* permission bits (07777) when known */
 	bool has_perm;
 	char *link_target; /* for links when the line gives a target; else NULL */
+	unsigned rights;   /* MLSD "perm=" letters as LISTPARSE_RIGHT(c) bits */
+	bool has_rights;   /* the line had a perm fact */
 };
+
+/* The bit of an RFC 3659 perm letter ('a'..'z': a append, c create,
+ * d delete, e enter, f rename, l list, m mkdir, p purge, r retrieve,
+ * w store). */
+#define LISTPARSE_RIGHT(c) (1u << ((c) - 'a'))
 
 /* Formats LIST output can be in. listparse_list_line() detects the format of
  * each line on its own; the hint is only used to break ties. */

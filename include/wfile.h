@@ -53,9 +53,12 @@ void wfile_table_free(struct wfile_table *t);
 
 /* Open (or join) the node for path. srv: the server path. size: the
  * file's size on the server (for WF_APPEND/WF_UPDATE). rdwr: the handle
- * may read (forces SPOOL). */
+ * may read (forces SPOOL). keep_mode: the permission bits of the file a
+ * commit replaces (SITE CHMOD on the temporary before the rename, so the
+ * new file keeps them; a chmod through the mount overrides it), 0 = none
+ * (a new file). */
 int wfile_open(struct wfile_table *t, const char *path, const char *srv,
-	       enum wfile_how how, bool rdwr, int64_t size,
+	       enum wfile_how how, bool rdwr, int64_t size, mode_t keep_mode,
 	       struct wnode **out);
 ssize_t wfile_write(struct wnode *w, const char *buf, size_t len,
 		    int64_t off);
@@ -69,11 +72,9 @@ int wfile_truncate(struct wnode *w, int64_t size);
  * server refused, 0 when nothing is pending: set it on the server. */
 int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode);
 int wfile_flush(struct wnode *w);
-/* A descriptor is closed (FUSE flush): as wfile_flush, except that a new
- * or truncated file that is streaming and has had no byte written is
- * left open for the last release to commit, so that open + dup2 + close
- * + write (a shell redirection) is one upload, not two. */
-int wfile_flush_close(struct wnode *w);
+/* New or truncated, streaming, and not a byte written yet: a commit now
+ * would upload an empty file (and the data later again). */
+bool wfile_unwritten(struct wnode *w);
 /* Drop a reference; the last one commits what is pending and returns its
  * error. */
 int wfile_release(struct wnode *w);

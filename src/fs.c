@@ -13,6 +13,7 @@
 #define FUSE_USE_VERSION 314
 #include "fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
@@ -24,6 +25,7 @@
 #include <strings.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "charset.h"
@@ -109,6 +111,33 @@ static int local_name(char **s)
 	return 0;
 }
 
+/* MLSD's perm fact says what this login may do (RFC 3659 7.5.5); the
+ * mode shown (all files look like the mounting user's) drops what it
+ * may not: read, write (w; a directory: c, m or p), enter/list. So a
+ * file the server will not let us write is not writable here, and open
+ * for writing gives EACCES instead of replacing it by a rename. */
+static mode_t rights_mask(const struct ftp_entry *e)
+{
+#define HAS(c) (e->rights & LISTPARSE_RIGHT(c))
+	mode_t m = 0;
+
+	if (e->type == FTP_TYPE_DIR) {
+		if (!HAS('l'))
+			m |= 0444;
+		if (!HAS('e'))
+			m |= 0111;
+		if (!HAS('c') && !HAS('m') && !HAS('p'))
+			m |= 0222;
+	} else if (e->type == FTP_TYPE_FILE) {
+		if (!HAS('r'))
+			m |= 0444;
+		if (!HAS('w'))
+			m |= 0222;
+	}
+	return m;
+#undef HAS
+}
+
 static void entry_to_stat(const struct ftp_entry *e, struct stat *st)
 {
 	struct fs_ctx *c = ctx();
@@ -129,6 +158,8 @@ static void entry_to_stat(const struct ftp_entry *e, struct stat *st)
 		st->st_nlink = 1;
 		break;
 	}
+	if (e->has_rights)
+		st->st_mode &= ~rights_mask(e);
 	if (e->size >= 0)
 		st->st_size = e->size;
 	if (e->type == FTP_TYPE_LINK && e->link_target)
@@ -756,6 +787,15 @@ static int ftpfs_releasedir(const char *path, struct fuse_file_info *fi)
 
 /* ---- files --------------------------------------------------------- */
 
+/* Writing replaces a file by a temporary and a rename, which the
+ * directory's rights allow: the file's own must be asked first. A file
+ * without any write bit (mode 444 in the listing, or no "w" in MLSD's
+ * perm fact) is refused, as the server would refuse STOR on it. */
+static int may_write(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && !(st->st_mode & 0222) ? -EACCES : 0;
+}
+
 static void forget(const char *path)
 {
 	cache_invalidate(ctx()->cache, path);
@@ -781,7 +821,8 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 	if (r < 0)
 		return r;
 	r = wfile_open(ctx()->wfiles, path, sp, how, acc == O_RDWR,
-		       st ? st->st_size : 0, &h->w);
+		       st ? st->st_size : 0, st ? st->st_mode & 07777 : 0,
+		       &h->w);
 	free(sp);
 	if (r == 0)
 		forget(path);
@@ -804,7 +845,9 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 	if (!h)
 		return -ENOMEM;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-		r = open_write(path, fi, false, &st, h);
+		r = may_write(&st);
+		if (r == 0)
+			r = open_write(path, fi, false, &st, h);
 		h->writer = true;
 	} else if ((h->w = wfile_find(ctx()->wfiles, path)) &&
 		   wfile_pending(h->w)) {
@@ -908,6 +951,33 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 	return n < 0 ? session_user_errno((int)n) : (int)n;
 }
 
+/* Does the process closing a descriptor of path keep another one of it
+ * open? The kernel has taken the closed one out of its table before FUSE's
+ * flush, so any link in /proc/PID/fd naming the file is another. */
+static bool open_elsewhere(const char *path)
+{
+	const char *mp = ctx()->mountpoint;
+	char want[PATH_MAX], got[PATH_MAX], dir[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+	int wl;
+
+	if (!mp || !path)
+		return false;
+	wl = snprintf(want, sizeof(want), "%s%s", mp, path);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)fuse_get_context()->pid);
+	if (wl <= 0 || wl >= (int)sizeof(want) || !(d = opendir(dir)))
+		return false;
+	while (!found && (de = readdir(d))) {
+		ssize_t n = readlinkat(dirfd(d), de->d_name, got, sizeof(got));
+
+		found = n == wl && !memcmp(got, want, (size_t)wl);
+	}
+	closedir(d);
+	return found;
+}
+
 static int flush_handle(const char *path, struct fuse_file_info *fi,
 			bool closing)
 {
@@ -916,7 +986,12 @@ static int flush_handle(const char *path, struct fuse_file_info *fi,
 
 	if (!h->w || !h->writer)
 		return 0;
-	r = closing ? wfile_flush_close(h->w) : wfile_flush(h->w);
+	/* open, dup2, close, write (a shell redirection): the close of
+	 * the first descriptor must not upload an empty file before the
+	 * data; the close of the last one commits */
+	if (closing && wfile_unwritten(h->w) && open_elsewhere(path))
+		return 0;
+	r = wfile_flush(h->w);
 	if (path)
 		forget(path);
 	return session_user_errno(r);
@@ -972,12 +1047,14 @@ static int truncate_path(const char *path, off_t size)
 			return r;
 		if (S_ISDIR(st.st_mode))
 			return -EISDIR;
-		r = srv_path(path, &sp);
+		r = may_write(&st);
+		if (r == 0)
+			r = srv_path(path, &sp);
 		if (r < 0)
 			return r;
 		r = wfile_open(ctx()->wfiles, path, sp,
 			       size == 0 ? WF_TRUNC : WF_UPDATE, true,
-			       st.st_size, &w);
+			       st.st_size, st.st_mode & 07777, &w);
 		free(sp);
 		if (r < 0)
 			return r;

@@ -45,6 +45,8 @@ struct parsed {
 	struct ftp_time mtime;
 	mode_t perm;
 	bool has_perm;
+	unsigned rights; /* MLSD perm= letters */
+	bool has_rights;
 	bool skip;       /* valid, but no entry (MLSD cdir/pdir) */
 	size_t ns, ne;   /* name */
 	bool has_target;
@@ -1254,6 +1256,8 @@ static int finish(const char *line, struct parsed *e, struct ftp_entry *out)
 	out->mtime = e->mtime;
 	out->perm = e->perm;
 	out->has_perm = e->has_perm;
+	out->rights = e->rights;
+	out->has_rights = e->has_rights;
 	return 0;
 }
 
@@ -1405,6 +1409,16 @@ static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 	} else if (eq_ci(p, nn, "modify")) {
 		if (vn && !mlsx_time(v, vn, &e->mtime))
 			return false;
+	} else if (eq_ci(p, nn, "perm")) {
+		/* RFC 3659 7.5.5: what this user may do, one letter each
+		 * (ABNF: either case); others are ignored */
+		size_t i;
+
+		e->rights = 0;
+		for (i = 0; i < vn; i++)
+			if ((v[i] | 0x20) >= 'a' && (v[i] | 0x20) <= 'z')
+				e->rights |= LISTPARSE_RIGHT(v[i] | 0x20);
+		e->has_rights = true;
 	} else if (eq_ci(p, nn, "unix.mode")) {
 		/* "perm=" holds FTP rights, not a mode: only this one.
 		 * pyftpdlib on Python 3 writes "0o644" (oct()). */

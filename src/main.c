@@ -322,6 +322,7 @@ int main(int argc, char *argv[])
 	c.max_entries = o.max_entries;
 	c.parallel_read = o.parallel_read >= 0 ? (unsigned)o.parallel_read
 						: o.connections - 1;
+	c.mountpoint = cl.mountpoint;
 	c.uid = getuid();
 	c.gid = getgid();
 	/* prefetch needs the cache to keep its results and a session to spare

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct wnode {
 	bool set_mtime;        /* apply mtime after the next commit */
 	bool set_mode;         /* apply mode after the next commit */
 	mode_t mode_bits;
+	mode_t keep_mode;      /* the replaced file's mode, for the new one */
 	int err;               /* sticky: data was lost (a stream failed) */
 	bool flush_failed;     /* the last upload failed, nothing new since */
 };
@@ -57,6 +59,7 @@ struct wfile_table {
 	pthread_mutex_t lock;
 	struct wnode *nodes;
 	bool warned_rename;
+	atomic_bool no_chmod;  /* SITE CHMOD refused: keep_mode not tried */
 };
 
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
@@ -143,7 +146,21 @@ static int spool_create(struct wnode *w)
  * file, delete the old one first (not atomic: say so once). */
 static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 {
-	int r = session_rename(s, tmp, w->srv);
+	int r;
+
+	/* the new file gets the mode of the one it replaces, not the
+	 * server's default (a script stays executable, a private file is
+	 * not made readable by others) */
+	if (w->keep_mode && !atomic_load(&w->t->no_chmod)) {
+		r = session_chmod(s, tmp, w->keep_mode);
+		if (r < 0 && session_broken(s))
+			return r;
+		if (r < 0 && !atomic_exchange(&w->t->no_chmod, true))
+			log_info("the server does not set modes (SITE CHMOD: %s)"
+				 "; replaced files get its default mode",
+				 session_last_error(s));
+	}
+	r = session_rename(s, tmp, w->srv);
 
 	if (r == 0 || session_broken(s))
 		return r;
@@ -453,7 +470,7 @@ static struct wnode *find_locked(struct wfile_table *t, const char *path)
 }
 
 int wfile_open(struct wfile_table *t, const char *path, const char *srv,
-	       enum wfile_how how, bool rdwr, int64_t size,
+	       enum wfile_how how, bool rdwr, int64_t size, mode_t keep_mode,
 	       struct wnode **out)
 {
 	struct wnode *w;
@@ -490,6 +507,9 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 	pthread_mutex_lock(&w->lock);
 	w->mtime = time(NULL);
 	if (fresh) {
+		/* a mode without read for the owner is the listing's
+		 * rights mask at work (fs.c), not the file's real mode */
+		w->keep_mode = keep_mode & 0400 ? keep_mode & 07777 : 0;
 		switch (how) {
 		case WF_NEW:
 		case WF_TRUNC:
@@ -679,6 +699,8 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 	int r = 1;
 
 	pthread_mutex_lock(&w->lock);
+	if (mode)
+		w->keep_mode = 0; /* the mode asked for wins */
 	if (!(w->dirty || w->s || w->flush_failed)) {
 		r = 0;
 	} else if (mode && w->s && w->tmp) {
@@ -749,18 +771,12 @@ int wfile_flush(struct wnode *w)
 	return r;
 }
 
-int wfile_flush_close(struct wnode *w)
+bool wfile_unwritten(struct wnode *w)
 {
-	int r = 0;
+	bool r;
 
 	pthread_mutex_lock(&w->lock);
-	/* Created or truncated, streaming, nothing written yet: this is a
-	 * close of a descriptor another one shares the file with (the shell
-	 * opens, dup2()s and closes the original before writing). Committing
-	 * now would upload an empty file and then the data again; the
-	 * STOR stays open and the last release commits. */
-	if (!(w->s && w->mode == M_STREAM && w->pos == 0 && !w->err))
-		r = flush_locked(w);
+	r = w->s && w->mode == M_STREAM && w->pos == 0 && !w->err;
 	pthread_mutex_unlock(&w->lock);
 	return r;
 }

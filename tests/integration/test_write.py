@@ -445,6 +445,11 @@ def prepare(root, lroot):
     w(os.path.join(root, "noaccess", "secret.txt"), b"secret\n", 0o000)
     w(os.path.join(root, "noaccess", "closed", "inside.txt"), b"inside\n")
     os.chmod(os.path.join(root, "noaccess", "closed"), 0o000)
+    w(os.path.join(root, "perm", "ro444.txt"), b"read-only contents\n", 0o444)
+    if C.server_kind == "pyftpdlib":   # vsftpd serves world-readable only
+        w(os.path.join(root, "perm", "script.sh"), b"#!/bin/sh\necho old\n",
+          0o755)
+        w(os.path.join(root, "perm", "private.txt"), b"private\n", 0o600)
     w(os.path.join(root, "ro", "keep.txt"), b"read-only keep\n")
     # the -o ignore_attr_errors mount
     w(os.path.join(lroot, "chmod.txt"), b"lenient chmod\n", 0o644)
@@ -491,7 +496,7 @@ def redirect_new():
     sh_ok("echo hello world > %s" % q(mnt("redir", "new.txt")))
     check_file("redir/new.txt", b"hello world\n")
     sh_ok("printf '' > %s" % q(mnt("redir", "empty.txt")))
-    check_empty_created("redir/empty.txt")
+    check_file("redir/empty.txt", b"")
     check_no_tmp()
 
 
@@ -517,22 +522,6 @@ def log_size():
     return os.path.getsize(C.server.log)
 
 
-def check_empty_created(rel):
-    """A file created and closed with nothing written (`: > f`, touch):
-    the mount shows it at once; the server gets it when the last
-    descriptor is released, a moment after close() returned (a close with
-    nothing written may be the shell's close of the descriptor it has
-    just dup2()ed, so it does not commit: see wfile_flush_close)."""
-    st = os.stat(mnt(rel))
-    if st.st_size != 0:
-        raise AssertionError("%s: size %d through the mount" % (rel, st.st_size))
-    for _ in range(50):
-        if os.path.exists(disk(rel)):
-            break
-        time.sleep(0.1)
-    check_file(rel, b"")
-
-
 @test()
 def redirect_one_upload():
     """`echo x > newfile` (open, dup2, close, write, close) is one upload
@@ -547,7 +536,7 @@ def redirect_one_upload():
             raise AssertionError("%s: %d STORs, want 1: %s" % (
                 name, len(stors), cmds))
     sh_ok("true > %s" % q(mnt("redir", "once-empty.txt")))
-    check_empty_created("redir/once-empty.txt")
+    check_file("redir/once-empty.txt", b"")
     # renamed before its last release: committed first, then moved
     fd = os.open(mnt("redir", "pending.txt"), os.O_WRONLY | os.O_CREAT, 0o644)
     try:
@@ -1587,6 +1576,60 @@ def renamed_while_open():
 
 # --- refusals ----------------------------------------------------------------
 
+@test()
+def readonly_file_untouched():
+    """A file without write permission (444; on vsftpd also another
+    user's) may not be written, truncated or appended to: EACCES, and the
+    file keeps its bytes and mode (a temporary + rename would replace it
+    in a writable directory)."""
+    p = mnt("perm", "ro444.txt")
+    attempts = [
+        ("echo x > F", "redirect"), ("echo x >> F", "append"),
+        ("truncate -s 0 F", "truncate"),
+        ("printf y | dd of=F conv=notrunc status=none", "dd notrunc"),
+    ]
+    for cmd, what in attempts:
+        rc, out = sh(cmd.replace("F", q(p)))
+        if rc == 0 or "Permission denied" not in out:
+            raise AssertionError("%s: rc %d, %r (want Permission denied)"
+                                 % (what, rc, out))
+    for flags in (os.O_WRONLY, os.O_RDWR, os.O_WRONLY | os.O_TRUNC,
+                  os.O_WRONLY | os.O_APPEND):
+        expect_errno(lambda: os.close(os.open(p, flags)), (errno.EACCES,),
+                     "open(%#o)" % flags)
+    check_file("perm/ro444.txt", b"read-only contents\n")
+    mode = stat.S_IMODE(os.stat(disk("perm", "ro444.txt")).st_mode)
+    if mode != 0o444:
+        raise AssertionError("mode on disk %o, want 444" % mode)
+    # mv onto it is the directory's business, as on a local disk
+    check_no_tmp()
+
+
+@test(servers=("pyftpdlib",))
+def replace_keeps_mode():
+    """A file replaced through the mount (cp, a redirection, sed -i's
+    rename is a new file) keeps its mode: a script stays executable, a
+    private file stays private (pyftpdlib has SITE CHMOD; vsftpd's
+    anonymous user has none, there the server's 0644 is what is
+    reported)."""
+    write_file(local("script-new.sh"), b"#!/bin/sh\necho new\n")
+    sh_ok("cp %s %s" % (q(local("script-new.sh")), q(mnt("perm", "script.sh"))))
+    sh_ok("echo secret > %s" % q(mnt("perm", "private.txt")))
+    check_file("perm/script.sh", b"#!/bin/sh\necho new\n")
+    check_file("perm/private.txt", b"secret\n")
+    for rel, want in (("perm/script.sh", 0o755), ("perm/private.txt", 0o600)):
+        got = stat.S_IMODE(os.stat(disk(rel)).st_mode)
+        if got != want:
+            raise AssertionError("%s: mode %o on disk, want %o" % (rel, got, want))
+        got = stat.S_IMODE(os.stat(mnt(rel)).st_mode)
+        if got != want:
+            raise AssertionError("%s: mode %o through the mount, want %o"
+                                 % (rel, got, want))
+    rc, out = sh(q(mnt("perm", "script.sh")))
+    if rc != 0 or out != "new":
+        raise AssertionError("running the replaced script: rc %d %r" % (rc, out))
+
+
 @test(servers=("vsftpd",))
 def unreadable_file_and_dir():
     """A file and a directory of mode 000, owned by root (vsftpd's session
@@ -1878,6 +1921,7 @@ def main():
         knobs = {}
         if a.server == "vsftpd":
             chown_ftp(C.root)
+            os.chown(disk("perm", "ro444.txt"), 0, 0)  # another owner
             os.chown(disk("ro"), 0, 0)      # read-only for `ftp`
             os.chmod(disk("ro"), 0o755)
             knobs["writable"] = True

@@ -997,6 +997,28 @@ START_TEST(test_details)
 	ck_assert_uint_eq(e.perm, 0755);
 	ck_assert_str_eq(e.name, "photos 2026");
 	ftp_entry_free(&e);
+	/* perm= (RFC 3659 7.5.5): this user's rights, not a mode */
+	ck_assert_int_eq(mlsx_str("type=file;perm=adfr;size=3; ro.txt", &e), 0);
+	ck_assert(e.has_rights);
+	ck_assert_uint_eq(e.rights, LISTPARSE_RIGHT('a') | LISTPARSE_RIGHT('d') |
+				    LISTPARSE_RIGHT('f') | LISTPARSE_RIGHT('r'));
+	ck_assert(!(e.rights & LISTPARSE_RIGHT('w')));
+	ck_assert(!e.has_perm);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=file;Perm=RW; f", &e), 0);
+	ck_assert(e.has_rights); /* ABNF letters: either case */
+	ck_assert_uint_eq(e.rights, LISTPARSE_RIGHT('r') | LISTPARSE_RIGHT('w'));
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=file;perm=radfwMT; f", &e), 0);
+	ck_assert(e.rights & LISTPARSE_RIGHT('w'));
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=file;perm=; f", &e), 0);
+	ck_assert(e.has_rights);
+	ck_assert_uint_eq(e.rights, 0);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=file;size=1; f", &e), 0);
+	ck_assert(!e.has_rights);
+	ftp_entry_free(&e);
 	ck_assert_int_ne(mlsx_str("type=file;unix.mode=0o; m", &e), 0);
 	/* perm= is FTP rights, not a mode */
 	ck_assert_int_eq(mlsx_str("type=file;perm=adfrw; m", &e), 0);
