@@ -124,6 +124,10 @@ int session_mlst(struct ftp_session *s, const char *path,
 typedef int (*session_list_cb)(void *ctx, struct ftp_entry *e);
 int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 		 session_list_cb cb, void *ctx);
+/* The same with LIST even where MLSD is offered: LIST names a symlink's
+ * target ("name -> target") where some servers' MLSD does not. */
+int session_list_long(struct ftp_session *s, const char *path,
+		      size_t max_entries, session_list_cb cb, void *ctx);
 
 /* Simple commands: 0 or a negative errno (session_code_errno). */
 int session_delete(struct ftp_session *s, const char *path);

@@ -244,6 +244,7 @@ static void listing_free(struct listing *l)
 struct list_req {
 	const char *path;
 	size_t max;
+	bool long_list; /* LIST even where MLSD is offered */
 	struct listing l;
 };
 
@@ -252,13 +253,16 @@ static int do_list(struct ftp_session *s, void *arg)
 	struct list_req *q = arg;
 
 	listing_free(&q->l); /* a retry starts over */
+	if (q->long_list)
+		return session_list_long(s, q->path, q->max, collect, &q->l);
 	return session_list(s, q->path, q->max, collect, &q->l);
 }
 
-/* List the directory at FUSE path into *l (server order). */
-static int list_dir(const char *path, struct listing *l)
+/* List the directory at FUSE path into *l (server order); long_list:
+ * with LIST. */
+static int list_dir_as(const char *path, bool long_list, struct listing *l)
 {
-	struct list_req q = { .max = ctx()->max_entries };
+	struct list_req q = { .max = ctx()->max_entries, .long_list = long_list };
 	char *sp;
 	int r;
 
@@ -280,6 +284,11 @@ static int list_dir(const char *path, struct listing *l)
 	}
 	*l = q.l;
 	return 0;
+}
+
+static int list_dir(const char *path, struct listing *l)
+{
+	return list_dir_as(path, false, l);
 }
 
 static bool exists(const char *path, struct stat *st)
@@ -1366,6 +1375,38 @@ out:
 	return r;
 }
 
+/* MLSD that names a link without its target (ProFTPD's
+ * "type=OS.unix=symlink", Pure-FTPd's bare "OS.unix=slink"): LIST of the
+ * parent says "name -> target". The target is cached with the link. */
+static int link_from_list(const char *path, const struct stat *st,
+			  char **target)
+{
+	unsigned long gen = cache_gen(ctx()->cache);
+	const char *name = strrchr(path, '/') + 1;
+	char *parent = strndup(path, (size_t)(name - path - 1));
+	struct listing l;
+	size_t i;
+	int r;
+
+	if (!parent)
+		return -ENOMEM;
+	r = list_dir_as(parent[0] ? parent : "/", true, &l);
+	free(parent);
+	if (r < 0)
+		return r;
+	*target = NULL;
+	for (i = 0; i < l.n && !*target; i++)
+		if (!strcmp(l.ents[i].name, name) && l.ents[i].link)
+			*target = strdup(l.ents[i].link);
+	listing_free(&l);
+	if (!*target) {
+		log_warn("%s: the server names no target for this link", path);
+		return -EIO;
+	}
+	cache_put_attr(ctx()->cache, path, st, *target, gen);
+	return 0;
+}
+
 static int ftpfs_readlink(const char *path, char *buf, size_t size)
 {
 	struct stat st;
@@ -1391,8 +1432,11 @@ static int ftpfs_readlink(const char *path, char *buf, size_t size)
 		free(parent);
 		if (r < 0)
 			return r;
-		if (!cache_get_link(ctx()->cache, path, &target))
-			return -EIO; /* the server does not say */
+		if (!cache_get_link(ctx()->cache, path, &target)) {
+			r = link_from_list(path, &st, &target);
+			if (r < 0)
+				return r;
+		}
 	}
 	l = strlen(target);
 	if (l >= size)

@@ -1155,8 +1155,8 @@ static void list_feed(struct list_state *ls, const char *p, size_t n)
 	}
 }
 
-int session_list(struct ftp_session *s, const char *path, size_t max_entries,
-		 session_list_cb cb, void *ctx)
+static int list_as(struct ftp_session *s, const char *path,
+		   size_t max_entries, bool mlsd, session_list_cb cb, void *ctx)
 {
 	struct list_state *ls;
 	char buf[32768];
@@ -1168,7 +1168,7 @@ int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 	ls = calloc(1, sizeof(*ls));
 	if (!ls)
 		return -ENOMEM;
-	ls->mlsd = s->caps & SESS_CAP_MLST;
+	ls->mlsd = mlsd;
 	ls->max = max_entries;
 	ls->cb = cb;
 	ls->ctx = ctx;
@@ -1218,6 +1218,18 @@ out:
 	}
 	free(ls);
 	return r;
+}
+
+int session_list(struct ftp_session *s, const char *path, size_t max_entries,
+		 session_list_cb cb, void *ctx)
+{
+	return list_as(s, path, max_entries, s->caps & SESS_CAP_MLST, cb, ctx);
+}
+
+int session_list_long(struct ftp_session *s, const char *path,
+		      size_t max_entries, session_list_cb cb, void *ctx)
+{
+	return list_as(s, path, max_entries, false, cb, ctx);
 }
 
 static int parse_u64(const char *t, uint64_t *out)
