@@ -55,8 +55,11 @@ struct ftp_session {
 	int mtime_method;  /* 0 unknown, 1 works, -1 the server cannot */
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
+	unsigned id;       /* "[S<id>]" in -o ftp_trace lines */
 	char errmsg[640];
 };
+
+static atomic_uint next_id;
 
 unsigned session_caps(const struct ftp_session *s)
 {
@@ -191,7 +194,7 @@ static int read_reply(struct ftp_session *s)
 		s->buf_len = (size_t)n;
 	}
 	if (s->cfg->trace)
-		log_info("< %s", reply_text(s->rp));
+		log_info("[S%u] < %s", s->id, reply_text(s->rp));
 	if (reply_code(s->rp) == 421) {
 		s->broken = true;
 		snprintf(s->errmsg, sizeof(s->errmsg), "server: %.200s",
@@ -219,7 +222,7 @@ static int format_cmd(struct ftp_session *s, char *line, size_t len,
 	if (n < 0 || (size_t)n >= CMD_MAX - len)
 		return -ENAMETOOLONG;
 	if (s->cfg->trace)
-		log_info("> %s%s%s", cmd, arg ? " " : "",
+		log_info("[S%u] > %s%s%s", s->id, cmd, arg ? " " : "",
 			 !arg ? "" : strcmp(cmd, "PASS") ? arg : "****");
 	return (int)len + n;
 }
@@ -257,8 +260,8 @@ static int check_quiet(struct ftp_session *s, const char *cmd)
 	if (!s->broken && !s->data &&
 	    (s->buf_off < s->buf_len || net_readable(s->ctrl))) {
 		if (s->cfg->trace)
-			log_info("unexpected data before %s: dropping session",
-				 cmd);
+			log_info("[S%u] unexpected data before %s: dropping "
+				 "session", s->id, cmd);
 		return fail(s, -EPROTO, "reply to no command");
 	}
 	return 0;
@@ -507,6 +510,7 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 	if (!s)
 		return -ENOMEM;
 	s->cfg = cfg;
+	s->id = atomic_fetch_add(&next_id, 1) + 1;
 	s->no_epsv = cfg->disable_epsv;
 	s->rp = reply_parser_new();
 	if (!s->rp) {

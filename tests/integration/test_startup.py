@@ -337,6 +337,50 @@ def copy_within_mount_few_connections():
 
 
 @R.test
+def trace_names_sessions():
+    """-o ftp_trace: every dialogue line names its session ([S<n>]), so
+    two transfers at once can be told apart; the password never shows."""
+    for i in range(2):
+        with open(os.path.join(C.root, "t%d.bin" % i), "wb") as f:
+            f.write(os.urandom(2**20))
+    url = "ftp://%s:%s@127.0.0.1:%d/" % (USER, QPASS, C.server.port)
+    try:
+        with harness.mount(url, C.mp, ["ftp_trace", "connections=3"]) as m:
+            # two reads interleaved: each keeps its own transfer going
+            fs = [open(os.path.join(C.mp, "t%d.bin" % i), "rb", buffering=0)
+                  for i in range(2)]
+            try:
+                for _ in range(4):
+                    for f in fs:
+                        f.read(65536)
+            finally:
+                for f in fs:
+                    f.close()
+            err = m.stderr(10 ** 6)
+            m.unmount()
+    finally:
+        for i in range(2):
+            os.unlink(os.path.join(C.root, "t%d.bin" % i))
+    import re
+    lines = [ln for ln in err.splitlines() if re.search(r"\] [<>] ", ln)]
+    ids = set()
+    for ln in lines:
+        mm = re.search(r"\[S(\d+)\] [<>] ", ln)
+        if not mm:
+            raise AssertionError("trace line without a session id: %r" % ln)
+        ids.add(mm.group(1))
+    retr = {re.search(r"\[S(\d+)\]", ln).group(1)
+            for ln in lines if "> RETR " in ln}
+    if len(retr) < 2:
+        raise AssertionError("two parallel reads on sessions %s; trace:\n%s"
+                             % (sorted(retr), "\n".join(lines[-30:])))
+    if PASSWORD in err or QPASS in err:
+        raise AssertionError("the password shows in the trace")
+    if not any("> PASS ****" in ln for ln in lines):
+        raise AssertionError("no redacted PASS line in the trace")
+
+
+@R.test
 def ipv6_literal():
     if not socket.has_ipv6:
         return "no IPv6"
