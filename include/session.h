@@ -137,12 +137,24 @@ int session_rmdir(struct ftp_session *s, const char *path);
 int session_rename(struct ftp_session *s, const char *from, const char *to);
 /* SITE CHMOD mode path. -EPERM when the server refuses the command. */
 int session_chmod(struct ftp_session *s, const char *path, unsigned mode);
+/* SITE SYMLINK target path (ProFTPD's mod_site_misc), where SITE HELP
+ * lists it (asked once per session): -EPERM where not, -EACCES when the
+ * server refuses,
+ * -EINVAL for a blank in either (the server splits at blanks). */
+int session_symlink(struct ftp_session *s, const char *target,
+		    const char *path);
 /* Set the modification time: MFMT where offered, else SITE UTIME, else the
  * MDTM write form, each checked; -EPERM when none works. */
 int session_set_mtime(struct ftp_session *s, const char *path, time_t t);
 /* MDTM: modification time of a file (UTC). */
 int session_mdtm(struct ftp_session *s, const char *path, time_t *out);
 
+/* MDTM of n paths, a batch of them sent before their replies are read
+ * (one at a time with no_pipeline): ok[i] and out[i] where the server
+ * answered 213. A refusal of one path is not an error; 0, or a negative
+ * errno when the session failed. */
+int session_mdtm_batch(struct ftp_session *s, const char *const *paths,
+		       size_t n, time_t *out, bool *ok);
 /* SIZE / AVBL helpers: 0 and *out, or a negative errno. */
 int session_size(struct ftp_session *s, const char *path, int64_t *out);
 int session_avbl(struct ftp_session *s, const char *path, uint64_t *out);

@@ -30,6 +30,7 @@
 #include "cache.h"
 #include "charset.h"
 #include "file.h"
+#include "linkpath.h"
 #include "listparse.h"
 #include "log.h"
 #include "pool.h"
@@ -176,9 +177,14 @@ static void entry_to_stat(const struct ftp_entry *e, struct stat *st)
 	}
 }
 
+/* When the mount was made: the root's time where the server cannot say
+ * (no MLST, and the root has no parent to list). */
+static time_t mount_time;
+
 static void root_stat(struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
+	st->st_mtime = st->st_ctime = st->st_atime = mount_time;
 	st->st_mode = S_IFDIR | 0755;
 	st->st_nlink = 2;
 	st->st_uid = ctx()->uid;
@@ -191,33 +197,73 @@ static void root_stat(struct stat *st)
 struct listing {
 	struct cache_dirent *ents;
 	size_t n, cap;
+	/* LIST files dated by day only (older than ~6 months in ls form):
+	 * their index and server-side name, for MDTM (refine_day_only) */
+	size_t *day_idx;
+	char **day_name;
+	size_t nday;
 };
+
+/* At most this many day-only times of one listing are asked for. */
+#define DAY_ONLY_MAX 2000
+
+/* Remember a day-only entry (l->n is its index); takes name. */
+static int note_day_only(struct listing *l, char *name)
+{
+	size_t *ni;
+	char **nn;
+
+	ni = realloc(l->day_idx, (l->nday + 1) * sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	l->day_idx = ni;
+	nn = realloc(l->day_name, (l->nday + 1) * sizeof(*nn));
+	if (!nn)
+		return -ENOMEM;
+	l->day_name = nn;
+	l->day_idx[l->nday] = l->n;
+	l->day_name[l->nday++] = name;
+	return 0;
+}
 
 static int collect(void *arg, struct ftp_entry *e)
 {
 	struct listing *l = arg;
 	struct cache_dirent *d;
+	char *raw = NULL;
+	int r = 0;
 
-	if (!strncmp(e->name, WFILE_TMP_PREFIX, strlen(WFILE_TMP_PREFIX))) {
-		ftp_entry_free(e);
-		return 0;
+	if (!strncmp(e->name, WFILE_TMP_PREFIX, strlen(WFILE_TMP_PREFIX)))
+		goto drop;
+	if (e->type == FTP_TYPE_FILE && e->mtime.valid &&
+	    !e->mtime.has_time && l->nday < DAY_ONLY_MAX) {
+		raw = strdup(e->name); /* the server's spelling, for MDTM */
+		if (!raw) {
+			r = -ENOMEM;
+			goto drop;
+		}
 	}
 	if (local_name(&e->name) < 0 || local_name(&e->link_target) < 0 ||
 	    !listparse_name_ok(e->name, strlen(e->name))) {
 		log_dbg("dropping a name not valid in the local charset");
-		ftp_entry_free(e);
-		return 0;
+		goto drop;
 	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 
 		d = realloc(l->ents, cap * sizeof(*d));
 		if (!d) {
-			ftp_entry_free(e);
-			return -ENOMEM;
+			r = -ENOMEM;
+			goto drop;
 		}
 		l->ents = d;
 		l->cap = cap;
+	}
+	if (raw) {
+		r = note_day_only(l, raw);
+		if (r < 0)
+			goto drop;
+		raw = NULL;
 	}
 	d = &l->ents[l->n++];
 	entry_to_stat(e, &d->st);
@@ -225,8 +271,23 @@ static int collect(void *arg, struct ftp_entry *e)
 	d->link = e->link_target;
 	e->name = NULL;
 	e->link_target = NULL;
+drop:
+	free(raw);
 	ftp_entry_free(e);
-	return 0;
+	return r;
+}
+
+static void listing_drop_day(struct listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nday; i++)
+		free(l->day_name[i]);
+	free(l->day_name);
+	free(l->day_idx);
+	l->day_name = NULL;
+	l->day_idx = NULL;
+	l->nday = 0;
 }
 
 static void listing_free(struct listing *l)
@@ -238,7 +299,51 @@ static void listing_free(struct listing *l)
 		free(l->ents[i].link);
 	}
 	free(l->ents);
+	listing_drop_day(l);
 	memset(l, 0, sizeof(*l));
+}
+
+/* LIST gives files older than about six months a date without a time
+ * ("Jun 15  2001"): ask MDTM (UTC, to the second) for them, in batches
+ * on the listing's session, at most DAY_ONLY_MAX per listing. Where the
+ * server has no MDTM, the day is what is known (midnight, server time). */
+static int refine_day_only(struct ftp_session *s, const char *dir,
+			   struct listing *l)
+{
+	const char **paths;
+	time_t *t;
+	bool *ok;
+	size_t i, dl = strlen(dir);
+	int r = -ENOMEM;
+
+	if (!l->nday)
+		return 0;
+	paths = calloc(l->nday, sizeof(*paths));
+	t = calloc(l->nday, sizeof(*t));
+	ok = calloc(l->nday, sizeof(*ok));
+	if (!paths || !t || !ok)
+		goto out;
+	for (i = 0; i < l->nday; i++) {
+		char *p;
+
+		if (asprintf(&p, "%s/%s", dl > 1 ? dir : "", l->day_name[i]) < 0)
+			goto out;
+		paths[i] = p;
+	}
+	r = session_mdtm_batch(s, paths, l->nday, t, ok);
+	for (i = 0; r == 0 && i < l->nday; i++) {
+		struct stat *st = &l->ents[l->day_idx[i]].st;
+
+		if (ok[i])
+			st->st_mtime = st->st_ctime = st->st_atime = t[i];
+	}
+out:
+	for (i = 0; paths && i < l->nday; i++)
+		free((char *)paths[i]);
+	free(paths);
+	free(t);
+	free(ok);
+	return r;
 }
 
 struct list_req {
@@ -252,10 +357,17 @@ static int do_list(struct ftp_session *s, void *arg)
 {
 	struct list_req *q = arg;
 
+	int r;
+
 	listing_free(&q->l); /* a retry starts over */
 	if (q->long_list)
-		return session_list_long(s, q->path, q->max, collect, &q->l);
-	return session_list(s, q->path, q->max, collect, &q->l);
+		r = session_list_long(s, q->path, q->max, collect, &q->l);
+	else
+		r = session_list(s, q->path, q->max, collect, &q->l);
+	if (r == 0)
+		r = refine_day_only(s, q->path, &q->l);
+	listing_drop_day(&q->l);
+	return r;
 }
 
 /* List the directory at FUSE path into *l (server order); long_list:
@@ -289,6 +401,25 @@ static int list_dir_as(const char *path, bool long_list, struct listing *l)
 static int list_dir(const char *path, struct listing *l)
 {
 	return list_dir_as(path, false, l);
+}
+
+/* The server path of path's parent directory ("/" at the top). */
+static int parent_srv(const char *path, char **out)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
+	int r;
+
+	if (!parent)
+		return -ENOMEM;
+	r = srv_path(parent[0] ? parent : "/", out);
+	free(parent);
+	if (r == 0 && !(*out)[0]) {
+		free(*out);
+		*out = strdup("/");
+		r = *out ? 0 : -ENOMEM;
+	}
+	return r;
 }
 
 static bool exists(const char *path, struct stat *st)
@@ -1101,6 +1232,7 @@ static int ftpfs_truncate(const char *fpath, off_t size,
 
 struct path_req {
 	const char *a, *b;
+	const char *target; /* symlink: as given, not a server path */
 	unsigned mode;
 	time_t t;
 	int (*fn)(struct path_req *q, struct ftp_session *s);
@@ -1131,6 +1263,11 @@ static int op_rmdir(struct path_req *q, struct ftp_session *s)
 static int op_rename(struct path_req *q, struct ftp_session *s)
 {
 	return session_rename(s, q->a, q->b);
+}
+
+static int op_symlink(struct path_req *q, struct ftp_session *s)
+{
+	return session_symlink(s, q->target, q->a);
 }
 
 static int op_chmod(struct path_req *q, struct ftp_session *s)
@@ -1205,6 +1342,48 @@ static int count_fn(void *arg, const char *name, const struct stat *st)
 	(void)st;
 	(*(size_t *)arg)++;
 	return 1;
+}
+
+/* ln -s: SITE SYMLINK where the server has it (the per-session refusal
+ * is remembered), else EPERM, as on file systems without links. The
+ * target is stored as given, in the server's charset. */
+static int ftpfs_symlink(const char *target, const char *path)
+{
+	struct path_req q = { 0 };
+	const char *mp = ctx()->mountpoint;
+	size_t ml = mp ? strlen(mp) : 0;
+	char *conv = NULL, *dir = NULL, *src = NULL;
+	int r;
+
+	if (ctx()->charset) {
+		r = charset_to_server(ctx()->charset, target, &conv);
+		if (r < 0)
+			return r == -EILSEQ ? -EINVAL : r;
+		target = conv;
+	}
+	/* servers resolve the source against their working directory
+	 * (ProFTPD): send it absolute, from the link's directory; a local
+	 * absolute path into this mount becomes the server's */
+	if (ml && !strncmp(target, mp, ml) &&
+	    (target[ml] == '/' || !target[ml])) {
+		r = srv_path(target[ml] ? target + ml : "/", &src);
+	} else if (target[0] != '/') {
+		r = parent_srv(path, &dir);
+		if (r == 0 && !(src = linkpath_resolve(dir, target)))
+			r = -EINVAL; /* ".." above the server's root */
+	} else {
+		r = 0;
+	}
+	q.target = src ? src : target;
+	if (r == 0)
+		r = path_op(path, NULL, op_symlink, &q);
+	free(src);
+	free(dir);
+	free(conv);
+	forget(path);
+	if (r < 0 && r != -EPERM && r != -EINVAL && exists(path, NULL))
+		r = -EEXIST;
+	return r;
 }
 
 static int ftpfs_rmdir(const char *path)
@@ -1438,6 +1617,19 @@ static int ftpfs_readlink(const char *path, char *buf, size_t size)
 				return r;
 		}
 	}
+	/* an absolute target inside the mounted tree (as ProFTPD stores
+	 * what SITE SYMLINK made) is shown relative, so it resolves here */
+	if (target[0] == '/') {
+		char *dir = NULL, *loc = NULL;
+
+		if (parent_srv(path, &dir) == 0)
+			loc = linkpath_to_local(pool_root(ctx()->pool), dir, target);
+		free(dir);
+		if (loc) {
+			free(target);
+			target = loc;
+		}
+	}
 	l = strlen(target);
 	if (l >= size)
 		l = size - 1;
@@ -1492,6 +1684,7 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct fs_ctx *c = ctx();
 
+	mount_time = time(NULL);
 	cfg->entry_timeout = c->cache_timeout;
 	cfg->attr_timeout = c->cache_timeout;
 	cfg->negative_timeout = c->cache_timeout;
@@ -1532,6 +1725,7 @@ static const struct fuse_operations ops = {
 	.chown = ftpfs_chown,
 	.utimens = ftpfs_utimens,
 	.readlink = ftpfs_readlink,
+	.symlink = ftpfs_symlink,
 	.statfs = ftpfs_statfs,
 };
 

@@ -17,6 +17,7 @@
  */
 #include "session.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 
 #define CTRL_BUF 16384
 #define CMD_MAX 4096 /* longest command line we send, CRLF included */
+#define MDTM_BATCH 32 /* MDTM commands sent before reading their replies */
 
 struct ftp_session {
 	const struct session_cfg *cfg;
@@ -50,6 +52,8 @@ struct ftp_session {
 	bool rest_ok;      /* REST answered 350 here */
 	bool no_eprt;      /* EPRT refused once: use PORT */
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
+	bool no_mdtm;      /* MDTM unknown to the server */
+	int site_symlink;  /* SITE HELP lists SYMLINK: 1, does not: -1, 0 ? */
 	bool upload;       /* the current transfer is STOR/APPE */
 	bool prot_p;       /* data connections are TLS (PROT P) */
 	int mtime_method;  /* 0 unknown, 1 works, -1 the server cannot */
@@ -1348,6 +1352,62 @@ int session_chmod(struct ftp_session *s, const char *path, unsigned mode)
 	return refused(s, code, false);
 }
 
+/* word (upper case) appears in text as a whole word, in any case. */
+static bool word_in(const char *text, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p;
+
+	for (p = text; (p = strcasestr(p, word)); p += wl)
+		if ((p == text || !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[wl]))
+			return true;
+	return false;
+}
+
+int session_symlink(struct ftp_session *s, const char *target,
+		    const char *path)
+{
+	char arg[CMD_MAX];
+	int code, n;
+
+	if (!arg_ok(target) || !arg_ok(path))
+		return -EINVAL;
+	/* the two arguments are split at blanks by the server */
+	if (strpbrk(target, " \t") || strpbrk(path, " \t"))
+		return -EINVAL;
+	if (!s->site_symlink) {
+		/* only where offered: a refusal of an unknown SITE command
+		 * (vsftpd: "550 Permission denied") reads like one of the
+		 * link */
+		code = session_cmd(s, "SITE", "HELP");
+		if (code < 0)
+			return code;
+		s->site_symlink = code >= 200 && code < 300 &&
+					  word_in(reply_text(s->rp), "SYMLINK")
+				  ? 1 : -1;
+	}
+	if (s->site_symlink < 0)
+		return -EPERM;
+	n = snprintf(arg, sizeof(arg), "SYMLINK %s %s", target, path);
+	if (n < 0 || (size_t)n >= sizeof(arg))
+		return -ENAMETOOLONG;
+	code = session_cmd(s, "SITE", arg);
+	if (code < 0)
+		return code;
+	if (code == 200 || code == 250)
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "SITE SYMLINK: %.200s",
+		 reply_text(s->rp));
+	if (code == 500 || code == 502 || code == 504) {
+		s->site_symlink = -1;
+		return -EPERM;
+	}
+	if (code == 501 || code == 530 || code == 550 || code == 553)
+		return -EACCES;
+	return refused(s, code, false);
+}
+
 /* "20240102030405" or "20240102030405.123" (RFC 3659 2.3), UTC. */
 static int parse_time_val(const char *t, time_t *out)
 {
@@ -1381,6 +1441,47 @@ int session_mdtm(struct ftp_session *s, const char *path, time_t *out)
 	if (code != 213)
 		return refused(s, code, false);
 	return parse_time_val(reply_first_text(s->rp), out);
+}
+
+int session_mdtm_batch(struct ftp_session *s, const char *const *paths,
+		       size_t n, time_t *out, bool *ok)
+{
+	size_t batch = s->cfg->no_pipeline ? 1 : MDTM_BATCH, i, j, k;
+	int code, r;
+
+	for (i = 0; i < n; i++)
+		ok[i] = false;
+	if (s->no_mdtm)
+		return 0;
+	for (i = 0; i < n; i = j) {
+		r = check_quiet(s, "MDTM");
+		if (r < 0)
+			return r;
+		/* commands go out at once (TCP_NODELAY), the replies come
+		 * back in order: one round trip per batch */
+		for (j = i; j < n && j - i < batch; j++) {
+			if (!arg_ok(paths[j]))
+				return -EINVAL;
+			r = send_cmd(s, "MDTM", paths[j]);
+			if (r < 0)
+				return r;
+		}
+		for (k = i; k < j; k++) {
+			code = read_reply(s);
+			if (code < 0)
+				return code;
+			if (code == 213)
+				ok[k] = parse_time_val(reply_first_text(s->rp),
+						       &out[k]) == 0;
+			else if (code == 500 || code == 502)
+				s->no_mdtm = true; /* read the rest, then stop */
+			else if (code < 400)
+				return fail(s, -EPROTO, "unexpected MDTM reply");
+		}
+		if (s->no_mdtm)
+			break;
+	}
+	return 0;
 }
 
 /* Did the time stick? (the write forms of MDTM are not standard: check) */

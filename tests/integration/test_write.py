@@ -1630,6 +1630,17 @@ def replace_keeps_mode():
         raise AssertionError("running the replaced script: rc %d %r" % (rc, out))
 
 
+@test()
+def symlink_without_site_symlink():
+    """ln -s where the server has no SITE SYMLINK (pyftpdlib, vsftpd):
+    EPERM ("Operation not permitted"), as on a file system without
+    links, not ENOSYS; nothing appears."""
+    for _ in range(2):   # the refusal is remembered: same answer
+        expect_errno(lambda: os.symlink("target", mnt("perm", "link")),
+                     (errno.EPERM,), "symlink")
+    check_absent("perm/link")
+
+
 @test(servers=("vsftpd",))
 def unreadable_file_and_dir():
     """A file and a directory of mode 000, owned by root (vsftpd's session
