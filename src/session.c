@@ -1329,6 +1329,25 @@ int session_rename(struct ftp_session *s, const char *from, const char *to)
 	return simple(s, "RNTO", to, 250, 200, true);
 }
 
+/* "SITE arg" (n: arg's snprintf length): 0 for 200/250, else the reply
+ * code (its text kept as "SITE what: ...") or a negative errno. */
+static int site_cmd(struct ftp_session *s, const char *what, const char *arg,
+		    int n)
+{
+	int code;
+
+	if (n < 0 || (size_t)n >= CMD_MAX)
+		return -ENAMETOOLONG;
+	code = session_cmd(s, "SITE", arg);
+	if (code < 0)
+		return code;
+	if (code == 200 || code == 250)
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "SITE %s: %.200s", what,
+		 reply_text(s->rp));
+	return code;
+}
+
 int session_chmod(struct ftp_session *s, const char *path, unsigned mode)
 {
 	char arg[CMD_MAX];
@@ -1337,15 +1356,9 @@ int session_chmod(struct ftp_session *s, const char *path, unsigned mode)
 	if (!arg_ok(path))
 		return -EINVAL;
 	n = snprintf(arg, sizeof(arg), "CHMOD %o %s", mode & 07777, path);
-	if (n < 0 || (size_t)n >= sizeof(arg))
-		return -ENAMETOOLONG;
-	code = session_cmd(s, "SITE", arg);
-	if (code < 0)
+	code = site_cmd(s, "CHMOD", arg, n);
+	if (code <= 0)
 		return code;
-	if (code == 200 || code == 250)
-		return 0;
-	snprintf(s->errmsg, sizeof(s->errmsg), "SITE CHMOD: %.200s",
-		 reply_text(s->rp));
 	if (code == 500 || code == 501 || code == 502 || code == 504 ||
 	    code == 530 || code == 550)
 		return -EPERM;
@@ -1390,15 +1403,9 @@ int session_symlink(struct ftp_session *s, const char *target,
 	if (s->site_symlink < 0)
 		return -EPERM;
 	n = snprintf(arg, sizeof(arg), "SYMLINK %s %s", target, path);
-	if (n < 0 || (size_t)n >= sizeof(arg))
-		return -ENAMETOOLONG;
-	code = session_cmd(s, "SITE", arg);
-	if (code < 0)
+	code = site_cmd(s, "SYMLINK", arg, n);
+	if (code <= 0)
 		return code;
-	if (code == 200 || code == 250)
-		return 0;
-	snprintf(s->errmsg, sizeof(s->errmsg), "SITE SYMLINK: %.200s",
-		 reply_text(s->rp));
 	if (code == 500 || code == 502 || code == 504) {
 		s->site_symlink = -1;
 		return -EPERM;
