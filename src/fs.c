@@ -41,10 +41,6 @@
 #define SRV_PATH_MAX 4000
 #define PREFETCH_PER_DIR 64 /* subdirectories queued per opendir */
 
-/* libfuse renames an unlinked file that is still open to a name with this
- * prefix (hard_remove is off): hidden from listings. */
-#define FUSE_HIDDEN_PREFIX ".fuse_hidden"
-
 /* Set on prefetch workers, which are not FUSE threads. */
 static __thread struct fs_ctx *bg_ctx;
 
@@ -663,7 +659,8 @@ struct handle {
  * file still open is unlinked or renamed over: it renames the file to a
  * hidden .fuse_hidden* name (hard_remove is off) and unlinks that at the
  * last close, so the handle keeps reading and writing it, as on a local
- * disk. */
+ * disk. Those names are listed like any other (as NFS's .nfs* files): one
+ * left behind by a crash can be seen and removed. */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct handle *open_list;
 
@@ -791,8 +788,6 @@ static int snap_fn(void *arg, const char *name, const struct stat *st)
 	struct dirsnap *d = arg;
 	struct cache_dirent *e;
 
-	if (!strncmp(name, FUSE_HIDDEN_PREFIX, strlen(FUSE_HIDDEN_PREFIX)))
-		return 0; /* an unlinked file still open (see open_list) */
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
 
