@@ -335,7 +335,8 @@ int tls_start_control(struct tls_ctx *t, struct net_conn *c,
 
 /* A copy of the session for a data connection to resume (see the top):
  * a fresh ticket from the queue unless `again`, else the newest session,
- * else the control connection's own. NULL when there is none. */
+ * else the control connection's own. NULL when there is none that can be
+ * resumed. */
 static SSL_SESSION *data_session(struct conn_state *st, SSL *cs, bool again)
 {
 	SSL_SESSION *sess = NULL, *copy;
@@ -354,7 +355,8 @@ static SSL_SESSION *data_session(struct conn_state *st, SSL *cs, bool again)
 	}
 	if (!sess)
 		return NULL;
-	copy = SSL_SESSION_dup(sess);
+	/* a TLS 1.3 session without a ticket cannot be offered */
+	copy = SSL_SESSION_is_resumable(sess) ? SSL_SESSION_dup(sess) : NULL;
 	SSL_SESSION_free(sess);
 	return copy;
 }
