@@ -10,7 +10,10 @@
  *    "425 Unable to build data connection: Operation not permitted";
  *  - `refuse` makes it refuse the data connections whose numbers (from 1)
  *    are set in it before TLS starts (closed, then 425), as a server may
- *    for its own reasons: the client must try again, not fail.
+ *    for its own reasons: the client must try again, not fail;
+ *  - `no_resume` models a server that gives tickets but resumes none on
+ *    data connections and does not mind (Pure-FTPd-like servers do not
+ *    require reuse): the client may give up resuming, not fail.
  *
  * The server runs in a thread on 127.0.0.1 with a throw-away self-signed
  * EC certificate (the client runs with no_verify).
@@ -40,6 +43,7 @@ struct fake {
 	int lfd, port;
 	int ctrl_tickets;   /* tickets after the control handshake */
 	unsigned refuse;    /* bit n-1: refuse data connection n */
+	bool no_resume;     /* never resume on data connections, take them */
 	SSL_CTX *ctx;
 	int sessions;       /* control connections served */
 	int data_conns;     /* data connections accepted */
@@ -111,8 +115,14 @@ static SSL *data_accept(struct fake *f, SSL *cs, int dlfd, int tickets)
 		ds = SSL_new(f->ctx);
 		SSL_set_fd(ds, dfd);
 		SSL_set_num_tickets(ds, (size_t)tickets);
-		if (SSL_accept(ds) == 1 && SSL_session_reused(ds))
+		if (f->no_resume) /* no session of another context resumes */
+			SSL_set_session_id_context(ds,
+						   (const unsigned char *)"x", 1);
+		if (SSL_accept(ds) == 1 &&
+		    (SSL_session_reused(ds) || f->no_resume)) {
+			f->not_resumed += !SSL_session_reused(ds);
 			return ds;
+		}
 		f->not_resumed++;
 		SSL_shutdown(ds);
 		SSL_free(ds);
@@ -242,7 +252,8 @@ static char portstr[16];
 static struct session_cfg cfg;
 static struct tls_ctx *tctx;
 
-static void fake_start(struct fake *f, int ctrl_tickets, unsigned refuse)
+static void fake_start(struct fake *f, int ctrl_tickets, unsigned refuse,
+		       bool no_resume)
 {
 	struct tls_cfg tc = { .no_verify = true };
 	char err[256];
@@ -250,6 +261,7 @@ static void fake_start(struct fake *f, int ctrl_tickets, unsigned refuse)
 	memset(f, 0, sizeof(*f));
 	f->ctrl_tickets = ctrl_tickets;
 	f->refuse = refuse;
+	f->no_resume = no_resume;
 	f->ctx = server_ctx();
 	f->lfd = fake_listen(&f->port);
 	ck_assert_int_ge(f->lfd, 0);
@@ -313,7 +325,7 @@ static void uploads(int ctrl_tickets)
 	char err[256], name[32];
 	int i;
 
-	fake_start(&f, ctrl_tickets, 0);
+	fake_start(&f, ctrl_tickets, 0, false);
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
 	for (i = 0; i < 12; i++) {
 		snprintf(name, sizeof(name), "/f%d", i);
@@ -348,6 +360,29 @@ START_TEST(uploads_many_tickets)
 }
 END_TEST
 
+/* A server that resumes nothing on data connections but takes them: the
+ * first one is given up (closed, the server says 226), then the session
+ * goes on without resuming, on the same control connection. */
+START_TEST(server_that_does_not_resume)
+{
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+	int i;
+
+	fake_start(&f, 2, 0, true);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_msg(put(s, "/a") == 0, "%s", session_last_error(s));
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.stored, 6); /* the first one empty */
+	ck_assert_int_eq(f.data_conns, 6);
+	ck_assert_int_eq(f.not_resumed, 6);
+	ck_assert_int_eq(f.sessions, 1);
+}
+END_TEST
+
 /* A refused data connection (425) is tried again: the transfer works. */
 START_TEST(refused_data_connection_retried)
 {
@@ -356,7 +391,7 @@ START_TEST(refused_data_connection_retried)
 	char err[256];
 
 	/* connections 2, 5 and 6 (twice in a row) refused */
-	fake_start(&f, 2, (1u << 1) | (1u << 4) | (1u << 5));
+	fake_start(&f, 2, (1u << 1) | (1u << 4) | (1u << 5), false);
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
 	ck_assert_int_eq(put(s, "/a"), 0);
 	ck_assert_msg(put(s, "/b") == 0, "%s", session_last_error(s));
@@ -384,6 +419,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, uploads_one_ticket);
 	tcase_add_test(tc, uploads_many_tickets);
 	tcase_add_test(tc, refused_data_connection_retried);
+	tcase_add_test(tc, server_that_does_not_resume);
 	suite_add_tcase(s, tc);
 	return s;
 }
