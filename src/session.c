@@ -830,7 +830,9 @@ static int data_ready(struct ftp_session *s)
 	return 0;
 }
 
-/* The reply to the transfer command: 0 for 125/150, else an errno. */
+/* The reply to the transfer command: 0 for 125/150, DATA_REFUSED for
+ * 425/522 (no data connection: may work when tried again), else an
+ * errno. */
 static int xfer_reply(struct ftp_session *s, const char *cmd, bool upload)
 {
 	int code = read_reply(s);
@@ -841,6 +843,8 @@ static int xfer_reply(struct ftp_session *s, const char *cmd, bool upload)
 		return 0;
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
 		 reply_text(s->rp));
+	if (code == 425 || code == 522)
+		return DATA_REFUSED;
 	return code >= 400 ? session_code_errno(code, upload)
 			   : fail(s, -EPROTO, "unexpected reply");
 }
@@ -895,7 +899,7 @@ static int xfer_start_pipelined(struct ftp_session *s, const char *cmd,
 		}
 	}
 	r = xfer_reply(s, cmd, upload);
-	if (r < 0)
+	if (r != 0)
 		goto err;
 	return data_ready(s);
 err:
@@ -930,7 +934,7 @@ static int xfer_start_once(struct ftp_session *s, const char *cmd,
 	r = send_cmd(s, cmd, path);
 	if (r == 0)
 		r = xfer_reply(s, cmd, upload);
-	if (r < 0)
+	if (r != 0)
 		goto err;
 	return data_ready(s);
 err:

@@ -44,6 +44,8 @@ struct fake {
 	int ctrl_tickets;   /* tickets after the control handshake */
 	unsigned refuse;    /* bit n-1: refuse data connection n */
 	bool no_resume;     /* never resume on data connections, take them */
+	unsigned refuse_cmd; /* bit n-1: answer transfer command n 425 */
+	int cmds;           /* transfer commands received */
 	SSL_CTX *ctx;
 	int sessions;       /* control connections served */
 	int data_conns;     /* data connections accepted */
@@ -193,7 +195,14 @@ static void serve(struct fake *f, int cfd)
 			ssl_say(cs, buf);
 		} else if ((!strncmp(line, "STOR", 4) ||
 			    !strncmp(line, "RETR", 4)) && dlfd >= 0) {
-			transfer(f, cs, dlfd, line[0] == 'S');
+			if (++f->cmds <= 32 &&
+			    (f->refuse_cmd & (1u << (f->cmds - 1)))) {
+				close(accept(dlfd, NULL, NULL));
+				close(dlfd);
+				ssl_say(cs, "425 Can't open data connection.");
+			} else {
+				transfer(f, cs, dlfd, line[0] == 'S');
+			}
 			dlfd = -1;
 		} else if (!strncmp(line, "QUIT", 4)) {
 			ssl_say(cs, "221 bye");
@@ -252,16 +261,19 @@ static char portstr[16];
 static struct session_cfg cfg;
 static struct tls_ctx *tctx;
 
-static void fake_start(struct fake *f, int ctrl_tickets, unsigned refuse,
-		       bool no_resume)
+/* Start the server configured in f (ctrl_tickets, refuse, no_resume,
+ * refuse_cmd); the rest of f is cleared. */
+static void fake_start(struct fake *f)
 {
 	struct tls_cfg tc = { .no_verify = true };
+	struct fake conf = *f;
 	char err[256];
 
 	memset(f, 0, sizeof(*f));
-	f->ctrl_tickets = ctrl_tickets;
-	f->refuse = refuse;
-	f->no_resume = no_resume;
+	f->ctrl_tickets = conf.ctrl_tickets;
+	f->refuse = conf.refuse;
+	f->no_resume = conf.no_resume;
+	f->refuse_cmd = conf.refuse_cmd;
 	f->ctx = server_ctx();
 	f->lfd = fake_listen(&f->port);
 	ck_assert_int_ge(f->lfd, 0);
@@ -315,97 +327,81 @@ static int get(struct ftp_session *s, const char *path)
 	return r == 0 && got != 5 ? -EIO : r;
 }
 
-/* Uploads in a row get no ticket on their data connections: the
- * control connection's tickets must do for all of them, with or without
- * downloads (which do bring one) in between. */
-static void uploads(int ctrl_tickets)
+/* Start the server in f, log in, run ops ('P' an upload, 'G' a
+ * download; each must work), log out, stop the server. */
+static void run(struct fake *f, const char *ops)
 {
 	struct ftp_session *s;
-	struct fake f;
 	char err[256], name[32];
 	int i;
 
-	fake_start(&f, ctrl_tickets, 0, false);
+	fake_start(f);
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
-	for (i = 0; i < 12; i++) {
+	for (i = 0; ops[i]; i++) {
 		snprintf(name, sizeof(name), "/f%d", i);
-		if (i % 5 == 4)
-			ck_assert_int_eq(get(s, name), 0);
-		else
-			ck_assert_msg(put(s, name) == 0, "upload %d failed: %s",
-				      i, session_last_error(s));
+		ck_assert_msg((ops[i] == 'P' ? put(s, name) : get(s, name)) == 0,
+			      "transfer %d failed: %s", i,
+			      session_last_error(s));
 	}
 	session_close(s);
-	fake_join(&f);
-	ck_assert_int_eq(f.not_resumed, 0);
-	ck_assert_int_eq(f.data_conns, 12);
-	ck_assert_int_eq(f.sessions, 1);
+	fake_join(f);
 }
 
-START_TEST(uploads_two_tickets)
+/* Each case: the server, what is done, what the server must have seen
+ * (-1: not checked). */
+static const struct tcase_def {
+	const char *what;
+	struct fake conf;
+	const char *ops;
+	int stored, data_conns, not_resumed, sessions, cmds;
+} cases[] = {
+	/* Uploads in a row get no ticket on their data connections: the
+	 * control connection's tickets must do for all of them, with or
+	 * without downloads (which do bring one) in between. */
+	{ "uploads, 2 tickets", { .ctrl_tickets = 2 }, "PPPPGPPPPGPP",
+	  10, 12, 0, 1, -1 },
+	{ "uploads, 1 ticket", { .ctrl_tickets = 1 }, "PPPPGPPPPGPP",
+	  10, 12, 0, 1, -1 },
+	{ "uploads, 5 tickets", { .ctrl_tickets = 5 }, "PPPPPPPPGPPP",
+	  11, 12, 0, 1, -1 },
+	/* A server that resumes nothing on data connections but takes
+	 * them: the first one is given up (closed, the server says 226:
+	 * an empty file), then the session goes on without resuming. */
+	{ "server that does not resume",
+	  { .ctrl_tickets = 2, .no_resume = true }, "PPPPP", 6, 6, 6, 1, -1 },
+	/* A refused data connection (425) is tried again: connection 2 on
+	 * the same control connection, 5 and 6 (twice in a row) there too,
+	 * then on a new one. */
+	{ "refused data connection tried again",
+	  { .ctrl_tickets = 2, .refuse = (1u << 1) | (1u << 4) | (1u << 5) },
+	  "PPGPP", 4, 8, 0, 2, -1 },
+	/* A 425 in answer to the transfer command itself (commands 1, 3
+	 * and 4): tried again too. */
+	{ "transfer command answered 425 tried again",
+	  { .ctrl_tickets = 2,
+	    .refuse_cmd = (1u << 0) | (1u << 2) | (1u << 3) },
+	  "PG", 1, -1, 0, 2, 5 },
+};
+
+#define CHECK(field)                                                        \
+	do {                                                                \
+		if (c->field >= 0)                                          \
+			ck_assert_msg(f.field == c->field,                  \
+				      "%s: " #field " %d, expected %d",     \
+				      c->what, f.field, c->field);          \
+	} while (0)
+
+START_TEST(data_connections_resume)
 {
-	uploads(2);
-}
-END_TEST
+	const struct tcase_def *c = &cases[_i];
+	struct fake f = c->conf;
 
-START_TEST(uploads_one_ticket)
-{
-	uploads(1);
-}
-END_TEST
-
-START_TEST(uploads_many_tickets)
-{
-	uploads(5);
-}
-END_TEST
-
-/* A server that resumes nothing on data connections but takes them: the
- * first one is given up (closed, the server says 226), then the session
- * goes on without resuming, on the same control connection. */
-START_TEST(server_that_does_not_resume)
-{
-	struct ftp_session *s;
-	struct fake f;
-	char err[256];
-	int i;
-
-	fake_start(&f, 2, 0, true);
-	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
-	for (i = 0; i < 5; i++)
-		ck_assert_msg(put(s, "/a") == 0, "%s", session_last_error(s));
-	session_close(s);
-	fake_join(&f);
-	ck_assert_int_eq(f.stored, 6); /* the first one empty */
-	ck_assert_int_eq(f.data_conns, 6);
-	ck_assert_int_eq(f.not_resumed, 6);
-	ck_assert_int_eq(f.sessions, 1);
-}
-END_TEST
-
-/* A refused data connection (425) is tried again: the transfer works. */
-START_TEST(refused_data_connection_retried)
-{
-	struct ftp_session *s;
-	struct fake f;
-	char err[256];
-
-	/* connections 2, 5 and 6 (twice in a row) refused */
-	fake_start(&f, 2, (1u << 1) | (1u << 4) | (1u << 5), false);
-	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
-	ck_assert_int_eq(put(s, "/a"), 0);
-	ck_assert_msg(put(s, "/b") == 0, "%s", session_last_error(s));
-	ck_assert_int_eq(get(s, "/c"), 0);
-	ck_assert_msg(put(s, "/d") == 0, "%s", session_last_error(s));
-	ck_assert_int_eq(put(s, "/e"), 0);
-	session_close(s);
-	fake_join(&f);
-	ck_assert_int_eq(f.stored, 4);
-	ck_assert_int_eq(f.not_resumed, 0);
-	/* 2 tried again on the same control connection, 5 and 6 there
-	 * too, then on a new one */
-	ck_assert_int_eq(f.data_conns, 8);
-	ck_assert_int_eq(f.sessions, 2);
+	run(&f, c->ops);
+	CHECK(stored);
+	CHECK(data_conns);
+	CHECK(not_resumed);
+	CHECK(sessions);
+	CHECK(cmds);
 }
 END_TEST
 
@@ -415,11 +411,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("fake-ftps-server");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, uploads_two_tickets);
-	tcase_add_test(tc, uploads_one_ticket);
-	tcase_add_test(tc, uploads_many_tickets);
-	tcase_add_test(tc, refused_data_connection_retried);
-	tcase_add_test(tc, server_that_does_not_resume);
+	tcase_add_loop_test(tc, data_connections_resume, 0,
+			    (int)(sizeof(cases) / sizeof(cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
