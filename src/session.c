@@ -831,8 +831,9 @@ static int data_ready(struct ftp_session *s)
 }
 
 /* The reply to the transfer command: 0 for 125/150, DATA_REFUSED for
- * 425/522 (no data connection: may work when tried again), else an
- * errno. */
+ * 425, or 522 on a TLS data connection (no data connection: may work
+ * when tried again; a 522 to a clear one is the server's policy), else
+ * an errno. */
 static int xfer_reply(struct ftp_session *s, const char *cmd, bool upload)
 {
 	int code = read_reply(s);
@@ -843,7 +844,7 @@ static int xfer_reply(struct ftp_session *s, const char *cmd, bool upload)
 		return 0;
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
 		 reply_text(s->rp));
-	if (code == 425 || code == 522)
+	if (code == 425 || (code == 522 && s->prot_p))
 		return DATA_REFUSED;
 	return code >= 400 ? session_code_errno(code, upload)
 			   : fail(s, -EPROTO, "unexpected reply");
