@@ -34,9 +34,13 @@ void tls_ctx_free(struct tls_ctx *t);
 /* Handshake on a control connection to host (SNI and name check). */
 int tls_start_control(struct tls_ctx *t, struct net_conn *c,
 		      const char *host, char *err, size_t errlen);
-/* Handshake on a data connection, resuming ctrl's session. */
+/* Handshake on a data connection, resuming ctrl's session: a fresh
+ * ticket when there is one, or (again, or none left) the newest session.
+ * -EAGAIN when the handshake worked but the session offered was not
+ * resumed: a server that requires reuse refuses the connection (425/522),
+ * the caller should close it and try again. */
 int tls_start_data(struct tls_ctx *t, struct net_conn *data,
-		   struct net_conn *ctrl, const char *host, char *err,
-		   size_t errlen);
+		   struct net_conn *ctrl, const char *host, bool again,
+		   char *err, size_t errlen);
 
 #endif

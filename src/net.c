@@ -32,11 +32,26 @@ struct net_conn {
 	char peer_str[INET6_ADDRSTRLEN];
 };
 
+/* Before waiting to read: acknowledge at once what came so far, instead
+ * of after the kernel's delayed-ACK timer (40 ms). A server whose socket
+ * has Nagle's algorithm on holds its next small segment until that ACK:
+ * with TLS the close_notify after a listing or a file, the second line of
+ * a "226-" reply (Pure-FTPd), each a 40 ms stall per transfer. Quick-ACK
+ * mode does not last, so it is asked for before every wait. */
+static void ack_now(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 static int wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 	int r;
 
+	if (events & POLLIN)
+		ack_now(fd);
 	do
 		r = poll(&p, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);

@@ -56,6 +56,9 @@ struct ftp_session {
 	int site_symlink;  /* SITE HELP lists SYMLINK: 1, does not: -1, 0 ? */
 	bool upload;       /* the current transfer is STOR/APPE */
 	bool prot_p;       /* data connections are TLS (PROT P) */
+	bool tls_again;    /* this data connection is a second try */
+	bool resume_optional; /* the server took a data connection that
+				* did not resume the TLS session */
 	int mtime_method;  /* 0 unknown, 1 works, -1 the server cannot */
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
@@ -791,7 +794,13 @@ static int open_data(struct ftp_session *s)
 	return connect_data(s, port, s->cfg->pasv_ip ? n : NULL);
 }
 
-/* After the 125/150: the server connects (active mode), then TLS. */
+/* data_ready(): the server refused the data connection or we gave it
+ * up (its TLS did not resume the session), the transfer's final reply is
+ * read, the control channel in sync: the transfer may be tried again. */
+#define DATA_REFUSED 1
+
+/* After the 125/150: the server connects (active mode), then TLS.
+ * 0, DATA_REFUSED or a negative errno. */
 static int data_ready(struct ftp_session *s)
 {
 	int r;
@@ -812,22 +821,35 @@ static int data_ready(struct ftp_session *s)
 		}
 	}
 	if (s->prot_p) {
+		int code;
+
 		/* the server starts TLS on the data connection after 150 */
 		r = tls_start_data(s->cfg->tls_ctx, s->data, s->ctrl,
-				   s->cfg->host, s->errmsg, sizeof(s->errmsg));
-		if (r < 0) {
-			log_err("%s", s->errmsg);
-			net_close(s->data);
-			s->data = NULL;
-			/* the transfer's final reply (425/426) follows */
-			read_reply(s);
-			return r == -ETIMEDOUT ? fail(s, r, "data TLS") : -EIO;
-		}
+				   s->cfg->host, s->tls_again, s->errmsg,
+				   sizeof(s->errmsg));
+		if (r == 0 || (r == -EAGAIN && s->resume_optional))
+			return 0;
+		if (s->cfg->trace)
+			log_info("data connection: %s", s->errmsg);
+		net_close(s->data);
+		s->data = NULL;
+		if (r == -ETIMEDOUT)
+			return fail(s, r, "data TLS");
+		/* the transfer's final reply (425/426/522) follows */
+		code = read_reply(s);
+		if (code < 0)
+			return code;
+		if (r == -EAGAIN && code < 400)
+			s->resume_optional = true; /* it did not mind */
+		return DATA_REFUSED;
 	}
 	return 0;
 }
 
-/* The reply to the transfer command: 0 for 125/150, else an errno. */
+/* The reply to the transfer command: 0 for 125/150, DATA_REFUSED for
+ * 425, or 522 on a TLS data connection (no data connection: may work
+ * when tried again; a 522 to a clear one is the server's policy), else
+ * an errno. */
 static int xfer_reply(struct ftp_session *s, const char *cmd, bool upload)
 {
 	int code = read_reply(s);
@@ -838,6 +860,8 @@ static int xfer_reply(struct ftp_session *s, const char *cmd, bool upload)
 		return 0;
 	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s", cmd,
 		 reply_text(s->rp));
+	if (code == 425 || (code == 522 && s->prot_p))
+		return DATA_REFUSED;
 	return code >= 400 ? session_code_errno(code, upload)
 			   : fail(s, -EPROTO, "unexpected reply");
 }
@@ -916,7 +940,7 @@ static int xfer_start_pipelined(struct ftp_session *s, const char *cmd,
 		}
 	}
 	r = xfer_reply(s, cmd, upload);
-	if (r < 0)
+	if (r != 0)
 		goto err;
 	return data_ready(s);
 err:
@@ -925,18 +949,12 @@ err:
 	return r;
 }
 
-int session_xfer_start(struct ftp_session *s, const char *cmd,
-		       const char *path, int64_t rest)
+static int xfer_start_once(struct ftp_session *s, const char *cmd,
+			   const char *path, int64_t rest, bool upload)
 {
-	bool upload = !strcmp(cmd, "STOR") || !strcmp(cmd, "APPE");
 	char off[32];
 	int code, r;
 
-	if (!arg_ok(path))
-		return -EINVAL;
-	if (s->data)
-		return -EBUSY;
-	s->upload = upload;
 	if (!s->cfg->active && s->epsv_ok && !s->cfg->no_pipeline &&
 	    (rest <= 0 || s->rest_ok))
 		return xfer_start_pipelined(s, cmd, path, rest, upload);
@@ -957,7 +975,7 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 	r = send_cmd(s, cmd, path);
 	if (r == 0)
 		r = xfer_reply(s, cmd, upload);
-	if (r < 0)
+	if (r != 0)
 		goto err;
 	return data_ready(s);
 err:
@@ -966,6 +984,73 @@ err:
 	net_listener_close(s->listener);
 	s->listener = NULL;
 	return r;
+}
+
+/* A new control connection in place of this one, logged in as before:
+ * a new TLS session, with fresh tickets for the data connections. */
+static int reconnect(struct ftp_session *s)
+{
+	char *root = s->root;
+	int r;
+
+	if (s->cfg->trace)
+		log_info("new control connection for a new TLS session");
+	if (send_cmd(s, "QUIT", NULL) == 0)
+		read_reply(s);
+	net_close(s->ctrl);
+	s->ctrl = NULL;
+	s->buf_off = s->buf_len = 0;
+	s->caps = 0;
+	s->prot_p = false;
+	s->root = NULL;
+	free(s->cwd);
+	s->cwd = NULL;
+	r = net_connect_host(s->cfg->host, s->cfg->port, s->cfg->timeout_ms,
+			     &s->ctrl);
+	if (r == 0)
+		r = login(s);
+	free(s->root);
+	s->root = root; /* the same server directory */
+	if (r < 0) {
+		s->broken = true;
+		return r;
+	}
+	return 0;
+}
+
+/* A refused data connection is tried again: on this control connection
+ * resuming the newest TLS session instead of a fresh ticket, then on a
+ * new control connection. */
+int session_xfer_start(struct ftp_session *s, const char *cmd,
+		       const char *path, int64_t rest)
+{
+	bool upload = !strcmp(cmd, "STOR") || !strcmp(cmd, "APPE");
+	int r, attempt;
+
+	if (!arg_ok(path))
+		return -EINVAL;
+	if (s->data)
+		return -EBUSY;
+	s->upload = upload;
+	for (attempt = 0; attempt < 3; attempt++) {
+		if (attempt == 2) {
+			r = reconnect(s);
+			if (r < 0)
+				return r; /* broken, the reason in errmsg */
+		}
+		s->tls_again = attempt == 1;
+		r = xfer_start_once(s, cmd, path, rest, upload);
+		s->tls_again = false;
+		if (r != DATA_REFUSED)
+			return r;
+		log_dbg("%s: data connection refused (%s); trying again", cmd,
+			s->errmsg);
+	}
+	snprintf(s->errmsg, sizeof(s->errmsg),
+		 "%s: data connection refused: %.200s", cmd, reply_text(s->rp));
+	log_err("%s", s->errmsg);
+	s->broken = true;
+	return -EIO;
 }
 
 ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len)

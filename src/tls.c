@@ -3,12 +3,23 @@
  * Each control connection's SSL carries a `struct conn_state` (ex_data);
  * its data connections' SSLs borrow it. It holds the sessions the server
  * gave (new-session callback) for data connections to resume, and the
- * leaf certificate's fingerprint for error messages. A TLS 1.2 session
- * can be resumed again and again; a TLS 1.3 ticket may be good for one
+ * leaf certificate's fingerprint for error messages.
+ *
+ * Servers differ in how often a session may be resumed. A TLS 1.2 session
+ * can be resumed again and again. A TLS 1.3 ticket may be good for one
  * resumption only (OpenSSL servers with a session cache, as vsftpd uses,
- * remove it when used), so unused tickets are queued, each data
- * connection takes one, and the tickets a data connection receives go
- * back into the queue. The state has its own mutex.
+ * remove it when used; they give a new ticket with each resumption), or
+ * for any number (stateless tickets, as ProFTPD's mod_tls uses; it gives
+ * none on an upload's data connection). So unused tickets are queued,
+ * each data connection takes one, the tickets a data connection receives
+ * go back into the queue, and when the queue is empty the newest session
+ * is resumed again.
+ *
+ * OpenSSL's client marks a TLS 1.3 session it has resumed as not
+ * resumable (SSL_CTX_remove_session at the end of the handshake, with a
+ * client session cache): a data connection therefore always gets a copy
+ * (SSL_SESSION_dup), and the sessions kept here stay usable. The state
+ * has its own mutex.
  */
 #include "tls.h"
 
@@ -322,35 +333,51 @@ int tls_start_control(struct tls_ctx *t, struct net_conn *c,
 	return 0;
 }
 
+/* A copy of the session for a data connection to resume (see the top):
+ * a fresh ticket from the queue unless `again`, else the newest session,
+ * else the control connection's own. NULL when there is none that can be
+ * resumed. */
+static SSL_SESSION *data_session(struct conn_state *st, SSL *cs, bool again)
+{
+	SSL_SESSION *sess = NULL, *copy;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->n > 0 && !again) {
+		sess = st->q[--st->n]; /* a fresh ticket, used once */
+	} else if (st->last) {
+		sess = st->last;
+		SSL_SESSION_up_ref(sess);
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (!sess && SSL_get0_session(cs)) {
+		sess = SSL_get0_session(cs);
+		SSL_SESSION_up_ref(sess);
+	}
+	if (!sess)
+		return NULL;
+	/* a TLS 1.3 session without a ticket cannot be offered */
+	copy = SSL_SESSION_is_resumable(sess) ? SSL_SESSION_dup(sess) : NULL;
+	SSL_SESSION_free(sess);
+	return copy;
+}
+
 int tls_start_data(struct tls_ctx *t, struct net_conn *data,
-		   struct net_conn *ctrl, const char *host, char *err,
-		   size_t errlen)
+		   struct net_conn *ctrl, const char *host, bool again,
+		   char *err, size_t errlen)
 {
 	SSL *cs = net_tls(ctrl), *ssl;
 	struct conn_state *st = cs ? SSL_get_ex_data(cs, ex_state) : NULL;
+	SSL_SESSION *sess = NULL;
 	int r;
 
 	ssl = new_ssl(t, host);
 	if (!ssl)
 		return -ENOMEM;
 	if (st) {
-		SSL_SESSION *sess = NULL;
-
-		pthread_mutex_lock(&st->lock);
-		if (st->n > 0) {
-			sess = st->q[--st->n]; /* a fresh ticket, used once */
-		} else if (st->last) {
-			sess = st->last;
-			SSL_SESSION_up_ref(sess);
-		}
-		pthread_mutex_unlock(&st->lock);
-		if (!sess && SSL_get0_session(cs)) {
-			sess = SSL_get0_session(cs);
-			SSL_SESSION_up_ref(sess);
-		}
+		sess = data_session(st, cs, again);
 		if (sess) {
 			SSL_set_session(ssl, sess);
-			SSL_SESSION_free(sess);
+			SSL_SESSION_free(sess); /* the ssl holds it */
 		}
 		/* tickets this connection receives go to the same queue */
 		SSL_set_ex_data(ssl, ex_borrowed, st);
@@ -360,5 +387,11 @@ int tls_start_data(struct tls_ctx *t, struct net_conn *data,
 		return r;
 	if (r < 0)
 		return handshake_failed(ssl, NULL, r, host, err, errlen);
+	if (sess && !SSL_session_reused(ssl)) {
+		snprintf(err, errlen,
+			 "the server did not resume the TLS session on the "
+			 "data connection");
+		return -EAGAIN;
+	}
 	return 0;
 }
