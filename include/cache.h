@@ -63,6 +63,15 @@ void cache_put_dir_unused(struct cache *c, const char *path,
 /* A fresh listing of path is cached (used or not); does not use it. */
 bool cache_has_dir(struct cache *c, const char *path);
 
+/* path was created or changed through the mount: its attributes are asked
+ * of the server at the next lookup, its parent's listing no longer serves
+ * readdir, but still answers that the names it lacks do not exist. So
+ * creating N files in a listed directory costs no listing per file. */
+void cache_changed(struct cache *c, const char *path);
+/* path was removed through the mount: known missing; its parent's listing
+ * no longer serves readdir. */
+void cache_removed(struct cache *c, const char *path);
+
 /* Forget everything (after a directory rename, say). */
 void cache_clear(struct cache *c);
 /* Forget path (attributes and listing) and its parent's listing. */

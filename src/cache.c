@@ -28,6 +28,7 @@ struct attr_ent {
 	double expires;
 	bool missing;
 	bool spec;     /* put by an unadopted listing, expires with it */
+	bool unknown;  /* changed through the mount: ask the server */
 	struct stat st;
 	char *link;
 };
@@ -38,6 +39,8 @@ struct dir_ent {
 	double expires;
 	double fetched;
 	bool spec;     /* fetched unasked, not yet used (cache_get_dir) */
+	bool stale;    /* a child changed: no readdir from it, but the names
+			* it lacks still do not exist (cache_changed) */
 	struct cache_dirent *ents;
 	size_t n;
 };
@@ -218,7 +221,9 @@ int cache_get_attr(struct cache *c, const char *path, struct stat *st)
 		return 0;
 	pthread_mutex_lock(&c->lock);
 	a = *find_attr(c, path);
-	if (a && a->expires > now) {
+	if (a && a->expires > now && a->unknown) {
+		r = 0;
+	} else if (a && a->expires > now) {
 		if (a->missing) {
 			r = -ENOENT;
 		} else {
@@ -272,6 +277,7 @@ static void put_attr(struct cache *c, const char *path, const struct stat *st,
 	a->link = l;
 	a->expires = expires;
 	a->spec = false;
+	a->unknown = false;
 	a->missing = st == NULL;
 	if (st)
 		a->st = *st;
@@ -358,7 +364,7 @@ int cache_get_dir(struct cache *c, const char *path,
 		return 0;
 	pthread_mutex_lock(&c->lock);
 	d = *find_dir(c, path);
-	if (d && d->expires > now_s()) {
+	if (d && d->expires > now_s() && !d->stale) {
 		r = 1;
 		if (d->spec) {
 			adopt(c, d);
@@ -381,7 +387,7 @@ bool cache_has_dir(struct cache *c, const char *path)
 		return false;
 	pthread_mutex_lock(&c->lock);
 	d = *find_dir(c, path);
-	r = d && d->expires > now_s();
+	r = d && d->expires > now_s() && !d->stale;
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
@@ -462,6 +468,19 @@ void cache_put_dir_unused(struct cache *c, const char *path,
 	put_dir(c, path, ents, n, gen, unused_s > 0 ? unused_s : 1e-9);
 }
 
+static void drop(struct cache *c, const char *path, bool listing_only);
+
+/* Under lock: forget the listing of path's parent. The parent's
+ * attributes stay: dropping them while the grandparent's listing is fresh
+ * would make the parent look missing (see cache_get_attr). */
+static void drop_parent_listing(struct cache *c, const char *path)
+{
+	char parent[4096];
+
+	if (parent_of(path, parent, sizeof(parent)))
+		drop(c, parent, true);
+}
+
 /* Under lock: forget path's listing, and its attributes too unless
  * listing_only. */
 static void drop(struct cache *c, const char *path, bool listing_only)
@@ -483,16 +502,51 @@ static void drop(struct cache *c, const char *path, bool listing_only)
 
 void cache_invalidate(struct cache *c, const char *path)
 {
-	char parent[4096];
-
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
 	drop(c, path, false);
-	/* the parent's attributes stay: dropping them while the
-	 * grandparent's listing is fresh would make the parent look
-	 * missing (see cache_get_attr) */
-	if (parent_of(path, parent, sizeof(parent)))
-		drop(c, parent, true);
+	drop_parent_listing(c, path);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Under lock: path's parent listing (if any) no longer serves readdir. */
+static void parent_stale(struct cache *c, const char *path)
+{
+	char parent[4096];
+	struct dir_ent *d;
+
+	if (parent_of(path, parent, sizeof(parent)) &&
+	    (d = *find_dir(c, parent)))
+		d->stale = true;
+}
+
+void cache_changed(struct cache *c, const char *path)
+{
+	if (c->ttl <= 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->gen++;
+	put_attr(c, path, NULL, NULL, now_s() + c->ttl);
+	if (*find_attr(c, path)) {
+		(*find_attr(c, path))->missing = false;
+		(*find_attr(c, path))->unknown = true;
+	} else {
+		drop(c, path, false);
+		drop_parent_listing(c, path);
+	}
+	parent_stale(c, path);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void cache_removed(struct cache *c, const char *path)
+{
+	if (c->ttl <= 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->gen++;
+	drop(c, path, false);
+	put_attr(c, path, NULL, NULL, now_s() + c->ttl); /* missing */
+	parent_stale(c, path);
 	pthread_mutex_unlock(&c->lock);
 }
 

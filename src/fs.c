@@ -936,6 +936,26 @@ static void forget(const char *path)
 	cache_invalidate(ctx()->cache, path);
 }
 
+/* After an operation through the mount: what the cache may keep. A
+ * change or creation keeps the parent's listing for "no such name"
+ * answers (cache_changed), so making many files costs no listing each;
+ * a failure forgets, since the server's state is not known. */
+static void changed(const char *path, int r)
+{
+	if (r == 0)
+		cache_changed(ctx()->cache, path);
+	else
+		forget(path);
+}
+
+static void removed(const char *path, int r)
+{
+	if (r == 0)
+		cache_removed(ctx()->cache, path);
+	else
+		forget(path);
+}
+
 static int open_write(const char *path, struct fuse_file_info *fi,
 		      bool created, const struct stat *st, struct handle *h)
 {
@@ -959,8 +979,10 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 		       st ? st->st_size : 0, st ? st->st_mode & 07777 : 0,
 		       &h->w);
 	free(sp);
-	if (r == 0)
-		forget(path);
+	/* a new file is not on the server before its commit: its node
+	 * answers getattr and readdir until then */
+	if (r == 0 && !created)
+		changed(path, 0);
 	return session_user_errno(r);
 }
 
@@ -1128,7 +1150,7 @@ static int flush_handle(const char *path, struct fuse_file_info *fi,
 		return 0;
 	r = wfile_flush(h->w);
 	if (path)
-		forget(path);
+		changed(path, r);
 	return session_user_errno(r);
 }
 
@@ -1159,7 +1181,7 @@ static int ftpfs_release(const char *fpath, struct fuse_file_info *fi)
 			log_err("%s: lost on close: %s", path ? path : "?",
 				strerror(-r));
 		if (path)
-			forget(path);
+			changed(path, r);
 	}
 	free(own);
 	free(h);
@@ -1199,7 +1221,7 @@ static int truncate_path(const char *path, off_t size)
 		r = wfile_release(w);
 	else
 		wfile_release(w);
-	forget(path);
+	changed(path, r);
 	return session_user_errno(r);
 }
 
@@ -1312,7 +1334,7 @@ static int ftpfs_unlink(const char *path)
 	struct path_req q = { 0 };
 	int r = path_op(path, NULL, op_delete, &q);
 
-	forget(path);
+	removed(path, r);
 	return refusal(path, r, -EACCES);
 }
 
@@ -1323,7 +1345,7 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 
 	(void)mode;
 	r = path_op(path, NULL, op_mkdir, &q);
-	forget(path);
+	changed(path, r);
 	if (r < 0 && exists(path, NULL))
 		r = -EEXIST;
 	else if (r == -ENOENT)
@@ -1375,7 +1397,7 @@ static int ftpfs_symlink(const char *target, const char *path)
 	free(src);
 	free(dir);
 	free(conv);
-	forget(path);
+	changed(path, r);
 	if (r < 0 && r != -EPERM && r != -EINVAL && exists(path, NULL))
 		r = -EEXIST;
 	return r;
@@ -1388,14 +1410,13 @@ static int ftpfs_rmdir(const char *path)
 	int r;
 
 	r = path_op(path, NULL, op_rmdir, &q);
-	forget(path);
+	removed(path, r);
 	if (r < 0 && r != -EIO && exists(path, NULL)) {
 		if (fill_dir(path, count_fn, &n) == 0 && n > 0)
 			r = -ENOTEMPTY;
 		else if (r == -ENOENT)
 			r = -EACCES;
 	}
-	cache_clear(ctx()->cache);
 	return r;
 }
 
@@ -1410,7 +1431,7 @@ static int commit_pending(const char *path)
 		return 0;
 	if (wfile_pending(w)) {
 		r = wfile_flush(w);
-		forget(path);
+		changed(path, r);
 	}
 	wfile_release(w);
 	return session_user_errno(r);
@@ -1458,10 +1479,12 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		handles_renamed(from, to);
 	free(sfrom);
 	free(sto);
-	if (S_ISDIR(sf.st_mode))
-		cache_clear(ctx()->cache);
-	forget(from);
-	forget(to);
+	if (S_ISDIR(sf.st_mode) && r == 0) {
+		cache_clear(ctx()->cache); /* every name below moved */
+	} else {
+		removed(from, r);
+		changed(to, r);
+	}
 	return r;
 }
 
@@ -1499,7 +1522,7 @@ static int ftpfs_chmod(const char *fpath, mode_t mode,
 		goto out;
 	}
 	r = path_op(path, NULL, op_chmod, &q);
-	forget(path);
+	changed(path, r);
 	r = refusal(path, r, -EPERM);
 	if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;
@@ -1540,7 +1563,7 @@ static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 		goto out;
 	}
 	r = path_op(path, NULL, op_mtime, &q);
-	forget(path);
+	changed(path, r);
 	r = refusal(path, r, -EPERM); /* e.g. 550 for MFMT on a directory */
 	if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;

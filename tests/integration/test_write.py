@@ -550,6 +550,29 @@ def redirect_one_upload():
 
 
 @test()
+def cp_r_lists_once():
+    """cp -r of 200 files into a new directory: creating files does not
+    list the destination again for each (O(N) requests, not O(N^2)); the
+    copy is exact."""
+    src = local("many")
+    os.makedirs(src)
+    for i in range(200):
+        write_file(os.path.join(src, "m%03d.txt" % i), b"file %d\n" % i)
+    t0 = log_size()
+    sh_ok("cp -r %s %s" % (q(src), q(mnt("cpr", "many"))))
+    cmds, _ = server_commands(t0)
+    lists = [a for c, a in cmds if c in ("MLSD", "LIST", "NLST")]
+    stors = [a for c, a in cmds if c == "STOR"]
+    compare_tree("cpr/many", source=src)
+    if len(stors) != 200:
+        raise AssertionError("%d STORs for 200 files" % len(stors))
+    if len(lists) > 6:
+        raise AssertionError("%d listings while copying 200 files in: %s"
+                             % (len(lists), lists[:10]))
+    return "%d listings, %d commands" % (len(lists), len(cmds))
+
+
+@test()
 def redirect_existing():
     # shorter than the old contents: the rest must be gone
     sh_ok("echo replaced > %s" % q(mnt("redir", "existing.txt")))

@@ -121,6 +121,50 @@ START_TEST(stale_put_dropped)
 }
 END_TEST
 
+/* A file created or changed through the mount: its own attributes are
+ * asked afresh, the parent's listing stops serving readdir but keeps
+ * saying which other names do not exist (no listing per created file). */
+START_TEST(changed_and_removed)
+{
+	struct cache *c = cache_new(10, 1000);
+	struct stat out;
+	size_t n = 0;
+
+	cache_put_dir(c, "/d", ents(3), 3, cache_gen(c));
+	cache_changed(c, "/d/new");
+	ck_assert_int_eq(cache_get_attr(c, "/d/new", &out), 0); /* ask */
+	ck_assert_int_eq(cache_get_attr(c, "/d/other", &out), -ENOENT);
+	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &out), 1);
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
+	ck_assert(!cache_has_dir(c, "/d"));
+	/* a lookup's answer for the changed name is kept again */
+	out.st_size = 7;
+	cache_put_attr(c, "/d/new", &out, NULL, cache_gen(c));
+	ck_assert_int_eq(cache_get_attr(c, "/d/new", &out), 1);
+	ck_assert_int_eq(out.st_size, 7);
+	/* changed existing file */
+	cache_changed(c, "/d/f2");
+	ck_assert_int_eq(cache_get_attr(c, "/d/f2", &out), 0);
+	/* removed: known missing at once */
+	cache_removed(c, "/d/f1");
+	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &out), -ENOENT);
+	/* a fresh listing replaces all that */
+	cache_put_dir(c, "/d", ents(2), 2, cache_gen(c));
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 1);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &out), 1);
+	/* a listing that started before a change is not stored */
+	{
+		unsigned long g = cache_gen(c);
+
+		cache_changed(c, "/d/x");
+		cache_put_dir(c, "/d", ents(1), 1, g);
+		ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
+	}
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(bounded)
 {
 	struct cache *c = cache_new(100, 100);
@@ -184,6 +228,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, invalidate);
 	tcase_add_test(tc, invalidate_keeps_parent_visible);
 	tcase_add_test(tc, stale_put_dropped);
+	tcase_add_test(tc, changed_and_removed);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, disabled);
 	tcase_add_test(tc, links);
