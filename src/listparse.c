@@ -661,6 +661,34 @@ static bool unix_date1(const struct toks *tk, size_t i, struct ftp_time *t,
 		}
 		return false;
 	}
+	/* "2003/01/29", "01/29/2003", "29/01/2003", "29.01.2003", each with
+	 * an optional time */
+	if ((split3(p, n, '/', pt, 3) || split3(p, n, '.', pt, 3)) &&
+	    part_int(p, &pt[0], 1, 4, &a) && part_int(p, &pt[1], 1, 2, &b) &&
+	    part_int(p, &pt[2], 1, 4, &c) &&
+	    ((pt[0].e - pt[0].s == 4 && pt[2].e - pt[2].s <= 2) ||
+	     (pt[0].e - pt[0].s <= 2 && pt[2].e - pt[2].s == 4)) &&
+	    !(p[pt[0].e] == '.' && pt[0].e - pt[0].s == 4 && !h1)) {
+		if (pt[0].e - pt[0].s == 4) {
+			t->year = a;
+			t->mon = b;
+			t->day = c;
+		} else {
+			/* '.' is day first; '/' month first unless that
+			 * cannot be */
+			bool dmy = p[pt[0].e] == '.' || (a > 12 && b <= 12);
+
+			t->year = c;
+			t->mon = dmy ? b : a;
+			t->day = dmy ? a : b;
+		}
+		t->has_year = true;
+		*next = i + 1;
+		if (h1 && tok_time(tp(tk, i + 1), tl(tk, i + 1), t))
+			*next = i + 2;
+		*skip_all = true;
+		return true;
+	}
 	/* "2004.07.15" */
 	if (split3(p, n, '.', pt, 3) && part_int(p, &pt[0], 4, 4, &a) &&
 	    part_int(p, &pt[1], 1, 2, &b) && part_int(p, &pt[2], 1, 2, &c)) {
@@ -682,6 +710,7 @@ static bool unix_date(const struct toks *tk, size_t i, struct ftp_time *out,
 	struct ftp_time t;
 	const char *p0, *p1, *p2;
 	size_t n0, n1, n2;
+	struct tok pt[2];
 
 	*skip_all = false;
 	memset(&t, 0, sizeof(t));
@@ -700,11 +729,34 @@ static bool unix_date(const struct toks *tk, size_t i, struct ftp_time *out,
 	n2 = tl(tk, i + 2);
 	*next = i + 3;
 
-	/* "Nov 21 13:12", "Jun 15  2001", "6月 3日 2003年" */
+	/* "Nov 21 13:12", "Jun 15  2001", "6月 3日 2003年", BSD ls -T
+	 * "Nov 21 13:12:30 2003" */
 	t.mon = tok_month(p0, n0);
 	t.day = tok_day(p1, n1, false);
-	if (t.mon && t.day && tok_time_or_year(p2, n2, &t))
+	if (t.mon && t.day && tok_time_or_year(p2, n2, &t)) {
+		if (n2 == 8 && t.has_time && i + 3 < tk->n &&
+		    tok_year(tp(tk, i + 3), tl(tk, i + 3), &t.year)) {
+			t.has_year = true;
+			*next = i + 4;
+		}
 		goto found;
+	}
+	/* "Jan 29, 2003" (then maybe a time), "Jan 29,2003" */
+	if (t.mon && n1 >= 2 && p1[n1 - 1] == ',' &&
+	    (t.day = tok_day(p1, n1 - 1, false)) &&
+	    tok_year(p2, n2, &t.year)) {
+		t.has_year = true;
+		if (i + 3 < tk->n && tok_time(tp(tk, i + 3), tl(tk, i + 3), &t))
+			*next = i + 4;
+		goto found;
+	}
+	if (t.mon && split3(p1, n1, ',', pt, 2) &&
+	    (t.day = tok_day(p1, pt[0].e, false)) &&
+	    tok_year(p1 + pt[1].s, pt[1].e - pt[1].s, &t.year)) {
+		t.has_year = true;
+		*next = i + 2;
+		goto found;
+	}
 	memset(&t, 0, sizeof(t));
 	/* "29 Jul 02:27", "01 oct 2004", "26. Juli, 20:10" */
 	t.day = tok_day(p0, n0, true);
@@ -902,6 +954,23 @@ static bool parse_unix(const struct toks *tk, struct parsed *e)
 			continue;
 		return true;
 	}
+	/* "ftp  ftp4096 Sep  2  2005 name": a group column run into the
+	 * size; the digits after the group's last letter are the size */
+	for (i = first + 1; i < tk->n && i < first + 3; i++) {
+		const char *p = tp(tk, i);
+		size_t k = tl(tk, i);
+
+		while (k > 0 && is_digit(p[k - 1]))
+			k--;
+		if (k == 0 || k == tl(tk, i) ||
+		    !(is_upper(p[k - 1]) || (p[k - 1] >= 'a' && p[k - 1] <= 'z')) ||
+		    !size_dec(p + k, tl(tk, i) - k, &e->size))
+			continue;
+		if (unix_date(tk, i + 1, &e->mtime, &next, &skip_all) &&
+		    name_after(tk, next - 1, skip_all, &e->ns))
+			return true;
+	}
+	e->size = -1;
 	/* No date at all: "drwxr-xr-x 3 user group 512 name", unless what
 	 * follows the size looks like a broken date. */
 	if (!link || tk->n < first + 4)
