@@ -1353,15 +1353,15 @@ static bool enclosed(const char *p, size_t n, char open, char close,
 #define VMS_OWNER_SET                                                      \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$,."
 
-/* Owner ("[GROUP,OWNER]", or a bare "PRONAS") and protection
- * ("(RWED,RWED,RE,)") after the date. */
-static bool vms_tail(const struct toks *tk, size_t i)
+/* Owner ("[GROUP,OWNER]", or a bare "PRONAS", unless given before) and
+ * protection ("(RWED,RWED,RE,)") after the date. */
+static bool vms_tail(const struct toks *tk, size_t i, bool owner)
 {
 	const char *p;
 	size_t n, k;
 	int commas = 0;
 
-	if (i < tk->n) {
+	if (i < tk->n && !owner) {
 		p = tp(tk, i);
 		n = tl(tk, i);
 		if (enclosed(p, n, '[', ']', VMS_OWNER_SET)) {
@@ -1392,13 +1392,14 @@ static bool vms_tail(const struct toks *tk, size_t i)
 }
 
 /* "NAME.EXT;1  9/12  2-JUN-1998 07:32:04  [GROUP,OWNER]  (RWED,RWED,,)",
- * also "NAME;1  17-JUN-1994 17:25:37  6308/13  (...)". A multi-line entry
+ * also "NAME;1  17-JUN-1994 17:25:37  6308/13  (...)" and the owner first.
+ * A multi-line entry
  * comes here already joined. */
 static bool parse_vms(const struct toks *tk, struct parsed *e,
 		      struct pstate *ps)
 {
 	size_t semi, i = 1;
-	bool size = false, date = false;
+	bool size = false, date = false, owner = false;
 
 	(void)ps;
 	if (tk->n < 3 || tk->t[0].s != 0)
@@ -1407,8 +1408,13 @@ static bool parse_vms(const struct toks *tk, struct parsed *e,
 	if (!semi)
 		return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
-	while (i < tk->n && i < 4 && !(size && date)) {
-		if (!size && vms_size(tp(tk, i), tl(tk, i), &e->size)) {
+	while (i < tk->n && i < 6 && !(size && date)) {
+		if (!owner && enclosed(tp(tk, i), tl(tk, i), '[', ']',
+				       VMS_OWNER_SET)) {
+			/* "NAME;1  [SUMMARY]  1/3  2-AUG-2006 13:05" */
+			owner = true;
+			i++;
+		} else if (!size && vms_size(tp(tk, i), tl(tk, i), &e->size)) {
 			size = true;
 			i++;
 		} else if (!date && vms_date(tp(tk, i), tl(tk, i), &e->mtime)) {
@@ -1421,7 +1427,7 @@ static bool parse_vms(const struct toks *tk, struct parsed *e,
 			return false;
 		}
 	}
-	if (!size || !date || !time_fix(&e->mtime) || !vms_tail(tk, i))
+	if (!size || !date || !time_fix(&e->mtime) || !vms_tail(tk, i, owner))
 		return false;
 	e->ns = 0;
 	e->ne = semi;
@@ -1494,7 +1500,7 @@ static bool last_name(const struct toks *tk, size_t i, struct parsed *e)
 
 /* Data set list: "Volume Unit Referred Ext Used Recfm Lrecl BlkSz Dsorg
  * Dsname". PO and PO-E (partitioned) data sets hold members: dirs. There
- * is no byte size; the date is the last reference. */
+ * is no byte size; the date is the last reference ("**NONE**": none). */
 static bool parse_mvs_dataset(const struct toks *tk, struct parsed *e,
 			      struct pstate *ps)
 {
@@ -1523,11 +1529,13 @@ static bool parse_mvs_dataset(const struct toks *tk, struct parsed *e,
 	if (tk->n < 9 || tk->n > 10)
 		return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
-	if (!ymd_slash(tp(tk, 2), tl(tk, 2), &e->mtime) ||
-	    !time_fix(&e->mtime))
+	if (!tok_is(tk, 2, "**none**") &&
+	    (!ymd_slash(tp(tk, 2), tl(tk, 2), &e->mtime) ||
+	     !time_fix(&e->mtime)))
 		return false;
+	/* Ext, Used ("++++", "????" when too large), Recfm, Lrecl, BlkSz */
 	for (i = 3; i < last - 1; i++)
-		if (!tok_word(tk, i, UPPER_DIGITS "+"))
+		if (!tok_word(tk, i, UPPER_DIGITS "+?"))
 			return false;
 	d = tp(tk, last - 1);
 	dn = tl(tk, last - 1);
@@ -1766,17 +1774,35 @@ static bool cms_mode(const struct toks *tk, size_t i)
 }
 
 /* "FNAME FTYPE FM RECFM LRECL RECS BLOCKS DATE TIME" (the name is
- * FNAME.FTYPE; sizes are records: none given), and "NAME FM DIR - - -
- * DATE TIME" for directories (SFS). */
+ * FNAME.FTYPE; sizes are records: none given), "NAME FM DIR - - - DATE
+ * TIME" for directories (SFS), and z/VM's "FNAME FTYPE RECFM LRECL RECS
+ * BLOCKS YYYY-MM-DD TIME OWNER". */
+/* The name "FNAME.FTYPE" (or "FNAME" for a directory) into e->alt. */
+static bool cms_name(const struct toks *tk, struct parsed *e, bool ftype)
+{
+	size_t nl = tl(tk, 0), n = nl + (ftype ? 1 + tl(tk, 1) : 0);
+
+	if (n >= sizeof(e->alt))
+		return false;
+	memcpy(e->alt, tp(tk, 0), nl);
+	if (ftype) {
+		e->alt[nl] = '.';
+		memcpy(e->alt + nl + 1, tp(tk, 1), tl(tk, 1));
+	}
+	e->alt_len = n;
+	e->use_alt = true;
+	return true;
+}
+
 static bool parse_vmcms(const struct toks *tk, struct parsed *e,
 			struct pstate *ps)
 {
-	size_t i, d, nl, tl1;
+	size_t i, d;
 
 	(void)ps;
 	if (tk->t[0].s != 0 || (tk->n != 8 && tk->n != 9))
 		return false;
-	nl = tl(tk, 0);
+	e->type = FTP_TYPE_FILE;
 	if (tk->n == 8) {
 		if (!cms_mode(tk, 1) || !tok_is(tk, 2, "dir"))
 			return false;
@@ -1785,30 +1811,24 @@ static bool parse_vmcms(const struct toks *tk, struct parsed *e,
 				return false;
 		e->type = FTP_TYPE_DIR;
 		d = 6;
-		if (nl >= sizeof(e->alt))
+	} else if (tok_word(tk, 2, "FVU")) {
+		/* z/VM: "FNAME FTYPE RECFM LRECL RECS BLOCKS DATE TIME OWNER" */
+		if (!memchr(tp(tk, 6), '-', tl(tk, 6)))
 			return false;
-		memcpy(e->alt, tp(tk, 0), nl);
-		e->alt_len = nl;
+		d = 6;
 	} else {
-		tl1 = tl(tk, 1);
-		if (!cms_mode(tk, 2) || !tok_word(tk, 3, "FVU") ||
-		    !tok_all_digits(tk, 4) || !tok_all_digits(tk, 5) ||
-		    !tok_all_digits(tk, 6) || nl + 1 + tl1 >= sizeof(e->alt))
+		if (!cms_mode(tk, 2) || !tok_word(tk, 3, "FVU"))
 			return false;
-		e->type = FTP_TYPE_FILE;
 		d = 7;
-		memcpy(e->alt, tp(tk, 0), nl);
-		e->alt[nl] = '.';
-		memcpy(e->alt + nl + 1, tp(tk, 1), tl1);
-		e->alt_len = nl + 1 + tl1;
 	}
+	for (i = d - 3; e->type == FTP_TYPE_FILE && i < d; i++)
+		if (!tok_all_digits(tk, i))
+			return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
-	if (!cms_date(tp(tk, d), tl(tk, d), &e->mtime) ||
-	    !tok_time(tp(tk, d + 1), tl(tk, d + 1), &e->mtime) ||
-	    e->mtime.hour > 23 || !time_fix(&e->mtime))
-		return false;
-	e->use_alt = true;
-	return true;
+	return cms_name(tk, e, e->type == FTP_TYPE_FILE) &&
+	       cms_date(tp(tk, d), tl(tk, d), &e->mtime) &&
+	       tok_time(tp(tk, d + 1), tl(tk, d + 1), &e->mtime) &&
+	       e->mtime.hour < 24 && time_fix(&e->mtime);
 }
 
 /* ---- HP NonStop / Guardian ----------------------------------------- */

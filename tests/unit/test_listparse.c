@@ -16,7 +16,9 @@
  *    the version of files, commons-net ".DIR" of dirs); a directory's size
  *    is its blocks x 512 where a source gives none (Mozilla);
  *  - MVS: no byte size where FileZilla reports its placeholder 100; a data
- *    set's "Referred" date where commons-net sets no time.
+ *    set's "Referred" date where commons-net sets no time;
+ *  - MVS members, z/VM: no byte size where FileZilla turns record counts
+ *    into one (the notes say "records are not bytes").
  */
 #include "listparse.h"
 
@@ -307,13 +309,14 @@ struct fmt_stat {
 /* Header-rule overrides counted in the summary. */
 enum {
 	OV_NONE, OV_SKIP, OV_UNSAFE, OV_VMS_NAME, OV_VMS_DIRSIZE, OV_MVS_SIZE,
-	OV_MVS_MTIME, OV_MAX
+	OV_MVS_MTIME, OV_RECORDS, OV_MAX
 };
 
 static const char *const ov_names[OV_MAX] = {
 	"", "./../cdir/pdir -> 1", "unsafe name -> -EINVAL",
 	"VMS name without ;version/.DIR", "VMS dir size = blocks x 512",
 	"MVS no placeholder size 100", "MVS data set Referred date",
+	"no size from record counts",
 };
 
 /* The hint a row's notes ask for ("needs server type MVS"). */
@@ -326,6 +329,7 @@ static enum listparse_fmt row_hint(const struct field *notes)
 		{ "needs server type mvs", LISTPARSE_MVS },
 		{ "needs server type hpnonstop", LISTPARSE_NONSTOP },
 		{ "needs server type vms", LISTPARSE_VMS },
+		{ "needs server type zvm", LISTPARSE_VMCMS },
 	};
 	size_t i;
 
@@ -498,6 +502,11 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "placeholder size of 100")) {
 		f[F_SIZE].n = 0;
 		ov[OV_MVS_SIZE]++;
+	}
+	if (ci_contains(f[F_NOTES].p, f[F_NOTES].n,
+			"records are not bytes")) {
+		f[F_SIZE].n = 0;
+		ov[OV_RECORDS]++;
 	}
 	if (mvs && !f[F_MTIME].n &&
 	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "sets no timestamp")) {
