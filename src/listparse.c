@@ -2455,12 +2455,28 @@ static bool mlsx_fact_ahead(const char *p, size_t n)
 	return false;
 }
 
+/* A type value naming a symlink, any case: "OS.unix=slink" or
+ * "OS.unix=symlink", alone or before ":target". Returns the length of the
+ * word (the index of the ':' if any), 0 for other values. */
+static size_t link_fact(const char *v, size_t vn)
+{
+	static const char *const words[] = { "os.unix=slink", "os.unix=symlink" };
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(words[i]);
+		if (vn >= n && eq_ci(v, n, words[i]) && (vn == n || v[n] == ':'))
+			return n;
+	}
+	return 0;
+}
+
 /* One fact: name line[nb..ne), value line[vb..ve). */
 static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 		      size_t ne, size_t vb, size_t ve, int64_t *sizd)
 {
 	const char *p = line + nb, *v = line + vb;
-	size_t nn = ne - nb, vn = ve - vb;
+	size_t nn = ne - nb, vn = ve - vb, k;
 	uint64_t x;
 
 	if (eq_ci(p, nn, "type")) {
@@ -2472,17 +2488,16 @@ static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 		} else if (eq_ci(v, vn, "cdir") || eq_ci(v, vn, "pdir")) {
 			e->type = FTP_TYPE_DIR;
 			e->skip = true;
-		} else if (vn >= 13 && eq_ci(v, 13, "os.unix=slink") &&
-			   (vn == 13 || v[13] == ':')) {
-			/* "OS.unix=slink:/target", the target may be empty */
+		} else if ((k = link_fact(v, vn)) != 0) {
+			/* Pure-FTPd "OS.unix=slink:/target" (the target may be
+			 * empty, or missing with its ':'), ProFTPD
+			 * "OS.unix=symlink" */
 			e->type = FTP_TYPE_LINK;
-			if (vn > 14) {
+			if (k + 1 < vn) {
 				e->has_target = true;
-				e->ts = vb + 14;
+				e->ts = vb + k + 1;
 				e->te = ve;
 			}
-		} else if (eq_ci(v, vn, "os.unix=symlink")) {
-			e->type = FTP_TYPE_LINK;
 		} else {
 			/* "unknown", "OS.unix=chr-12/0", empty, ... */
 			e->type = FTP_TYPE_UNKNOWN;

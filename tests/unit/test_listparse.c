@@ -1254,6 +1254,282 @@ START_TEST(test_details)
 }
 END_TEST
 
+/* Feed one line to c; returns the result, the entry in *e. */
+static int ctx_str(struct listparse_ctx *c, const char *s, struct ftp_entry *e)
+{
+	char *b = exact_copy(s, strlen(s));
+	int r = listparse_ctx_line(c, b, strlen(s), e);
+
+	free(b);
+	if (r != 0)
+		ck_assert(entry_zeroed(e));
+	return r;
+}
+
+START_TEST(test_ctx)
+{
+	struct listparse_ctx *c;
+	struct ftp_entry e;
+	const char *vms2 = "                         4/15         24-FEB-2003 "
+			   "13:17:24  [POSTWARE,LP]    (RWED,RWED,RE,)";
+
+	/* an MVS member name alone needs an MVS listing */
+	ck_assert_int_lt(list_str("65-MVS-PDS-MEMBER", &e), 0);
+	c = listparse_ctx_new(LISTPARSE_AUTO);
+	ck_assert_int_lt(ctx_str(c, "65-MVS-PDS-MEMBER", &e), 0);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 1);
+	listparse_ctx_free(c);
+	c = listparse_ctx_new(LISTPARSE_MVS);
+	ck_assert_int_eq(ctx_str(c, "65-MVS-PDS-MEMBER", &e), 0);
+	ck_assert_str_eq(e.name, "65-MVS-PDS-MEMBER");
+	ck_assert_int_eq(e.type, FTP_TYPE_FILE);
+	ftp_entry_free(&e);
+	listparse_ctx_free(c);
+	/* ... or one whose header said so: the format sticks */
+	c = listparse_ctx_new(LISTPARSE_AUTO);
+	ck_assert_int_eq(ctx_str(c, " Name     VV.MM   Created       Changed"
+				 "      Size  Init   Mod   Id", &e), 1);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_MVS);
+	ck_assert_int_eq(ctx_str(c, "SAVE04", &e), 0);
+	ck_assert_str_eq(e.name, "SAVE04");
+	ftp_entry_free(&e);
+	/* a unix line in it still parses, and the format stays */
+	ck_assert_int_eq(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 f", &e), 0);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_MVS);
+	ck_assert_int_eq(listparse_ctx_end(c, &e), 1);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 0);
+	listparse_ctx_free(c);
+
+	/* HP NonStop only with its hint */
+	ck_assert_int_lt(list_str("57-HP_NonStop 101 528 6-Apr-07 14:21:18 "
+				  "255, 0 \"oooo\"", &e), 0);
+	c = listparse_ctx_new(LISTPARSE_NONSTOP);
+	ck_assert_int_eq(ctx_str(c, "57-HP_NonStop 101 528 6-Apr-07 14:21:18 "
+				 "255, 0 \"oooo\"", &e), 0);
+	ck_assert_int_eq(e.size, 528);
+	ftp_entry_free(&e);
+	listparse_ctx_free(c);
+
+	/* VMS: a long name on its own line is joined with the next; older
+	 * versions of a file are dropped; headers and trailers skipped */
+	c = listparse_ctx_new(LISTPARSE_AUTO);
+	ck_assert_int_eq(ctx_str(c, "Directory USER1:[TEMP]", &e), 1);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_VMS);
+	ck_assert_int_eq(ctx_str(c, "", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "UCX$REXECD_STARTUP.LOG;1098", &e), 1);
+	ck_assert_int_eq(ctx_str(c, vms2, &e), 0);
+	ck_assert_str_eq(e.name, "UCX$REXECD_STARTUP.LOG");
+	ck_assert_int_eq(e.size, 4 * 512);
+	ck_assert_int_eq(e.mtime.year, 2003);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "A.TXT;3  1  2-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "A.TXT");
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "A.TXT;2  9  1-JUN-1998 07:32:04", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "SUB.DIR;1  1  2-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "SUB");
+	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "Total of 3 files, 11 blocks.", &e), 1);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 0);
+	/* a held name whose next line is no continuation: the name is
+	 * refused, the line parsed on its own */
+	ck_assert_int_eq(ctx_str(c, "LOST.TXT;1", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "B.TXT;1  2  2-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "B.TXT");
+	ftp_entry_free(&e);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 1);
+	/* and one cut off at the end of the listing */
+	ck_assert_int_eq(ctx_str(c, "CUT.TXT;1", &e), 1);
+	ck_assert_int_eq(listparse_ctx_end(c, &e), -EINVAL);
+	ck_assert(entry_zeroed(&e));
+	ck_assert_uint_eq(listparse_ctx_refused(c), 2);
+	ck_assert_int_eq(listparse_ctx_end(c, &e), 1);
+	listparse_ctx_free(c);
+	/* the single-line function gives each version */
+	ck_assert_int_eq(list_str("A.TXT;2  9  1-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "A.TXT");
+	ftp_entry_free(&e);
+	/* a joined line longer than the limit is refused */
+	{
+		size_t n = LISTPARSE_LINE_MAX - 10;
+		char *b = malloc(n + 1);
+
+		ck_assert_ptr_nonnull(b);
+		memset(b, ' ', n);
+		memcpy(b + n - 20, "1 2-JUN-1998 07:32:04", 20);
+		b[n] = '\0';
+		c = listparse_ctx_new(LISTPARSE_VMS);
+		ck_assert_int_eq(ctx_str(c, "X.TXT;1", &e), 1);
+		ck_assert_int_lt(ctx_str(c, b, &e), 0);
+		ck_assert_uint_eq(listparse_ctx_refused(c), 2);
+		listparse_ctx_free(c);
+		free(b);
+	}
+
+	/* OS/400: a date with one reading fixes the order for the listing */
+	ck_assert_int_eq(list_str("PEP 1 04/03/18 18:58:16 *STMF b", &e), 0);
+	ck_assert_int_eq(e.mtime.year, 2004);
+	ftp_entry_free(&e);
+	c = listparse_ctx_new(LISTPARSE_OS400);
+	ck_assert_int_eq(ctx_str(c, "PEP 1 05/20/15 15:36:52 *STMF a", &e), 0);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "PEP 1 04/03/18 18:58:16 *STMF b", &e), 0);
+	ck_assert_int_eq(e.mtime.year, 2018);
+	ck_assert_int_eq(e.mtime.mon, 4);
+	ck_assert_int_eq(e.mtime.day, 3);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_OS400);
+	listparse_ctx_free(c);
+
+	/* refused lines are counted; NULL arguments */
+	c = listparse_ctx_new(LISTPARSE_UNIX);
+	ck_assert_int_lt(ctx_str(c, "junk", &e), 0);
+	ck_assert_int_lt(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 a/b", &e), 0);
+	ck_assert_int_lt(listparse_ctx_line(c, NULL, 1, &e), 0);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 3);
+	ck_assert_int_lt(listparse_ctx_line(c, "x", 1, NULL), 0);
+	listparse_ctx_free(c);
+	ck_assert_int_lt(listparse_ctx_line(NULL, "x", 1, &e), 0);
+	ck_assert(entry_zeroed(&e));
+	ck_assert_int_eq(listparse_ctx_end(NULL, &e), 1);
+	ck_assert_uint_eq(listparse_ctx_refused(NULL), 0);
+	ck_assert_int_eq(listparse_ctx_format(NULL), LISTPARSE_AUTO);
+	listparse_ctx_free(NULL);
+}
+END_TEST
+
+START_TEST(test_syst)
+{
+	static const struct {
+		const char *text;
+		enum listparse_fmt fmt;
+	} cases[] = {
+		{ "UNIX Type: L8", LISTPARSE_UNIX },
+		{ "Windows_NT", LISTPARSE_DOS },
+		{ "VMS", LISTPARSE_VMS },
+		{ "MVS is the operating system of this server. FTP Server is "
+		  "running on z/OS.", LISTPARSE_MVS },
+		{ "OS/400 is the remote operating system. The TCP/IP version "
+		  "is \"V5R1M0\".", LISTPARSE_OS400 },
+		{ "VM is the operating system of this server.", LISTPARSE_VMCMS },
+		{ "z/VM", LISTPARSE_VMCMS },
+		{ "NONSTOP KERNEL", LISTPARSE_NONSTOP },
+		{ " unix", LISTPARSE_UNIX },
+		{ "UNIXish", LISTPARSE_AUTO },
+		{ "MACOS Peter's Server", LISTPARSE_AUTO },
+		{ "", LISTPARSE_AUTO },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(listparse_fmt_from_syst(cases[i].text,
+						      strlen(cases[i].text)) ==
+				      cases[i].fmt,
+			      "SYST '%s'", cases[i].text);
+	ck_assert_int_eq(listparse_fmt_from_syst(NULL, 3), LISTPARSE_AUTO);
+	/* only len bytes count */
+	ck_assert_int_eq(listparse_fmt_from_syst("VMSX", 3), LISTPARSE_VMS);
+}
+END_TEST
+
+START_TEST(test_links_and_dates)
+{
+	static const struct {
+		const char *line;
+		const char *name;
+		int year, mon, day, hour, min;
+		int64_t size;
+	} ok[] = {
+		{ "-rw-r--r-- 1 root other 531 Jan 29, 2003 comma", "comma",
+		  2003, 1, 29, 0, 0, 531 },
+		{ "-rw-r--r-- 1 root other 531 Jan 29,2003 comma2", "comma2",
+		  2003, 1, 29, 0, 0, 531 },
+		{ "-rwxr-xr-x 1 user group 9 Oct 08, 2002 09:47 vshell new",
+		  "vshell new", 2002, 10, 8, 9, 47, 9 },
+		{ "-rw-r--r-- 1 root other 531 2003/01/29 03:26 slash", "slash",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 01/29/2003 03:26 us", "us",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 29/01/2003 03:26 eu", "eu",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 02.01.2003 03:26 dot", "dot",
+		  2003, 1, 2, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 Jan 29 03:26:00 2003 bsd", "bsd",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "drwxr-xr-x 2 ftp ftp4096 Sep  2  2005 glued", "glued",
+		  2005, 9, 2, 0, 0, 4096 },
+	};
+	struct ftp_entry e;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(list_str(ok[i].line, &e) == 0, "%s", ok[i].line);
+		ck_assert_str_eq(e.name, ok[i].name);
+		ck_assert_int_eq(e.size, ok[i].size);
+		ck_assert(e.mtime.has_year);
+		ck_assert_int_eq(e.mtime.year, ok[i].year);
+		ck_assert_int_eq(e.mtime.mon, ok[i].mon);
+		ck_assert_int_eq(e.mtime.day, ok[i].day);
+		ck_assert_int_eq(e.mtime.hour, ok[i].hour);
+		ck_assert_int_eq(e.mtime.min, ok[i].min);
+		ftp_entry_free(&e);
+	}
+	/* digits after a ':' are not a group's size */
+	ck_assert_int_lt(list_str("-rw-r--r-- 1 14 staff 119:26 Aug 22 2000 z",
+				  &e), 0);
+
+	/* several " -> ": the split whose target is as long as the size */
+	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 6 Jan 29 03:26 a -> b -> c -> d",
+				  &e), 0);
+	ck_assert_str_eq(e.name, "a -> b");
+	ck_assert_str_eq(e.link_target, "c -> d");
+	ftp_entry_free(&e);
+	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 99 Jan 29 03:26 a -> b -> c",
+				  &e), 0);
+	ck_assert_str_eq(e.name, "a");
+	ck_assert_str_eq(e.link_target, "b -> c");
+	ftp_entry_free(&e);
+
+	/* MLSD symlinks: ProFTPD, Pure-FTPd, any case, target if given */
+	ck_assert_int_eq(mlsx_str("type=OS.unix=symlink; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
+	ck_assert_ptr_null(e.link_target);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("Type=OS.UNIX=SYMLINK;size=3; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
+	ck_assert_int_eq(e.size, 3);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=os.unix=symlink:../t; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
+	ck_assert_str_eq(e.link_target, "../t");
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=OS.unix=slink; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
+	ck_assert_ptr_null(e.link_target);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=OS.unix=slink:;size=9; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
+	ck_assert_ptr_null(e.link_target);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=OS.Unix=Slink:/var/www; www", &e), 0);
+	ck_assert_str_eq(e.link_target, "/var/www");
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=OS.unix=slinky; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_UNKNOWN);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(mlsx_str("type=OS.unix=symlinks; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_UNKNOWN);
+	ftp_entry_free(&e);
+	/* a later type fact replaces an earlier link and its target */
+	ck_assert_int_eq(mlsx_str("type=OS.unix=slink:/x;type=file; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_FILE);
+	ck_assert_ptr_null(e.link_target);
+	ftp_entry_free(&e);
+}
+END_TEST
+
 static Suite *listparse_suite(void)
 {
 	Suite *s = suite_create("listparse");
@@ -1272,6 +1548,9 @@ static Suite *listparse_suite(void)
 	tcase_add_test(tc, test_name_ok);
 	tcase_add_test(tc, test_time_to_epoch);
 	tcase_add_test(tc, test_details);
+	tcase_add_test(tc, test_ctx);
+	tcase_add_test(tc, test_syst);
+	tcase_add_test(tc, test_links_and_dates);
 	suite_add_tcase(s, tc);
 	return s;
 }
