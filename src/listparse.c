@@ -1782,7 +1782,9 @@ static bool cms_name(const struct toks *tk, struct parsed *e, bool ftype)
 {
 	size_t nl = tl(tk, 0), n = nl + (ftype ? 1 + tl(tk, 1) : 0);
 
-	if (n >= sizeof(e->alt))
+	/* CMS names have no '.': one would make the joined name ambiguous */
+	if (n >= sizeof(e->alt) || memchr(tp(tk, 0), '.', nl) ||
+	    (ftype && memchr(tp(tk, 1), '.', tl(tk, 1))))
 		return false;
 	memcpy(e->alt, tp(tk, 0), nl);
 	if (ftype) {
@@ -1892,7 +1894,7 @@ static bool parse_win16(const struct toks *tk, struct parsed *e,
 		return dos_date(tp(tk, 2), tl(tk, 2), &e->mtime) &&
 		       dos_time(tp(tk, 3), tl(tk, 3), &e->mtime) &&
 		       time_fix(&e->mtime);
-	if (tk->n > 7 || (tk->n == 7 && !tok_word(tk, 6, "RHSA")))
+	if (tk->n < 6 || tk->n > 7 || (tk->n == 7 && !tok_word(tk, 6, "RHSA")))
 		return false;
 	e->mtime.mon = tok_month_alpha(tp(tk, 2), tl(tk, 2));
 	e->mtime.day = tok_day(tp(tk, 3), tl(tk, 3), false);
