@@ -1461,6 +1461,20 @@ START_TEST(test_links_and_dates)
 		{ "drwxr-xr-x 2 ftp ftp4096 Sep  2  2005 glued", "glued",
 		  2005, 9, 2, 0, 0, 4096 },
 	};
+	static const struct {
+		const char *line;
+		enum ftp_type type;
+		const char *target;
+	} mlsd_links[] = {
+		{ "type=OS.unix=symlink; l", FTP_TYPE_LINK, NULL },
+		{ "Type=OS.UNIX=SYMLINK;size=3; l", FTP_TYPE_LINK, NULL },
+		{ "type=os.unix=symlink:../t; l", FTP_TYPE_LINK, "../t" },
+		{ "type=OS.unix=slink; l", FTP_TYPE_LINK, NULL },
+		{ "type=OS.unix=slink:;size=9; l", FTP_TYPE_LINK, NULL },
+		{ "type=OS.Unix=Slink:/var/www; www", FTP_TYPE_LINK, "/var/www" },
+		{ "type=OS.unix=slinky; l", FTP_TYPE_UNKNOWN, NULL },
+		{ "type=OS.unix=symlinks; l", FTP_TYPE_UNKNOWN, NULL },
+	};
 	struct ftp_entry e;
 	size_t i;
 
@@ -1493,35 +1507,16 @@ START_TEST(test_links_and_dates)
 	ftp_entry_free(&e);
 
 	/* MLSD symlinks: ProFTPD, Pure-FTPd, any case, target if given */
-	ck_assert_int_eq(mlsx_str("type=OS.unix=symlink; l", &e), 0);
-	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
-	ck_assert_ptr_null(e.link_target);
-	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("Type=OS.UNIX=SYMLINK;size=3; l", &e), 0);
-	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
-	ck_assert_int_eq(e.size, 3);
-	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("type=os.unix=symlink:../t; l", &e), 0);
-	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
-	ck_assert_str_eq(e.link_target, "../t");
-	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("type=OS.unix=slink; l", &e), 0);
-	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
-	ck_assert_ptr_null(e.link_target);
-	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("type=OS.unix=slink:;size=9; l", &e), 0);
-	ck_assert_int_eq(e.type, FTP_TYPE_LINK);
-	ck_assert_ptr_null(e.link_target);
-	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("type=OS.Unix=Slink:/var/www; www", &e), 0);
-	ck_assert_str_eq(e.link_target, "/var/www");
-	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("type=OS.unix=slinky; l", &e), 0);
-	ck_assert_int_eq(e.type, FTP_TYPE_UNKNOWN);
-	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("type=OS.unix=symlinks; l", &e), 0);
-	ck_assert_int_eq(e.type, FTP_TYPE_UNKNOWN);
-	ftp_entry_free(&e);
+	for (i = 0; i < sizeof(mlsd_links) / sizeof(mlsd_links[0]); i++) {
+		ck_assert_msg(mlsx_str(mlsd_links[i].line, &e) == 0, "%s",
+			      mlsd_links[i].line);
+		ck_assert_int_eq(e.type, mlsd_links[i].type);
+		if (mlsd_links[i].target)
+			ck_assert_str_eq(e.link_target, mlsd_links[i].target);
+		else
+			ck_assert_ptr_null(e.link_target);
+		ftp_entry_free(&e);
+	}
 	/* a later type fact replaces an earlier link and its target */
 	ck_assert_int_eq(mlsx_str("type=OS.unix=slink:/x;type=file; l", &e), 0);
 	ck_assert_int_eq(e.type, FTP_TYPE_FILE);
