@@ -127,8 +127,9 @@ int listparse_ctx_end(struct listparse_ctx *c, struct ftp_entry *out);
 /* The format the listing has shown so far (LISTPARSE_AUTO: none yet). */
 enum listparse_fmt listparse_ctx_format(const struct listparse_ctx *c);
 
-/* Lines refused so far (every negative return, and held VMS lines that
- * were never completed): the caller warns, naming the directory. */
+/* Lines refused so far: each listparse_ctx_line() call with c and out
+ * given that returned a negative errno, plus each held VMS line that was
+ * never completed. The caller warns, naming the directory. */
 size_t listparse_ctx_refused(const struct listparse_ctx *c);
 
 /* The hint for a SYST reply's text (after "215 "): "UNIX Type: L8",

@@ -3,8 +3,15 @@
  * Every parser works on (line, len) alone: no byte at or past len is read,
  * nothing recurses, and every number is converted by hand with an overflow
  * check. A parser first decides whether the line is in its format and fills
- * a struct parsed with offsets into the line; finish() then applies the
- * common safety rules to the name and builds the entry.
+ * a struct parsed with offsets into the line (or, for VM/CMS, a short name
+ * of its own in alt[]); finish() then applies the common safety rules to
+ * the name and builds the entry.
+ *
+ * LIST parsers are tried in the order of list_parsers[], those of the
+ * listing's format (struct pstate) first. The only state across lines is
+ * in struct listparse_ctx: the detected format, the OS/400 date order, a
+ * VMS name line held for joining (bounded by LISTPARSE_LINE_MAX), the last
+ * VMS name given, and the refused count. Nothing is global.
  */
 #include "listparse.h"
 
