@@ -1446,19 +1446,29 @@ static bool parse_vms(const struct toks *tk, struct parsed *e,
 	return true;
 }
 
+/* "DISK$USER:[DIR]" */
+static bool vms_dirspec(const char *p, size_t n)
+{
+	return n > 3 && p[n - 1] == ']' && memchr(p, '[', n) &&
+	       memchr(p, ':', n);
+}
+
 /* Lines of a VMS listing that carry no entry: "Directory DISK:[DIR]",
- * "Total of 14 files, 1234 blocks.", "Grand total of ...". */
+ * "DISK:[DIR]" alone, "Total of 14 files, 1234 blocks.", "Grand total of
+ * ...". */
 static bool vms_skip(const struct toks *tk)
 {
 	const char *p;
 	size_t n;
 
+	if (tk->n == 1 && tk->t[0].s == 0)
+		return vms_dirspec(tp(tk, 0), tl(tk, 0));
 	if (tk->n < 2)
 		return false;
 	p = tp(tk, 1);
 	n = tl(tk, 1);
-	if (tk->n == 2 && eq_ci(tp(tk, 0), tl(tk, 0), "directory") && n > 2 &&
-	    p[n - 1] == ']' && memchr(p, '[', n))
+	if (tk->n == 2 && eq_ci(tp(tk, 0), tl(tk, 0), "directory") &&
+	    vms_dirspec(p, n))
 		return true;
 	if (eq_ci(tp(tk, 0), tl(tk, 0), "total") &&
 	    (eq_ci(p, n, "of") || (tk->n == 3 && tok_all_digits(tk, 1))))

@@ -1332,6 +1332,7 @@ START_TEST(test_ctx)
 	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
 	ftp_entry_free(&e);
 	ck_assert_int_eq(ctx_str(c, "Total of 3 files, 11 blocks.", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "DISK$ANONFTP:[ANONYMOUS]", &e), 1);
 	ck_assert_uint_eq(listparse_ctx_refused(c), 0);
 	/* a held name whose next line is no continuation: the name is
 	 * refused, the line parsed on its own */
