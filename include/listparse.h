@@ -24,9 +24,10 @@
  *    or bytes when the column has a unit ("2KB" = 2048). Several versions
  *    of a file are one entry: the first listed, which VMS lists newest
  *    first (per-listing API only; the single-line function gives each).
- *  - MVS data sets and members, VM/CMS files: no byte size (-1): the
- *    listing gives tracks or records. PO/PO-E data sets are directories.
- *    A data set's mtime is its "Referred" date; a member's its "Changed".
+ *  - MVS data sets and members, VM/CMS and z/VM files: no byte size (-1):
+ *    the listing gives tracks or records (but a load-module member list's
+ *    hex size is bytes). PO/PO-E data sets are directories. A data set's
+ *    mtime is its "Referred" date; a member's its "Changed".
  *  - VM/CMS: the name is "FNAME.FTYPE"; JES: the name is the job id.
  *  - OS/400: a path in the name column is cut to its last component; the
  *    date order of "aa/bb/cc" is the first of yy/MM/dd, MM/dd/yy, dd/MM/yy
