@@ -2432,7 +2432,7 @@ enum listparse_fmt listparse_fmt_from_syst(const char *text, size_t len)
 		text++;
 		len--;
 	}
-	while (n < len && !is_blank(text[n]) && text[n] != '\0')
+	while (n < len && !is_blank(text[n]) && !is_ctl(text[n]))
 		n++;
 	for (i = 0; i < sizeof(syst) / sizeof(syst[0]); i++)
 		if (eq_ci(text, n, syst[i].word))

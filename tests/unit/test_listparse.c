@@ -1418,6 +1418,7 @@ START_TEST(test_syst)
 		{ "z/VM", LISTPARSE_VMCMS },
 		{ "NONSTOP KERNEL", LISTPARSE_NONSTOP },
 		{ " unix", LISTPARSE_UNIX },
+		{ "UNIX\r", LISTPARSE_UNIX },
 		{ "UNIXish", LISTPARSE_AUTO },
 		{ "MACOS Peter's Server", LISTPARSE_AUTO },
 		{ "", LISTPARSE_AUTO },
