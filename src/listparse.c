@@ -1972,7 +1972,8 @@ static bool parse_vxworks(const struct toks *tk, struct parsed *e,
 	    !name_after(tk, 2, true, &e->ns))
 		return false;
 	e->type = FTP_TYPE_FILE;
-	if (tk->n > 4 && tok_is(tk, tk->n - 1, "<dir>")) {
+	/* the last token of the line (tokenize() stops at TOK_MAX) */
+	if (tk->n > 4 && tk->n < TOK_MAX && tok_is(tk, tk->n - 1, "<dir>")) {
 		e->type = FTP_TYPE_DIR;
 		e->ne = tk->t[tk->n - 2].e;
 	}
