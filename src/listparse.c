@@ -1861,7 +1861,8 @@ static bool parse_nonstop(const struct toks *tk, struct parsed *e,
 	const char *p;
 	size_t n, i;
 
-	if (ps->fmt != LISTPARSE_NONSTOP || tk->n < 7 || tk->t[0].s != 0 ||
+	if (ps->fmt != LISTPARSE_NONSTOP || tk->n < 7 || tk->n >= TOK_MAX ||
+	    tk->t[0].s != 0 ||
 	    !tok_all_digits(tk, 1) || !size_dec(tp(tk, 2), tl(tk, 2), &e->size))
 		return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
