@@ -14,8 +14,13 @@
  * *out is left zeroed.
  *
  * LIST formats: unix ls -l (also numeric-mode, NetPresenz, Sterling
- * Connect:Enterprise, and dates as "2001-04-27 12:00", "24-04-2003 17:12",
- * "2004.07.15", "09-26 2000", "3 29 03:26", CJK and European month names),
+ * Connect:Enterprise; dates as "2001-04-27 12:00", "24-04-2003 17:12",
+ * "2004.07.15", "2003/01/29", "01/29/2003", "29.01.2003" (each with an
+ * optional time), "Jan 29, 2003 [14:20]", "Jan 29,2003", BSD ls -T "Jan 29
+ * 03:26:00 2003", "09-26 2000", "3 29 03:26", CJK and European month
+ * names; a group column run into the size, "ftp4096", gives the digits
+ * after its last letter as the size; of several " -> " in a link line the
+ * one leaving a target as long as the size column splits, else the first),
  * DOS/IIS, EPLF, NetWare, OS/2, VShell, VMS, MVS data sets, PDS members and
  * JES jobs, OS/400, VM/CMS and z/VM, HP NonStop (with a hint only), Win16
  * (SuperTCP, Chameleon), VxWorks, OS-9, Nortel WfFTP. Conventions:
@@ -140,7 +145,10 @@ enum listparse_fmt listparse_fmt_from_syst(const char *text, size_t len);
 
 /* Parse one MLSD line or the entry line of an MLST reply
  * ("facts; name", RFC 3659 7.2; a leading space, as in MLST replies, is
- * skipped). Fact names are case-insensitive. */
+ * skipped). Fact names and type values are case-insensitive. Symlinks:
+ * "type=OS.unix=slink" (Pure-FTPd; ":TARGET" may follow, empty or not) and
+ * "type=OS.unix=symlink" (ProFTPD; also with ":TARGET") are FTP_TYPE_LINK,
+ * with link_target set when a non-empty target is given. */
 int listparse_mlsx_line(const char *line, size_t len, struct ftp_entry *out);
 
 /* A name from the server that may be handed to the kernel: non-empty, not
