@@ -1074,8 +1074,8 @@ struct list_state {
 static void list_entry(struct list_state *ls, int r, struct ftp_entry *e)
 {
 	if (r < 0) {
-		/* an unsafe name ('/', NUL, CR, LF, ".", "..") or a line in
-		 * no known format: counted, and warned about at the end */
+		/* an unsafe name ('/', NUL, CR, LF) or a line in no known
+		 * format: counted, and warned about at the end */
 		log_dbg("%s: skipping listing line: %.*s", ls->path,
 			(int)ls->len, ls->line);
 		return;
