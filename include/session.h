@@ -120,7 +120,11 @@ int session_mlst(struct ftp_session *s, const char *path,
 
 /* Call cb for every safe entry of directory `path` (MLSD, else LIST -a).
  * cb takes ownership of the entry; a nonzero return from cb stops the
- * listing and is returned. -EMFILE when the listing exceeds max_entries. */
+ * listing and is returned. -EMFILE when the listing exceeds max_entries.
+ * LIST output is parsed with one listparse context per listing, hinted by
+ * the SYST reply (asked once per session, before its first LIST). Lines
+ * that are skipped (no known format, unsafe names, over-long) are warned
+ * about once per listing, naming `path`. */
 typedef int (*session_list_cb)(void *ctx, struct ftp_entry *e);
 int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 		 session_list_cb cb, void *ctx);

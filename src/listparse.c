@@ -3,8 +3,15 @@
  * Every parser works on (line, len) alone: no byte at or past len is read,
  * nothing recurses, and every number is converted by hand with an overflow
  * check. A parser first decides whether the line is in its format and fills
- * a struct parsed with offsets into the line; finish() then applies the
- * common safety rules to the name and builds the entry.
+ * a struct parsed with offsets into the line (or, for VM/CMS, a short name
+ * of its own in alt[]); finish() then applies the common safety rules to
+ * the name and builds the entry.
+ *
+ * LIST parsers are tried in the order of list_parsers[], those of the
+ * listing's format (struct pstate) first. The only state across lines is
+ * in struct listparse_ctx: the detected format, the OS/400 date order, a
+ * VMS name line held for joining (bounded by LISTPARSE_LINE_MAX), the last
+ * VMS name given, and the refused count. Nothing is global.
  */
 #include "listparse.h"
 
@@ -51,6 +58,15 @@ struct parsed {
 	size_t ns, ne;   /* name */
 	bool has_target;
 	size_t ts, te;   /* link target */
+	bool use_alt;    /* the name is alt, not a part of the line */
+	char alt[64];
+	size_t alt_len;
+};
+
+/* What a parser may know about the listing a line comes from. */
+struct pstate {
+	enum listparse_fmt fmt; /* the listing's format so far, or the hint */
+	int os400_order;        /* date order seen in an OS/400 listing */
 };
 
 /* ---- small helpers ------------------------------------------------- */
@@ -373,6 +389,12 @@ static bool tok_all_digits(const struct toks *tk, size_t i)
 	return n > 0;
 }
 
+/* Token i is the lower-case word w, ignoring case. */
+static bool tok_is(const struct toks *tk, size_t i, const char *w)
+{
+	return i < tk->n && eq_ci(tp(tk, i), tl(tk, i), w);
+}
+
 /* Where the name starts after token i: exactly one blank later, or after
  * all blanks when skip_all. Returns false when no name follows. */
 static bool name_after(const struct toks *tk, size_t i, bool skip_all,
@@ -648,6 +670,34 @@ static bool unix_date1(const struct toks *tk, size_t i, struct ftp_time *t,
 		}
 		return false;
 	}
+	/* "2003/01/29", "01/29/2003", "29/01/2003", "29.01.2003", each with
+	 * an optional time */
+	if ((split3(p, n, '/', pt, 3) || split3(p, n, '.', pt, 3)) &&
+	    part_int(p, &pt[0], 1, 4, &a) && part_int(p, &pt[1], 1, 2, &b) &&
+	    part_int(p, &pt[2], 1, 4, &c) &&
+	    ((pt[0].e - pt[0].s == 4 && pt[2].e - pt[2].s <= 2) ||
+	     (pt[0].e - pt[0].s <= 2 && pt[2].e - pt[2].s == 4)) &&
+	    !(p[pt[0].e] == '.' && pt[0].e - pt[0].s == 4 && !h1)) {
+		if (pt[0].e - pt[0].s == 4) {
+			t->year = a;
+			t->mon = b;
+			t->day = c;
+		} else {
+			/* '.' is day first; '/' month first unless that
+			 * cannot be */
+			bool dmy = p[pt[0].e] == '.' || (a > 12 && b <= 12);
+
+			t->year = c;
+			t->mon = dmy ? b : a;
+			t->day = dmy ? a : b;
+		}
+		t->has_year = true;
+		*next = i + 1;
+		if (h1 && tok_time(tp(tk, i + 1), tl(tk, i + 1), t))
+			*next = i + 2;
+		*skip_all = true;
+		return true;
+	}
 	/* "2004.07.15" */
 	if (split3(p, n, '.', pt, 3) && part_int(p, &pt[0], 4, 4, &a) &&
 	    part_int(p, &pt[1], 1, 2, &b) && part_int(p, &pt[2], 1, 2, &c)) {
@@ -669,6 +719,7 @@ static bool unix_date(const struct toks *tk, size_t i, struct ftp_time *out,
 	struct ftp_time t;
 	const char *p0, *p1, *p2;
 	size_t n0, n1, n2;
+	struct tok pt[2];
 
 	*skip_all = false;
 	memset(&t, 0, sizeof(t));
@@ -687,11 +738,34 @@ static bool unix_date(const struct toks *tk, size_t i, struct ftp_time *out,
 	n2 = tl(tk, i + 2);
 	*next = i + 3;
 
-	/* "Nov 21 13:12", "Jun 15  2001", "6月 3日 2003年" */
+	/* "Nov 21 13:12", "Jun 15  2001", "6月 3日 2003年", BSD ls -T
+	 * "Nov 21 13:12:30 2003" */
 	t.mon = tok_month(p0, n0);
 	t.day = tok_day(p1, n1, false);
-	if (t.mon && t.day && tok_time_or_year(p2, n2, &t))
+	if (t.mon && t.day && tok_time_or_year(p2, n2, &t)) {
+		if (n2 == 8 && t.has_time && i + 3 < tk->n &&
+		    tok_year(tp(tk, i + 3), tl(tk, i + 3), &t.year)) {
+			t.has_year = true;
+			*next = i + 4;
+		}
 		goto found;
+	}
+	/* "Jan 29, 2003" (then maybe a time), "Jan 29,2003" */
+	if (t.mon && n1 >= 2 && p1[n1 - 1] == ',' &&
+	    (t.day = tok_day(p1, n1 - 1, false)) &&
+	    tok_year(p2, n2, &t.year)) {
+		t.has_year = true;
+		if (i + 3 < tk->n && tok_time(tp(tk, i + 3), tl(tk, i + 3), &t))
+			*next = i + 4;
+		goto found;
+	}
+	if (t.mon && split3(p1, n1, ',', pt, 2) &&
+	    (t.day = tok_day(p1, pt[0].e, false)) &&
+	    tok_year(p1 + pt[1].s, pt[1].e - pt[1].s, &t.year)) {
+		t.has_year = true;
+		*next = i + 2;
+		goto found;
+	}
 	memset(&t, 0, sizeof(t));
 	/* "29 Jul 02:27", "01 oct 2004", "26. Juli, 20:10" */
 	t.day = tok_day(p0, n0, true);
@@ -889,6 +963,23 @@ static bool parse_unix(const struct toks *tk, struct parsed *e)
 			continue;
 		return true;
 	}
+	/* "ftp  ftp4096 Sep  2  2005 name": a group column run into the
+	 * size; the digits after the group's last letter are the size */
+	for (i = first + 1; i < tk->n && i < first + 3; i++) {
+		const char *p = tp(tk, i);
+		size_t k = tl(tk, i);
+
+		while (k > 0 && is_digit(p[k - 1]))
+			k--;
+		if (k == 0 || k == tl(tk, i) ||
+		    !(is_upper(p[k - 1]) || (p[k - 1] >= 'a' && p[k - 1] <= 'z')) ||
+		    !size_dec(p + k, tl(tk, i) - k, &e->size))
+			continue;
+		if (unix_date(tk, i + 1, &e->mtime, &next, &skip_all) &&
+		    name_after(tk, next - 1, skip_all, &e->ns))
+			return true;
+	}
+	e->size = -1;
 	/* No date at all: "drwxr-xr-x 3 user group 512 name", unless what
 	 * follows the size looks like a broken date. */
 	if (!link || tk->n < first + 4)
@@ -991,8 +1082,10 @@ static bool dos_time(const char *p, size_t n, struct ftp_time *t)
 	return true;
 }
 
-static bool parse_dos(const struct toks *tk, struct parsed *e)
+static bool parse_dos(const struct toks *tk, struct parsed *e,
+			struct pstate *ps)
 {
+	(void)ps;
 	if (tk->n < 4 || tk->t[0].s != 0 ||
 	    !dos_date(tp(tk, 0), tl(tk, 0), &e->mtime) ||
 	    !dos_time(tp(tk, 1), tl(tk, 1), &e->mtime) ||
@@ -1014,11 +1107,13 @@ static bool parse_dos(const struct toks *tk, struct parsed *e)
 
 /* NetWare: "d [RWCEAFMS] owner  512 Jan 16 18:53  name", also without
  * the blank before '[' and with fewer attribute letters. */
-static bool parse_netware(const struct toks *tk, struct parsed *e)
+static bool parse_netware(const struct toks *tk, struct parsed *e,
+			  struct pstate *ps)
 {
 	const char *p = tk->p;
 	size_t i, b, bt, o;
 
+	(void)ps;
 	if (tk->len < 4 || (p[0] != 'd' && p[0] != '-'))
 		return false;
 	b = p[1] == ' ' ? 2 : 1;  /* where '[' is */
@@ -1046,13 +1141,15 @@ static bool parse_netware(const struct toks *tk, struct parsed *e)
 }
 
 /* OS/2: "  36611  A  DIR  04-23-103  10:57  name". */
-static bool parse_os2(const struct toks *tk, struct parsed *e)
+static bool parse_os2(const struct toks *tk, struct parsed *e,
+			struct pstate *ps)
 {
 	size_t i, k;
 	struct tok pt[3];
 	const char *p;
 	int a, b, c;
 
+	(void)ps;
 	if (tk->n < 4 || !size_dec(tp(tk, 0), tl(tk, 0), &e->size))
 		return false;
 	e->type = FTP_TYPE_FILE;
@@ -1084,11 +1181,13 @@ static bool parse_os2(const struct toks *tk, struct parsed *e)
 }
 
 /* VShell: "206876  Apr 04, 2000 21:06 name", a trailing '/' marks a dir. */
-static bool parse_vshell(const struct toks *tk, struct parsed *e)
+static bool parse_vshell(const struct toks *tk, struct parsed *e,
+			 struct pstate *ps)
 {
 	const char *p;
 	size_t n;
 
+	(void)ps;
 	if (tk->n < 6 || !size_dec(tp(tk, 0), tl(tk, 0), &e->size))
 		return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
@@ -1117,10 +1216,12 @@ static bool parse_vshell(const struct toks *tk, struct parsed *e)
 
 /* "0100644  500  101  12345  123456789  name": octal st_mode, uid, gid,
  * size, unix time. */
-static bool parse_numeric_mode(const struct toks *tk, struct parsed *e)
+static bool parse_numeric_mode(const struct toks *tk, struct parsed *e,
+			       struct pstate *ps)
 {
 	uint64_t mode, ts;
 
+	(void)ps;
 	if (tk->n < 6 || tl(tk, 0) < 5 ||
 	    !oct_u64(tp(tk, 0), tl(tk, 0), 0177777, &mode) ||
 	    !tok_all_digits(tk, 1) || !tok_all_digits(tk, 2) ||
@@ -1141,6 +1242,798 @@ static bool parse_numeric_mode(const struct toks *tk, struct parsed *e)
 	e->has_perm = true;
 	time_from_epoch((int64_t)ts, &e->mtime);
 	return name_after(tk, 4, true, &e->ns);
+}
+
+/* ---- VMS ----------------------------------------------------------- */
+
+/* "NAME.EXT;12": the ';' that starts the version, or 0 when tok is not a
+ * VMS file name. */
+static size_t vms_semicolon(const char *p, size_t n)
+{
+	size_t k = n;
+
+	while (k > 0 && is_digit(p[k - 1]))
+		k--;
+	if (k == n || k < 2 || p[k - 1] != ';')
+		return 0;
+	return k - 1;
+}
+
+/* A line that holds a VMS file name and nothing else: the first line of
+ * an entry whose name was too long for its column. */
+static bool vms_name_only(const struct toks *tk)
+{
+	return tk->n == 1 && tk->t[0].s == 0 &&
+	       vms_semicolon(tp(tk, 0), tl(tk, 0)) != 0;
+}
+
+static int vms_month(const char *p, size_t n)
+{
+	int m = tok_month_alpha(p, n);
+
+	/* "JUI" (French servers): FileZilla reads it as July */
+	if (!m && eq_ci(p, n, "jui"))
+		m = 7;
+	return m;
+}
+
+/* "2-JUN-1998" */
+static bool vms_date(const char *p, size_t n, struct ftp_time *t)
+{
+	struct tok pt[3];
+	int d, y;
+
+	if (!split3(p, n, '-', pt, 3) || !part_int(p, &pt[0], 1, 2, &d) ||
+	    !(part_int(p, &pt[2], 4, 4, &y) || part_int(p, &pt[2], 2, 2, &y)))
+		return false;
+	t->mon = vms_month(p + pt[1].s, pt[1].e - pt[1].s);
+	if (!t->mon)
+		return false;
+	t->day = d;
+	t->year = year_short(y, pt[2].e - pt[2].s);
+	t->has_year = true;
+	return true;
+}
+
+/* "10:30:13.64": hundredths of a second are dropped. */
+static bool time_frac(const char *p, size_t n, struct ftp_time *t)
+{
+	size_t k;
+
+	for (k = 0; k < n && p[k] != '.'; k++)
+		;
+	if (k < n) {
+		uint64_t f;
+
+		if (k < 7 || !dec_u64(p + k + 1, n - k - 1, 999999, &f))
+			return false;
+	}
+	return tok_time(p, k, t);
+}
+
+/* Size column: used blocks ("9", "9/12": used/allocated), each 512
+ * bytes, or bytes with a unit ("2KB"). */
+static bool vms_size(const char *p, size_t n, int64_t *v)
+{
+	uint64_t x, a, mult = 512;
+	size_t k = 0;
+
+	while (k < n && is_digit(p[k]))
+		k++;
+	if (!dec_u64(p, k, (uint64_t)INT64_MAX, &x))
+		return false;
+	if (k < n) {
+		const char *s = p + k;
+		size_t sn = n - k;
+
+		if (s[0] == '/') {
+			if (!dec_u64(s + 1, sn - 1, (uint64_t)INT64_MAX, &a))
+				return false;
+		} else if (eq_ci(s, sn, "kb") || eq_ci(s, sn, "k")) {
+			mult = 1ULL << 10;
+		} else if (eq_ci(s, sn, "mb") || eq_ci(s, sn, "m")) {
+			mult = 1ULL << 20;
+		} else if (eq_ci(s, sn, "gb") || eq_ci(s, sn, "g")) {
+			mult = 1ULL << 30;
+		} else {
+			return false;
+		}
+	}
+	if (x > (uint64_t)INT64_MAX / mult)
+		return false;
+	*v = (int64_t)(x * mult);
+	return true;
+}
+
+/* p[0..n) is open, then only bytes of set, then close. */
+static bool enclosed(const char *p, size_t n, char open, char close,
+		     const char *set)
+{
+	size_t k;
+
+	if (n < 2 || p[0] != open || p[n - 1] != close)
+		return false;
+	for (k = 1; k + 1 < n; k++)
+		if (p[k] == '\0' || !strchr(set, p[k]))
+			return false;
+	return true;
+}
+
+#define VMS_OWNER_SET                                                      \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$,."
+
+/* Owner ("[GROUP,OWNER]", or a bare "PRONAS", unless given before) and
+ * protection ("(RWED,RWED,RE,)") after the date. */
+static bool vms_tail(const struct toks *tk, size_t i, bool owner)
+{
+	const char *p;
+	size_t n, k;
+	int commas = 0;
+
+	if (i < tk->n && !owner) {
+		p = tp(tk, i);
+		n = tl(tk, i);
+		if (enclosed(p, n, '[', ']', VMS_OWNER_SET)) {
+			i++;
+		} else if (p[0] != '(') {
+			for (k = 0; k < n; k++)
+				if (!strchr(VMS_OWNER_SET, p[k]) || p[k] == ',' ||
+				    p[k] == '\0')
+					return false;
+			/* a 12-hour clock is not VMS */
+			if (eq_ci(p, n, "am") || eq_ci(p, n, "pm"))
+				return false;
+			i++;
+		}
+	}
+	if (i < tk->n) {
+		p = tp(tk, i);
+		n = tl(tk, i);
+		if (!enclosed(p, n, '(', ')', "RWED,"))
+			return false;
+		for (k = 0; k < n; k++)
+			commas += p[k] == ',';
+		if (commas != 3)
+			return false;
+		i++;
+	}
+	return i == tk->n;
+}
+
+/* "NAME.EXT;1  9/12  2-JUN-1998 07:32:04  [GROUP,OWNER]  (RWED,RWED,,)",
+ * also "NAME;1  17-JUN-1994 17:25:37  6308/13  (...)" and the owner first.
+ * A multi-line entry
+ * comes here already joined. */
+static bool parse_vms(const struct toks *tk, struct parsed *e,
+		      struct pstate *ps)
+{
+	size_t semi, i = 1;
+	bool size = false, date = false, owner = false;
+
+	(void)ps;
+	if (tk->n < 3 || tk->t[0].s != 0)
+		return false;
+	semi = vms_semicolon(tp(tk, 0), tl(tk, 0));
+	if (!semi)
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	while (i < tk->n && i < 6 && !(size && date)) {
+		if (!owner && enclosed(tp(tk, i), tl(tk, i), '[', ']',
+				       VMS_OWNER_SET)) {
+			/* "NAME;1  [SUMMARY]  1/3  2-AUG-2006 13:05" */
+			owner = true;
+			i++;
+		} else if (!size && vms_size(tp(tk, i), tl(tk, i), &e->size)) {
+			size = true;
+			i++;
+		} else if (!date && vms_date(tp(tk, i), tl(tk, i), &e->mtime)) {
+			date = true;
+			i++;
+			if (i < tk->n && time_frac(tp(tk, i), tl(tk, i),
+						   &e->mtime))
+				i++;
+		} else {
+			return false;
+		}
+	}
+	if (!size || !date || !time_fix(&e->mtime) || !vms_tail(tk, i, owner))
+		return false;
+	e->ns = 0;
+	e->ne = semi;
+	e->type = FTP_TYPE_FILE;
+	if (semi > 4 && eq_ci(tk->p + semi - 4, 4, ".dir")) {
+		e->type = FTP_TYPE_DIR;
+		e->ne = semi - 4;
+	}
+	return true;
+}
+
+/* "DISK$USER:[DIR]" */
+static bool vms_dirspec(const char *p, size_t n)
+{
+	return n > 3 && p[n - 1] == ']' && memchr(p, '[', n) &&
+	       memchr(p, ':', n);
+}
+
+/* Lines of a VMS listing that carry no entry: "Directory DISK:[DIR]",
+ * "DISK:[DIR]" alone, "Total of 14 files, 1234 blocks.", "Grand total of
+ * ...". */
+static bool vms_skip(const struct toks *tk)
+{
+	const char *p;
+	size_t n;
+
+	if (tk->n == 1 && tk->t[0].s == 0)
+		return vms_dirspec(tp(tk, 0), tl(tk, 0));
+	if (tk->n < 2)
+		return false;
+	p = tp(tk, 1);
+	n = tl(tk, 1);
+	if (tk->n == 2 && eq_ci(tp(tk, 0), tl(tk, 0), "directory") &&
+	    vms_dirspec(p, n))
+		return true;
+	if (eq_ci(tp(tk, 0), tl(tk, 0), "total") &&
+	    (eq_ci(p, n, "of") || (tk->n == 3 && tok_all_digits(tk, 1))))
+		return true;
+	return tk->n > 3 && eq_ci(tp(tk, 0), tl(tk, 0), "grand") &&
+	       eq_ci(p, n, "total");
+}
+
+/* ---- MVS, PDS members, JES ----------------------------------------- */
+
+/* "2003/05/21" */
+static bool ymd_slash(const char *p, size_t n, struct ftp_time *t)
+{
+	struct tok pt[3];
+
+	if (!split3(p, n, '/', pt, 3) || !part_int(p, &pt[0], 4, 4, &t->year) ||
+	    !part_int(p, &pt[1], 2, 2, &t->mon) ||
+	    !part_int(p, &pt[2], 2, 2, &t->day))
+		return false;
+	t->has_year = true;
+	return true;
+}
+
+static bool tok_word(const struct toks *tk, size_t i, const char *set)
+{
+	const char *p = tp(tk, i);
+	size_t k, n = tl(tk, i);
+
+	for (k = 0; k < n; k++)
+		if (p[k] == '\0' || !strchr(set, p[k]))
+			return false;
+	return n > 0;
+}
+
+#define UPPER_DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define MVS_VOL_SET UPPER_DIGITS "#@$"
+
+/* The name is the last token, alone after token i. */
+static bool last_name(const struct toks *tk, size_t i, struct parsed *e)
+{
+	if (tk->n != i + 2 || !name_after(tk, i, true, &e->ns))
+		return false;
+	e->ne = tk->t[i + 1].e;
+	return true;
+}
+
+/* Data set list: "Volume Unit Referred Ext Used Recfm Lrecl BlkSz Dsorg
+ * Dsname". PO and PO-E (partitioned) data sets hold members: dirs. There
+ * is no byte size; the date is the last reference ("**NONE**": none). */
+static bool parse_mvs_dataset(const struct toks *tk, struct parsed *e,
+			      struct pstate *ps)
+{
+	size_t i, last = tk->n - 1;
+	const char *d;
+	size_t dn;
+
+	(void)ps;
+	if (tk->n < 2 || tk->t[0].s != 0)
+		return false;
+	e->type = FTP_TYPE_FILE;
+	/* migrated, tape, VSAM and non-DASD data sets: only the name */
+	if (tok_is(tk, 0, "migrated"))
+		return last_name(tk, 0, e);
+	if (!tok_word(tk, 0, MVS_VOL_SET) || tl(tk, 0) > 6)
+		return false;
+	if (tk->n == 6 && tok_is(tk, 1, "not") && tok_is(tk, 2, "direct") &&
+	    tok_is(tk, 3, "access") && tok_is(tk, 4, "device"))
+		return last_name(tk, 4, e);
+	if (tok_is(tk, 1, "tape"))
+		return last_name(tk, 1, e);
+	if (tl(tk, 1) != 4 || !tok_all_digits(tk, 1))
+		return false;
+	if (tok_is(tk, 2, "vsam"))
+		return last_name(tk, 2, e);
+	if (tk->n < 9 || tk->n > 10)
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (!tok_is(tk, 2, "**none**") &&
+	    (!ymd_slash(tp(tk, 2), tl(tk, 2), &e->mtime) ||
+	     !time_fix(&e->mtime)))
+		return false;
+	/* Ext, Used ("++++", "????" when too large), Recfm, Lrecl, BlkSz */
+	for (i = 3; i < last - 1; i++)
+		if (!tok_word(tk, i, UPPER_DIGITS "+?"))
+			return false;
+	d = tp(tk, last - 1);
+	dn = tl(tk, last - 1);
+	if (eq_ci(d, dn, "po") || eq_ci(d, dn, "po-e"))
+		e->type = FTP_TYPE_DIR;
+	else if (!eq_ci(d, dn, "ps") && !eq_ci(d, dn, "da") &&
+		 !eq_ci(d, dn, "is") && !eq_ci(d, dn, "vs"))
+		return false;
+	return last_name(tk, last - 1, e);
+}
+
+static bool hex_u64(const char *p, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (n == 0 || n > 15)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = to_lower(p[i]);
+
+		if (is_digit(c))
+			x = x * 16 + (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			x = x * 16 + (uint64_t)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*v = x;
+	return true;
+}
+
+/* PDS member list: "Name VV.MM Created Changed Size Init Mod Id" (the
+ * size is in records: none is given); in an MVS listing also a bare
+ * member name, and load-module lists "NAME 00B308 000411 ..." (hex
+ * size, TTR). */
+static bool parse_mvs_member(const struct toks *tk, struct parsed *e,
+			     struct pstate *ps)
+{
+	struct tok pt[2];
+	const char *p;
+	uint64_t v;
+	int a, b;
+
+	if (tk->n < 1 || tk->t[0].s != 0)
+		return false;
+	e->type = FTP_TYPE_FILE;
+	e->ns = 0;
+	e->ne = tk->t[0].e;
+	if (tk->n == 9) {
+		p = tp(tk, 1);
+		memset(&e->mtime, 0, sizeof(e->mtime));
+		if (!split3(p, tl(tk, 1), '.', pt, 2) ||
+		    !part_int(p, &pt[0], 2, 2, &a) ||
+		    !part_int(p, &pt[1], 2, 2, &b) ||
+		    !ymd_slash(tp(tk, 2), tl(tk, 2), &e->mtime))
+			return false;
+		memset(&e->mtime, 0, sizeof(e->mtime));
+		return ymd_slash(tp(tk, 3), tl(tk, 3), &e->mtime) &&
+		       tok_time(tp(tk, 4), tl(tk, 4), &e->mtime) &&
+		       e->mtime.hour < 24 && time_fix(&e->mtime) &&
+		       tok_all_digits(tk, 5) && tok_all_digits(tk, 6) &&
+		       tok_all_digits(tk, 7);
+	}
+	if (ps->fmt != LISTPARSE_MVS)
+		return false;
+	if (tk->n == 1)
+		return true;
+	if (tk->n >= 4 && tl(tk, 1) == 6 && tl(tk, 2) == 6 &&
+	    hex_u64(tp(tk, 2), 6, &v) && hex_u64(tp(tk, 1), 6, &v)) {
+		e->size = (int64_t)v;
+		return true;
+	}
+	return false;
+}
+
+/* JES spool: "IBMUSER1  JOB01906  OUTPUT  3 Spool Files"; the job id is
+ * the name. */
+static bool parse_mvs_jes(const struct toks *tk, struct parsed *e,
+			  struct pstate *ps)
+{
+	const char *p;
+	size_t n, k, i;
+
+	(void)ps;
+	if (tk->n < 3 || tk->t[0].s != 0)
+		return false;
+	p = tp(tk, 1);
+	n = tl(tk, 1);
+	if (n != 8 || !(eq_ci(p, 3, "job") || eq_ci(p, 3, "tsu") ||
+			eq_ci(p, 3, "stc")))
+		return false;
+	for (k = 3; k < n; k++)
+		if (!is_digit(p[k]))
+			return false;
+	for (i = 2; i < 4 && i < tk->n; i++)
+		if (tok_is(tk, i, "output") || tok_is(tk, i, "active") ||
+		    tok_is(tk, i, "input") || tok_is(tk, i, "held"))
+			break;
+	if (i == 4 || i == tk->n)
+		return false;
+	e->type = FTP_TYPE_FILE;
+	e->ns = tk->t[1].s;
+	e->ne = tk->t[1].e;
+	return true;
+}
+
+/* Header lines of MVS listings. */
+static bool mvs_skip(const struct toks *tk)
+{
+	return (tk->n >= 9 && tok_is(tk, 0, "volume") && tok_is(tk, 1, "unit")) ||
+	       (tk->n >= 4 && tok_is(tk, 0, "name") && tok_is(tk, 1, "vv.mm")) ||
+	       (tk->n >= 4 && tok_is(tk, 0, "jobname") && tok_is(tk, 1, "jobid"));
+}
+
+/* ---- OS/400 -------------------------------------------------------- */
+
+/* Orders of a two-digit date "a/b/c". */
+enum { ORD_YMD = 1, ORD_MDY, ORD_DMY };
+
+static bool os400_date(const char *p, size_t n, struct ftp_time *t, int *order)
+{
+	struct tok pt[3];
+	int v[3], ord, ok = 0, first = 0;
+	char sep;
+	size_t k;
+
+	sep = memchr(p, '.', n) ? '.' : '/';
+	if (!split3(p, n, sep, pt, 3))
+		return false;
+	for (k = 0; k < 3; k++)
+		if (!part_int(p, &pt[k], 2, 2, &v[k]))
+			return false;
+	/* '.' is the European dd.MM.yy; '/' may be any of three, set per
+	 * server: keep to the one a listing has shown, else the first that
+	 * gives a real date */
+	for (ord = ORD_YMD; ord <= ORD_DMY; ord++) {
+		struct ftp_time x = *t;
+
+		if (sep == '.' && ord != ORD_DMY)
+			continue;
+		x.year = year_short(v[ord == ORD_YMD ? 0 : 2], 2);
+		x.mon = v[ord == ORD_MDY ? 0 : 1];
+		x.day = v[ord == ORD_YMD ? 2 : ord == ORD_MDY ? 1 : 0];
+		x.has_year = true;
+		if (x.mon < 1 || x.mon > 12 || x.day < 1 ||
+		    x.day > month_days(x.year, x.mon, true))
+			continue;
+		ok |= 1 << ord;
+		if (!first)
+			first = ord;
+	}
+	if (!ok)
+		return false;
+	ord = *order && (ok & (1 << *order)) ? *order : first;
+	if (sep == '/' && (ok & (ok - 1)) == 0)
+		*order = ord; /* only one reading: the listing's order */
+	t->year = year_short(v[ord == ORD_YMD ? 0 : 2], 2);
+	t->mon = v[ord == ORD_MDY ? 0 : 1];
+	t->day = v[ord == ORD_YMD ? 2 : ord == ORD_MDY ? 1 : 0];
+	t->has_year = true;
+	return true;
+}
+
+/* "PEP  36864 04/03/24 14:06:34 *DIR  dir1/": owner, size, date, time,
+ * object type, name. Stream files and dirs may be given with their path:
+ * the last component is the name. */
+static bool parse_os400(const struct toks *tk, struct parsed *e,
+			struct pstate *ps)
+{
+	const char *ty, *p = tk->p;
+	size_t tn, k;
+	int order = ps->os400_order;
+
+	if (tk->n < 6 || tk->t[0].s != 0 ||
+	    !size_dec(tp(tk, 1), tl(tk, 1), &e->size))
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (!os400_date(tp(tk, 2), tl(tk, 2), &e->mtime, &order) ||
+	    tl(tk, 3) != 8 || !tok_time(tp(tk, 3), 8, &e->mtime) ||
+	    e->mtime.hour > 23 || !time_fix(&e->mtime))
+		return false;
+	ty = tp(tk, 4);
+	tn = tl(tk, 4);
+	if (tn < 2 || ty[0] != '*' ||
+	    !tok_word(tk, 4, "*ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		return false;
+	if (!name_after(tk, 4, true, &e->ns))
+		return false;
+	e->type = FTP_TYPE_FILE;
+	if (eq_ci(ty, tn, "*dir") || eq_ci(ty, tn, "*lib") ||
+	    eq_ci(ty, tn, "*flr") || eq_ci(ty, tn, "*ddir"))
+		e->type = FTP_TYPE_DIR;
+	if (e->ne - e->ns > 1 && p[e->ne - 1] == '/') {
+		e->type = FTP_TYPE_DIR;
+		e->ne--;
+	}
+	if (eq_ci(ty, tn, "*stmf") || e->type == FTP_TYPE_DIR)
+		for (k = e->ne; k > e->ns; k--)
+			if (p[k - 1] == '/') {
+				e->ns = k;
+				break;
+			}
+	ps->os400_order = order;
+	return true;
+}
+
+/* ---- VM/CMS, z/VM -------------------------------------------------- */
+
+/* "9/16/91", "1/03/102" (years since 1900), "2006-03-14" (z/VM). */
+static bool cms_date(const char *p, size_t n, struct ftp_time *t)
+{
+	struct tok pt[3];
+	int a, b, c;
+
+	t->has_year = true;
+	if (split3(p, n, '-', pt, 3))
+		return part_int(p, &pt[0], 4, 4, &t->year) &&
+		       part_int(p, &pt[1], 2, 2, &t->mon) &&
+		       part_int(p, &pt[2], 2, 2, &t->day);
+	if (!split3(p, n, '/', pt, 3) || !part_int(p, &pt[0], 1, 2, &a) ||
+	    !part_int(p, &pt[1], 1, 2, &b) || !part_int(p, &pt[2], 2, 4, &c))
+		return false;
+	t->mon = a;
+	t->day = b;
+	t->year = year_short(c, pt[2].e - pt[2].s);
+	return true;
+}
+
+/* "A1": file mode letter and digit. */
+static bool cms_mode(const struct toks *tk, size_t i)
+{
+	const char *p = tp(tk, i);
+
+	return tl(tk, i) == 2 && is_upper(p[0]) && is_digit(p[1]);
+}
+
+/* "FNAME FTYPE FM RECFM LRECL RECS BLOCKS DATE TIME" (the name is
+ * FNAME.FTYPE; sizes are records: none given), "NAME FM DIR - - - DATE
+ * TIME" for directories (SFS), and z/VM's "FNAME FTYPE RECFM LRECL RECS
+ * BLOCKS YYYY-MM-DD TIME OWNER". */
+/* The name "FNAME.FTYPE" (or "FNAME" for a directory) into e->alt. */
+static bool cms_name(const struct toks *tk, struct parsed *e, bool ftype)
+{
+	size_t nl = tl(tk, 0), n = nl + (ftype ? 1 + tl(tk, 1) : 0);
+
+	/* CMS names have no '.': one would make the joined name ambiguous */
+	if (n >= sizeof(e->alt) || memchr(tp(tk, 0), '.', nl) ||
+	    (ftype && memchr(tp(tk, 1), '.', tl(tk, 1))))
+		return false;
+	memcpy(e->alt, tp(tk, 0), nl);
+	if (ftype) {
+		e->alt[nl] = '.';
+		memcpy(e->alt + nl + 1, tp(tk, 1), tl(tk, 1));
+	}
+	e->alt_len = n;
+	e->use_alt = true;
+	return true;
+}
+
+static bool parse_vmcms(const struct toks *tk, struct parsed *e,
+			struct pstate *ps)
+{
+	size_t i, d;
+
+	(void)ps;
+	if (tk->t[0].s != 0 || (tk->n != 8 && tk->n != 9))
+		return false;
+	e->type = FTP_TYPE_FILE;
+	if (tk->n == 8) {
+		if (!cms_mode(tk, 1) || !tok_is(tk, 2, "dir"))
+			return false;
+		for (i = 3; i < 6; i++)
+			if (!tok_is(tk, i, "-"))
+				return false;
+		e->type = FTP_TYPE_DIR;
+		d = 6;
+	} else if (tok_word(tk, 2, "FVU")) {
+		/* z/VM: "FNAME FTYPE RECFM LRECL RECS BLOCKS DATE TIME OWNER" */
+		if (!memchr(tp(tk, 6), '-', tl(tk, 6)))
+			return false;
+		d = 6;
+	} else {
+		if (!cms_mode(tk, 2) || !tok_word(tk, 3, "FVU"))
+			return false;
+		d = 7;
+	}
+	for (i = d - 3; e->type == FTP_TYPE_FILE && i < d; i++)
+		if (!tok_all_digits(tk, i))
+			return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	return cms_name(tk, e, e->type == FTP_TYPE_FILE) &&
+	       cms_date(tp(tk, d), tl(tk, d), &e->mtime) &&
+	       tok_time(tp(tk, d + 1), tl(tk, d + 1), &e->mtime) &&
+	       e->mtime.hour < 24 && time_fix(&e->mtime);
+}
+
+/* ---- HP NonStop / Guardian ----------------------------------------- */
+
+/* "NAME  101  528  6-Apr-07 14:21:18  255, 0  \"oooo\"": name, file code,
+ * EOF (bytes), date, time, owner group,user, security. Only in a listing
+ * known to be NonStop (SYST). */
+static bool parse_nonstop(const struct toks *tk, struct parsed *e,
+			  struct pstate *ps)
+{
+	const char *p;
+	size_t n, i;
+
+	if (ps->fmt != LISTPARSE_NONSTOP || tk->n < 7 || tk->n >= TOK_MAX ||
+	    tk->t[0].s != 0 ||
+	    !tok_all_digits(tk, 1) || !size_dec(tp(tk, 2), tl(tk, 2), &e->size))
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (!vms_date(tp(tk, 3), tl(tk, 3), &e->mtime) ||
+	    !tok_time(tp(tk, 4), tl(tk, 4), &e->mtime) ||
+	    e->mtime.hour > 23 || !time_fix(&e->mtime))
+		return false;
+	for (i = 5; i + 1 < tk->n; i++)
+		if (!tok_word(tk, i, "0123456789,"))
+			return false;
+	p = tp(tk, tk->n - 1);
+	n = tl(tk, tk->n - 1);
+	if (n < 2 || p[0] != '"' || p[n - 1] != '"')
+		return false;
+	e->type = FTP_TYPE_FILE;
+	e->ns = 0;
+	e->ne = tk->t[0].e;
+	return true;
+}
+
+/* ---- old Windows and other small servers ---------------------------- */
+
+/* Size column of Win16 servers: bytes or "<DIR>". */
+static bool win16_size(const struct toks *tk, size_t i, struct parsed *e)
+{
+	if (tok_is(tk, i, "<dir>")) {
+		e->type = FTP_TYPE_DIR;
+		e->size = -1;
+		return true;
+	}
+	e->type = FTP_TYPE_FILE;
+	return size_dec(tp(tk, i), tl(tk, i), &e->size);
+}
+
+/* SuperTCP "NAME  11264  05-11-95  14:20", Chameleon "NAME  11264  May 11
+ * 1995 14:20  RHA": 8.3 names, so the name is one token. */
+static bool parse_win16(const struct toks *tk, struct parsed *e,
+			struct pstate *ps)
+{
+	(void)ps;
+	if (tk->t[0].s != 0 || tk->n < 4 || !win16_size(tk, 1, e))
+		return false;
+	e->ns = 0;
+	e->ne = tk->t[0].e;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (tk->n == 4)
+		return dos_date(tp(tk, 2), tl(tk, 2), &e->mtime) &&
+		       dos_time(tp(tk, 3), tl(tk, 3), &e->mtime) &&
+		       time_fix(&e->mtime);
+	if (tk->n < 6 || tk->n > 7 || (tk->n == 7 && !tok_word(tk, 6, "RHSA")))
+		return false;
+	e->mtime.mon = tok_month_alpha(tp(tk, 2), tl(tk, 2));
+	e->mtime.day = tok_day(tp(tk, 3), tl(tk, 3), false);
+	if (!e->mtime.mon || !e->mtime.day ||
+	    !tok_year(tp(tk, 4), tl(tk, 4), &e->mtime.year))
+		return false;
+	e->mtime.has_year = true;
+	return dos_time(tp(tk, 5), tl(tk, 5), &e->mtime) &&
+	       time_fix(&e->mtime);
+}
+
+/* Nortel WfFTP: "NAME  1014196  06/03/04  Thur.  10:20:03". */
+static bool parse_wfftp(const struct toks *tk, struct parsed *e,
+			struct pstate *ps)
+{
+	const char *p;
+	size_t n;
+
+	(void)ps;
+	if (tk->t[0].s != 0 || tk->n != 5 ||
+	    !size_dec(tp(tk, 1), tl(tk, 1), &e->size))
+		return false;
+	p = tp(tk, 3);
+	n = tl(tk, 3);
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (n < 3 || p[n - 1] != '.' || !tok_word(tk, 3, "ADFHMNORSTUWadehinorstu.") ||
+	    !dos_date(tp(tk, 2), tl(tk, 2), &e->mtime) ||
+	    !tok_time(tp(tk, 4), tl(tk, 4), &e->mtime) ||
+	    e->mtime.hour > 23 || !time_fix(&e->mtime))
+		return false;
+	e->type = FTP_TYPE_FILE;
+	e->ns = 0;
+	e->ne = tk->t[0].e;
+	return true;
+}
+
+/* VxWorks: "2048  Feb-28-1998  05:23:30  name <DIR>". */
+static bool parse_vxworks(const struct toks *tk, struct parsed *e,
+			  struct pstate *ps)
+{
+	struct tok pt[3];
+	const char *p = tp(tk, 1);
+	size_t n = tl(tk, 1);
+
+	(void)ps;
+	if (tk->t[0].s != 0 || tk->n < 4 ||
+	    !size_dec(tp(tk, 0), tl(tk, 0), &e->size))
+		return false;
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (!split3(p, n, '-', pt, 3) ||
+	    !(e->mtime.mon = tok_month_alpha(p, pt[0].e)) ||
+	    !part_int(p, &pt[1], 1, 2, &e->mtime.day) ||
+	    !part_int(p, &pt[2], 4, 4, &e->mtime.year))
+		return false;
+	e->mtime.has_year = true;
+	if (!tok_time(tp(tk, 2), tl(tk, 2), &e->mtime) ||
+	    e->mtime.hour > 23 || !time_fix(&e->mtime) ||
+	    !name_after(tk, 2, true, &e->ns))
+		return false;
+	e->type = FTP_TYPE_FILE;
+	/* the last token of the line (tokenize() stops at TOK_MAX) */
+	if (tk->n > 4 && tk->n < TOK_MAX && tok_is(tk, tk->n - 1, "<dir>")) {
+		e->type = FTP_TYPE_DIR;
+		e->ne = tk->t[tk->n - 2].e;
+	}
+	return true;
+}
+
+/* OS-9: "20.20 07/03/29 1026 d-ewrewr 2650 85920 name": owner, yy/mm/dd,
+ * hhmm, attributes, sector, size. */
+static bool parse_os9(const struct toks *tk, struct parsed *e,
+		      struct pstate *ps)
+{
+	struct tok pt[3];
+	const char *p;
+	size_t n;
+
+	(void)ps;
+	if (tk->t[0].s != 0 || tk->n < 7 || !tok_word(tk, 0, "0123456789.") ||
+	    tl(tk, 2) != 4 || !tok_all_digits(tk, 2) || tl(tk, 3) != 8 ||
+	    !tok_word(tk, 3, "-dsewr") ||
+	    !tok_word(tk, 4, "0123456789abcdefABCDEF") ||
+	    !size_dec(tp(tk, 5), tl(tk, 5), &e->size))
+		return false;
+	p = tp(tk, 1);
+	n = tl(tk, 1);
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	if (!split3(p, n, '/', pt, 3) || !part_int(p, &pt[0], 2, 2, &e->mtime.year) ||
+	    !part_int(p, &pt[1], 2, 2, &e->mtime.mon) ||
+	    !part_int(p, &pt[2], 2, 2, &e->mtime.day))
+		return false;
+	e->mtime.year = year_short(e->mtime.year, 2);
+	e->mtime.has_year = true;
+	if (!time_fix(&e->mtime))
+		return false;
+	e->type = tp(tk, 3)[0] == 'd' ? FTP_TYPE_DIR : FTP_TYPE_FILE;
+	return name_after(tk, 5, true, &e->ns);
+}
+
+/* Sterling Connect:Enterprise: "-C--E-----FTP B QUA1I1  18128  41 Aug 12
+ * 13:56 QUADTEST": everything is a file. */
+static bool parse_enterprise(const struct toks *tk, struct parsed *e,
+			     struct pstate *ps)
+{
+	size_t next;
+	bool skip_all;
+
+	(void)ps;
+	if (tk->t[0].s != 0 || tk->n < 9 || tl(tk, 0) != 13 ||
+	    memcmp(tp(tk, 0) + 10, "FTP", 3) != 0 || tl(tk, 1) != 1 ||
+	    !tok_all_digits(tk, 3) || !size_dec(tp(tk, 4), tl(tk, 4), &e->size))
+		return false;
+	for (next = 0; next < 10; next++)
+		if (tp(tk, 0)[next] != '-' && !is_upper(tp(tk, 0)[next]))
+			return false;
+	if (!unix_date(tk, 5, &e->mtime, &next, &skip_all))
+		return false;
+	e->type = FTP_TYPE_FILE;
+	return name_after(tk, next - 1, skip_all, &e->ns);
 }
 
 /* ---- EPLF ---------------------------------------------------------- */
@@ -1227,10 +2120,10 @@ static bool target_ok(const char *p, size_t n)
 
 static int finish(const char *line, struct parsed *e, struct ftp_entry *out)
 {
-	const char *name = line + e->ns;
-	size_t nlen = e->ne - e->ns;
+	const char *name = e->use_alt ? e->alt : line + e->ns;
+	size_t nlen = e->use_alt ? e->alt_len : e->ne - e->ns;
 
-	if (e->ne <= e->ns)
+	if (!e->use_alt && e->ne <= e->ns)
 		return -EINVAL;
 	if (e->skip)
 		return 1;
@@ -1284,12 +2177,66 @@ static bool is_total(const char *p, size_t len)
 	return i > d && i == len;
 }
 
-int listparse_list_line(const char *line, size_t len, struct ftp_entry *out)
+static bool parse_unix_link(const struct toks *tk, struct parsed *e,
+			    struct pstate *ps)
+{
+	(void)ps;
+	if (!parse_unix(tk, e))
+		return false;
+	if (e->type == FTP_TYPE_LINK)
+		link_split(tk->p, e);
+	return true;
+}
+
+static bool parse_numeric_link(const struct toks *tk, struct parsed *e,
+			       struct pstate *ps)
+{
+	if (!parse_numeric_mode(tk, e, ps))
+		return false;
+	if (e->type == FTP_TYPE_LINK)
+		link_split(tk->p, e);
+	return true;
+}
+
+/* Every LIST parser, in the order they are tried when the listing's
+ * format is not known; the ones of a known format go first. */
+static const struct {
+	bool (*fn)(const struct toks *tk, struct parsed *e, struct pstate *ps);
+	enum listparse_fmt fmt;
+} list_parsers[] = {
+	{ parse_unix_link, LISTPARSE_UNIX },
+	{ parse_dos, LISTPARSE_DOS },
+	{ parse_netware, LISTPARSE_OTHER },
+	{ parse_os2, LISTPARSE_OTHER },
+	{ parse_vshell, LISTPARSE_OTHER },
+	{ parse_numeric_link, LISTPARSE_UNIX },
+	{ parse_enterprise, LISTPARSE_UNIX },
+	{ parse_vms, LISTPARSE_VMS },
+	{ parse_os400, LISTPARSE_OS400 },
+	{ parse_mvs_dataset, LISTPARSE_MVS },
+	{ parse_mvs_member, LISTPARSE_MVS },
+	{ parse_mvs_jes, LISTPARSE_MVS },
+	{ parse_vmcms, LISTPARSE_VMCMS },
+	{ parse_nonstop, LISTPARSE_NONSTOP },
+	{ parse_win16, LISTPARSE_OTHER },
+	{ parse_wfftp, LISTPARSE_OTHER },
+	{ parse_vxworks, LISTPARSE_OTHER },
+	{ parse_os9, LISTPARSE_OTHER },
+};
+
+#define N_PARSERS (sizeof(list_parsers) / sizeof(list_parsers[0]))
+
+/* One LIST line (a VMS entry already joined) in the listing described by
+ * ps. *got is the format the line showed, LISTPARSE_AUTO when it showed
+ * none (blank, "total N", refused). */
+static int parse_line(const char *line, size_t len, struct pstate *ps,
+		      struct ftp_entry *out, enum listparse_fmt *got)
 {
 	struct toks tk;
 	struct parsed e;
-	size_t i;
+	size_t i, pass;
 
+	*got = LISTPARSE_AUTO;
 	if (!out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
@@ -1303,35 +2250,200 @@ int listparse_list_line(const char *line, size_t len, struct ftp_entry *out)
 	if (line[0] == '+') {
 		if (!parse_eplf(line, len, &e))
 			return -EINVAL;
+		*got = LISTPARSE_EPLF;
 		return finish(line, &e, out);
 	}
 	if (is_total(line, len))
 		return 1;
 	tokenize(&tk, line, len);
-	if (parse_unix(&tk, &e)) {
-		if (e.type == FTP_TYPE_LINK)
-			link_split(line, &e);
-		return finish(line, &e, out);
+	if (vms_skip(&tk)) {
+		*got = LISTPARSE_VMS;
+		return 1;
 	}
-	parsed_init(&e, len);
-	if (parse_dos(&tk, &e))
-		return finish(line, &e, out);
-	parsed_init(&e, len);
-	if (parse_netware(&tk, &e))
-		return finish(line, &e, out);
-	parsed_init(&e, len);
-	if (parse_os2(&tk, &e))
-		return finish(line, &e, out);
-	parsed_init(&e, len);
-	if (parse_vshell(&tk, &e))
-		return finish(line, &e, out);
-	parsed_init(&e, len);
-	if (parse_numeric_mode(&tk, &e)) {
-		if (e.type == FTP_TYPE_LINK)
-			link_split(line, &e);
-		return finish(line, &e, out);
+	if (mvs_skip(&tk)) {
+		*got = LISTPARSE_MVS;
+		return 1;
+	}
+	/* pass 0: the parsers of the listing's format; pass 1: the rest */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < N_PARSERS; i++) {
+			if ((list_parsers[i].fmt == ps->fmt) != (pass == 0))
+				continue;
+			parsed_init(&e, len);
+			if (!list_parsers[i].fn(&tk, &e, ps))
+				continue;
+			*got = list_parsers[i].fmt;
+			return finish(line, &e, out);
+		}
 	}
 	return -EINVAL;
+}
+
+int listparse_list_line(const char *line, size_t len, struct ftp_entry *out)
+{
+	struct pstate ps = { LISTPARSE_AUTO, 0 };
+	enum listparse_fmt got;
+
+	return parse_line(line, len, &ps, out, &got);
+}
+
+/* ---- per-listing context ------------------------------------------- */
+
+struct listparse_ctx {
+	enum listparse_fmt hint;
+	enum listparse_fmt fmt;   /* detected; sticks for the listing */
+	int os400_order;
+	size_t refused;
+	bool holding;             /* held[] is a VMS name waiting for its line */
+	size_t held_len;
+	bool has_last;            /* last[] is the last VMS name given */
+	size_t last_len;
+	char held[LISTPARSE_LINE_MAX];
+	char last[LISTPARSE_LINE_MAX];
+	char join[LISTPARSE_LINE_MAX];
+};
+
+struct listparse_ctx *listparse_ctx_new(enum listparse_fmt hint)
+{
+	struct listparse_ctx *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->hint = hint;
+	return c;
+}
+
+void listparse_ctx_free(struct listparse_ctx *c)
+{
+	free(c);
+}
+
+enum listparse_fmt listparse_ctx_format(const struct listparse_ctx *c)
+{
+	return c ? c->fmt : LISTPARSE_AUTO;
+}
+
+size_t listparse_ctx_refused(const struct listparse_ctx *c)
+{
+	return c ? c->refused : 0;
+}
+
+static enum listparse_fmt ctx_fmt(const struct listparse_ctx *c)
+{
+	return c->fmt != LISTPARSE_AUTO ? c->fmt : c->hint;
+}
+
+/* Parse with the listing's state; learn the format; drop older versions
+ * of a VMS file (VMS lists the newest version first). */
+static int ctx_parse(struct listparse_ctx *c, const char *line, size_t len,
+		     struct ftp_entry *out)
+{
+	struct pstate ps = { ctx_fmt(c), c->os400_order };
+	enum listparse_fmt got;
+	size_t n;
+	int r;
+
+	r = parse_line(line, len, &ps, out, &got);
+	c->os400_order = ps.os400_order;
+	if (r >= 0 && got != LISTPARSE_AUTO && c->fmt == LISTPARSE_AUTO)
+		c->fmt = got;
+	if (r != 0 || got != LISTPARSE_VMS)
+		return r;
+	n = strlen(out->name);
+	if (c->has_last && n == c->last_len && !memcmp(c->last, out->name, n)) {
+		ftp_entry_free(out);
+		return 1;
+	}
+	memcpy(c->last, out->name, n);
+	c->last_len = n;
+	c->has_last = true;
+	return 0;
+}
+
+int listparse_ctx_line(struct listparse_ctx *c, const char *line, size_t len,
+		       struct ftp_entry *out)
+{
+	struct toks tk;
+	enum listparse_fmt f;
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return -EINVAL;
+	if (!line || len > LISTPARSE_LINE_MAX) {
+		c->refused++;
+		return -EINVAL;
+	}
+	if (c->holding) {
+		c->holding = false;
+		if (c->held_len + 1 + len <= LISTPARSE_LINE_MAX) {
+			memcpy(c->join, c->held, c->held_len);
+			c->join[c->held_len] = ' ';
+			memcpy(c->join + c->held_len + 1, line, len);
+			r = ctx_parse(c, c->join, c->held_len + 1 + len, out);
+			if (r >= 0)
+				return r;
+		}
+		c->refused++; /* the held name; this line on its own below */
+	}
+	f = ctx_fmt(c);
+	if (f == LISTPARSE_AUTO || f == LISTPARSE_VMS) {
+		tokenize(&tk, line, len);
+		if (vms_name_only(&tk)) {
+			memcpy(c->held, line, tk.t[0].e);
+			c->held_len = tk.t[0].e;
+			c->holding = true;
+			return 1;
+		}
+	}
+	r = ctx_parse(c, line, len, out);
+	if (r < 0)
+		c->refused++;
+	return r;
+}
+
+int listparse_ctx_end(struct listparse_ctx *c, struct ftp_entry *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!c || !c->holding)
+		return 1;
+	c->holding = false;
+	c->refused++;
+	return -EINVAL;
+}
+
+/* First word of a SYST reply's text. */
+enum listparse_fmt listparse_fmt_from_syst(const char *text, size_t len)
+{
+	static const struct {
+		const char *word;
+		enum listparse_fmt fmt;
+	} syst[] = {
+		{ "unix", LISTPARSE_UNIX }, { "windows_nt", LISTPARSE_DOS },
+		{ "vms", LISTPARSE_VMS }, { "openvms", LISTPARSE_VMS },
+		{ "mvs", LISTPARSE_MVS }, { "z/os", LISTPARSE_MVS },
+		{ "os/390", LISTPARSE_MVS }, { "os/400", LISTPARSE_OS400 },
+		{ "vm", LISTPARSE_VMCMS }, { "z/vm", LISTPARSE_VMCMS },
+		{ "vm/cms", LISTPARSE_VMCMS }, { "vm/esa", LISTPARSE_VMCMS },
+		{ "nonstop", LISTPARSE_NONSTOP },
+		{ "guardian", LISTPARSE_NONSTOP },
+	};
+	size_t i, n = 0;
+
+	if (!text)
+		return LISTPARSE_AUTO;
+	while (len > 0 && is_blank(*text)) {
+		text++;
+		len--;
+	}
+	while (n < len && !is_blank(text[n]) && !is_ctl(text[n]))
+		n++;
+	for (i = 0; i < sizeof(syst) / sizeof(syst[0]); i++)
+		if (eq_ci(text, n, syst[i].word))
+			return syst[i].fmt;
+	return LISTPARSE_AUTO;
 }
 
 /* ---- MLSD / MLST --------------------------------------------------- */
@@ -1368,12 +2480,28 @@ static bool mlsx_fact_ahead(const char *p, size_t n)
 	return false;
 }
 
+/* A type value naming a symlink, any case: "OS.unix=slink" or
+ * "OS.unix=symlink", alone or before ":target". Returns the length of the
+ * word (the index of the ':' if any), 0 for other values. */
+static size_t link_fact(const char *v, size_t vn)
+{
+	static const char *const words[] = { "os.unix=slink", "os.unix=symlink" };
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(words[i]);
+		if (vn >= n && eq_ci(v, n, words[i]) && (vn == n || v[n] == ':'))
+			return n;
+	}
+	return 0;
+}
+
 /* One fact: name line[nb..ne), value line[vb..ve). */
 static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 		      size_t ne, size_t vb, size_t ve, int64_t *sizd)
 {
 	const char *p = line + nb, *v = line + vb;
-	size_t nn = ne - nb, vn = ve - vb;
+	size_t nn = ne - nb, vn = ve - vb, k;
 	uint64_t x;
 
 	if (eq_ci(p, nn, "type")) {
@@ -1385,17 +2513,16 @@ static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 		} else if (eq_ci(v, vn, "cdir") || eq_ci(v, vn, "pdir")) {
 			e->type = FTP_TYPE_DIR;
 			e->skip = true;
-		} else if (vn >= 13 && eq_ci(v, 13, "os.unix=slink") &&
-			   (vn == 13 || v[13] == ':')) {
-			/* "OS.unix=slink:/target", the target may be empty */
+		} else if ((k = link_fact(v, vn)) != 0) {
+			/* Pure-FTPd "OS.unix=slink:/target" (the target may be
+			 * empty, or missing with its ':'), ProFTPD
+			 * "OS.unix=symlink" */
 			e->type = FTP_TYPE_LINK;
-			if (vn > 14) {
+			if (k + 1 < vn) {
 				e->has_target = true;
-				e->ts = vb + 14;
+				e->ts = vb + k + 1;
 				e->te = ve;
 			}
-		} else if (eq_ci(v, vn, "os.unix=symlink")) {
-			e->type = FTP_TYPE_LINK;
 		} else {
 			/* "unknown", "OS.unix=chr-12/0", empty, ... */
 			e->type = FTP_TYPE_UNKNOWN;

@@ -54,6 +54,8 @@ struct ftp_session {
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
 	bool no_mdtm;      /* MDTM unknown to the server */
 	int site_symlink;  /* SITE HELP lists SYMLINK: 1, does not: -1, 0 ? */
+	bool syst_asked;   /* SYST sent (once, before the first LIST) */
+	enum listparse_fmt list_hint; /* from the SYST reply */
 	bool upload;       /* the current transfer is STOR/APPE */
 	bool prot_p;       /* data connections are TLS (PROT P) */
 	bool tls_again;    /* this data connection is a second try */
@@ -1186,11 +1188,34 @@ struct list_state {
 	size_t len;
 	bool skipping;     /* inside an over-long line */
 	bool mlsd;
+	struct listparse_ctx *lp; /* LIST: format, VMS joining */
+	const char *path;
 	size_t count, max;
+	size_t refused;    /* MLSD lines refused, over-long lines */
 	session_list_cb cb;
 	void *ctx;
 	int err;
 };
+
+static void list_entry(struct list_state *ls, int r, struct ftp_entry *e)
+{
+	if (r < 0) {
+		/* an unsafe name ('/', NUL, CR, LF) or a line in no known
+		 * format: counted, and warned about at the end */
+		log_dbg("%s: skipping listing line: %.*s", ls->path,
+			(int)ls->len, ls->line);
+		return;
+	}
+	if (r > 0)
+		return;
+	if (++ls->count > ls->max) {
+		ftp_entry_free(e);
+		log_err("directory listing longer than %zu entries", ls->max);
+		ls->err = -EMFILE;
+		return;
+	}
+	ls->err = ls->cb(ls->ctx, e);
+}
 
 static void list_line(struct list_state *ls)
 {
@@ -1201,30 +1226,32 @@ static void list_line(struct list_state *ls)
 		ls->len--;
 	if (ls->len == 0)
 		return;
-	if (ls->mlsd)
+	if (ls->mlsd) {
 		r = listparse_mlsx_line(ls->line, ls->len, &e);
-	else
-		r = listparse_list_line(ls->line, ls->len, &e);
-	if (r < 0) {
-		/* an unsafe name ('/', NUL, CR, LF, ".", "..") or a line in
-		 * no known format: say so once, and every time with -d */
-		static atomic_bool warned;
+		ls->refused += r < 0;
+	} else {
+		r = listparse_ctx_line(ls->lp, ls->line, ls->len, &e);
+	}
+	list_entry(ls, r, &e);
+}
 
-		if (!atomic_exchange(&warned, true))
-			log_warn("skipping listing lines with unusable names or "
-				 "formats (-d shows each)");
-		log_dbg("skipping listing line: %.*s", (int)ls->len, ls->line);
-		return;
+/* The end of the listing: a held VMS line, and the warning for what was
+ * skipped (a file that the listing had, but that will not show). */
+static void list_end(struct list_state *ls)
+{
+	struct ftp_entry e;
+	size_t n = ls->refused;
+
+	if (!ls->mlsd) {
+		if (listparse_ctx_end(ls->lp, &e) < 0)
+			log_dbg("%s: skipping a VMS entry cut off at the end",
+				ls->path);
+		n += listparse_ctx_refused(ls->lp);
 	}
-	if (r > 0)
-		return;
-	if (++ls->count > ls->max) {
-		ftp_entry_free(&e);
-		log_err("directory listing longer than %zu entries", ls->max);
-		ls->err = -EMFILE;
-		return;
-	}
-	ls->err = ls->cb(ls->ctx, &e);
+	if (n)
+		log_warn("listing of %s: skipped %zu line(s) with unusable "
+			 "names or in no known format (-d shows each)",
+			 ls->path[0] ? ls->path : "/", n);
 }
 
 static void list_feed(struct list_state *ls, const char *p, size_t n)
@@ -1240,12 +1267,31 @@ static void list_feed(struct list_state *ls, const char *p, size_t n)
 		} else if (ls->skipping) {
 			continue;
 		} else if (ls->len >= LISTPARSE_LINE_MAX) {
-			log_warn("skipping an over-long listing line");
+			ls->refused++;
 			ls->skipping = true;
 		} else {
 			ls->line[ls->len++] = p[i];
 		}
 	}
+}
+
+/* Ask SYST once per session, for the format hint of LIST listings. */
+static int list_syst(struct ftp_session *s)
+{
+	char text[128];
+	int code;
+
+	if (s->syst_asked)
+		return 0;
+	s->syst_asked = true;
+	code = session_cmd(s, "SYST", NULL);
+	if (code < 0)
+		return code;
+	if (code == 215) {
+		first_line(s, text, sizeof(text));
+		s->list_hint = listparse_fmt_from_syst(text, strlen(text));
+	}
+	return 0;
 }
 
 static int list_as(struct ftp_session *s, const char *path,
@@ -1262,12 +1308,20 @@ static int list_as(struct ftp_session *s, const char *path,
 	if (!ls)
 		return -ENOMEM;
 	ls->mlsd = mlsd;
+	ls->path = path;
 	ls->max = max_entries;
 	ls->cb = cb;
 	ls->ctx = ctx;
 	if (ls->mlsd) {
 		r = session_xfer_start(s, "MLSD", path, 0);
 	} else {
+		r = list_syst(s);
+		if (r < 0)
+			goto out;
+		r = -ENOMEM;
+		ls->lp = listparse_ctx_new(s->list_hint);
+		if (!ls->lp)
+			goto out;
 		/* LIST takes ls-style options and globs on many servers:
 		 * never pass it a path; change there instead. */
 		r = cwd(s, path);
@@ -1300,6 +1354,8 @@ static int list_as(struct ftp_session *s, const char *path,
 	}
 	if (ls->len && !ls->skipping)
 		list_line(ls); /* last line without a newline */
+	if (!ls->err)
+		list_end(ls);
 	r = session_xfer_finish(s);
 	if (!r)
 		r = ls->err;
@@ -1309,6 +1365,7 @@ out:
 		s->data = NULL;
 		s->broken = true;
 	}
+	listparse_ctx_free(ls->lp);
 	free(ls);
 	return r;
 }

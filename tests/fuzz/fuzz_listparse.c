@@ -7,7 +7,7 @@
  *     is all zero bytes (listparse.h)
  *   - on 0: the name is non-empty, passes listparse_name_ok(), holds no
  *     '/', CR, LF (nor NUL: strlen is the whole name) and is a substring of
- *     the line; a link target holds no NUL, CR, LF and is a substring too;
+ *     the line (VM/CMS "FNAME.FTYPE": its two parts are); a link target holds no NUL, CR, LF and is a substring too;
  *     type in range; size >= -1; perm within 07777; a valid mtime has
  *     month, day, hour, minute, second in range
  *   - listparse_time_to_epoch() on the mtime with several zone offsets and
@@ -16,12 +16,17 @@
  *     offset; for year-less times it is the nearest of the candidate years
  *   - ftp_entry_free() leaves the entry zeroed.
  *
+ * Then the whole input is one listing through a per-listing context
+ * (listparse_ctx_*, hint from the first byte): the same entry checks
+ * against the whole input, the refused count, listparse_ctx_end(), and
+ * listparse_fmt_from_syst() on the input.
+ *
  * Extra oracle, off with -DFUZZ_NO_YEAR_CHECK: listparse_time_to_epoch()
  * accepts every valid mtime the parsers return (so an entry whose date was
  * parsed also gets it as its st_mtime; fs.c leaves 0 otherwise).
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* memmem, timegm */
+#define _GNU_SOURCE /* memmem, memrchr, timegm */
 #endif
 #include <errno.h>
 #include <stdbool.h>
@@ -184,6 +189,20 @@ static bool all_zero(const void *p, size_t n)
 	return true;
 }
 
+/* The name is a part of the line, or (VM/CMS "FNAME.FTYPE") two parts
+ * joined at its last '.'. */
+static bool name_in(const char *line, size_t len, const char *name, size_t nl)
+{
+	const char *dot;
+
+	if (memmem(line, len, name, nl))
+		return true;
+	dot = memrchr(name, '.', nl);
+	return dot && dot > name && (size_t)(dot - name) + 1 < nl &&
+	       memmem(line, len, name, (size_t)(dot - name)) &&
+	       memmem(line, len, dot + 1, nl - (size_t)(dot - name) - 1);
+}
+
 static void check_entry(const char *line, size_t len, int r,
 			struct ftp_entry *e)
 {
@@ -202,7 +221,7 @@ static void check_entry(const char *line, size_t len, int r,
 		CHECK(e->name[i] != '/' && e->name[i] != '\r' &&
 		      e->name[i] != '\n');
 	CHECK(strcmp(e->name, ".") != 0 && strcmp(e->name, "..") != 0);
-	CHECK(memmem(line, len, e->name, nl) != NULL);
+	CHECK(name_in(line, len, e->name, nl));
 	if (e->link_target) {
 		size_t tl = strlen(e->link_target);
 
@@ -286,6 +305,58 @@ static void one_line(const char *src, size_t len)
 	free(line);
 }
 
+/* The whole input as one listing through a context: the hint comes from
+ * the first byte; entries are checked as above against the whole input
+ * (a joined VMS entry spans two lines); the refused count grows by at
+ * least one on each negative return and by at most one otherwise (a held
+ * VMS line that was never completed); the end gives no entry. */
+static void ctx_pass(const char *s, size_t size)
+{
+	enum listparse_fmt hint = LISTPARSE_AUTO, f;
+	const char *end = s + size, *p = s;
+	struct listparse_ctx *c;
+	struct ftp_entry e;
+	size_t prev = 0, now;
+	int r;
+
+	if (size)
+		hint = (enum listparse_fmt)((unsigned char)s[0] %
+					    (LISTPARSE_OTHER + 1));
+	c = listparse_ctx_new(hint);
+	CHECK(c);
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = malloc(n);
+
+		CHECK(line);
+		memcpy(line, p, n);
+		memset(&e, 0xA5, sizeof(e));
+		r = listparse_ctx_line(c, line, n, &e);
+		check_entry(s, size, r, &e);
+		if (r == 0)
+			ftp_entry_free(&e);
+		now = listparse_ctx_refused(c);
+		CHECK(r < 0 ? now >= prev + 1 : now - prev <= 1);
+		CHECK(r >= 0 || now <= prev + 2);
+		prev = now;
+		f = listparse_ctx_format(c);
+		CHECK(f >= LISTPARSE_AUTO && f <= LISTPARSE_OTHER);
+		free(line);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	memset(&e, 0xA5, sizeof(e));
+	r = listparse_ctx_end(c, &e);
+	CHECK(r == 1 || r == -EINVAL);
+	CHECK(all_zero(&e, sizeof(e)));
+	CHECK(listparse_ctx_refused(c) == prev + (r < 0));
+	listparse_ctx_free(c);
+	f = listparse_fmt_from_syst(s, size);
+	CHECK(f >= LISTPARSE_AUTO && f <= LISTPARSE_OTHER);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -301,5 +372,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		s = nl + 1;
 	}
+	ctx_pass((const char *)data, size);
 	return 0;
 }

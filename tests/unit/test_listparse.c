@@ -1,12 +1,24 @@
 /* Unit tests for listparse: the listing corpus (tests/data/list-lines.tsv,
  * found through $LISTPARSE_CORPUS) and focused cases.
  *
- * Corpus rules (see tests/data/list-lines.README.md). Where the corpus and
- * listparse.h disagree, the header wins, and the test says so:
+ * Corpus rules (see tests/data/list-lines.README.md). Every LIST row goes
+ * through a fresh per-listing context (listparse_ctx_*), split into lines
+ * at its embedded CRLFs (multi-line VMS entries); the hint is the server
+ * type that the row's notes say it needs ("needs server type MVS"), else
+ * none. A one-line row without a hint must give the same result through
+ * listparse_list_line(). Where the corpus and listparse.h disagree, the
+ * header wins, and the test says so (counted in the summary):
  *  - "." and ".." entries, and MLSD type=cdir/pdir lines, must return 1
  *    (valid, no entry) although the corpus marks them expect_valid=1;
  *  - a name with '/', NUL, CR or LF (MLST-style pathnames such as
- *    " /no/facts") must be refused with a negative errno.
+ *    " /no/facts") must be refused with a negative errno;
+ *  - VMS: names lose ";version" and directories ".DIR" (FileZilla keeps
+ *    the version of files, commons-net ".DIR" of dirs); a directory's size
+ *    is its blocks x 512 where a source gives none (Mozilla);
+ *  - MVS: no byte size where FileZilla reports its placeholder 100; a data
+ *    set's "Referred" date where commons-net sets no time;
+ *  - MVS members, z/VM: no byte size where FileZilla turns record counts
+ *    into one (the notes say "records are not bytes").
  */
 #include "listparse.h"
 
@@ -269,8 +281,13 @@ static bool unsafe_name(const struct field *f)
 
 /* ---- the corpus ------------------------------------------------------ */
 
+/* Every format listparse implements: each row of these must pass. */
 static const char *const required_formats[] = {
 	"unix", "unix-numeric-ids", "unix-no-group", "dos", "mlsd", "eplf",
+	"vms", "netware", "os2", "mvs", "mvs-member", "mvs-jes", "os400",
+	"macos-peter", "netpresenz", "enterprise-unix", "win16", "vmcms",
+	"vshell", "hp-nonstop", "zvm", "os9", "vxworks", "nortel-wfftp",
+	"unix-numeric-mode",
 };
 
 static bool is_required(const struct field *fmt)
@@ -289,26 +306,152 @@ struct fmt_stat {
 	int pass, total;
 };
 
-/* Checks one row; fills why on failure. *bad_accept is set when an
- * expect_valid=0 row was accepted. *override tells how the header rule
- * replaced the corpus expectation (0 none, 1 skip, 2 unsafe name). */
-static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
-		      int *override)
+/* Header-rule overrides counted in the summary. */
+enum {
+	OV_NONE, OV_SKIP, OV_UNSAFE, OV_VMS_NAME, OV_VMS_DIRSIZE, OV_MVS_SIZE,
+	OV_MVS_MTIME, OV_RECORDS, OV_MAX
+};
+
+static const char *const ov_names[OV_MAX] = {
+	"", "./../cdir/pdir -> 1", "unsafe name -> -EINVAL",
+	"VMS name without ;version/.DIR", "VMS dir size = blocks x 512",
+	"MVS no placeholder size 100", "MVS data set Referred date",
+	"no size from record counts",
+};
+
+/* The hint a row's notes ask for ("needs server type MVS"). */
+static enum listparse_fmt row_hint(const struct field *notes)
 {
+	static const struct {
+		const char *word;
+		enum listparse_fmt fmt;
+	} map[] = {
+		{ "needs server type mvs", LISTPARSE_MVS },
+		{ "needs server type hpnonstop", LISTPARSE_NONSTOP },
+		{ "needs server type vms", LISTPARSE_VMS },
+		{ "needs server type zvm", LISTPARSE_VMCMS },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (ci_contains(notes->p, notes->n, map[i].word))
+			return map[i].fmt;
+	return LISTPARSE_AUTO;
+}
+
+/* Feed the row's line(s) to a fresh context. Returns the result as for one
+ * line: 0 with the (only) entry, else the first error, else 1. */
+static int parse_row_ctx(const struct field *line, enum listparse_fmt hint,
+			 struct ftp_entry *out, size_t *pieces, char *why,
+			 size_t wl)
+{
+	struct listparse_ctx *c = listparse_ctx_new(hint);
 	struct ftp_entry e;
+	size_t s = 0, k;
+	int r, res = 1, entries = 0;
+
+	ck_assert_ptr_nonnull(c);
+	memset(out, 0, sizeof(*out));
+	*pieces = 0;
+	for (k = 0; k <= line->n; k++) {
+		size_t n;
+
+		if (k < line->n && line->p[k] != '\n')
+			continue;
+		n = k - s;
+		if (n && line->p[s + n - 1] == '\r')
+			n--;
+		{
+			char *b = exact_copy(line->p + s, n);
+
+			r = listparse_ctx_line(c, b, n, &e);
+			free(b);
+		}
+		(*pieces)++;
+		s = k + 1;
+		if (r != 0 && !entry_zeroed(&e))
+			snprintf(why, wl, "ctx rc=%d but entry not zeroed", r);
+		if (r == 0 && entries++ == 0)
+			*out = e;
+		else if (r == 0)
+			ftp_entry_free(&e);
+		else if (r < 0 && res == 1)
+			res = r;
+	}
+	r = listparse_ctx_end(c, &e);
+	ck_assert(r == 1 || r == -EINVAL);
+	ck_assert(entry_zeroed(&e));
+	if (r < 0 && res == 1)
+		res = r;
+	if (r < 0)
+		ck_assert(listparse_ctx_refused(c) > 0);
+	listparse_ctx_free(c);
+	if (entries > 1) {
+		snprintf(why, wl, "%d entries from one row", entries);
+		ftp_entry_free(out);
+		return -EPROTO;
+	}
+	return entries ? 0 : res;
+}
+
+/* Remove a trailing ";digits" (VMS version), then ".DIR" of a dir. */
+static void vms_expect(struct field *name, const struct field *type)
+{
+	size_t k = name->n;
+
+	while (k > 0 && name->p[k - 1] >= '0' && name->p[k - 1] <= '9')
+		k--;
+	if (k > 0 && k < name->n && name->p[k - 1] == ';')
+		name->n = k - 1;
+	if (field_eq(type, "dir") && name->n > 4 &&
+	    ci_contains(name->p + name->n - 4, 4, ".dir"))
+		name->n -= 4;
+}
+
+/* Checks one row; fills why on failure. *bad_accept is set when an
+ * expect_valid=0 row was accepted. ov[] counts how header rules replaced
+ * the corpus expectation. */
+static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
+		      int *ov)
+{
+	struct ftp_entry e, e1;
 	bool mlsd = field_eq(&f[F_FORMAT], "mlsd"), ok = true;
-	int r, want;
+	bool vms = field_eq(&f[F_FORMAT], "vms");
+	bool mvs = field_eq(&f[F_FORMAT], "mvs") ||
+		   field_eq(&f[F_FORMAT], "mvs-member");
+	bool skip_mtime = false, skip_size = false;
+	enum listparse_fmt hint = row_hint(&f[F_NOTES]);
+	size_t pieces = 1;
+	int r, r1, want;
 	struct exp_time xt;
 	int64_t sz;
 
 	*bad_accept = false;
-	*override = 0;
-	r = mlsd ? parse_mlsx(f[F_LINE].p, f[F_LINE].n, &e) :
-		   parse_list(f[F_LINE].p, f[F_LINE].n, &e);
-	if (r != 0 && !entry_zeroed(&e)) {
-		snprintf(why, wl, "rc=%d but entry not zeroed", r);
+	memset(ov, 0, sizeof(int) * OV_MAX);
+	why[0] = '\0';
+	if (mlsd) {
+		r = parse_mlsx(f[F_LINE].p, f[F_LINE].n, &e);
+		if (r != 0 && !entry_zeroed(&e))
+			snprintf(why, wl, "rc=%d but entry not zeroed", r);
+	} else {
+		r = parse_row_ctx(&f[F_LINE], hint, &e, &pieces, why, wl);
+	}
+	if (why[0]) {
 		ftp_entry_free(&e);
 		return false;
+	}
+	/* the single-line function agrees on one-line rows without a hint */
+	if (!mlsd && pieces == 1 && hint == LISTPARSE_AUTO) {
+		r1 = parse_list(f[F_LINE].p, f[F_LINE].n, &e1);
+		if (r1 != r || (r1 == 0 && strcmp(e1.name, e.name) != 0) ||
+		    (r1 != 0 && !entry_zeroed(&e1))) {
+			snprintf(why, wl, "listparse_list_line rc=%d, ctx rc=%d",
+				 r1, r);
+			ftp_entry_free(&e1);
+			ftp_entry_free(&e);
+			return false;
+		}
+		ftp_entry_free(&e1);
 	}
 	if (field_eq(&f[F_VALID], "0")) {
 		if (r == 0) {
@@ -326,10 +469,10 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 	    (mlsd && (ci_contains(f[F_LINE].p, f[F_LINE].n, "type=cdir;") ||
 		      ci_contains(f[F_LINE].p, f[F_LINE].n, "type=pdir;")))) {
 		want = 1;
-		*override = 1;
+		ov[OV_SKIP]++;
 	} else if (unsafe_name(&f[F_NAME])) {
 		want = -EINVAL;
-		*override = 2;
+		ov[OV_UNSAFE]++;
 	}
 	if (want != 0) {
 		if (r == want)
@@ -345,6 +488,32 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 		return false;
 	}
 
+	if (vms) {
+		size_t n0 = f[F_NAME].n;
+
+		vms_expect(&f[F_NAME], &f[F_TYPE]);
+		ov[OV_VMS_NAME] += f[F_NAME].n != n0;
+		if (field_eq(&f[F_TYPE], "dir") && !f[F_SIZE].n) {
+			skip_size = true;
+			ov[OV_VMS_DIRSIZE]++;
+		}
+	}
+	if (mvs && field_eq(&f[F_SIZE], "100") &&
+	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "placeholder size of 100")) {
+		f[F_SIZE].n = 0;
+		ov[OV_MVS_SIZE]++;
+	}
+	if (ci_contains(f[F_NOTES].p, f[F_NOTES].n,
+			"records are not bytes")) {
+		f[F_SIZE].n = 0;
+		ov[OV_RECORDS]++;
+	}
+	if (mvs && !f[F_MTIME].n &&
+	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "sets no timestamp")) {
+		skip_mtime = true;
+		ov[OV_MVS_MTIME]++;
+	}
+
 	if (strlen(e.name) != f[F_NAME].n ||
 	    memcmp(e.name, f[F_NAME].p, f[F_NAME].n) != 0) {
 		snprintf(why, wl, "name '%s' want '%.*s'", e.name,
@@ -354,12 +523,12 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 		snprintf(why, wl, "type %s want %.*s", type_name(e.type),
 			 (int)f[F_TYPE].n, f[F_TYPE].p);
 		ok = false;
-	} else if (f[F_SIZE].n && (!parse_i64(&f[F_SIZE], &sz) ||
+	} else if (!skip_size && f[F_SIZE].n && (!parse_i64(&f[F_SIZE], &sz) ||
 				   sz != e.size)) {
 		snprintf(why, wl, "size %lld want %.*s", (long long)e.size,
 			 (int)f[F_SIZE].n, f[F_SIZE].p);
 		ok = false;
-	} else if (!f[F_SIZE].n && e.size != -1) {
+	} else if (!skip_size && !f[F_SIZE].n && e.size != -1) {
 		snprintf(why, wl, "size %lld want none (-1)",
 			 (long long)e.size);
 		ok = false;
@@ -381,7 +550,9 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 		return false;
 	}
 
-	if (!f[F_MTIME].n) {
+	if (skip_mtime) {
+		ok = true;
+	} else if (!f[F_MTIME].n) {
 		if (e.mtime.valid) {
 			snprintf(why, wl, "mtime given, want none");
 			ok = false;
@@ -449,7 +620,7 @@ START_TEST(test_corpus)
 	struct fmt_stat st[64];
 	size_t nst = 0, len, pos = 0, i;
 	int lineno = 0, rows = 0, req_fail = 0, bad_accepts = 0;
-	int ov_skip = 0, ov_unsafe = 0, opt_fail = 0;
+	int ov_tot[OV_MAX] = { 0 }, opt_fail = 0;
 	char *buf;
 
 	if (!path || !*path) {
@@ -470,7 +641,7 @@ START_TEST(test_corpus)
 		size_t ll = nl ? (size_t)(nl - l) : len - pos, k, s = 0, nf = 0;
 		char why[512];
 		bool ok, bad, req;
-		int ov;
+		int ov[OV_MAX];
 
 		pos += ll + (nl ? 1 : 0);
 		lineno++;
@@ -515,11 +686,11 @@ START_TEST(test_corpus)
 		}
 		st[i].total++;
 		req = is_required(&f[F_FORMAT]);
-		ok = check_row(f, why, sizeof(why), &bad, &ov);
+		ok = check_row(f, why, sizeof(why), &bad, ov);
 		if (ok) {
 			st[i].pass++;
-			ov_skip += ov == 1;
-			ov_unsafe += ov == 2;
+			for (k = 1; k < OV_MAX; k++)
+				ov_tot[k] += ov[k] != 0;
 			continue;
 		}
 		if (bad)
@@ -551,9 +722,10 @@ START_TEST(test_corpus)
 		printf("%-20s %d/%d%s\n", st[i].name, st[i].pass, st[i].total,
 		       ref);
 	}
-	printf("rows %d; header overrides: %d skip rows (./../cdir/pdir -> 1), "
-	       "%d unsafe-name rows (-> -EINVAL); optional-format misses %d%s\n",
-	       rows, ov_skip, ov_unsafe, opt_fail,
+	printf("rows %d; rows passing by a header rule:", rows);
+	for (i = 1; i < OV_MAX; i++)
+		printf("%s %d %s", i > 1 ? "," : "", ov_tot[i], ov_names[i]);
+	printf("; optional-format misses %d%s\n", opt_fail,
 	       verbose || !opt_fail ? "" : " (LISTPARSE_VERBOSE=1 lists them)");
 	fflush(stdout);
 	ck_assert_msg(rows > 0, "corpus is empty");
@@ -1104,6 +1276,279 @@ START_TEST(test_details)
 }
 END_TEST
 
+/* Feed one line to c; returns the result, the entry in *e. */
+static int ctx_str(struct listparse_ctx *c, const char *s, struct ftp_entry *e)
+{
+	char *b = exact_copy(s, strlen(s));
+	int r = listparse_ctx_line(c, b, strlen(s), e);
+
+	free(b);
+	if (r != 0)
+		ck_assert(entry_zeroed(e));
+	return r;
+}
+
+START_TEST(test_ctx)
+{
+	struct listparse_ctx *c;
+	struct ftp_entry e;
+	const char *vms2 = "                         4/15         24-FEB-2003 "
+			   "13:17:24  [POSTWARE,LP]    (RWED,RWED,RE,)";
+
+	/* an MVS member name alone needs an MVS listing */
+	ck_assert_int_lt(list_str("65-MVS-PDS-MEMBER", &e), 0);
+	c = listparse_ctx_new(LISTPARSE_AUTO);
+	ck_assert_int_lt(ctx_str(c, "65-MVS-PDS-MEMBER", &e), 0);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 1);
+	listparse_ctx_free(c);
+	c = listparse_ctx_new(LISTPARSE_MVS);
+	ck_assert_int_eq(ctx_str(c, "65-MVS-PDS-MEMBER", &e), 0);
+	ck_assert_str_eq(e.name, "65-MVS-PDS-MEMBER");
+	ck_assert_int_eq(e.type, FTP_TYPE_FILE);
+	ftp_entry_free(&e);
+	listparse_ctx_free(c);
+	/* ... or one whose header said so: the format sticks */
+	c = listparse_ctx_new(LISTPARSE_AUTO);
+	ck_assert_int_eq(ctx_str(c, " Name     VV.MM   Created       Changed"
+				 "      Size  Init   Mod   Id", &e), 1);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_MVS);
+	ck_assert_int_eq(ctx_str(c, "SAVE04", &e), 0);
+	ck_assert_str_eq(e.name, "SAVE04");
+	ftp_entry_free(&e);
+	/* a unix line in it still parses, and the format stays */
+	ck_assert_int_eq(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 f", &e), 0);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_MVS);
+	ck_assert_int_eq(listparse_ctx_end(c, &e), 1);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 0);
+	listparse_ctx_free(c);
+
+	/* HP NonStop only with its hint */
+	ck_assert_int_lt(list_str("57-HP_NonStop 101 528 6-Apr-07 14:21:18 "
+				  "255, 0 \"oooo\"", &e), 0);
+	c = listparse_ctx_new(LISTPARSE_NONSTOP);
+	ck_assert_int_eq(ctx_str(c, "57-HP_NonStop 101 528 6-Apr-07 14:21:18 "
+				 "255, 0 \"oooo\"", &e), 0);
+	ck_assert_int_eq(e.size, 528);
+	ftp_entry_free(&e);
+	listparse_ctx_free(c);
+
+	/* VMS: a long name on its own line is joined with the next; older
+	 * versions of a file are dropped; headers and trailers skipped */
+	c = listparse_ctx_new(LISTPARSE_AUTO);
+	ck_assert_int_eq(ctx_str(c, "Directory USER1:[TEMP]", &e), 1);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_VMS);
+	ck_assert_int_eq(ctx_str(c, "", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "UCX$REXECD_STARTUP.LOG;1098", &e), 1);
+	ck_assert_int_eq(ctx_str(c, vms2, &e), 0);
+	ck_assert_str_eq(e.name, "UCX$REXECD_STARTUP.LOG");
+	ck_assert_int_eq(e.size, 4 * 512);
+	ck_assert_int_eq(e.mtime.year, 2003);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "A.TXT;3  1  2-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "A.TXT");
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "A.TXT;2  9  1-JUN-1998 07:32:04", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "SUB.DIR;1  1  2-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "SUB");
+	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "Total of 3 files, 11 blocks.", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "DISK$ANONFTP:[ANONYMOUS]", &e), 1);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 0);
+	/* a held name whose next line is no continuation: the name is
+	 * refused, the line parsed on its own */
+	ck_assert_int_eq(ctx_str(c, "LOST.TXT;1", &e), 1);
+	ck_assert_int_eq(ctx_str(c, "B.TXT;1  2  2-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "B.TXT");
+	ftp_entry_free(&e);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 1);
+	/* and one cut off at the end of the listing */
+	ck_assert_int_eq(ctx_str(c, "CUT.TXT;1", &e), 1);
+	ck_assert_int_eq(listparse_ctx_end(c, &e), -EINVAL);
+	ck_assert(entry_zeroed(&e));
+	ck_assert_uint_eq(listparse_ctx_refused(c), 2);
+	ck_assert_int_eq(listparse_ctx_end(c, &e), 1);
+	listparse_ctx_free(c);
+	/* the single-line function gives each version */
+	ck_assert_int_eq(list_str("A.TXT;2  9  1-JUN-1998 07:32:04", &e), 0);
+	ck_assert_str_eq(e.name, "A.TXT");
+	ftp_entry_free(&e);
+	/* a joined line longer than the limit is refused */
+	{
+		size_t n = LISTPARSE_LINE_MAX - 10;
+		char *b = malloc(n + 1);
+
+		ck_assert_ptr_nonnull(b);
+		memset(b, ' ', n);
+		memcpy(b + n - 20, "1 2-JUN-1998 07:32:04", 20);
+		b[n] = '\0';
+		c = listparse_ctx_new(LISTPARSE_VMS);
+		ck_assert_int_eq(ctx_str(c, "X.TXT;1", &e), 1);
+		ck_assert_int_lt(ctx_str(c, b, &e), 0);
+		ck_assert_uint_eq(listparse_ctx_refused(c), 2);
+		listparse_ctx_free(c);
+		free(b);
+	}
+
+	/* OS/400: a date with one reading fixes the order for the listing */
+	ck_assert_int_eq(list_str("PEP 1 04/03/18 18:58:16 *STMF b", &e), 0);
+	ck_assert_int_eq(e.mtime.year, 2004);
+	ftp_entry_free(&e);
+	c = listparse_ctx_new(LISTPARSE_OS400);
+	ck_assert_int_eq(ctx_str(c, "PEP 1 05/20/15 15:36:52 *STMF a", &e), 0);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(ctx_str(c, "PEP 1 04/03/18 18:58:16 *STMF b", &e), 0);
+	ck_assert_int_eq(e.mtime.year, 2018);
+	ck_assert_int_eq(e.mtime.mon, 4);
+	ck_assert_int_eq(e.mtime.day, 3);
+	ftp_entry_free(&e);
+	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_OS400);
+	listparse_ctx_free(c);
+
+	/* refused lines are counted; NULL arguments */
+	c = listparse_ctx_new(LISTPARSE_UNIX);
+	ck_assert_int_lt(ctx_str(c, "junk", &e), 0);
+	ck_assert_int_lt(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 a/b", &e), 0);
+	ck_assert_int_lt(listparse_ctx_line(c, NULL, 1, &e), 0);
+	ck_assert_uint_eq(listparse_ctx_refused(c), 3);
+	ck_assert_int_lt(listparse_ctx_line(c, "x", 1, NULL), 0);
+	listparse_ctx_free(c);
+	ck_assert_int_lt(listparse_ctx_line(NULL, "x", 1, &e), 0);
+	ck_assert(entry_zeroed(&e));
+	ck_assert_int_eq(listparse_ctx_end(NULL, &e), 1);
+	ck_assert_uint_eq(listparse_ctx_refused(NULL), 0);
+	ck_assert_int_eq(listparse_ctx_format(NULL), LISTPARSE_AUTO);
+	listparse_ctx_free(NULL);
+}
+END_TEST
+
+START_TEST(test_syst)
+{
+	static const struct {
+		const char *text;
+		enum listparse_fmt fmt;
+	} cases[] = {
+		{ "UNIX Type: L8", LISTPARSE_UNIX },
+		{ "Windows_NT", LISTPARSE_DOS },
+		{ "VMS", LISTPARSE_VMS },
+		{ "MVS is the operating system of this server. FTP Server is "
+		  "running on z/OS.", LISTPARSE_MVS },
+		{ "OS/400 is the remote operating system. The TCP/IP version "
+		  "is \"V5R1M0\".", LISTPARSE_OS400 },
+		{ "VM is the operating system of this server.", LISTPARSE_VMCMS },
+		{ "z/VM", LISTPARSE_VMCMS },
+		{ "NONSTOP KERNEL", LISTPARSE_NONSTOP },
+		{ " unix", LISTPARSE_UNIX },
+		{ "UNIX\r", LISTPARSE_UNIX },
+		{ "UNIXish", LISTPARSE_AUTO },
+		{ "MACOS Peter's Server", LISTPARSE_AUTO },
+		{ "", LISTPARSE_AUTO },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(listparse_fmt_from_syst(cases[i].text,
+						      strlen(cases[i].text)) ==
+				      cases[i].fmt,
+			      "SYST '%s'", cases[i].text);
+	ck_assert_int_eq(listparse_fmt_from_syst(NULL, 3), LISTPARSE_AUTO);
+	/* only len bytes count */
+	ck_assert_int_eq(listparse_fmt_from_syst("VMSX", 3), LISTPARSE_VMS);
+}
+END_TEST
+
+START_TEST(test_links_and_dates)
+{
+	static const struct {
+		const char *line;
+		const char *name;
+		int year, mon, day, hour, min;
+		int64_t size;
+	} ok[] = {
+		{ "-rw-r--r-- 1 root other 531 Jan 29, 2003 comma", "comma",
+		  2003, 1, 29, 0, 0, 531 },
+		{ "-rw-r--r-- 1 root other 531 Jan 29,2003 comma2", "comma2",
+		  2003, 1, 29, 0, 0, 531 },
+		{ "-rwxr-xr-x 1 user group 9 Oct 08, 2002 09:47 vshell new",
+		  "vshell new", 2002, 10, 8, 9, 47, 9 },
+		{ "-rw-r--r-- 1 root other 531 2003/01/29 03:26 slash", "slash",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 01/29/2003 03:26 us", "us",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 29/01/2003 03:26 eu", "eu",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 02.01.2003 03:26 dot", "dot",
+		  2003, 1, 2, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 Jan 29 03:26:00 2003 bsd", "bsd",
+		  2003, 1, 29, 3, 26, 531 },
+		{ "drwxr-xr-x 2 ftp ftp4096 Sep  2  2005 glued", "glued",
+		  2005, 9, 2, 0, 0, 4096 },
+	};
+	static const struct {
+		const char *line;
+		enum ftp_type type;
+		const char *target;
+	} mlsd_links[] = {
+		{ "type=OS.unix=symlink; l", FTP_TYPE_LINK, NULL },
+		{ "Type=OS.UNIX=SYMLINK;size=3; l", FTP_TYPE_LINK, NULL },
+		{ "type=os.unix=symlink:../t; l", FTP_TYPE_LINK, "../t" },
+		{ "type=OS.unix=slink; l", FTP_TYPE_LINK, NULL },
+		{ "type=OS.unix=slink:;size=9; l", FTP_TYPE_LINK, NULL },
+		{ "type=OS.Unix=Slink:/var/www; www", FTP_TYPE_LINK, "/var/www" },
+		{ "type=OS.unix=slinky; l", FTP_TYPE_UNKNOWN, NULL },
+		{ "type=OS.unix=symlinks; l", FTP_TYPE_UNKNOWN, NULL },
+	};
+	struct ftp_entry e;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(list_str(ok[i].line, &e) == 0, "%s", ok[i].line);
+		ck_assert_str_eq(e.name, ok[i].name);
+		ck_assert_int_eq(e.size, ok[i].size);
+		ck_assert(e.mtime.has_year);
+		ck_assert_int_eq(e.mtime.year, ok[i].year);
+		ck_assert_int_eq(e.mtime.mon, ok[i].mon);
+		ck_assert_int_eq(e.mtime.day, ok[i].day);
+		ck_assert_int_eq(e.mtime.hour, ok[i].hour);
+		ck_assert_int_eq(e.mtime.min, ok[i].min);
+		ftp_entry_free(&e);
+	}
+	/* digits after a ':' are not a group's size */
+	ck_assert_int_lt(list_str("-rw-r--r-- 1 14 staff 119:26 Aug 22 2000 z",
+				  &e), 0);
+
+	/* several " -> ": the split whose target is as long as the size */
+	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 6 Jan 29 03:26 a -> b -> c -> d",
+				  &e), 0);
+	ck_assert_str_eq(e.name, "a -> b");
+	ck_assert_str_eq(e.link_target, "c -> d");
+	ftp_entry_free(&e);
+	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 99 Jan 29 03:26 a -> b -> c",
+				  &e), 0);
+	ck_assert_str_eq(e.name, "a");
+	ck_assert_str_eq(e.link_target, "b -> c");
+	ftp_entry_free(&e);
+
+	/* MLSD symlinks: ProFTPD, Pure-FTPd, any case, target if given */
+	for (i = 0; i < sizeof(mlsd_links) / sizeof(mlsd_links[0]); i++) {
+		ck_assert_msg(mlsx_str(mlsd_links[i].line, &e) == 0, "%s",
+			      mlsd_links[i].line);
+		ck_assert_int_eq(e.type, mlsd_links[i].type);
+		if (mlsd_links[i].target)
+			ck_assert_str_eq(e.link_target, mlsd_links[i].target);
+		else
+			ck_assert_ptr_null(e.link_target);
+		ftp_entry_free(&e);
+	}
+	/* a later type fact replaces an earlier link and its target */
+	ck_assert_int_eq(mlsx_str("type=OS.unix=slink:/x;type=file; l", &e), 0);
+	ck_assert_int_eq(e.type, FTP_TYPE_FILE);
+	ck_assert_ptr_null(e.link_target);
+	ftp_entry_free(&e);
+}
+END_TEST
+
 static Suite *listparse_suite(void)
 {
 	Suite *s = suite_create("listparse");
@@ -1122,6 +1567,9 @@ static Suite *listparse_suite(void)
 	tcase_add_test(tc, test_name_ok);
 	tcase_add_test(tc, test_time_to_epoch);
 	tcase_add_test(tc, test_details);
+	tcase_add_test(tc, test_ctx);
+	tcase_add_test(tc, test_syst);
+	tcase_add_test(tc, test_links_and_dates);
 	suite_add_tcase(s, tc);
 	return s;
 }

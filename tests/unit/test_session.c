@@ -527,6 +527,83 @@ START_TEST(reply_to_nothing)
 }
 END_TEST
 
+/* A LIST-only server saying SYST "VMS": the listing goes through one
+ * listparse context (multi-line entry joined, older version dropped), SYST
+ * is asked once per session, and a line that is not understood is warned
+ * about once, naming the directory. */
+struct names {
+	char buf[256];
+	int n;
+};
+
+static int collect(void *ctx, struct ftp_entry *e)
+{
+	struct names *nm = ctx;
+
+	strncat(nm->buf, e->name, sizeof(nm->buf) - strlen(nm->buf) - 2);
+	strcat(nm->buf, "|");
+	nm->n++;
+	ftp_entry_free(e);
+	return 0;
+}
+
+START_TEST(list_vms_syst)
+{
+	static const struct step steps[] = {
+		{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY },
+		{ "PASS pw", "230 in", A_REPLY },
+		{ "FEAT", "211-Features:\r\n SIZE\r\n211 End", A_REPLY },
+		{ "TYPE I", "200 ok", A_REPLY },
+		{ "PWD", "257 \"/\" is cwd", A_REPLY },
+		{ "SYST", "215 VMS", A_REPLY },
+		{ "CWD /d", "250 ok", A_REPLY },
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "LIST -a", "150 Opening", A_SEND },
+		{ "CWD /e", "250 ok", A_REPLY },
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "LIST -a", "150 Opening", A_SEND },
+		{ 0 } };
+	struct ftp_session *s;
+	struct names nm = { "", 0 };
+	struct fake f;
+	char err[256], out[4096];
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	ck_assert_ptr_nonnull(tmp);
+	fake_start(&f, steps);
+	f.payload = "Directory DISK$USER:[BOB]\r\n\r\n"
+		    "LONG_FILE_NAME.TXT;2\r\n"
+		    "        4/15  24-FEB-2003 13:17:24  [BOB]  (RWED,RWED,RE,)\r\n"
+		    "LONG_FILE_NAME.TXT;1   3/15  23-FEB-2003 13:17:24  [BOB]\r\n"
+		    "SUB.DIR;1   1/3  2-JUN-1998 07:32:04  [BOB]  (RWE,RWE,RE,)\r\n"
+		    "%RMS-E-PRV, insufficient privilege\r\n\r\n"
+		    "Total of 3 files, 8 blocks.\r\n";
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	ck_assert_int_eq(session_list(s, "/d", 100, collect, &nm), 0);
+	ck_assert_int_eq(session_list(s, "/e", 100, collect, &nm), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+	ck_assert_str_eq(nm.buf, "LONG_FILE_NAME.TXT|SUB|LONG_FILE_NAME.TXT|SUB|");
+	/* SYST once for the two listings */
+	ck_assert_ptr_null(strstr(strstr(f.log, "SYST") + 4, "SYST"));
+	rewind(tmp);
+	n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	ck_assert_msg(strstr(out, "listing of /d: skipped 1 line(s)") &&
+		      strstr(out, "listing of /e: skipped 1 line(s)"),
+		      "stderr: %s", out);
+}
+END_TEST
+
 START_TEST(code_errno)
 {
 	ck_assert_int_eq(session_code_errno(226, false), 0);
@@ -560,6 +637,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, reply_to_nothing);
 	tcase_add_test(tc, active_only_the_server_may_connect);
 	tcase_add_test(tc, code_errno);
+	tcase_add_test(tc, list_vms_syst);
 	suite_add_tcase(s, tc);
 	return s;
 }
