@@ -53,10 +53,11 @@ void wfile_table_free(struct wfile_table *t);
 
 /* Open (or join) the node for path. srv: the server path. size: the
  * file's size on the server (for WF_APPEND/WF_UPDATE). rdwr: the handle
- * may read (forces SPOOL). keep_mode: the permission bits of the file a
- * commit replaces (SITE CHMOD on the temporary before the rename, so the
- * new file keeps them; a chmod through the mount overrides it), 0 = none
- * (a new file). */
+ * may read (forces SPOOL). keep_mode: the permission bits the committed
+ * file is to have (the replaced file's, or those asked for at create):
+ * SITE CHMOD on the temporary before the rename, and at once when they
+ * give others less than 0644; a chmod through the mount overrides them;
+ * 0 = the server's default. */
 int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 	       enum wfile_how how, bool rdwr, int64_t size, mode_t keep_mode,
 	       struct wnode **out);

@@ -956,8 +956,16 @@ static void removed(const char *path, int r)
 		forget(path);
 }
 
+/* Servers give new files 0644 and new directories 0755 (umask 022)
+ * almost everywhere: a mode asked for that differs is set with SITE CHMOD
+ * (a file's on its temporary: see wfile_open's keep_mode). */
+#define SERVER_FILE_MODE 0644
+#define SERVER_DIR_MODE 0755
+
+/* created: a new file, with mode (the kernel applied the umask) */
 static int open_write(const char *path, struct fuse_file_info *fi,
-		      bool created, const struct stat *st, struct handle *h)
+		      bool created, mode_t mode, const struct stat *st,
+		      struct handle *h)
 {
 	int acc = fi->flags & O_ACCMODE;
 	enum wfile_how how;
@@ -975,9 +983,12 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 	r = srv_path(path, &sp);
 	if (r < 0)
 		return r;
+	if (created)
+		mode = (mode & 07777) == SERVER_FILE_MODE ? 0 : mode & 07777;
+	else
+		mode = st ? st->st_mode & 07777 : 0;
 	r = wfile_open(ctx()->wfiles, path, sp, how, acc == O_RDWR,
-		       st ? st->st_size : 0, st ? st->st_mode & 07777 : 0,
-		       &h->w);
+		       st ? st->st_size : 0, mode, &h->w);
 	free(sp);
 	/* a new file is not on the server before its commit: its node
 	 * answers getattr and readdir until then */
@@ -1004,7 +1015,7 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		r = may_write(&st);
 		if (r == 0)
-			r = open_write(path, fi, false, &st, h);
+			r = open_write(path, fi, false, 0, &st, h);
 		h->writer = true;
 	} else if ((h->w = wfile_find(ctx()->wfiles, path)) &&
 		   wfile_pending(h->w)) {
@@ -1049,10 +1060,9 @@ static int ftpfs_create(const char *path, mode_t mode,
 	struct handle *h = calloc(1, sizeof(*h));
 	int r;
 
-	(void)mode; /* the server decides; chmod sets it explicitly */
 	if (!h)
 		return -ENOMEM;
-	r = open_write(path, fi, true, NULL, h);
+	r = open_write(path, fi, true, mode, NULL, h);
 	if (r == 0) {
 		r = handle_add(h, path);
 		if (r < 0)
@@ -1343,8 +1353,13 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 	struct path_req q = { 0 };
 	int r;
 
-	(void)mode;
 	r = path_op(path, NULL, op_mkdir, &q);
+	if (r == 0 && (mode & 07777) != SERVER_DIR_MODE) {
+		/* best effort: where the server cannot, it shows its mode */
+		q.mode = mode & 07777;
+		if (path_op(path, NULL, op_chmod, &q) < 0)
+			log_dbg("%s: mode %o not set", path, q.mode);
+	}
 	changed(path, r);
 	if (r < 0 && exists(path, NULL))
 		r = -EEXIST;

@@ -46,7 +46,10 @@ struct wnode {
 	bool set_mtime;        /* apply mtime after the next commit */
 	bool set_mode;         /* apply mode after the next commit */
 	mode_t mode_bits;
-	mode_t keep_mode;      /* the replaced file's mode, for the new one */
+	mode_t keep_mode;      /* the mode the committed file is to have:
+				* the replaced file's, or the one asked for
+				* at create; 0 = the server's default */
+	bool tmp_moded;        /* STREAM: keep_mode is on the temporary */
 	int err;               /* sticky: data was lost (a stream failed) */
 	bool flush_failed;     /* the last upload failed, nothing new since */
 };
@@ -151,7 +154,7 @@ static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 	/* the new file gets the mode of the one it replaces, not the
 	 * server's default (a script stays executable, a private file is
 	 * not made readable by others) */
-	if (w->keep_mode && !atomic_load(&w->t->no_chmod)) {
+	if (w->keep_mode && !w->tmp_moded && !atomic_load(&w->t->no_chmod)) {
 		r = session_chmod(s, tmp, w->keep_mode);
 		if (r < 0 && session_broken(s))
 			return r;
@@ -335,6 +338,22 @@ out:
 
 /* --- streams ------------------------------------------------------------ */
 
+/* A mode that gives others less than the server's default (0600 asked
+ * for): set on the temporary as soon as it exists, from another session,
+ * so the data is never more readable than asked. Best effort: the commit
+ * tries again. */
+static void restrict_tmp(struct wnode *w)
+{
+	struct ftp_session *s;
+
+	if (!w->keep_mode || !(0644 & ~w->keep_mode) ||
+	    atomic_load(&w->t->no_chmod) ||
+	    pool_get(w->t->pool, POOL_META, &s) < 0)
+		return;
+	w->tmp_moded = session_chmod(s, w->tmp, w->keep_mode) == 0;
+	pool_put(w->t->pool, s);
+}
+
 /* Start STOR (to a temporary) or APPE. -EAGAIN: no session free now. */
 static int stream_start(struct wnode *w)
 {
@@ -354,6 +373,9 @@ static int stream_start(struct wnode *w)
 		w->tmp = tmp_name(w->srv);
 		r = w->tmp ? session_xfer_start(w->s, "STOR", w->tmp, 0)
 			   : -ENOMEM;
+		w->tmp_moded = false;
+		if (r == 0)
+			restrict_tmp(w);
 	} else {
 		r = session_xfer_start(w->s, "APPE", w->srv, 0);
 	}

@@ -1628,6 +1628,45 @@ def readonly_file_untouched():
     check_no_tmp()
 
 
+@test()
+def create_modes():
+    """The mode asked for at create and mkdir (after the umask) is what the
+    server gets where it has SITE CHMOD (pyftpdlib): cp of an executable
+    runs, a 0600 file and a 0700 directory are private, before the rename
+    too; where it has none (vsftpd's anonymous user), the mount shows the
+    server's 0644, never a mode the server does not have."""
+    old = os.umask(0o022)
+    try:
+        sh_ok("cp /bin/true %s" % q(mnt("perm", "true")))
+        fd = os.open(mnt("perm", "secret"), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"private data\n")
+        os.close(fd)
+        os.mkdir(mnt("perm", "privdir"), 0o700)
+        os.mkdir(mnt("perm", "plaindir"))
+        write_file(mnt("perm", "plain.txt"), b"plain\n")
+    finally:
+        os.umask(old)
+    if C.server_kind == "pyftpdlib":
+        want = {"true": 0o755, "secret": 0o600, "privdir": 0o700,
+                "plaindir": 0o755, "plain.txt": 0o644}
+    else:
+        want = {"true": 0o644, "secret": 0o644, "privdir": 0o755,
+                "plaindir": 0o755, "plain.txt": 0o644}
+    for name, m in want.items():
+        got = stat.S_IMODE(os.stat(disk("perm", name)).st_mode)
+        if got != m:
+            raise AssertionError("%s: mode %o on the server, want %o"
+                                 % (name, got, m))
+        seen = stat.S_IMODE(os.stat(mnt("perm", name)).st_mode)
+        if seen != got:
+            raise AssertionError("%s: the mount shows %o, the server has %o"
+                                 % (name, seen, got))
+    if C.server_kind == "pyftpdlib":
+        rc, out = sh(q(mnt("perm", "true")))
+        if rc != 0:
+            raise AssertionError("cp'd executable does not run: %s" % out)
+
+
 @test(servers=("pyftpdlib",))
 def replace_keeps_mode():
     """A file replaced through the mount (cp, a redirection, sed -i's
