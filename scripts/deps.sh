@@ -16,3 +16,9 @@ need_packages() {
 }
 
 BUILD_PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libssl-dev)
+
+# the test matrix: ProFTPD, Pure-FTPd and inetutils ftpd are unpacked, not
+# installed (tests/servers/unpack.sh), so their shared libraries that a base
+# system lacks are installed here; pytest runs the matrix suite
+MATRIX_PACKAGES=(python3-pytest libhiredis0.14 libmemcached11 libmemcachedutil2
+	libpcre2-posix3 libwrap0 passwd)

@@ -20,11 +20,26 @@ dir=${1:-${FTPFS_DAEMONS_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build/daemons
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
+updated=
+candidate() { # pkg -> version apt would download (after one apt-get update
+	# if the package lists are missing, as in a fresh container)
+	local v
+	v=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	if { [ -z "$v" ] || [ "$v" = "(none)" ]; } && [ -z "$updated" ]; then
+		updated=1
+		local sudo=()
+		[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+		"${sudo[@]}" apt-get update -q >&2 || true
+		v=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	fi
+	echo "$v"
+}
+
 unpack() { # name pkg...
 	local name=$1; shift
 	local want=() p v
 	for p in "$@"; do
-		v=$(apt-cache policy "$p" | awk '/Candidate:/ {print $2}')
+		v=$(candidate "$p")
 		if [ -z "$v" ] || [ "$v" = "(none)" ]; then
 			echo "unpack.sh: no candidate for package $p (apt-get update?)" >&2
 			return 1
