@@ -41,8 +41,152 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 # --- known ftpfs defects (remove an entry when its fix lands) --------------
-# (config, check) -> reason.  Only real, reproduced failures belong here.
+# (config, check) -> reason; run as xfail(strict=True): a check that starts
+# passing fails the run until its entry is removed.  Every entry failed in
+# each of three full runs against ftpfs 0e96be7 (see the module docstring
+# for how to print the table).  The defects:
+#   D1 MLSD symlinks (ProFTPD, Pure-FTPd): readlink EIO
+#   D2 LIST-only servers: old files at midnight, times to the minute
+#   D3 LIST-only servers: mount root mtime 1970 / size 0
+#   D4 echo x > newfile uploads twice
+#   D5 ProFTPD + TLS 1.3: data connections without session reuse (425)
+#   D6 ln -s ENOSYS although ProFTPD has SITE SYMLINK
+#   D7 550 on an existing unreadable name gives ENOENT, not EACCES
+#   D8 a file the server does not let you write is replaced anyway (temp +
+#      rename over it); D8b refused APPE gives EIO
 KNOWN_FAILURES = {
+    ('pyftpdlib-mlsd', 'readonly_file'):
+        "D8b: refused APPE (550 in pyftpdlib's read-only dir) gives EIO for echo x >> file, not EACCES",
+    ('pyftpdlib-list', 'old_mtime'):
+        'D2: LIST-only: a file older than 6 months shows 00:00:00 of its day (the LIST date; MDTM not asked)',
+    ('pyftpdlib-list', 'readonly_file'):
+        "D8b: refused APPE (550 in pyftpdlib's read-only dir) gives EIO for echo x >> file, not EACCES",
+    ('pyftpdlib-list', 'root_stat'):
+        'D3: LIST-only: the mount root has mtime 1970-01-01 (and size 0)',
+    ('pyftpdlib-list', 'write_rsync'):
+        'D2: LIST-only: times to the minute/day, so the second rsync -a sends every file again',
+    ('pyftpdlib-list', 'write_touch_d'):
+        'D2: LIST-only: after touch -d 2010-01-02 03:04:05 (MFMT worked on disk) the mount shows 2010-01-02 00:00:00',
+    ('vsftpd', 'old_mtime'):
+        'D2: LIST-only: a file older than 6 months shows 00:00:00 of its day (the LIST date; MDTM not asked)',
+    ('vsftpd', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('vsftpd', 'root_stat'):
+        'D3: LIST-only: the mount root has mtime 1970-01-01 (and size 0)',
+    ('vsftpd', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('vsftpd', 'write_new_file'):
+        'D4: echo x > newfile uploads twice (STOR .ftpfs-tmp-A 0 bytes + RNTO, then STOR .ftpfs-tmp-B + RNTO)',
+    ('vsftpd', 'write_touch_d'):
+        'D2: LIST-only: after touch -d 2010-01-02 03:04:05 (MFMT worked on disk) the mount shows 2010-01-02 00:00:00',
+    ('proftpd-mlsd', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('proftpd-mlsd', 'symlinks'):
+        "D1: a symlink listed by MLSD: readlink gives EIO ('ls -la: cannot read symbolic link ...: Input/output error')",
+    ('proftpd-mlsd', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('proftpd-mlsd', 'write_ln_s'):
+        'D6: ln -s gives ENOSYS though ProFTPD has SITE SYMLINK',
+    ('proftpd-mlsd', 'write_new_file'):
+        'D4: echo x > newfile uploads twice (STOR .ftpfs-tmp-A 0 bytes + RNTO, then STOR .ftpfs-tmp-B + RNTO)',
+    ('proftpd-list', 'old_mtime'):
+        'D2: LIST-only: a file older than 6 months shows 00:00:00 of its day (the LIST date; MDTM not asked)',
+    ('proftpd-list', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('proftpd-list', 'root_stat'):
+        'D3: LIST-only: the mount root has mtime 1970-01-01 (and size 0)',
+    ('proftpd-list', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('proftpd-list', 'write_ln_s'):
+        'D6: ln -s gives ENOSYS though ProFTPD has SITE SYMLINK',
+    ('proftpd-list', 'write_new_file'):
+        'D4: echo x > newfile uploads twice (STOR .ftpfs-tmp-A 0 bytes + RNTO, then STOR .ftpfs-tmp-B + RNTO)',
+    ('proftpd-ftpes', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('proftpd-ftpes', 'small_files_500'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftpes', 'symlinks'):
+        "D1: a symlink listed by MLSD: readlink gives EIO ('ls -la: cannot read symbolic link ...: Input/output error')",
+    ('proftpd-ftpes', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('proftpd-ftpes', 'write_append'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftpes', 'write_editor_save'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftpes', 'write_ln_s'):
+        'D6: ln -s gives ENOSYS though ProFTPD has SITE SYMLINK',
+    ('proftpd-ftpes', 'write_new_file'):
+        'D4+D5: echo hello > newfile: two STOR+RNTO; over ProFTPD TLS the file can end up empty (0 bytes, exit 0)',
+    ('proftpd-ftpes', 'write_rsync'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftps', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('proftpd-ftps', 'small_files_500'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftps', 'symlinks'):
+        "D1: a symlink listed by MLSD: readlink gives EIO ('ls -la: cannot read symbolic link ...: Input/output error')",
+    ('proftpd-ftps', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('proftpd-ftps', 'write_editor_save'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftps', 'write_ln_s'):
+        'D6: ln -s gives ENOSYS though ProFTPD has SITE SYMLINK',
+    ('proftpd-ftps', 'write_new_file'):
+        'D4+D5: echo hello > newfile: two STOR+RNTO; over ProFTPD TLS the file can end up empty (0 bytes, exit 0)',
+    ('proftpd-ftps', 'write_rsync'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('pureftpd-mlsd', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('pureftpd-mlsd', 'symlinks'):
+        "D1: a symlink listed by MLSD: readlink gives EIO ('ls -la: cannot read symbolic link ...: Input/output error')",
+    ('pureftpd-mlsd', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('pureftpd-list', 'old_mtime'):
+        'D2: LIST-only: a file older than 6 months shows 00:00:00 of its day (the LIST date; MDTM not asked)',
+    ('pureftpd-list', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('pureftpd-list', 'root_stat'):
+        'D3: LIST-only: the mount root has mtime 1970-01-01 (and size 0)',
+    ('pureftpd-list', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('pureftpd-list', 'write_rsync'):
+        'D2: LIST-only: times to the minute/day, so the second rsync -a sends every file again',
+    ('pureftpd-list', 'write_touch_d'):
+        'D2: LIST-only: after touch -d 2010-01-02 03:04:05 (MFMT worked on disk) the mount shows 2010-01-02 00:00:00',
+    ('pureftpd-ftpes', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('pureftpd-ftpes', 'symlinks'):
+        "D1: a symlink listed by MLSD: readlink gives EIO ('ls -la: cannot read symbolic link ...: Input/output error')",
+    ('pureftpd-ftpes', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+    ('inetutils', 'old_mtime'):
+        'D2: LIST-only: a file older than 6 months shows 00:00:00 of its day (the LIST date; MDTM not asked)',
+    ('inetutils', 'readonly_file'):
+        'D8: echo x > a 444 file owned by another user succeeds: ftpfs STORs a temporary and renames it over the file (must be EACCES, file untouched)',
+    ('inetutils', 'root_stat'):
+        'D3: LIST-only: the mount root has mtime 1970-01-01 (and size 0)',
+    ('inetutils', 'unreadable'):
+        'D7: 550 Permission denied on RETR / MLSD / LIST of an existing mode-000 name gives ENOENT, not EACCES',
+}
+
+# ProFTPD+TLS (D5) refuses about a third of the data connections, not always
+# the same ones: these checks failed in some of the three runs and passed in
+# others, so they are xfail(strict=False) -- remove them with D5's fix.
+FLAKY_KNOWN_FAILURES = {
+    ('proftpd-ftpes', 'write_dd_notrunc'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftpes', 'write_mv_file'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftpes', 'write_truncate'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftps', 'write_append'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftps', 'write_dd_notrunc'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftps', 'write_mv_file'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
+    ('proftpd-ftps', 'write_truncate'):
+        "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
 }
 
 # --- configurations --------------------------------------------------------
@@ -177,15 +321,19 @@ class Env:
 
     def close(self):
         problems = []
-        for srv, mnt in [(s, m) for s, m in self.extra] + \
-                [(self.server, self.mount)]:
+        for label, srv, mnt in [("quota " + s.kind, s, m)
+                                for s, m in self.extra] + \
+                [(self.name, self.server, self.mount)]:
             for what in (mnt, srv):
                 if what is None:
                     continue
                 try:
                     (what.unmount if what is mnt else what.stop)()
                 except Exception as e:
-                    problems.append(str(e))
+                    problems.append("%s %s (%s): %s" % (
+                        label, "mount" if what is mnt else "server",
+                        getattr(what, "url", "") if what is mnt else
+                        what.kind, e))
         self.extra = []
         self.server = self.mount = None
         harness.safe_rmtree(self.top)
@@ -220,6 +368,10 @@ def _known_and_watchdog(request):
         reason = KNOWN_FAILURES.get((cfg["name"], check))
         if reason:
             request.node.add_marker(pytest.mark.xfail(strict=True,
+                                                      reason=reason))
+        reason = FLAKY_KNOWN_FAILURES.get((cfg["name"], check))
+        if reason:
+            request.node.add_marker(pytest.mark.xfail(strict=False,
                                                       reason=reason))
     if "env" not in request.fixturenames:
         yield
