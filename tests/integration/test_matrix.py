@@ -340,11 +340,37 @@ class Env:
         return problems
 
 
+UNPACKED = {"proftpd": "proftpd", "pureftpd": "pure-ftpd",
+            "inetutils": "inetutils-ftpd"}
+_unpack_tried = []
+
+
+def ensure_unpacked(kind):
+    """The daemons not installed system-wide: run tests/servers/unpack.sh
+    once if their tree is missing (scripts/test.sh has run it already).
+    A daemon that cannot be unpacked fails its tests."""
+    if kind not in UNPACKED:
+        return
+    sys.path.insert(0, harness.SERVERS)
+    import daemonlib
+    if daemonlib.tree(UNPACKED[kind]) is None and not _unpack_tried:
+        _unpack_tried.append(True)
+        r = subprocess.run(["bash", os.path.join(harness.SERVERS, "unpack.sh"),
+                            daemonlib.daemons_dir()], capture_output=True,
+                           text=True, timeout=600)
+        if r.returncode != 0:
+            print(r.stderr[-2000:], file=sys.stderr)
+    if daemonlib.tree(UNPACKED[kind]) is None:
+        pytest.fail("%s is not unpacked in %s and tests/servers/unpack.sh "
+                    "could not do it" % (kind, daemonlib.daemons_dir()))
+
+
 @pytest.fixture(scope="module", params=CONFIGS, ids=[c["name"] for c in CONFIGS])
 def env(request):
     why = harness.skip_reason([request.param["kind"]])
     if why:
         pytest.fail("cannot run: %s" % why)
+    ensure_unpacked(request.param["kind"])
     e = Env(request.param)
     try:
         e.start()
