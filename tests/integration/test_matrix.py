@@ -54,6 +54,7 @@ import harness  # noqa: E402
 #   D7 550 on an existing unreadable name gives ENOENT, not EACCES
 #   D8 a file the server does not let you write is replaced anyway (temp +
 #      rename over it); D8b refused APPE gives EIO
+#   D9 (flaky, below) unmount waits for Pure-FTPd's reply to ABOR
 KNOWN_FAILURES = {
     ('pyftpdlib-mlsd', 'readonly_file'):
         "D8b: refused APPE (550 in pyftpdlib's read-only dir) gives EIO for echo x >> file, not EACCES",
@@ -169,6 +170,12 @@ KNOWN_FAILURES = {
 # with D5's fix.  (small_files_500 and write_rsync, with many uploads, fail
 # every time and are strict above.)
 FLAKY_KNOWN_FAILURES = {
+    # D9, 1 run in 6 here (2 in 5 with main 144330c): a release() blocks in
+    # session_xfer_abort -> read_reply (poll, 30 s) waiting for Pure-FTPd's
+    # reply to ABOR, so ftpfs has not exited 20 s after fusermount3 -u
+    ('pureftpd-mlsd', 'zz_unmount_clean'):
+        'D9: ftpfs did not exit 20 s after unmount: release() waits 30 s '
+        'for the reply to ABOR (Pure-FTPd)',
     ('proftpd-ftpes', 'write_append'):
         "D5: ProFTPD TLS 1.3: data connections refused '425 Unable to build data connection: Operation not permitted' (TLSLog: client did not reuse TLS session) -> EIO, or a lost write with exit 0",
     ('proftpd-ftpes', 'write_editor_save'):
