@@ -133,6 +133,7 @@ RUN_AS = {"pyftpdlib": None, "vsftpd": "ftp", "proftpd": "nobody",
           "pureftpd": "nobody", "inetutils": "ftpfsinet"}
 
 _self_signed = []
+_inet_users = []
 
 
 def self_signed_cert():
@@ -178,11 +179,19 @@ class Server:
                 knobs["tls_implicit"] = True
         if kind in DEFAULT_LOGIN:
             u, pw = DEFAULT_LOGIN[kind]
+            if kind == "inetutils":
+                # a system user per server (the launcher creates and removes
+                # it): two runs at once must not share (usermod refuses a
+                # user with live processes)
+                _inet_users.append(1)
+                u = "%s%d-%d" % (u, os.getpid(), len(_inet_users))
             knobs.setdefault("user", u)
             knobs.setdefault("password", pw)
         self.kind = kind
         self.root = root
         self.run_as = knobs.get("system_user") or RUN_AS.get(kind)
+        if kind == "inetutils":
+            self.run_as = knobs["user"]
         self.tmp = tempfile.mkdtemp(prefix="ftpfs-srv-")
         self.port_file = os.path.join(self.tmp, "port")
         self.log = os.path.join(self.tmp, "server.log")

@@ -15,7 +15,9 @@ SIGTERM stops the listener and every session's process group.
 Logins: ftpd has no virtual users; with -a default it checks the password
 against /etc/shadow with crypt(3) (no PAM, so no /etc/pam.d/ftp is needed).
 The launcher creates the system user --user (default "ftpfsinet"; useradd
--M -d ROOT -s /bin/sh, chpasswd), and removes it (userdel) when it stops.
+-M -d ROOT -s /bin/sh, chpasswd), and removes it (userdel) when it stops
+(the harness gives each server its own name, ftpfsinet<pid>-<n>: usermod
+refuses a user that still has processes).
 Its shell must be in /etc/shells and the name not in /etc/ftpusers (there
 is none when the package is not installed).  The session is not chrooted:
 the user's home is --root (ftpd does a CWD there after login) but paths are
