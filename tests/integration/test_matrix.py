@@ -22,7 +22,11 @@ chmod/touch without SITE CHMOD/MFMT fail with EPERM) instead of skipping.
 
 KNOWN_FAILURES lists (config, check) pairs that fail today because of ftpfs
 defects; they run as xfail(strict=True): when one is fixed its entry must be
-removed (an unexpected pass fails the run).
+removed (an unexpected pass fails the run).  FLAKY_KNOWN_FAILURES: the same
+for defects that fail a check only sometimes (strict=False).
+
+    python3 -m pytest -q tests/integration/test_matrix.py --junitxml=m.xml
+    python3 tests/integration/matrix_table.py m.xml --errors
 """
 
 import errno
@@ -44,8 +48,8 @@ import harness  # noqa: E402
 # (config, check) -> reason; run as xfail(strict=True): a check that starts
 # passing fails the run until its entry is removed.  Every entry failed in
 # each of four full runs (one under ASan) against ftpfs 0e96be7 (the
-# write_new_file entries of pyftpdlib and Pure-FTPd: in two runs) (see the module docstring
-# for how to print the table).  The defects:
+# write_new_file entries of pyftpdlib and Pure-FTPd: in two runs).  Print
+# the table with tests/integration/matrix_table.py.  The defects:
 #   D1 MLSD symlinks (ProFTPD, Pure-FTPd): readlink EIO
 #   D2 LIST-only servers: old files at midnight, times to the minute
 #   D3 LIST-only servers: mount root mtime 1970 / size 0
