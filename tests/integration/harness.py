@@ -236,12 +236,15 @@ class Server:
             from urllib.parse import quote
             auth = "%s:%s@" % (quote(self.user, safe=""),
                                quote(self.password or "", safe=""))
-        scheme = {None: "ftp", "explicit": "ftpes", "implicit": "ftps"}[self.tls]
+        # subclasses with their own __init__ (test_hostile, test_faults) have
+        # no .tls: plain ftp://
+        scheme = {None: "ftp", "explicit": "ftpes",
+                  "implicit": "ftps"}[getattr(self, "tls", None)]
         return "%s://%s127.0.0.1:%d%s" % (scheme, auth, self.port, path)
 
     def run_ids(self):
         """(uid, gid) the sessions run as (files they create get them)."""
-        if self.run_as is None:
+        if getattr(self, "run_as", None) is None:
             return os.getuid(), os.getgid()
         import pwd
         pw = pwd.getpwnam(self.run_as)
