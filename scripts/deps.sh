@@ -16,3 +16,12 @@ need_packages() {
 }
 
 BUILD_PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libssl-dev)
+
+# the test matrix: ProFTPD, Pure-FTPd and inetutils ftpd are unpacked, not
+# installed (tests/servers/unpack.sh), so the shared libraries in their
+# Depends (proftpd-core, proftpd-mod-crypto, pure-ftpd, inetutils-ftpd) are
+# installed here; passwd has useradd/chpasswd (inetutils ftpd's test user);
+# pytest runs the matrix suite
+MATRIX_PACKAGES=(python3-pytest passwd libacl1 libcap2 libcrypt1 libhiredis0.14
+	libidn2-0 libmemcached11 libmemcachedutil2 libncursesw6 libpam0g
+	libpcre2-8-0 libpcre2-posix3 libssl3 libtinfo6 zlib1g libsodium23 libwrap0)

@@ -7,11 +7,15 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
 need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl valgrind openssl \
-	groff-base rsync
+	groff-base rsync "${MATRIX_PACKAGES[@]}"
 
 # 1. the normal build must compile cleanly with -Werror; its daemon must
 #    be valgrind-clean on an integration suite
 if [ ! -d build ]; then meson setup build -Dwerror=true >/dev/null; fi
+# the matrix's FTP daemons (suite 'matrix', run in step 3), unpacked from
+# their Debian packages into build/daemons (re-used when the same versions are
+# there); a failure is not fatal here: that daemon's matrix tests then fail
+bash tests/servers/unpack.sh build/daemons || echo "ftpfs: unpacking a test daemon failed" >&2
 meson compile -C build
 meson test -C build --suite valgrind --print-errorlogs --num-processes 1
 

@@ -4,6 +4,9 @@ Run the tests with Debian's interpreter, /usr/bin/python3 (the servers need
 python3-pyftpdlib).
 
     server = start_server("pyftpdlib", root, latency_ms=50)  # or "vsftpd"
+    server = start_server("proftpd", root, tls="explicit")  # ftpes:// URL
+    # kinds: pyftpdlib, vsftpd, proftpd, pureftpd, inetutils (the last three
+    # unpacked by tests/servers/unpack.sh into $FTPFS_DAEMONS_DIR)
     m = mount(server.url(), mountpoint, ["ro"])
     try:
         ...
@@ -117,15 +120,78 @@ def fast_tmpdir(min_free=256 * 2 ** 20):
 
 # --- servers ---------------------------------------------------------------
 
+SERVER_SCRIPTS = {"pyftpdlib": "pyftpd.py", "vsftpd": "vsftpd.py",
+                  "proftpd": "proftpd.py", "pureftpd": "pureftpd.py",
+                  "inetutils": "inetftpd.py"}
+
+# kinds whose launcher has a login user by default (virtual user test/test;
+# inetutils: the system user the launcher creates) and the system user the
+# sessions run as (files they write are owned by it)
+DEFAULT_LOGIN = {"proftpd": ("test", "test"), "pureftpd": ("test", "test"),
+                 "inetutils": ("ftpfsinet", "test")}
+RUN_AS = {"pyftpdlib": None, "vsftpd": "ftp", "proftpd": "nobody",
+          "pureftpd": "nobody", "inetutils": "ftpfsinet"}
+
+_self_signed = []
+_inet_users = []
+
+
+def self_signed_cert():
+    """A self-signed cert+key PEM for 127.0.0.1 (made once per process)."""
+    if not _self_signed:
+        d = tempfile.mkdtemp(prefix="ftpfs-cert-")
+        os.chmod(d, 0o755)
+        pem = os.path.join(d, "server.pem")
+        check_run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                   "-keyout", os.path.join(d, "key.pem"), "-out",
+                   os.path.join(d, "cert.pem"), "-days", "30", "-subj",
+                   "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                  timeout=60)
+        with open(pem, "wb") as out:
+            for n in ("cert.pem", "key.pem"):
+                with open(os.path.join(d, n), "rb") as f:
+                    out.write(f.read())
+        os.chmod(pem, 0o644)
+        _self_signed.append(d)
+        atexit.register(shutil.rmtree, d, True)
+    return os.path.join(_self_signed[0], "server.pem")
+
+
 class Server:
-    """A test FTP server (tests/servers/*.py) running as a child process."""
+    """A test FTP server (tests/servers/*.py) running as a child process.
+
+    tls=None|"explicit"|"implicit" (knob, not passed on): --tls-cert with a
+    self-signed certificate unless tls_cert is given, --tls-implicit for
+    "implicit"; url() then says ftpes:// or ftps://.  log_text() is the
+    daemon's log (protocol/TLS log where the daemon has one)."""
 
     def __init__(self, kind, root, knobs):
-        script = {"pyftpdlib": "pyftpd.py", "vsftpd": "vsftpd.py"}.get(kind)
+        script = SERVER_SCRIPTS.get(kind)
         if script is None:
             raise HarnessError("unknown server kind %r" % kind)
+        knobs = dict(knobs)
+        self.tls = knobs.pop("tls", None)
+        if self.tls not in (None, "explicit", "implicit"):
+            raise HarnessError("tls=%r: want explicit or implicit" % self.tls)
+        if self.tls:
+            knobs.setdefault("tls_cert", self_signed_cert())
+            if self.tls == "implicit":
+                knobs["tls_implicit"] = True
+        if kind in DEFAULT_LOGIN:
+            u, pw = DEFAULT_LOGIN[kind]
+            if kind == "inetutils":
+                # a system user per server (the launcher creates and removes
+                # it): two runs at once must not share (usermod refuses a
+                # user with live processes)
+                _inet_users.append(1)
+                u = "%s%d-%d" % (u, os.getpid(), len(_inet_users))
+            knobs.setdefault("user", u)
+            knobs.setdefault("password", pw)
         self.kind = kind
         self.root = root
+        self.run_as = knobs.get("system_user") or RUN_AS.get(kind)
+        if kind == "inetutils":
+            self.run_as = knobs["user"]
         self.tmp = tempfile.mkdtemp(prefix="ftpfs-srv-")
         self.port_file = os.path.join(self.tmp, "port")
         self.log = os.path.join(self.tmp, "server.log")
@@ -170,7 +236,26 @@ class Server:
             from urllib.parse import quote
             auth = "%s:%s@" % (quote(self.user, safe=""),
                                quote(self.password or "", safe=""))
-        return "ftp://%s127.0.0.1:%d%s" % (auth, self.port, path)
+        # subclasses with their own __init__ (test_hostile, test_faults) have
+        # no .tls: plain ftp://
+        scheme = {None: "ftp", "explicit": "ftpes",
+                  "implicit": "ftps"}[getattr(self, "tls", None)]
+        return "%s://%s127.0.0.1:%d%s" % (scheme, auth, self.port, path)
+
+    def run_ids(self):
+        """(uid, gid) the sessions run as (files they create get them)."""
+        if getattr(self, "run_as", None) is None:
+            return os.getuid(), os.getgid()
+        import pwd
+        pw = pwd.getpwnam(self.run_as)
+        return pw.pw_uid, pw.pw_gid
+
+    def log_text(self):
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
 
     def _forget(self):
         if self in _live_servers:
