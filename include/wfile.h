@@ -45,8 +45,9 @@ enum wfile_how {
 };
 
 /* spool_dir: where the private spool directory is made. */
-/* ignore_attr_errors: a mode or time that cannot be set after a commit
- * is not an error of flush/close. */
+/* ignore_attr_errors: a mode set on an upload's temporary that the
+ * server refuses is not an error of chmod (one applied after a commit
+ * never is an error of flush/close: the data is safe). */
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
 		    bool ignore_attr_errors, struct wfile_table **out);
 void wfile_table_free(struct wfile_table *t);
@@ -69,8 +70,10 @@ int wfile_truncate(struct wnode *w, int64_t size);
  * with data still to commit: a mode goes onto the upload's temporary at
  * once where there is one (the rename keeps it); otherwise both are
  * applied right after the commit (which would move the time, or find no
- * file yet). Returns 1 when the node took it, a negative errno when the
- * server refused, 0 when nothing is pending: set it on the server. */
+ * file yet); a refusal then is logged, not an error of the commit, since
+ * the data is safe. Returns 1 when the node took it, a negative errno
+ * when the server refused, 0 when nothing is pending: set it on the
+ * server. */
 int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode);
 int wfile_flush(struct wnode *w);
 /* New or truncated, streaming, and not a byte written yet: a commit now

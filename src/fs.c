@@ -1525,12 +1525,20 @@ static int ftpfs_chmod(const char *fpath, mode_t mode,
 {
 	struct path_req q = { .mode = mode & 07777 };
 	mode_t bits = mode & 07777;
+	struct stat st;
 	char *own;
 	const char *path = op_path(fpath, fi, &own);
 	int r;
 
 	if (!path)
 		return -ESTALE;
+	/* the mode it has already (cp, sed -i and rsync copy a mode onto
+	 * their temporaries): nothing to ask the server, which may not
+	 * have SITE CHMOD at all */
+	if (ftpfs_getattr(path, &st, fi) == 0 && (st.st_mode & 07777) == bits) {
+		r = 0;
+		goto out;
+	}
 	r = defer_attr(path, fi, NULL, &bits);
 	if (r != 0) {
 		r = r < 0 ? r : 0;

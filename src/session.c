@@ -10,8 +10,8 @@
  *  - the address in a PASV reply is ignored unless cfg->pasv_ip: the data
  *    connection goes to the control connection's peer (a hostile server
  *    could otherwise point us at any host: the "FTP bounce" problem);
- *  - an early stop closes the data connection, sends ABOR and then PWD, and
- *    reads replies until PWD's 257: whatever the server answered to the
+ *  - an early stop closes the data connection, sends ABOR, and once ABOR's
+ *    first reply is in, PWD, and reads replies until PWD's 257: whatever the server answered to the
  *    transfer and to ABOR (426+226, 225, 226 alone...) is consumed, and the
  *    channel is in sync again. If that fails the session is broken.
  */
@@ -1107,8 +1107,16 @@ int session_xfer_abort(struct ftp_session *s)
 
 	net_close(s->data);
 	s->data = NULL;
-	if (send_cmd(s, "ABOR", NULL) < 0 || send_cmd(s, "PWD", NULL) < 0)
+	if (send_cmd(s, "ABOR", NULL) < 0)
 		return -EIO;
+	/* PWD only once ABOR has been answered: a server busy sending data
+	 * (Pure-FTPd) reads the control connection for ABOR and drops what
+	 * came with it, and a PWD sent at once could wait for ever. */
+	code = read_reply(s);
+	if (code < 0)
+		return code;
+	if (code == 257 || send_cmd(s, "PWD", NULL) < 0)
+		return fail(s, -EPROTO, "no sync after ABOR");
 	/* At most: transfer's final reply, ABOR's replies, PWD's 257. */
 	for (i = 0; i < 6; i++) {
 		code = read_reply(s);

@@ -194,33 +194,30 @@ static void drop_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 		pool_put(w->t->pool, s2);
 }
 
-/* Apply a mode and time set while the data was pending. A refusal is
- * the caller's error (unless told to ignore it): never a silent no-op. */
+/* Apply a mode and time set while the data was pending (a mode set on the
+ * temporary is not among them: that one was answered at once). */
 static int after_commit(struct wnode *w, struct ftp_session *s)
 {
-	int r, ret = 0;
+	int r;
 
+	/* The data is safe on the server: a refused attribute is logged,
+	 * never an error of close() or fsync() (which report the data). */
 	if (w->set_mode) {
 		w->set_mode = false;
 		r = session_chmod(s, w->srv, w->mode_bits);
-		if (r < 0) {
-			log_warn("%s: cannot set the mode: %s", w->path,
-				 strerror(-r));
-			ret = r;
-		}
+		if (r < 0)
+			log_warn("%s: saved, but the server did not set mode %o: %s",
+				 w->path, w->mode_bits, session_last_error(s));
 	}
 	if (w->set_mtime) {
 		w->set_mtime = false;
 		r = session_set_mtime(s, w->srv, w->mtime);
-		if (r < 0) {
-			log_warn("%s: cannot set the modification time: %s",
-				 w->path, strerror(-r));
-			ret = ret ?: r;
-		}
+		if (r < 0)
+			log_warn("%s: saved, but the server did not set its "
+				 "modification time: %s", w->path,
+				 session_last_error(s));
 	}
-	if (ret == -ENOENT)
-		ret = -EPERM;
-	return w->t->ignore_attr_errors ? 0 : ret;
+	return 0;
 }
 
 /* Upload the spool (or nothing, fd < 0) to a temporary, then rename. */
@@ -351,6 +348,8 @@ static void restrict_tmp(struct wnode *w)
 	    pool_get(w->t->pool, POOL_META, &s) < 0)
 		return;
 	w->tmp_moded = session_chmod(s, w->tmp, w->keep_mode) == 0;
+	if (!w->tmp_moded && !session_broken(s))
+		atomic_store(&w->t->no_chmod, true); /* refused: say so at commit */
 	pool_put(w->t->pool, s);
 }
 
@@ -738,7 +737,9 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 		if (r == 0 || w->t->ignore_attr_errors)
 			r = 1;
 		if (r == 1) {
-			w->mode_bits = *mode;
+			/* on the temporary: the rename keeps it */
+			w->mode_bits = w->keep_mode = *mode;
+			w->tmp_moded = true;
 			w->set_mode = false;
 		}
 	} else {
@@ -861,7 +862,11 @@ int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	if (w->dirty || w->s || w->flush_failed) {
 		*size = w->size;
 		*mtime = w->mtime;
-		*mode = w->mode_bits;
+		/* a mode set meanwhile, else the one the commit will give (the
+		 * server's own where it cannot set modes) */
+		*mode = w->set_mode ? w->mode_bits
+				    : atomic_load(&w->t->no_chmod) ? 0
+								   : w->keep_mode;
 		r = 1;
 	}
 	pthread_mutex_unlock(&w->lock);

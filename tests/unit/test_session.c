@@ -23,6 +23,8 @@ enum act {
 	A_EPSV,      /* open a data listener, reply 229 with its port */
 	A_EPSV_CLOSED, /* reply 229 naming a port nobody listens on (a
 			* server that closed it on refusing the command) */
+	A_DROP_REST, /* drop whatever came after this command, then reply
+		      * (Pure-FTPd reading ABOR during a transfer) */
 	A_PASV_127_0_0_2, /* listener on 127.0.0.1, reply 227 naming 127.0.0.2 */
 	A_SEND,      /* reply (150), accept data, send payload, close, 226 */
 	A_FLOOD,     /* reply (150), accept data, send until it breaks */
@@ -92,6 +94,12 @@ static void *fake_main(void *arg)
 			f->dlfd = listen_any(&port);
 			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply, port);
 			say(cfd, buf);
+			break;
+		case A_DROP_REST:
+			usleep(100000);
+			while (recv(cfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+				;
+			say(cfd, st->reply);
 			break;
 		case A_EPSV_CLOSED:
 			dfd = listen_any(&port);
@@ -422,6 +430,38 @@ START_TEST(abort_resyncs)
 }
 END_TEST
 
+/* A server that drops what arrived with ABOR: PWD goes only after ABOR's
+ * reply, so the session gets back in step instead of waiting. */
+START_TEST(abort_pwd_after_reply)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "RETR /big", "150 Opening", A_FLOOD },
+		{ "ABOR", "226 Since you see this ABOR must've succeeded",
+		  A_DROP_REST },
+		{ "PWD", "257 \"/\"", A_REPLY },
+		{ "SIZE /x", "213 77", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[64];
+	int64_t sz = 0;
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/big", 0), 0);
+	ck_assert_int_gt(session_xfer_read(s, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(session_xfer_abort(s), 0);
+	ck_assert(!session_broken(s));
+	ck_assert_int_eq(session_size(s, "/x", &sz), 0);
+	ck_assert_int_eq(sz, 77);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 START_TEST(mlst_and_errors)
 {
 	static const struct step steps[] = {
@@ -631,6 +671,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, retr_rest_epsv);
 	tcase_add_test(tc, pasv_address_ignored);
 	tcase_add_test(tc, refused_append_pipelined);
+	tcase_add_test(tc, abort_pwd_after_reply);
 	tcase_add_test(tc, abort_resyncs);
 	tcase_add_test(tc, mlst_and_errors);
 	tcase_add_test(tc, server_drops);
