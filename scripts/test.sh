@@ -26,13 +26,14 @@ if [ "${CI:-}" = true ] || [ "${FTPFS_TEST_DEB:-}" = 1 ]; then
 	bash tests/deb-test.sh
 fi
 
-# 2. the integration tests in a ThreadSanitizer build (pool, caches and
+# 2. the integration tests and the server matrix in a ThreadSanitizer build
+#    (pool, caches and
 #    streams are threaded)
 if [ ! -d build-tsan ]; then
 	meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null
 fi
 meson compile -C build-tsan
-TSAN_OPTIONS=halt_on_error=0 meson test -C build-tsan --suite integration \
+TSAN_OPTIONS=halt_on_error=0 meson test -C build-tsan --suite integration --suite matrix \
 	--print-errorlogs --num-processes 1
 
 # 2b. libFuzzer targets (reply, listing and URL/option parsers) with
