@@ -1376,6 +1376,17 @@ static int count_fn(void *arg, const char *name, const struct stat *st)
 	return 1;
 }
 
+/* FTP has no FIFOs, sockets or device nodes: EPERM, as on a file system
+ * that cannot hold them (not ENOSYS, which tools report as a bug). */
+static int ftpfs_mknod(const char *path, mode_t mode, dev_t rdev)
+{
+	(void)rdev;
+	log_info("%s: FTP cannot hold a %s", path,
+		 S_ISFIFO(mode) ? "FIFO" : S_ISSOCK(mode) ? "socket"
+					 : "special file");
+	return -EPERM;
+}
+
 /* ln -s: SITE SYMLINK where the server has it (the per-session refusal
  * is remembered), else EPERM, as on file systems without links. The
  * target is stored as given, in the server's charset. */
@@ -1767,6 +1778,7 @@ static const struct fuse_operations ops = {
 	.utimens = ftpfs_utimens,
 	.readlink = ftpfs_readlink,
 	.symlink = ftpfs_symlink,
+	.mknod = ftpfs_mknod,
 	.statfs = ftpfs_statfs,
 };
 

@@ -1683,13 +1683,16 @@ def replace_keeps_mode():
 
 @test()
 def symlink_without_site_symlink():
-    """ln -s where the server has no SITE SYMLINK (pyftpdlib, vsftpd):
-    EPERM ("Operation not permitted"), as on a file system without
-    links, not ENOSYS; nothing appears."""
+    """ln -s where the server has no SITE SYMLINK (pyftpdlib, vsftpd), and
+    mkfifo anywhere: EPERM ("Operation not permitted"), as on a file system
+    without links or FIFOs, not ENOSYS; nothing appears."""
     for _ in range(2):   # the refusal is remembered: same answer
         expect_errno(lambda: os.symlink("target", mnt("perm", "link")),
                      (errno.EPERM,), "symlink")
     check_absent("perm/link")
+    expect_errno(lambda: os.mkfifo(mnt("perm", "fifo")), (errno.EPERM,),
+                 "mkfifo")
+    check_absent("perm/fifo")
 
 
 @test(servers=("vsftpd",))
