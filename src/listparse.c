@@ -1821,7 +1821,7 @@ static bool parse_vmcms(const struct toks *tk, struct parsed *e,
 	size_t i, d;
 
 	(void)ps;
-	if (tk->t[0].s != 0 || (tk->n != 8 && tk->n != 9))
+	if ((tk->n != 8 && tk->n != 9) || tk->t[0].s != 0)
 		return false;
 	e->type = FTP_TYPE_FILE;
 	if (tk->n == 8) {
@@ -1905,7 +1905,7 @@ static bool parse_win16(const struct toks *tk, struct parsed *e,
 			struct pstate *ps)
 {
 	(void)ps;
-	if (tk->t[0].s != 0 || tk->n < 4 || !win16_size(tk, 1, e))
+	if (tk->n < 4 || tk->t[0].s != 0 || !win16_size(tk, 1, e))
 		return false;
 	e->ns = 0;
 	e->ne = tk->t[0].e;
@@ -1934,7 +1934,7 @@ static bool parse_wfftp(const struct toks *tk, struct parsed *e,
 	size_t n;
 
 	(void)ps;
-	if (tk->t[0].s != 0 || tk->n != 5 ||
+	if (tk->n != 5 || tk->t[0].s != 0 ||
 	    !size_dec(tp(tk, 1), tl(tk, 1), &e->size))
 		return false;
 	p = tp(tk, 3);
@@ -1956,13 +1956,15 @@ static bool parse_vxworks(const struct toks *tk, struct parsed *e,
 			  struct pstate *ps)
 {
 	struct tok pt[3];
-	const char *p = tp(tk, 1);
-	size_t n = tl(tk, 1);
+	const char *p;
+	size_t n;
 
 	(void)ps;
-	if (tk->t[0].s != 0 || tk->n < 4 ||
+	if (tk->n < 4 || tk->t[0].s != 0 ||
 	    !size_dec(tp(tk, 0), tl(tk, 0), &e->size))
 		return false;
+	p = tp(tk, 1); /* only once there is a token 1 */
+	n = tl(tk, 1);
 	memset(&e->mtime, 0, sizeof(e->mtime));
 	if (!split3(p, n, '-', pt, 3) ||
 	    !(e->mtime.mon = tok_month_alpha(p, pt[0].e)) ||
@@ -1993,7 +1995,7 @@ static bool parse_os9(const struct toks *tk, struct parsed *e,
 	size_t n;
 
 	(void)ps;
-	if (tk->t[0].s != 0 || tk->n < 7 || !tok_word(tk, 0, "0123456789.") ||
+	if (tk->n < 7 || tk->t[0].s != 0 || !tok_word(tk, 0, "0123456789.") ||
 	    tl(tk, 2) != 4 || !tok_all_digits(tk, 2) || tl(tk, 3) != 8 ||
 	    !tok_word(tk, 3, "-dsewr") ||
 	    !tok_word(tk, 4, "0123456789abcdefABCDEF") ||
@@ -2023,7 +2025,7 @@ static bool parse_enterprise(const struct toks *tk, struct parsed *e,
 	bool skip_all;
 
 	(void)ps;
-	if (tk->t[0].s != 0 || tk->n < 9 || tl(tk, 0) != 13 ||
+	if (tk->n < 9 || tk->t[0].s != 0 || tl(tk, 0) != 13 ||
 	    memcmp(tp(tk, 0) + 10, "FTP", 3) != 0 || tl(tk, 1) != 1 ||
 	    !tok_all_digits(tk, 3) || !size_dec(tp(tk, 4), tl(tk, 4), &e->size))
 		return false;

@@ -1681,7 +1681,11 @@ int session_set_mtime(struct ftp_session *s, const char *path, time_t t)
 	}
 	if (mfmt && code == 550)
 		return -ENOENT;
-	if (s->mtime_method == 0 && !mfmt) {
+	/* "the server cannot" is remembered only when it says so (500/502:
+	 * no such command) or answered without setting the time: a 550 may
+	 * be about this path alone (vsftpd refuses directories), and
+	 * remembering it would refuse every file after it on this session */
+	if (s->mtime_method == 0 && !mfmt && code != 550) {
 		s->mtime_method = -1;
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			 "the server cannot set modification times");

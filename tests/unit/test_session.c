@@ -456,6 +456,30 @@ START_TEST(abort_pwd_after_reply)
 }
 END_TEST
 
+/* The MDTM write form refused for one path (vsftpd refuses directories
+ * with 550) is not taken as "the server cannot" for the next one. */
+START_TEST(mtime_refusal_per_path)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "MDTM 20240102030405 /dir", "550 Could not set file modification time.", A_REPLY },
+		{ "MDTM 20240102030405 /f", "213 File modification time set.", A_REPLY },
+		{ "MDTM /f", "213 20240102030405", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_set_mtime(s, "/dir", 1704164645), -EPERM);
+	ck_assert_int_eq(session_set_mtime(s, "/f", 1704164645), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 START_TEST(mlst_and_errors)
 {
 	static const struct step steps[] = {
@@ -666,6 +690,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pasv_address_ignored);
 	tcase_add_test(tc, refused_append_pipelined);
 	tcase_add_test(tc, abort_pwd_after_reply);
+	tcase_add_test(tc, mtime_refusal_per_path);
 	tcase_add_test(tc, abort_resyncs);
 	tcase_add_test(tc, mlst_and_errors);
 	tcase_add_test(tc, server_drops);
