@@ -55,6 +55,16 @@ static int lookup(const char *path, struct stat *st);
 static int refusal(const char *path, int r, int denied);
 static void forget(const char *path);
 
+/* The FUSE path of path's parent directory ("/" at the top), malloc'd,
+ * or NULL. */
+static char *parent_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash > path ? strndup(path, (size_t)(slash - path))
+				     : strdup("/");
+}
+
 /* Server path for a FUSE path; -EINVAL for CR/LF, -ENAMETOOLONG. */
 static int srv_path(const char *path, char **out)
 {
@@ -352,7 +362,6 @@ struct list_req {
 static int do_list(struct ftp_session *s, void *arg)
 {
 	struct list_req *q = arg;
-
 	int r;
 
 	listing_free(&q->l); /* a retry starts over */
@@ -402,19 +411,13 @@ static int list_dir(const char *path, struct listing *l)
 /* The server path of path's parent directory ("/" at the top). */
 static int parent_srv(const char *path, char **out)
 {
-	const char *slash = strrchr(path, '/');
-	char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
+	char *parent = parent_path(path);
 	int r;
 
 	if (!parent)
 		return -ENOMEM;
-	r = srv_path(parent[0] ? parent : "/", out);
+	r = srv_path(parent, out); /* never "": the root is "/" or the URL's */
 	free(parent);
-	if (r == 0 && !(*out)[0]) {
-		free(*out);
-		*out = strdup("/");
-		r = *out ? 0 : -ENOMEM;
-	}
 	return r;
 }
 
@@ -627,12 +630,11 @@ static int lookup(const char *path, struct stat *st)
 			return r;
 	}
 	/* list the parent, find the name there */
-	parent = strdup(path);
+	parent = parent_path(path);
 	if (!parent)
 		return -ENOMEM;
 	f.name = strrchr(path, '/') + 1;
-	*strrchr(parent, '/') = '\0';
-	r = fill_dir(parent[0] ? parent : "/", find_fn, &f);
+	r = fill_dir(parent, find_fn, &f);
 	free(parent);
 	if (r < 0)
 		return r == -ENOENT || r == -ENOTDIR ? -ENOENT : r;
@@ -1387,35 +1389,35 @@ static int ftpfs_mknod(const char *path, mode_t mode, dev_t rdev)
 	return -EPERM;
 }
 
-/* ln -s: SITE SYMLINK where the server has it (the per-session refusal
- * is remembered), else EPERM, as on file systems without links. The
- * target is stored as given, in the server's charset. */
+/* ln -s: SITE SYMLINK where SITE HELP offers it (asked once per
+ * session), else EPERM, as on file systems without links. Servers resolve
+ * the source against their working directory (ProFTPD), so it is sent as
+ * an absolute server path: from the link's directory, or, for a local
+ * absolute path into this mount, the server's own path of it; any other
+ * absolute target goes as given (in the server's charset). */
 static int ftpfs_symlink(const char *target, const char *path)
 {
 	struct path_req q = { 0 };
 	const char *mp = ctx()->mountpoint;
 	size_t ml = mp ? strlen(mp) : 0;
 	char *conv = NULL, *dir = NULL, *src = NULL;
-	int r;
+	int r = 0;
 
-	if (ctx()->charset) {
-		r = charset_to_server(ctx()->charset, target, &conv);
-		if (r < 0)
-			return r == -EILSEQ ? -EINVAL : r;
-		target = conv;
-	}
-	/* servers resolve the source against their working directory
-	 * (ProFTPD): send it absolute, from the link's directory; a local
-	 * absolute path into this mount becomes the server's */
 	if (ml && !strncmp(target, mp, ml) &&
 	    (target[ml] == '/' || !target[ml])) {
 		r = srv_path(target[ml] ? target + ml : "/", &src);
-	} else if (target[0] != '/') {
-		r = parent_srv(path, &dir);
-		if (r == 0 && !(src = linkpath_resolve(dir, target)))
-			r = -EINVAL; /* ".." above the server's root */
 	} else {
-		r = 0;
+		if (ctx()->charset) {
+			r = charset_to_server(ctx()->charset, target, &conv);
+			if (r < 0)
+				return r == -EILSEQ ? -EINVAL : r;
+			target = conv;
+		}
+		if (target[0] != '/') {
+			r = parent_srv(path, &dir);
+			if (r == 0 && !(src = linkpath_resolve(dir, target)))
+				r = -EINVAL; /* ".." above the server's root */
+		}
 	}
 	q.target = src ? src : target;
 	if (r == 0)
@@ -1614,14 +1616,14 @@ static int link_from_list(const char *path, const struct stat *st,
 {
 	unsigned long gen = cache_gen(ctx()->cache);
 	const char *name = strrchr(path, '/') + 1;
-	char *parent = strndup(path, (size_t)(name - path - 1));
+	char *parent = parent_path(path);
 	struct listing l;
 	size_t i;
 	int r;
 
 	if (!parent)
 		return -ENOMEM;
-	r = list_dir_as(parent[0] ? parent : "/", true, &l);
+	r = list_dir_as(parent, true, &l);
 	free(parent);
 	if (r < 0)
 		return r;
@@ -1653,13 +1655,12 @@ static int ftpfs_readlink(const char *path, char *buf, size_t size)
 	if (!cache_get_link(ctx()->cache, path, &target)) {
 		/* MLST gave no target: the parent's listing may */
 		struct find f = { .name = strrchr(path, '/') + 1 };
-		char *parent = strdup(path);
+		char *parent = parent_path(path);
 
 		if (!parent)
 			return -ENOMEM;
-		*strrchr(parent, '/') = '\0';
 		cache_invalidate(ctx()->cache, path);
-		r = fill_dir(parent[0] ? parent : "/", find_fn, &f);
+		r = fill_dir(parent, find_fn, &f);
 		free(parent);
 		if (r < 0)
 			return r;

@@ -339,18 +339,33 @@ out:
  * for): set on the temporary as soon as it exists, from another session,
  * so the data is never more readable than asked. Best effort: the commit
  * tries again. */
-static void restrict_tmp(struct wnode *w)
+/* SITE CHMOD on the running upload's temporary, from another session
+ * (the stream's is busy with the transfer): 0 or a negative errno (550
+ * as -EPERM); *refused: the server answered no. */
+static int chmod_tmp(struct wnode *w, mode_t mode, bool *refused)
 {
 	struct ftp_session *s;
+	int r = pool_get(w->t->pool, POOL_META, &s);
+
+	*refused = false;
+	if (r < 0)
+		return r;
+	r = session_chmod(s, w->tmp, mode);
+	*refused = r < 0 && !session_broken(s);
+	pool_put(w->t->pool, s);
+	return r == -ENOENT ? -EPERM : r;
+}
+
+static void restrict_tmp(struct wnode *w)
+{
+	bool refused;
 
 	if (!w->keep_mode || !(0644 & ~w->keep_mode) ||
-	    atomic_load(&w->t->no_chmod) ||
-	    pool_get(w->t->pool, POOL_META, &s) < 0)
+	    atomic_load(&w->t->no_chmod))
 		return;
-	w->tmp_moded = session_chmod(s, w->tmp, w->keep_mode) == 0;
-	if (!w->tmp_moded && !session_broken(s))
-		atomic_store(&w->t->no_chmod, true); /* refused: say so at commit */
-	pool_put(w->t->pool, s);
+	w->tmp_moded = chmod_tmp(w, w->keep_mode, &refused) == 0;
+	if (refused)
+		atomic_store(&w->t->no_chmod, true); /* say so at commit */
 }
 
 /* Start STOR (to a temporary) or APPE. -EAGAIN: no session free now. */
@@ -716,7 +731,6 @@ int wfile_truncate(struct wnode *w, int64_t size)
 
 int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 {
-	struct ftp_session *s;
 	int r = 1;
 
 	pthread_mutex_lock(&w->lock);
@@ -727,13 +741,9 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 	} else if (mode && w->s && w->tmp) {
 		/* the upload's temporary exists: set the mode there now,
 		 * so a refusal is this call's error (the rename keeps it) */
-		r = pool_get(w->t->pool, POOL_META, &s);
-		if (r == 0) {
-			r = session_chmod(s, w->tmp, *mode);
-			pool_put(w->t->pool, s);
-		}
-		if (r == -ENOENT)
-			r = -EPERM;
+		bool refused;
+
+		r = chmod_tmp(w, *mode, &refused);
 		if (r == 0 || w->t->ignore_attr_errors)
 			r = 1;
 		if (r == 1) {
