@@ -39,6 +39,10 @@ void file_stream_parallel(struct file_stream *f, unsigned helpers,
  * the count or a negative errno (-EIO when the transfer fails twice). */
 ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 			 int64_t off);
+/* A stat found the file size bytes long: an end of file met before that
+ * is forgotten, so that reads go on to the new end (a file growing on the
+ * server, tail -f). Never waits: safe from getattr during a read. */
+void file_stream_seen_size(struct file_stream *f, int64_t size);
 /* The file was renamed on the server (through the mount): later
  * transfers use path (copied). 0 or -ENOMEM. */
 int file_stream_set_path(struct file_stream *f, const char *path);

@@ -22,7 +22,7 @@ struct fs_ctx {
 	struct cache *cache;
 	struct wfile_table *wfiles;
 	int ignore_attr_errors; /* chmod/chown/utimens refused: succeed */
-	double cache_timeout;  /* seconds, also the kernel's timeouts */
+	double cache_timeout;  /* seconds; the kernel's timeouts are at most 1 s */
 	size_t max_entries;    /* longest directory listing accepted */
 	uid_t uid;
 	gid_t gid;

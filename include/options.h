@@ -81,6 +81,10 @@ struct ftpfs_opts {
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	char *credentials;    /* file with user= and password= lines */
 	int password_stdin;
+	int allow_other;         /* FUSE's, seen on the way */
+	int default_permissions; /* FUSE's, seen on the way */
+	int no_default_permissions; /* allow_other without the kernel's checks */
+	char opt_err[200];       /* why fuse_opt_parse failed, if we know */
 	int show_help;
 	int show_version;
 };
@@ -91,9 +95,20 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 void opts_free(struct ftpfs_opts *o);
 void opts_usage(const char *prog);
 
-/* Overwrite passwords in argv in place (in the argument that is the URL,
- * with or without a scheme, its "user:pass@"; and "user=name:pass"), so
- * ps shows '*' instead. */
-void opts_scrub_argv(int argc, char **argv, const char *url);
+/* Cut the passwords out of argv's strings in place: in the argument that
+ * is the URL (with or without a scheme), "user:pass@" becomes "user@";
+ * "user=name:pass" becomes "user=name". True when something was cut. */
+bool opts_scrub_argv(int argc, char **argv, const char *url);
+
+/* The size of the area argv's strings fill, when they lie one after
+ * another as the kernel put them (0 when they do not). */
+size_t opts_argv_area(int argc, char **argv);
+
+/* Write argv's strings, joined by spaces, into area (the n bytes
+ * opts_argv_area() measured, before they were scrubbed), the rest NUL but
+ * the last byte, which is not: Linux then shows /proc/PID/cmdline as that
+ * one string (as for setproctitle), so ps shows neither where a password
+ * was cut nor its length. argv's pointers into area are stale afterwards. */
+void opts_rewrite_cmdline(int argc, char **argv, char *area, size_t n);
 
 #endif

@@ -3,12 +3,14 @@
  * State (protected by f->lock): f->s is the session we hold or parked, and
  * f->pos the offset of the next byte its transfer will deliver. win holds
  * the FILE_WINDOW bytes before pos (ring buffer, win_len valid bytes).
- * eof_at is the file's end once a transfer reached it, else -1.
+ * eof_at is the file's end once a transfer reached it, else -1; a larger
+ * size seen since (seen_size, set without the lock by a stat) forgets it.
  */
 #include "file.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ struct file_stream {
 	bool xfer;             /* a RETR is running on s */
 	int64_t pos;
 	int64_t eof_at;
+	_Atomic int64_t seen_size; /* largest size a stat reported, or -1 */
 	char *win;             /* ring of FILE_WINDOW bytes, lazily allocated */
 	size_t win_len;        /* valid bytes, ending at pos */
 	/* parallel segments (file_stream_parallel) */
@@ -68,6 +71,7 @@ struct file_stream *file_stream_new(struct pool *p, const char *path)
 	f->pool = p;
 	f->eof_at = -1;
 	f->size = -1;
+	atomic_init(&f->seen_size, -1);
 	return f;
 }
 
@@ -232,6 +236,8 @@ ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 	ssize_t n;
 
 	pthread_mutex_lock(&f->lock);
+	if (f->eof_at >= 0 && atomic_load(&f->seen_size) > f->eof_at)
+		f->eof_at = -1; /* it grew since: read on to its new end */
 	if (f->s && !pool_unpark(f->pool, f->s, f)) {
 		f->s = NULL; /* taken back by the pool */
 		f->xfer = false;
@@ -312,6 +318,15 @@ fail:
 	if (r < 0)
 		return session_user_errno(r);
 	return (ssize_t)got;
+}
+
+void file_stream_seen_size(struct file_stream *f, int64_t size)
+{
+	int64_t old = atomic_load(&f->seen_size);
+
+	while (size > old &&
+	       !atomic_compare_exchange_weak(&f->seen_size, &old, size))
+		;
 }
 
 int file_stream_set_path(struct file_stream *f, const char *path)

@@ -718,6 +718,19 @@ static void handles_renamed(const char *from, const char *to)
 	pthread_mutex_unlock(&open_lock);
 }
 
+/* A stat found path size bytes long: its read streams read on to that
+ * end (the kernel's fstat comes without the handle). */
+static void handles_seen_size(const char *path, int64_t size)
+{
+	struct handle *h;
+
+	pthread_mutex_lock(&open_lock);
+	for (h = open_list; h; h = h->next)
+		if (h->rs && !strcmp(h->path, path))
+			file_stream_seen_size(h->rs, size);
+	pthread_mutex_unlock(&open_lock);
+}
+
 /* libfuse gives a NULL path to an open file whose name it lost (an
  * unlinked file when hiding it failed): the handle's name, copied into
  * *own (free it), or NULL. */
@@ -771,6 +784,8 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 		return 0;
 	}
 	r = lookup(path, st);
+	if (r == 0 && S_ISREG(st->st_mode))
+		handles_seen_size(path, st->st_size);
 	free(own);
 	return r;
 }
@@ -1738,9 +1753,13 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	struct fs_ctx *c = ctx();
 
 	mount_time = time(NULL);
-	cfg->entry_timeout = c->cache_timeout;
-	cfg->attr_timeout = c->cache_timeout;
-	cfg->negative_timeout = c->cache_timeout;
+	/* One bound for freshness: our cache keeps what the server said for
+	 * cache_timeout; the kernel asks us again after at most a second (a
+	 * kernel timeout of cache_timeout on top of ours would let a change
+	 * made on the server show only after twice as long). */
+	cfg->entry_timeout = c->cache_timeout < 1 ? c->cache_timeout : 1;
+	cfg->attr_timeout = cfg->entry_timeout;
+	cfg->negative_timeout = cfg->entry_timeout;
 	cfg->auto_cache = 1; /* keep page cache while size+mtime unchanged */
 	/* an unlinked file still open is renamed to .fuse_hidden* until
 	 * its last close (see open_list) */

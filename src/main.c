@@ -8,15 +8,19 @@
  */
 #define FUSE_USE_VERSION 314
 
+#include <dirent.h>
 #include <errno.h>
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -34,7 +38,86 @@
 #define FTPFS_VERSION "0.1"
 #endif
 
-/* Credentials: URL, then -o user=, then the netrc file, else anonymous. */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_echo_off;
+
+static void tty_restore_and_die(int sig)
+{
+	if (tty_echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Read one line from standard input into *out (malloc'd). At a terminal,
+ * prompt on stderr and turn echo off while the user types (restored also
+ * when a signal ends us meanwhile). */
+static int read_secret(const char *prompt, char **out, char *err,
+		       size_t errlen)
+{
+	char line[1024];
+	bool tty = isatty(STDIN_FILENO);
+	struct sigaction sa = { .sa_handler = tty_restore_and_die }, old[3];
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	char *got;
+	int i;
+
+	if (tty) {
+		struct termios t;
+
+		if (tcgetattr(STDIN_FILENO, &tty_saved) < 0)
+			tty = false;
+		t = tty_saved;
+		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		for (i = 0; tty && i < 3; i++)
+			sigaction(sigs[i], &sa, &old[i]);
+		if (tty) {
+			/* echo off before the prompt: what is typed after
+			 * it is never shown nor flushed */
+			tty_echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+			fprintf(stderr, "%s", prompt);
+			fflush(stderr);
+		}
+	}
+	got = fgets(line, sizeof(line), stdin);
+	if (tty) {
+		if (tty_echo_off)
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+		tty_echo_off = 0;
+		for (i = 0; i < 3; i++)
+			sigaction(sigs[i], &old[i], NULL);
+		fputc('\n', stderr);
+	}
+	if (!got) {
+		snprintf(err, errlen, "no password on standard input");
+		return -EINVAL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	*out = strdup(line);
+	explicit_bzero(line, sizeof(line));
+	return *out ? 0 : -ENOMEM;
+}
+
+static bool anonymous(const char *user)
+{
+	return !user || !strcmp(user, "anonymous") || !strcmp(user, "ftp");
+}
+
+/* "Password for bob@host: " */
+static int prompt_password(const struct ftp_url *u, char **pass, char *err,
+			   size_t errlen)
+{
+	char prompt[600];
+
+	snprintf(prompt, sizeof(prompt), "Password for %.200s@%.300s: ",
+		 u->user, u->host);
+	free(*pass);
+	*pass = NULL;
+	return read_secret(prompt, pass, err, errlen);
+}
+
+/* Credentials: URL, then -o user=, then the netrc file, else anonymous. A
+ * user named without a password, on a terminal, is asked for one. */
 static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 		       char *err, size_t errlen)
 {
@@ -63,20 +146,12 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 			return r;
 	}
 	if (o->password_stdin) {
-		char line[1024];
-		size_t l;
-
-		if (!fgets(line, sizeof(line), stdin)) {
-			snprintf(err, errlen, "no password on standard input");
-			return -EINVAL;
-		}
-		l = strcspn(line, "\r\n");
-		line[l] = '\0';
-		free(u->pass);
-		u->pass = strdup(line);
-		explicit_bzero(line, sizeof(line));
-		if (!u->pass)
-			return -ENOMEM;
+		if (!u->user)
+			u->user = strdup("anonymous");
+		r = u->user ? prompt_password(u, &u->pass, err, errlen)
+			    : -ENOMEM;
+		if (r < 0)
+			return r;
 	}
 	if (u->pass)
 		return 0;
@@ -106,6 +181,8 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 			 u->host);
 		return -ENOENT;
 	}
+	if (!u->pass && !anonymous(u->user) && isatty(STDIN_FILENO))
+		return prompt_password(u, &u->pass, err, errlen);
 	return 0;
 }
 
@@ -162,8 +239,88 @@ static bool mount_helper_flags(int *argc, char *argv[])
 	return fake;
 }
 
+/* Is dir (a real path) the mount point of something? From
+ * /proc/self/mountinfo, whose 5th field is the mount point with ' ', '\t',
+ * '\n' and '\\' written as octal escapes. */
+static bool is_mount_point(const char *dir)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char *p = line, *q, *w;
+		int field;
+
+		for (field = 1; field < 5 && p; field++) {
+			p = strchr(p, ' ');
+			p = p ? p + 1 : NULL;
+		}
+		if (!p)
+			continue;
+		for (q = w = p; *q && *q != ' ' && *q != '\n'; w++) {
+			if (q[0] == '\\' && q[1] >= '0' && q[1] <= '3' &&
+			    q[2] >= '0' && q[2] <= '7' && q[3] >= '0' &&
+			    q[3] <= '7') {
+				*w = (char)((q[1] - '0') * 64 + (q[2] - '0') * 8 +
+					    (q[3] - '0'));
+				q += 4;
+			} else {
+				*w = *q++;
+			}
+		}
+		*w = '\0';
+		found = !strcmp(p, dir);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* Say so when mounting would hide something: files in the mount point, or
+ * a file system already mounted there. A mount point whose FUSE daemon has
+ * died gets the command that clears it. */
+static void mountpoint_warnings(const char *mp)
+{
+	char real[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+
+	struct stat st;
+
+	if (stat(mp, &st) < 0 && errno == ENOTCONN) {
+		fprintf(stderr, "ftpfs: %s: the file system mounted there is "
+				"gone; run: fusermount3 -u %s\n",
+			mp, mp);
+		return;
+	}
+	if (!realpath(mp, real))
+		return;
+	if (is_mount_point(real))
+		fprintf(stderr, "ftpfs: warning: %s is already a mount point; "
+				"ftpfs is mounted over it and hides it\n",
+			mp);
+	d = opendir(real);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			fprintf(stderr, "ftpfs: warning: %s is not empty; its "
+					"files are hidden while ftpfs is mounted\n",
+				mp);
+			break;
+		}
+	closedir(d);
+}
+
 int main(int argc, char *argv[])
 {
+	/* measured before anything moves argv's pointers */
+	size_t argv_area = opts_argv_area(argc, argv);
+	char *argv_start = argv[0], prog[256];
 	bool fake = mount_helper_flags(&argc, argv);
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cl = { 0 };
@@ -183,7 +340,9 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "ftpfs: %s\n", err);
 		goto out_args;
 	}
-	opts_scrub_argv(argc, argv, o.url);
+	snprintf(prog, sizeof(prog), "%s", argv[0]);
+	if (opts_scrub_argv(argc, argv, o.url) && argv_area)
+		opts_rewrite_cmdline(argc, argv, argv_start, argv_area);
 	if (o.show_version) {
 		printf("ftpfs %s\n", FTPFS_VERSION);
 		printf("FUSE library version %s\n", fuse_pkgversion());
@@ -191,7 +350,7 @@ int main(int argc, char *argv[])
 		goto out_opts;
 	}
 	if (o.show_help) {
-		opts_usage(argv[0]);
+		opts_usage(prog);
 		fuse_lib_help(&args);
 		fuse_cmdline_help();
 		ret = 0;
@@ -207,7 +366,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr,
 			"usage: %s ftp://[user@]host[:port][/path] MOUNTPOINT [-o options]\n"
 			"       %s --help\n",
-			argv[0], argv[0]);
+			prog, prog);
 		goto out_cl;
 	}
 	if (url_parse(o.url, &u, err, sizeof(err)) < 0) {
@@ -344,7 +503,14 @@ int main(int argc, char *argv[])
 	fsname = display ? mount_opts(display) : NULL;
 	if (!fsname || fuse_opt_add_arg(&args, fsname) < 0)
 		goto out_cache;
+	/* Other users act on the server with our login: let the kernel check
+	 * the modes ls shows them, unless told not to. */
+	if (o.allow_other && !o.default_permissions &&
+	    !o.no_default_permissions &&
+	    fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
+		goto out_cache;
 
+	mountpoint_warnings(cl.mountpoint);
 	fuse = fuse_new(&args, fs_operations(), sizeof(struct fuse_operations),
 			&c);
 	if (!fuse)

@@ -416,6 +416,57 @@ int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
 
 #define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
 
+/* FUSE's options that ftpfs also looks at: kept for FUSE */
+enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL };
+
+/* curlftpfs options ftpfs does not take, and what to say instead. (Those
+ * with the same meaning are in ftpfs_optspec; those for what ftpfs always
+ * does are accepted there and dropped.) */
+static const struct {
+	const char *name; /* without "=..." */
+	const char *say;
+} curlftpfs_only[] = {
+	{ "ftpfs_debug", "use -d (FUSE's debug output) or -o ftp_trace" },
+	{ "custom_list", "ftpfs lists with MLSD, else LIST -a; "
+			 "-o disable_mlsd forces LIST" },
+	{ "ftp_method", "ftpfs sends full paths; there is nothing to choose" },
+	{ "cert_type", "ftpfs reads PEM files only (cert=, key=)" },
+	{ "key_type", "ftpfs reads PEM files only (cert=, key=)" },
+	{ "pass", "ftpfs reads unencrypted PEM keys only (key=)" },
+	{ "engine", "ftpfs has no OpenSSL engine option" },
+	{ "capath", "use -o cafile=FILE (a PEM file of the CAs)" },
+	{ "ciphers", "ftpfs uses OpenSSL's default ciphers, TLS 1.2 or later" },
+	{ "tlsv1", "ftpfs negotiates TLS 1.2 or later by itself" },
+	{ "sslv3", "SSLv3 is insecure; ftpfs negotiates TLS 1.2 or later" },
+	{ "interface", "ftpfs has no option to choose the local address" },
+	{ "krb4", "ftpfs has no Kerberos support" },
+	{ "ipv4", "give an IPv4 address as the host to force IPv4" },
+	{ "ipv6", "give [an IPv6 address] as the host to force IPv6" },
+	{ "proxy", "ftpfs has no proxy support yet" },
+	{ "proxytunnel", "ftpfs has no proxy support yet" },
+	{ "proxy_user", "ftpfs has no proxy support yet" },
+	{ "proxy_anyauth", "ftpfs has no proxy support yet" },
+	{ "proxy_basic", "ftpfs has no proxy support yet" },
+	{ "proxy_digest", "ftpfs has no proxy support yet" },
+	{ "proxy_ntlm", "ftpfs has no proxy support yet" },
+	{ "httpproxy", "ftpfs has no proxy support yet" },
+	{ "socks4", "ftpfs has no proxy support yet" },
+	{ "socks5", "ftpfs has no proxy support yet" },
+};
+
+/* The message for a curlftpfs-only option, or NULL. */
+static const char *curlftpfs_says(const char *arg)
+{
+	size_t n = strcspn(arg, "="), i;
+
+	for (i = 0; i < sizeof(curlftpfs_only) / sizeof(curlftpfs_only[0]);
+	     i++)
+		if (strlen(curlftpfs_only[i].name) == n &&
+		    !strncmp(arg, curlftpfs_only[i].name, n))
+			return curlftpfs_only[i].say;
+	return NULL;
+}
+
 static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("connections=%u", connections, 0),
 	OPT("cache_timeout=%lf", cache_timeout, 0),
@@ -450,14 +501,24 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("codepage=%s", codepage, 0),
 	OPT("iocharset=%s", iocharset, 0),
 	OPT("ftp_port=%s", ftp_port, 0),
+	FUSE_OPT_KEY("ssl_control", KEY_SSL_CONTROL),
 	/* curlftpfs: what ftpfs always does */
 	FUSE_OPT_KEY("skip_pasv_ip", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("ssl_try", FUSE_OPT_KEY_DISCARD),      /* tls=try */
+	FUSE_OPT_KEY("enable_epsv", FUSE_OPT_KEY_DISCARD),  /* EPSV first */
+	FUSE_OPT_KEY("disable_eprt", FUSE_OPT_KEY_DISCARD), /* PORT if refused */
+	FUSE_OPT_KEY("tcp_nodelay", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("utf8", FUSE_OPT_KEY_DISCARD),   /* OPTS UTF8 ON if offered */
+	FUSE_OPT_KEY("transform_symlinks", FUSE_OPT_KEY_DISCARD), /* linkpath.c */
 	OPT("cacert=%s", cafile, 0),
 	OPT("no_verify_peer", no_verify, 1),
 	OPT("no_verify_hostname", no_verify, 1),
 	OPT("user=%s", user, 0),
 	OPT("credentials=%s", credentials, 0),
 	OPT("password_stdin", password_stdin, 1),
+	OPT("no_default_permissions", no_default_permissions, 1),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
 	OPT("-h", show_help, 1),
 	OPT("--help", show_help, 1),
 	OPT("-V", show_version, 1),
@@ -477,12 +538,38 @@ static int opt_proc(void *data, const char *arg, int key,
 {
 	struct ftpfs_opts *o = data;
 
+	const char *say;
+
 	(void)outargs;
-	if (key == FUSE_OPT_KEY_NONOPT && !o->url) {
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		if (o->url)
+			return 1;
 		o->url = strdup(arg);
 		return o->url ? 0 : -1;
+	case KEY_ALLOW_OTHER:
+		o->allow_other = 1;
+		return 1;
+	case KEY_DEFAULT_PERMISSIONS:
+		o->default_permissions = 1;
+		return 1;
+	case KEY_SSL_CONTROL: /* TLS on the control connection only */
+		o->ssl = 1;
+		free(o->tls_data);
+		o->tls_data = strdup("clear");
+		return o->tls_data ? 0 : -1;
+	case FUSE_OPT_KEY_OPT:
+		say = curlftpfs_says(arg);
+		if (say) {
+			snprintf(o->opt_err, sizeof(o->opt_err),
+				 "curlftpfs option '%.60s' is not an ftpfs "
+				 "option: %s", arg, say);
+			return -1;
+		}
+		return 1;
+	default:
+		return 1;
 	}
-	return 1;
 }
 
 int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
@@ -499,7 +586,8 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	o->max_entries = 1000000;
 	o->spool_max = 4096;
 	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
-		snprintf(err, errlen, "invalid options");
+		snprintf(err, errlen, "%s",
+			 o->opt_err[0] ? o->opt_err : "invalid options");
 		return -EINVAL;
 	}
 	if (o->connections < 1 || o->connections > 64) {
@@ -587,6 +675,8 @@ void opts_usage(const char *prog)
 	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"
 	       "    -o credentials=FILE    user= and password= lines (mode 0600)\n"
 	       "    -o password_stdin      read the password from standard input\n"
+	       "    -o no_default_permissions  with allow_other: no kernel checks of the\n"
+	       "                           modes shown (allow_other implies them)\n"
 	       "    -o server_tz=auto|UTC|+HH:MM  zone of LIST times (default auto)\n"
 	       "    -o codepage=CHARSET    the server's charset for names (e.g. CP1251)\n"
 	       "    -o iocharset=CHARSET   ours (default UTF-8)\n"
@@ -613,25 +703,27 @@ void opts_usage(const char *prog)
 	       prog);
 }
 
-/* Replace s[0..n) with '*'. */
-static void stars(char *s, size_t n)
+/* Remove s[0..n) from the string s belongs to (which ends at or after
+ * s + n). */
+static void cut(char *s, size_t n)
 {
-	memset(s, '*', n);
+	memmove(s, s + n, strlen(s + n) + 1);
 }
 
-/* Star the password of every "user=name:pass" in an -o option group, read
- * as fuse_opt reads it: ',' ends an option, '\\' escapes, "\\ooo" is
- * octal. */
-static void scrub_opt_group(char *g)
+/* Cut ":pass" out of every "user=name:pass" in an -o option group, read as
+ * fuse_opt reads it: ',' ends an option, '\\' escapes, "\\ooo" is octal
+ * (so the ':' may be written "\\072"). */
+static bool scrub_opt_group(char *g)
 {
 	char *opt = g;
+	bool cutany = false;
 
 	while (*opt) {
-		char *q = opt, *pass = NULL, head[5];
+		char *q = opt, *colon = NULL, head[5];
 		size_t dlen = 0;
 
 		while (*q && *q != ',') {
-			char c;
+			char c, *at = q;
 
 			if (q[0] == '\\' && q[1]) {
 				if (q[1] >= '0' && q[1] <= '3' && q[2] >= '0' &&
@@ -649,18 +741,23 @@ static void scrub_opt_group(char *g)
 			if (dlen < sizeof(head))
 				head[dlen] = c;
 			dlen++;
-			if (!pass && c == ':' && dlen > sizeof(head) &&
+			if (!colon && c == ':' && dlen > sizeof(head) &&
 			    !memcmp(head, "user=", sizeof(head)))
-				pass = q;
+				colon = at;
 		}
-		if (pass)
-			stars(pass, (size_t)(q - pass));
+		if (colon) {
+			cut(colon, (size_t)(q - colon));
+			q = colon;
+			cutany = true;
+		}
 		opt = *q ? q + 1 : q;
 	}
+	return cutany;
 }
 
-void opts_scrub_argv(int argc, char **argv, const char *url)
+bool opts_scrub_argv(int argc, char **argv, const char *url)
 {
+	bool cutany = false;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -675,11 +772,55 @@ void opts_scrub_argv(int argc, char **argv, const char *url)
 				if (*q == '@')
 					at = q;
 			colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
-			if (colon)
-				stars(colon + 1, (size_t)(at - colon - 1));
+			if (colon) {
+				cut(colon, (size_t)(at - colon));
+				cutany = true;
+			}
 			continue;
 		}
 		/* -o ...,user=name:pass,... also as "-ouser=..." */
-		scrub_opt_group(!strncmp(a, "-o", 2) ? a + 2 : a);
+		cutany |= scrub_opt_group(!strncmp(a, "-o", 2) ? a + 2 : a);
 	}
+	return cutany;
+}
+
+size_t opts_argv_area(int argc, char **argv)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (argv[i] != argv[0] + n)
+			return 0;
+		n += strlen(argv[i]) + 1;
+	}
+	return n;
+}
+
+void opts_rewrite_cmdline(int argc, char **argv, char *area, size_t n)
+{
+	char *line;
+	size_t len = 0;
+	int i;
+
+	if (n < 2)
+		return;
+	line = malloc(n);
+	if (!line)
+		return;
+	for (i = 0; i < argc && argv[i]; i++) {
+		size_t l = strlen(argv[i]);
+
+		if (len + (i ? 1 : 0) + l > n - 2)
+			break; /* cannot happen: a cut made them shorter */
+		if (i)
+			line[len++] = ' ';
+		memcpy(line + len, argv[i], l);
+		len += l;
+	}
+	memset(area, 0, n);
+	memcpy(area, line, len);
+	/* a non-NUL last byte: Linux shows the area up to its first NUL */
+	area[n - 1] = ' ';
+	free(line);
 }

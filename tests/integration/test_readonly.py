@@ -36,6 +36,7 @@ import hashlib
 import os
 import random
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -721,6 +722,90 @@ def parallel_reads():
         raise AssertionError("%d errors:\n%s" % (len(errs), "\n".join(errs[:20])))
 
 
+FRESH_T = 6  # cache_timeout of the freshness mount
+
+
+@R.test
+def freshness_one_bound():
+    """A change made on the server shows within cache_timeout (+ the
+    kernel's 1 s), not within twice that: the kernel must not keep for
+    cache_timeout what our cache had already kept that long.  The kernel
+    is made to take the file's attributes late in the life of the cached
+    listing: in a directory of 2,000 names only the first getdents comes
+    with attributes (READDIRPLUS), so a name near the end is looked up at
+    0.9 T from a listing that old.  Then `tail -f` of a file growing on
+    the server shows each new line within the same bound (it once never
+    did: the read stream kept the end of file it had met)."""
+    d = disk("fresh")
+    os.mkdir(d)
+    for i in range(2000):
+        with open(os.path.join(d, "a%04d" % i), "w") as f:
+            f.write("x\n")
+    with open(os.path.join(d, "f"), "w") as f:
+        f.write("line1\n")
+    mp = os.path.join(os.path.dirname(C.mount.mountpoint), "mnt-fresh")
+    os.makedirs(mp, exist_ok=True)
+    procs = []
+    try:
+        m = harness.mount(C.server.url(), mp,
+                          C.opts + ["cache_timeout=%d" % FRESH_T])
+        try:
+            fresh_checks(mp, d, procs)
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+            m.unmount()
+    finally:
+        harness.safe_rmtree(d)
+
+
+def fresh_checks(mp, d, procs):
+    t0 = time.monotonic()
+    names = os.listdir(os.path.join(mp, "fresh"))
+    if len(names) != 2001:
+        raise AssertionError("listing has %d names, want 2001" % len(names))
+    # in a later getdents than the first: no attributes
+    last = [n for n in names if n != "f"][-1]
+    with open(os.path.join(d, last), "a") as f:
+        f.write("more\n")
+    t_change = time.monotonic()
+    time.sleep(max(0, t0 + 0.9 * FRESH_T - time.monotonic()))
+    os.stat(os.path.join(mp, "fresh", last))
+    want = os.stat(os.path.join(d, last)).st_size
+    bound = FRESH_T + 2.0
+    while os.stat(os.path.join(mp, "fresh", last)).st_size != want:
+        if time.monotonic() - t_change > bound:
+            raise AssertionError("the server's change not shown %.0f s after "
+                                 "it (cache_timeout=%d)" % (bound, FRESH_T))
+        time.sleep(0.1)
+    with open(os.path.join(d, "f"), "a") as f:
+        f.write("line2\n")
+    tail = subprocess.Popen(["tail", "-n", "+1", "-f",
+                             os.path.join(mp, "fresh", "f")],
+                            stdout=subprocess.PIPE)
+    procs.append(tail)
+    os.set_blocking(tail.stdout.fileno(), False)
+    got = b""
+    deadline = time.monotonic() + 5
+    while b"line2\n" not in got and time.monotonic() < deadline:
+        got += tail.stdout.read() or b""
+        time.sleep(0.1)
+    with open(os.path.join(d, "f"), "a") as f:
+        f.write("line3\n")
+    t_change = time.monotonic()
+    bound = FRESH_T + 3.0  # tail looks once a second
+    while b"line3\n" not in got:
+        if time.monotonic() - t_change > bound:
+            raise AssertionError("tail -f: the server's new line not shown "
+                                 "%.0f s after it; tail printed %r"
+                                 % (bound, got))
+        got += tail.stdout.read() or b""
+        time.sleep(0.1)
+    if got != b"line1\nline2\nline3\n":
+        raise AssertionError("tail -f printed %r" % got)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--server", choices=["pyftpdlib", "vsftpd"],
@@ -778,6 +863,7 @@ def main():
                 k, _, v = kv.partition("=")
                 knobs[k.replace("-", "_")] = v if v else True
             server = harness.start_server(a.server, C.root, **knobs)
+            C.server, C.opts = server, opts
             C.mount = harness.mount(server.url(), mp, opts)
         except HarnessError as e:
             R.report("setup", e)

@@ -7,6 +7,7 @@ Every start-up failure must print one line on stderr and exit 1, before
 daemonising, and leave nothing mounted. A password given in the URL must not
 be visible in /proc/PID/cmdline. IPv6 literals in brackets work.
 """
+import errno
 import os
 import socket
 import subprocess
@@ -128,8 +129,13 @@ def password_hidden_and_subdir():
             cmdline = f.read()
         if PASSWORD.encode() in cmdline or QPASS.encode() in cmdline:
             raise AssertionError("password visible in cmdline: %r" % cmdline)
-        if b"bob:" not in cmdline:
-            raise AssertionError("URL not in cmdline at all: %r" % cmdline)
+        # the password is cut out, not starred: its length shows nowhere
+        if b"bob@127.0.0.1" not in cmdline or b"*" in cmdline:
+            raise AssertionError("URL not shown without its password: %r"
+                                 % cmdline)
+        if len(cmdline.rstrip(b" \0")) != len(cmdline.split(b"\0")[0]):
+            raise AssertionError("cmdline has more than one string: %r"
+                                 % cmdline)
         m.unmount()
 
 
@@ -183,6 +189,76 @@ def credentials_file_and_stdin():
     finally:
         if harness.is_fuse_mounted(C.mp):
             subprocess.run(["fusermount3", "-u", C.mp], check=True)
+
+
+def run_on_pty(args, answer, timeout=30):
+    """Run ftpfs with a pseudo-terminal as stdin/stdout/stderr; when it
+    prints a prompt, check that echo is off, type answer. Returns (exit
+    status, everything the terminal showed)."""
+    import pty
+    import select
+    import termios
+    master, slave = pty.openpty()
+    p = subprocess.Popen([harness.ftpfs_bin()] + args, stdin=slave,
+                         stdout=slave, stderr=slave, close_fds=True,
+                         start_new_session=True)
+    os.close(slave)
+    shown, typed, echo_was = b"", False, None
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break  # the slave side is closed: ftpfs is gone
+                if not chunk:
+                    break
+                shown += chunk
+            if not typed and b"assword" in shown:
+                echo_was = bool(termios.tcgetattr(master)[3] & termios.ECHO)
+                os.write(master, answer.encode() + b"\n")
+                typed = True
+            if p.poll() is not None and not r:
+                break
+        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    if not typed:
+        raise AssertionError("no password prompt: %r" % shown)
+    if echo_was:
+        raise AssertionError("echo was on while asking for the password")
+    return rc, shown.decode(errors="replace")
+
+
+@R.test
+def password_prompt_at_terminal():
+    """ftp://user@host with no password, at a terminal: asked without echo
+    (as sshfs and curlftpfs did); -o password_stdin at a terminal too."""
+    url = "ftp://%s@127.0.0.1:%d/" % (USER, C.server.port)
+    for extra in ([], ["-o", "password_stdin"]):
+        rc, shown = run_on_pty([url, C.mp] + extra, PASSWORD)
+        try:
+            if rc != 0:
+                raise AssertionError("exit %d after the prompt: %r" % (rc, shown))
+            if PASSWORD in shown:
+                raise AssertionError("the password was echoed: %r" % shown)
+            if "%s@127.0.0.1" % USER not in shown:
+                raise AssertionError("prompt does not name user@host: %r"
+                                     % shown)
+            if "top.txt" not in os.listdir(C.mp):
+                raise AssertionError("not logged in after the prompt")
+        finally:
+            if harness.is_fuse_mounted(C.mp):
+                subprocess.run(["fusermount3", "-u", C.mp], check=True)
+    # a wrong password typed: the usual one-line login error
+    rc, shown = run_on_pty([url, C.mp], "wrong")
+    if rc != 1 or "wrong" in shown or harness.is_fuse_mounted(C.mp):
+        raise AssertionError("wrong typed password: exit %d %r" % (rc, shown))
 
 
 @R.test
@@ -297,7 +373,10 @@ def curlftpfs_style():
     connect_timeout=, skip_pasv_ip, disable_epsv."""
     src = "127.0.0.1:%d/sub%%20dir" % C.server.port
     opts = ["user=%s:%s" % (USER, PASSWORD), "connect_timeout=10",
-            "skip_pasv_ip", "disable_epsv"]
+            "skip_pasv_ip", "disable_epsv",
+            # what ftpfs always does: accepted
+            "ssl_try", "enable_epsv", "tcp_nodelay", "utf8",
+            "transform_symlinks", "disable_eprt"]
     with harness.mount(src, C.mp, opts) as m:
         with open(os.path.join(C.mp, "inner.txt")) as f:
             if f.read() != "inner\n":
@@ -306,6 +385,93 @@ def curlftpfs_style():
             if PASSWORD.encode() in f.read():
                 raise AssertionError("password visible in cmdline")
         m.unmount()
+
+
+@R.test
+def curlftpfs_only_options():
+    """curlftpfs options ftpfs does not take: refused, saying what to use
+    instead (or that nothing does), not FUSE's "unknown option"."""
+    url = "ftp://127.0.0.1:%d/" % C.server.port
+    for opt, words in (("custom_list=LIST -la", ["custom_list", "disable_mlsd"]),
+                       ("ftpfs_debug", ["ftp_trace"]),
+                       ("socks5", ["socks5", "proxy"]),
+                       ("capath=/etc/ssl/certs", ["cafile"]),
+                       ("ipv6", ["ipv6", "address"])):
+        expect_fail([url, C.mp, "-o", opt], ["curlftpfs option"] + words)
+
+
+@R.test
+def allow_other_checks_modes():
+    """allow_other alone: other local users act on the server with our
+    login, so the kernel checks the modes they see (default_permissions);
+    -o no_default_permissions opts out."""
+    if os.geteuid() != 0:
+        return "skipped: needs root (allow_other without user_allow_other)"
+    url = "ftp://%s:%s@127.0.0.1:%d/" % (USER, QPASS, C.server.port)
+
+    def as_nobody(code):
+        return subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             "/usr/bin/python3", "-c", code], capture_output=True, text=True,
+            timeout=30)
+    write = ("import os\ntry:\n    open(%r, 'a').write('x')\n"
+             "    print('WROTE')\nexcept OSError as e:\n    print(e.errno)")
+    read = "print(open(%r).read(), end='')"
+    for opts, may_write in ((["allow_other"], False),
+                            (["allow_other", "no_default_permissions"], True)):
+        with harness.mount(url, C.mp, opts) as m:
+            r = as_nobody(read % m.path("top.txt"))
+            if r.stdout != "top\n":
+                raise AssertionError("%s: another user cannot read: %r %r"
+                                     % (opts, r.stdout, r.stderr))
+            r = as_nobody(write % m.path("nobody-was-here"))
+            wrote = "WROTE" in r.stdout
+            if wrote != may_write:
+                raise AssertionError("%s: another user %s create a file (%r)"
+                                     % (opts, "could" if wrote else "could not",
+                                        r.stdout + r.stderr))
+            if not may_write and r.stdout.strip() != str(errno.EACCES):
+                raise AssertionError("refused with %r, want EACCES" % r.stdout)
+            m.unmount()
+        made = os.path.join(C.root, "nobody-was-here")
+        if os.path.exists(made) != may_write:
+            raise AssertionError("%s: on the server: %s" % (opts, os.path.exists(made)))
+        if os.path.exists(made):
+            os.unlink(made)
+
+
+@R.test
+def mountpoint_warnings():
+    """Mounting over files, or over a mount, hides them: ftpfs says so and
+    mounts. A mount point whose daemon died gets the command to clear it."""
+    url = "ftp://%s:%s@127.0.0.1:%d/" % (USER, QPASS, C.server.port)
+    full = os.path.join(C.top, "full")
+    os.makedirs(full, exist_ok=True)
+    with open(os.path.join(full, "mine"), "w") as f:
+        f.write("x")
+    mounted = []
+    try:
+        for warning in ("not empty", "already a mount point"):
+            r = ftpfs([url, full])
+            if r.returncode != 0:
+                raise AssertionError("exit %d: %r" % (r.returncode, r.stderr))
+            mounted.append(full)
+            if warning not in r.stderr:
+                raise AssertionError("no warning %r: %r" % (warning, r.stderr))
+        # the daemon of the top mount killed: ENOTCONN
+        pid = int(subprocess.run(["pgrep", "-n", "-f", "ftpfs .* %s$" % full],
+                                 capture_output=True, text=True).stdout or 0)
+        if pid:
+            os.kill(pid, 9)
+            time.sleep(0.5)
+            r = ftpfs([url, full])
+            if "fusermount3 -u" not in r.stderr:
+                raise AssertionError("no hint for a dead mount: %r" % r.stderr)
+    finally:
+        for mp in mounted:
+            subprocess.run(["fusermount3", "-u", "-z", mp])
+    if os.listdir(full) != ["mine"]:
+        raise AssertionError("left over: %r" % os.listdir(full))
 
 
 @R.test

@@ -173,13 +173,14 @@ START_TEST(scrub)
 	char *argv[] = { a0, a1, a2, a3, NULL };
 	char *argv2[] = { a0, a4, a5, NULL };
 
-	opts_scrub_argv(4, argv, "ftp://bob:secret@host/x");
-	ck_assert_str_eq(a1, "ftp://bob:******@host/x");
-	ck_assert_str_eq(a2, "ro,user=bob:***,foo");
+	ck_assert(opts_scrub_argv(4, argv, "ftp://bob:secret@host/x"));
+	ck_assert_str_eq(a1, "ftp://bob@host/x");
+	ck_assert_str_eq(a2, "ro,user=bob,foo");
 	ck_assert_str_eq(a3, "ftp://host/with:colon@x");
-	opts_scrub_argv(3, argv2, "bob:pw3@host/x");
-	ck_assert_str_eq(a4, "bob:***@host/x");
+	ck_assert(opts_scrub_argv(3, argv2, "bob:pw3@host/x"));
+	ck_assert_str_eq(a4, "bob@host/x");
 	ck_assert_str_eq(a5, "/mnt/a:b@c");
+	ck_assert(!opts_scrub_argv(3, argv2, "bob@host/x"));
 	{
 		/* as fuse_opt reads them: -o glued, \, and octal escapes */
 		char b1[] = "-ouser=bob:secret";
@@ -188,9 +189,43 @@ START_TEST(scrub)
 		char *argv3[] = { a0, b1, b2, b3, NULL };
 
 		opts_scrub_argv(4, argv3, NULL);
-		ck_assert_str_eq(b1, "-ouser=bob:******");
-		ck_assert_str_eq(b2, "ro,user=bob:********,x");
-		ck_assert_str_eq(b3, "user=bob\\072******");
+		ck_assert_str_eq(b1, "-ouser=bob");
+		ck_assert_str_eq(b2, "ro,user=bob,x");
+		ck_assert_str_eq(b3, "user=bob");
+	}
+}
+END_TEST
+
+/* The kernel's argument area rewritten as one string: the lengths of the
+ * passwords cut from it show nowhere. */
+START_TEST(rewrite_cmdline)
+{
+	static const char orig[] = "ftpfs\0ftp://bob:secret@h/\0/mnt\0-o\0"
+				   "ro,user=bob:pw";
+	char area[sizeof(orig)];
+	char *argv[6];
+	size_t n;
+	int i;
+
+	memcpy(area, orig, sizeof(orig));
+	argv[0] = area;
+	for (i = 1; i < 5; i++)
+		argv[i] = argv[i - 1] + strlen(argv[i - 1]) + 1;
+	argv[5] = NULL;
+	n = opts_argv_area(5, argv);
+	ck_assert_uint_eq(n, sizeof(orig));
+	ck_assert(opts_scrub_argv(5, argv, "ftp://bob:secret@h/"));
+	opts_rewrite_cmdline(5, argv, area, n);
+	ck_assert_str_eq(area, "ftpfs ftp://bob@h/ /mnt -o ro,user=bob");
+	for (i = (int)strlen(area); i < (int)n - 1; i++)
+		ck_assert_int_eq(area[i], 0);
+	ck_assert_int_ne(area[n - 1], 0);
+	/* strings not laid out one after another: not measured */
+	{
+		char gap[] = "a\0\0b";
+		char *v[] = { gap, gap + 3, NULL };
+
+		ck_assert_uint_eq(opts_argv_area(2, v), 0);
 	}
 }
 END_TEST
@@ -207,6 +242,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, opts);
 	tcase_add_test(tc, opts_bad);
 	tcase_add_test(tc, scrub);
+	tcase_add_test(tc, rewrite_cmdline);
 	suite_add_tcase(s, tc);
 	return s;
 }
