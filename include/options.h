@@ -84,6 +84,7 @@ struct ftpfs_opts {
 	int allow_other;         /* FUSE's, seen on the way */
 	int default_permissions; /* FUSE's, seen on the way */
 	int no_default_permissions; /* allow_other without the kernel's checks */
+	int max_threads_given;   /* FUSE's -o max_threads= was given */
 	char opt_err[200];       /* why fuse_opt_parse failed, if we know */
 	int show_help;
 	int show_version;

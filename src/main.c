@@ -34,6 +34,9 @@
 #include "tls.h"
 #include "wfile.h"
 
+/* FUSE worker threads at most, unless -o max_threads= says otherwise */
+#define FTPFS_MAX_THREADS 256
+
 #ifndef FTPFS_VERSION
 #define FTPFS_VERSION "0.1"
 #endif
@@ -530,6 +533,12 @@ int main(int argc, char *argv[])
 		if (!loop)
 			goto out_signals;
 		fuse_loop_cfg_set_clone_fd(loop, (unsigned)cl.clone_fd);
+		/* A request may wait for a session that a file open for
+		 * writing holds between its writes; that file's next write
+		 * needs a thread to get through. libfuse's default of 10
+		 * threads, all waiting, would deadlock 10 such waiters. */
+		if (!o.max_threads_given)
+			cl.max_threads = FTPFS_MAX_THREADS;
 		if (cl.max_threads > 0 && cl.max_threads <= 100000)
 			fuse_loop_cfg_set_max_threads(loop, cl.max_threads);
 		if (cl.max_idle_threads != UINT_MAX)

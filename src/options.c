@@ -417,7 +417,8 @@ int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
 #define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
 
 /* FUSE's options that ftpfs also looks at: kept for FUSE */
-enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL };
+enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL,
+       KEY_MAX_THREADS };
 
 /* curlftpfs options ftpfs does not take, and what to say instead. (Those
  * with the same meaning are in ftpfs_optspec; those for what ftpfs always
@@ -519,6 +520,7 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("no_default_permissions", no_default_permissions, 1),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
+	FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
 	OPT("-h", show_help, 1),
 	OPT("--help", show_help, 1),
 	OPT("-V", show_version, 1),
@@ -552,6 +554,9 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 1;
 	case KEY_DEFAULT_PERMISSIONS:
 		o->default_permissions = 1;
+		return 1;
+	case KEY_MAX_THREADS:
+		o->max_threads_given = 1;
 		return 1;
 	case KEY_SSL_CONTROL: /* TLS on the control connection only */
 		o->ssl = 1;

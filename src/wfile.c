@@ -178,17 +178,21 @@ static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 	return r;
 }
 
-/* Best effort: remove a temporary after a failure. */
-static void drop_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
+/* Best effort: remove a temporary after a failure. A broken *s goes back
+ * to the pool first (*s becomes NULL): waiting for another session while
+ * holding it could wait for ever when the pool is full. */
+static void drop_tmp(struct wnode *w, struct ftp_session **s,
+		     const char *tmp)
 {
 	struct ftp_session *s2 = NULL;
 
-	if (session_broken(s)) {
+	if (session_broken(*s)) {
+		pool_put(w->t->pool, *s);
+		*s = NULL;
 		if (pool_get(w->t->pool, POOL_META, &s2) < 0)
 			return;
-		s = s2;
 	}
-	if (session_delete(s, tmp) < 0)
+	if (session_delete(s2 ? s2 : *s, tmp) < 0)
 		log_warn("could not remove the temporary %s", tmp);
 	if (s2)
 		pool_put(w->t->pool, s2);
@@ -228,6 +232,7 @@ static int upload(struct wnode *w)
 	int64_t off = 0;
 	ssize_t n;
 	int r, r2;
+	bool started = false, committed = false;
 
 	tmp = tmp_name(w->srv);
 	if (!tmp)
@@ -238,6 +243,7 @@ static int upload(struct wnode *w)
 	r = session_xfer_start(s, "STOR", tmp, 0);
 	if (r < 0)
 		goto out_put;
+	started = true;
 	buf = malloc(CHUNK);
 	if (!buf)
 		r = -ENOMEM;
@@ -254,22 +260,21 @@ static int upload(struct wnode *w)
 	}
 	/* the server's verdict (552 quota...) tells more than our EPIPE */
 	r2 = session_xfer_finish(s);
-	if (r2 < 0 || r < 0) {
+	if (r2 < 0 || r < 0)
 		r = r2 < 0 ? r2 : r;
-		drop_tmp(w, s, tmp);
-		goto out_put;
-	}
-	r = commit_tmp(w, s, tmp);
-	if (r < 0)
-		drop_tmp(w, s, tmp);
-	else
+	else if ((r = commit_tmp(w, s, tmp)) == 0)
+		committed = true;
+	if (committed)
 		r = after_commit(w, s);
 out_put:
 	if (r < 0)
 		log_err("%s: upload failed: %s", w->path,
 			session_last_error(s)[0] ? session_last_error(s)
 						 : strerror(-r));
-	pool_put(w->t->pool, s);
+	if (r < 0 && started && !committed)
+		drop_tmp(w, &s, tmp);
+	if (s)
+		pool_put(w->t->pool, s);
 out_tmp:
 	free(buf);
 	free(tmp);
@@ -416,14 +421,15 @@ static int stream_finish(struct wnode *w, bool commit)
 		r = -EIO;
 	if (r == 0 && w->mode == M_STREAM)
 		r = commit_tmp(w, w->s, w->tmp);
-	if (r < 0 && w->mode == M_STREAM)
-		drop_tmp(w, w->s, w->tmp);
 	if (r == 0)
 		r = after_commit(w, w->s);
 	else
 		log_err("%s: upload failed: %s", w->path,
 			session_last_error(w->s));
-	pool_put(w->t->pool, w->s);
+	if (r < 0 && w->mode == M_STREAM)
+		drop_tmp(w, &w->s, w->tmp);
+	if (w->s)
+		pool_put(w->t->pool, w->s);
 	w->s = NULL;
 	free(w->tmp);
 	w->tmp = NULL;
