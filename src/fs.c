@@ -1357,10 +1357,17 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 
 	r = path_op(path, NULL, op_mkdir, &q);
 	if (r == 0 && (mode & 07777) != SERVER_DIR_MODE) {
-		/* best effort: where the server cannot, it shows its mode */
+		/* best effort: where the server cannot, it shows its mode;
+		 * one meant to keep others out is worth a warning */
 		q.mode = mode & 07777;
-		if (path_op(path, NULL, op_chmod, &q) < 0)
-			log_dbg("%s: mode %o not set", path, q.mode);
+		if (path_op(path, NULL, op_chmod, &q) < 0) {
+			if (SERVER_DIR_MODE & ~q.mode & 077)
+				log_warn("%s: made, but not private: the "
+					 "server did not set mode %o", path,
+					 q.mode);
+			else
+				log_dbg("%s: mode %o not set", path, q.mode);
+		}
 	}
 	changed(path, r);
 	if (r < 0 && exists(path, NULL))
@@ -1579,10 +1586,26 @@ static int ftpfs_chown(const char *path, uid_t uid, gid_t gid,
 	return ctx()->ignore_attr_errors ? 0 : -EPERM;
 }
 
+/* A directory's time the server refuses (pyftpdlib's MFMT, vsftpd's MDTM
+ * write form, servers that set no times at all): tar, cp -a, unzip and
+ * rsync set every directory's time and would fail on each run, for a
+ * time nobody compares. It succeeds; stat shows the server's time, never
+ * the one asked for. A file's time (what rsync and make compare) stays
+ * an error. */
+static int dir_time_refused(const char *path)
+{
+	if (!atomic_exchange(&ctx()->said_dir_times, true))
+		log_info("the server does not set the time of %s: directories "
+			 "keep the server's times (not an error)", path);
+	return 0;
+}
+
 static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 			 struct fuse_file_info *fi)
 {
 	struct path_req q = { 0 };
+	struct stat st;
+	bool is_dir;
 	char *own;
 	const char *path;
 	int r;
@@ -1592,6 +1615,15 @@ static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 	path = op_path(fpath, fi, &own);
 	if (!path)
 		return -ESTALE;
+	r = ftpfs_getattr(path, &st, fi);
+	is_dir = r == 0 && S_ISDIR(st.st_mode);
+	if (r == 0 && S_ISLNK(st.st_mode)) {
+		/* a link's own time (cp -a, tar, rsync -a set it): MFMT of a
+		 * link sets its target's (the servers follow it), and no FTP
+		 * server keeps one for the link itself */
+		r = 0;
+		goto out;
+	}
 	q.t = !tv || tv[1].tv_nsec == UTIME_NOW ? time(NULL) : tv[1].tv_sec;
 	r = defer_attr(path, fi, &q.t, NULL);
 	if (r != 0) {
@@ -1601,7 +1633,9 @@ static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 	r = path_op(path, NULL, op_mtime, &q);
 	changed(path, r);
 	r = refusal(path, r, -EPERM); /* e.g. 550 for MFMT on a directory */
-	if (r == -EPERM && ctx()->ignore_attr_errors)
+	if (r == -EPERM && is_dir)
+		r = dir_time_refused(path);
+	else if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;
 out:
 	free(own);

@@ -138,10 +138,13 @@ CHECK_TIMEOUT = float(os.environ.get("FTPFS_TEST_TIMEOUT", 120))
 # --- fixtures --------------------------------------------------------------
 
 class Env:
-    """One configuration: server, mount, served dir."""
+    """One configuration: server, mount, served dir.  setups: name ->
+    fn(env, dir), the checks' directories to make and fill before the mount
+    (default SETUPS; test_programs.py passes its own)."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, setups=None):
         self.cfg = cfg
+        self.setups = SETUPS if setups is None else setups
         self.name = cfg["name"]
         self.caps = cfg["caps"]
         self.top = tempfile.mkdtemp(prefix="ftpfs-mx-",
@@ -172,7 +175,7 @@ class Env:
         # every check's directory and files are made before the mount:
         # ftpfs caches listings, so a directory made on disk after the mount
         # listed its parent would not show (by design) until the cache expires
-        for name, fn in SETUPS.items():
+        for name, fn in self.setups.items():
             d = self.disk(name)
             os.mkdir(d, 0o755)
             os.chown(d, self.uid, self.gid)
@@ -248,18 +251,25 @@ def ensure_unpacked(kind):
                     "could not do it" % (kind, daemonlib.daemons_dir()))
 
 
-@pytest.fixture(scope="module", params=CONFIGS, ids=[c["name"] for c in CONFIGS])
-def env(request):
-    why = harness.skip_reason([request.param["kind"]])
+def open_env(cfg, setups=None):
+    """Server and mount of one configuration, started (Env.close() ends
+    them); fails the test where they cannot run."""
+    why = harness.skip_reason([cfg["kind"]])
     if why:
         pytest.fail("cannot run: %s" % why)
-    ensure_unpacked(request.param["kind"])
-    e = Env(request.param)
+    ensure_unpacked(cfg["kind"])
+    e = Env(cfg, setups)
     try:
         e.start()
     except Exception:
         e.close()
         raise
+    return e
+
+
+@pytest.fixture(scope="module", params=CONFIGS, ids=[c["name"] for c in CONFIGS])
+def env(request):
+    e = open_env(request.param)
     yield e
     e.close()
 
