@@ -1357,17 +1357,12 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 
 	r = path_op(path, NULL, op_mkdir, &q);
 	if (r == 0 && (mode & 07777) != SERVER_DIR_MODE) {
-		/* best effort: where the server cannot, it shows its mode;
-		 * one meant to keep others out is worth a warning */
+		/* best effort: where the server cannot, it shows its mode
+		 * (no warning: cp -a, tar and rsync make directories 0700
+		 * and chmod them later) */
 		q.mode = mode & 07777;
-		if (path_op(path, NULL, op_chmod, &q) < 0) {
-			if (SERVER_DIR_MODE & ~q.mode & 077)
-				log_warn("%s: made, but not private: the "
-					 "server did not set mode %o", path,
-					 q.mode);
-			else
-				log_dbg("%s: mode %o not set", path, q.mode);
-		}
+		if (path_op(path, NULL, op_chmod, &q) < 0)
+			log_dbg("%s: mode %o not set", path, q.mode);
 	}
 	changed(path, r);
 	if (r < 0 && exists(path, NULL))
@@ -1523,20 +1518,35 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	return r;
 }
 
+/* The node of path open for writing (fi's, else any), or NULL; give it
+ * back with node_put. */
+static struct wnode *node_get(const char *path, struct fuse_file_info *fi)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+
+	return h && h->w ? h->w : wfile_find(ctx()->wfiles, path);
+}
+
+static void node_put(struct wnode *w, struct fuse_file_info *fi)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+
+	if (!(h && h->w == w))
+		wfile_release(w);
+}
+
 /* A node open for writing with data to commit takes the attribute
  * itself (see wfile_defer_attr): 1 when it did, < 0 refused, 0 not. */
 static int defer_attr(const char *path, struct fuse_file_info *fi,
 		      const time_t *mtime, const mode_t *mode)
 {
-	struct handle *h = fi ? handle_of(fi) : NULL;
-	struct wnode *w = h && h->w ? h->w : wfile_find(ctx()->wfiles, path);
+	struct wnode *w = node_get(path, fi);
 	int r;
 
 	if (!w)
 		return 0;
 	r = wfile_defer_attr(w, mtime, mode);
-	if (!(h && h->w == w))
-		wfile_release(w);
+	node_put(w, fi);
 	return r;
 }
 
@@ -1556,6 +1566,12 @@ static int ftpfs_chmod(const char *fpath, mode_t mode,
 	 * their temporaries): nothing to ask the server, which may not
 	 * have SITE CHMOD at all */
 	if (ftpfs_getattr(path, &st, fi) == 0 && (st.st_mode & 07777) == bits) {
+		struct wnode *w = node_get(path, fi);
+
+		if (w) {
+			wfile_mode_shown(w, bits);
+			node_put(w, fi);
+		}
 		r = 0;
 		goto out;
 	}

@@ -781,6 +781,14 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 	return r;
 }
 
+void wfile_mode_shown(struct wnode *w, mode_t mode)
+{
+	pthread_mutex_lock(&w->lock);
+	if (!w->set_mode && !w->tmp_moded && w->keep_mode != mode)
+		w->keep_mode = 0; /* the server's default: nothing to set */
+	pthread_mutex_unlock(&w->lock);
+}
+
 static int flush_locked(struct wnode *w)
 {
 	int r = 0;
