@@ -506,15 +506,17 @@ def test_gio(env):
         base = "/var/tmp"
     top = tempfile.mkdtemp(prefix="ftpfs-gio-", dir=base)
     sub = env.cfg["sub"]
-    m2 = harness.mount(env.server.url("/" + sub if sub else "/"), top,
-                       env.cfg["opts"])
     try:
-        r = sh("gio trash %s %s" % (q(os.path.join(top, "gio", "a.txt")),
-                                    q(os.path.join(top, "gio", "dir"))))
-        assert r.returncode == 0, "gio trash: exit %d %s" % (
-            r.returncode, r.stderr)
+        m2 = harness.mount(env.server.url("/" + sub if sub else "/"), top,
+                           env.cfg["opts"])
+        try:
+            r = sh("gio trash %s %s" % (q(os.path.join(top, "gio", "a.txt")),
+                                        q(os.path.join(top, "gio", "dir"))))
+            assert r.returncode == 0, "gio trash: exit %d %s" % (
+                r.returncode, r.stderr)
+        finally:
+            m2.unmount()
     finally:
-        m2.unmount()
         os.rmdir(top)
     trash = env.disk(".Trash-%d" % os.getuid())
     assert sorted(os.listdir(env.disk("gio"))) == []
