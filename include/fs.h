@@ -6,6 +6,7 @@
 #ifndef FTPFS_FS_H
 #define FTPFS_FS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -32,6 +33,7 @@ struct fs_ctx {
 	double prefetch_unused; /* seconds an unused prefetched listing lives */
 	unsigned parallel_read; /* file_stream_parallel() helpers, 0 = off */
 	const char *mountpoint; /* absolute, as the kernel shows open files */
+	atomic_bool said_dir_times; /* logged: the server sets no dir times */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare

@@ -75,6 +75,10 @@ int wfile_truncate(struct wnode *w, int64_t size);
  * when the server refused, 0 when nothing is pending: set it on the
  * server. */
 int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode);
+/* A chmod to the mode the node shows (the server's default, where it sets
+ * no modes: cp -a and tar create 0600 and chmod 0644 later): that mode,
+ * not the one it was created with, is the one the commit is to give. */
+void wfile_mode_shown(struct wnode *w, mode_t mode);
 int wfile_flush(struct wnode *w);
 /* New or truncated, streaming, and not a byte written yet: a commit now
  * would upload an empty file (and the data later again). */

@@ -25,3 +25,6 @@ BUILD_PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libssl-dev)
 MATRIX_PACKAGES=(python3-pytest passwd libacl1 libcap2 libcrypt1 libhiredis0.14
 	libidn2-0 libmemcached11 libmemcachedutil2 libncursesw6 libpam0g
 	libpcre2-8-0 libpcre2-posix3 libssl3 libtinfo6 zlib1g libsodium23 libwrap0)
+
+# the real programs of tests/integration/test_programs.py (suite programs)
+PROGRAMS_PACKAGES=(git rsync zip unzip sqlite3 libglib2.0-bin tar)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
 need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl valgrind openssl \
-	groff-base rsync "${MATRIX_PACKAGES[@]}"
+	groff-base rsync "${MATRIX_PACKAGES[@]}" "${PROGRAMS_PACKAGES[@]}"
 
 # 1. the normal build must compile cleanly with -Werror; its daemon must
 #    be valgrind-clean on an integration suite
@@ -26,7 +26,8 @@ if [ "${CI:-}" = true ] || [ "${FTPFS_TEST_DEB:-}" = 1 ]; then
 	bash tests/deb-test.sh
 fi
 
-# 2. the integration tests and the server matrix in a ThreadSanitizer build
+# 2. the integration tests, the server matrix and the real programs
+#    (suite programs) in a ThreadSanitizer build
 #    (pool, caches and
 #    streams are threaded)
 if [ ! -d build-tsan ]; then
@@ -34,7 +35,7 @@ if [ ! -d build-tsan ]; then
 fi
 meson compile -C build-tsan
 TSAN_OPTIONS=halt_on_error=0 meson test -C build-tsan --suite integration --suite matrix \
-	--print-errorlogs --num-processes 1
+	--suite programs --print-errorlogs --num-processes 1
 
 # 2b. libFuzzer targets (reply, listing and URL/option parsers) with
 #     ASan+UBSan: the regression inputs, then FUZZ_SECONDS (60) each

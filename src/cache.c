@@ -509,14 +509,27 @@ void cache_invalidate(struct cache *c, const char *path)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Under lock: path's parent listing (if any) no longer serves readdir. */
+/* Under lock: path's parent listing (if any) no longer serves readdir.
+ * The parent's own time changed on the server as well (an entry made,
+ * changed or removed): its attributes are asked afresh, and its entry in
+ * its own parent's listing is not served either (LIST servers have it
+ * from there). Else rsync, which sets a directory's time early and checks
+ * it after filling the directory, would see its own time and leave the
+ * server's. */
 static void parent_stale(struct cache *c, const char *path)
 {
-	char parent[4096];
+	char parent[4096], grand[4096];
+	struct attr_ent *a;
 	struct dir_ent *d;
 
-	if (parent_of(path, parent, sizeof(parent)) &&
-	    (d = *find_dir(c, parent)))
+	if (!parent_of(path, parent, sizeof(parent)))
+		return;
+	if ((d = *find_dir(c, parent)))
+		d->stale = true;
+	if ((a = *find_attr(c, parent)) && !a->missing)
+		a->unknown = true;
+	if (parent_of(parent, grand, sizeof(grand)) &&
+	    (d = *find_dir(c, grand)))
 		d->stale = true;
 }
 

@@ -1372,7 +1372,9 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 
 	r = path_op(path, NULL, op_mkdir, &q);
 	if (r == 0 && (mode & 07777) != SERVER_DIR_MODE) {
-		/* best effort: where the server cannot, it shows its mode */
+		/* best effort: where the server cannot, it shows its mode
+		 * (no warning: cp -a, tar and rsync make directories 0700
+		 * and chmod them later) */
 		q.mode = mode & 07777;
 		if (path_op(path, NULL, op_chmod, &q) < 0)
 			log_dbg("%s: mode %o not set", path, q.mode);
@@ -1531,20 +1533,35 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	return r;
 }
 
+/* The node of path open for writing (fi's, else any), or NULL; give it
+ * back with node_put. */
+static struct wnode *node_get(const char *path, struct fuse_file_info *fi)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+
+	return h && h->w ? h->w : wfile_find(ctx()->wfiles, path);
+}
+
+static void node_put(struct wnode *w, struct fuse_file_info *fi)
+{
+	struct handle *h = fi ? handle_of(fi) : NULL;
+
+	if (!(h && h->w == w))
+		wfile_release(w);
+}
+
 /* A node open for writing with data to commit takes the attribute
  * itself (see wfile_defer_attr): 1 when it did, < 0 refused, 0 not. */
 static int defer_attr(const char *path, struct fuse_file_info *fi,
 		      const time_t *mtime, const mode_t *mode)
 {
-	struct handle *h = fi ? handle_of(fi) : NULL;
-	struct wnode *w = h && h->w ? h->w : wfile_find(ctx()->wfiles, path);
+	struct wnode *w = node_get(path, fi);
 	int r;
 
 	if (!w)
 		return 0;
 	r = wfile_defer_attr(w, mtime, mode);
-	if (!(h && h->w == w))
-		wfile_release(w);
+	node_put(w, fi);
 	return r;
 }
 
@@ -1564,6 +1581,12 @@ static int ftpfs_chmod(const char *fpath, mode_t mode,
 	 * their temporaries): nothing to ask the server, which may not
 	 * have SITE CHMOD at all */
 	if (ftpfs_getattr(path, &st, fi) == 0 && (st.st_mode & 07777) == bits) {
+		struct wnode *w = node_get(path, fi);
+
+		if (w) {
+			wfile_mode_shown(w, bits);
+			node_put(w, fi);
+		}
 		r = 0;
 		goto out;
 	}
@@ -1594,10 +1617,26 @@ static int ftpfs_chown(const char *path, uid_t uid, gid_t gid,
 	return ctx()->ignore_attr_errors ? 0 : -EPERM;
 }
 
+/* A directory's time the server refuses (pyftpdlib's MFMT, vsftpd's MDTM
+ * write form, servers that set no times at all): tar, cp -a, unzip and
+ * rsync set every directory's time and would fail on each run, for a
+ * time nobody compares. It succeeds; stat shows the server's time, never
+ * the one asked for. A file's time (what rsync and make compare) stays
+ * an error. */
+static int dir_time_refused(const char *path)
+{
+	if (!atomic_exchange(&ctx()->said_dir_times, true))
+		log_info("the server does not set the time of %s: directories "
+			 "keep the server's times (not an error)", path);
+	return 0;
+}
+
 static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 			 struct fuse_file_info *fi)
 {
 	struct path_req q = { 0 };
+	struct stat st;
+	bool is_dir;
 	char *own;
 	const char *path;
 	int r;
@@ -1607,6 +1646,15 @@ static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 	path = op_path(fpath, fi, &own);
 	if (!path)
 		return -ESTALE;
+	r = ftpfs_getattr(path, &st, fi);
+	is_dir = r == 0 && S_ISDIR(st.st_mode);
+	if (r == 0 && S_ISLNK(st.st_mode)) {
+		/* a link's own time (cp -a, tar, rsync -a set it): MFMT of a
+		 * link sets its target's (the servers follow it), and no FTP
+		 * server keeps one for the link itself */
+		r = 0;
+		goto out;
+	}
 	q.t = !tv || tv[1].tv_nsec == UTIME_NOW ? time(NULL) : tv[1].tv_sec;
 	r = defer_attr(path, fi, &q.t, NULL);
 	if (r != 0) {
@@ -1616,7 +1664,9 @@ static int ftpfs_utimens(const char *fpath, const struct timespec tv[2],
 	r = path_op(path, NULL, op_mtime, &q);
 	changed(path, r);
 	r = refusal(path, r, -EPERM); /* e.g. 550 for MFMT on a directory */
-	if (r == -EPERM && ctx()->ignore_attr_errors)
+	if (r == -EPERM && is_dir)
+		r = dir_time_refused(path);
+	else if (r == -EPERM && ctx()->ignore_attr_errors)
 		r = 0;
 out:
 	free(own);

@@ -145,6 +145,21 @@ static int spool_create(struct wnode *w)
 	return 0;
 }
 
+/* The mode the committed file was to have is not set: it gets the
+ * server's default (shown as it is). Said once; and for each file meant
+ * to be more private than that (umask 077, a replaced 0600 file), since
+ * others may now read it on the server. */
+static void keep_mode_refused(struct wnode *w, struct ftp_session *s)
+{
+	if (!atomic_exchange(&w->t->no_chmod, true))
+		log_info("the server does not set modes (SITE CHMOD: %s)"
+			 "; replaced files get its default mode",
+			 session_last_error(s));
+	if (0644 & ~w->keep_mode & 077)
+		log_warn("%s: saved, but not private: the server did not set "
+			 "mode %o", w->path, w->keep_mode);
+}
+
 /* Rename tmp over srv. Where the server refuses to rename over an existing
  * file, delete the old one first (not atomic: say so once). */
 static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
@@ -154,14 +169,14 @@ static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 	/* the new file gets the mode of the one it replaces, not the
 	 * server's default (a script stays executable, a private file is
 	 * not made readable by others) */
-	if (w->keep_mode && !w->tmp_moded && !atomic_load(&w->t->no_chmod)) {
-		r = session_chmod(s, tmp, w->keep_mode);
+	if (w->keep_mode && !w->tmp_moded) {
+		r = atomic_load(&w->t->no_chmod)
+			    ? -EPERM
+			    : session_chmod(s, tmp, w->keep_mode);
 		if (r < 0 && session_broken(s))
 			return r;
-		if (r < 0 && !atomic_exchange(&w->t->no_chmod, true))
-			log_info("the server does not set modes (SITE CHMOD: %s)"
-				 "; replaced files get its default mode",
-				 session_last_error(s));
+		if (r < 0)
+			keep_mode_refused(w, s);
 	}
 	r = session_rename(s, tmp, w->srv);
 
@@ -770,6 +785,14 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return r;
+}
+
+void wfile_mode_shown(struct wnode *w, mode_t mode)
+{
+	pthread_mutex_lock(&w->lock);
+	if (!w->set_mode && !w->tmp_moded && w->keep_mode != mode)
+		w->keep_mode = 0; /* the server's default: nothing to set */
+	pthread_mutex_unlock(&w->lock);
 }
 
 static int flush_locked(struct wnode *w)

@@ -165,6 +165,38 @@ START_TEST(changed_and_removed)
 }
 END_TEST
 
+/* An entry made, changed or removed in /top/d changes /top/d's time on the
+ * server: d's attributes are asked afresh, and /top's listing (where LIST
+ * servers have them from) serves no readdir; its other names stay known. */
+START_TEST(change_inside_dir_refreshes_dir)
+{
+	struct cache *c = cache_new(10, 1000);
+	struct cache_dirent *top = ents(2);
+	struct stat out;
+	size_t n = 0;
+
+	free(top[1].name);
+	top[1].name = strdup("d");
+	top[1].st.st_mode = S_IFDIR | 0755;
+	cache_put_dir(c, "/top", top, 2, cache_gen(c));
+	cache_put_dir(c, "/top/d", ents(1), 1, cache_gen(c));
+	ck_assert_int_eq(cache_get_attr(c, "/top/d", &out), 1);
+	cache_changed(c, "/top/d/new");
+	ck_assert_int_eq(cache_get_attr(c, "/top/d", &out), 0);
+	ck_assert_int_eq(cache_get_dir(c, "/top", count_fn, &n), 0);
+	ck_assert_int_eq(cache_get_attr(c, "/top/f0", &out), 1);
+	ck_assert_int_eq(cache_get_attr(c, "/top/none", &out), -ENOENT);
+	/* the same after a removal */
+	cache_put_dir(c, "/top", ents(2), 2, cache_gen(c));
+	out.st_mode = S_IFDIR | 0755;
+	cache_put_attr(c, "/top/d", &out, NULL, cache_gen(c));
+	cache_removed(c, "/top/d/f0");
+	ck_assert_int_eq(cache_get_attr(c, "/top/d", &out), 0);
+	ck_assert_int_eq(cache_get_dir(c, "/top", count_fn, &n), 0);
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(bounded)
 {
 	struct cache *c = cache_new(100, 100);
@@ -229,6 +261,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, invalidate_keeps_parent_visible);
 	tcase_add_test(tc, stale_put_dropped);
 	tcase_add_test(tc, changed_and_removed);
+	tcase_add_test(tc, change_inside_dir_refreshes_dir);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, disabled);
 	tcase_add_test(tc, links);
