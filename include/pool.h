@@ -67,7 +67,8 @@ const char *pool_root(const struct pool *p);
  * every request fails at once with -EIO without dialling, or with hard
  * waits until the server is back. */
 int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out);
-/* The same, but give up with -EAGAIN after timeout_ms without a session. */
+/* The same, but give up with -EAGAIN after timeout_ms without a session
+ * (with hard: also while the server is down). */
 int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 		   struct ftp_session **out);
 /* A bulk session only if one is free or can be opened now: never waits,
@@ -89,5 +90,10 @@ bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner);
  * retry once on a fresh session (fn must be idempotent). */
 int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 	     void *ctx);
+/* The same, giving up with -EAGAIN after timeout_ms without a session
+ * (also with hard while the server is down). */
+int pool_run_timed(struct pool *p,
+		   int (*fn)(struct ftp_session *s, void *ctx), void *ctx,
+		   int timeout_ms);
 
 #endif

@@ -513,11 +513,18 @@ bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner)
 int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 	     void *ctx)
 {
+	return pool_run_timed(p, fn, ctx, -1);
+}
+
+int pool_run_timed(struct pool *p,
+		   int (*fn)(struct ftp_session *s, void *ctx), void *ctx,
+		   int timeout_ms)
+{
 	struct ftp_session *s;
 	int r, tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		r = pool_get(p, POOL_META, &s);
+		r = pool_get_timed(p, POOL_META, timeout_ms, &s);
 		if (r < 0)
 			return r;
 		r = fn(s, ctx);
