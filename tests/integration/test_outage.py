@@ -302,7 +302,10 @@ def soft_upload_at_close():
                             AT_ONCE)
         finally:
             if fd >= 0:
-                os.close(fd)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass  # the failure above is the one to report
 
         def create():
             with open(s.path("new.txt"), "wb") as f:
