@@ -98,10 +98,10 @@ static void *reaper_main(void *arg);
  * resolve (DNS away) or its directory is missing (being restored). */
 static bool transient(int r)
 {
-	return r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT || r == -ECONNRESET ||
-	       r == -EHOSTUNREACH || r == -ENETUNREACH || r == -EPROTO ||
-	       r == -ENOTCONN || r == -ECONNABORTED || r == -EAGAIN ||
-	       r == -EPIPE;
+	return r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT ||
+	       r == -ECONNRESET || r == -EHOSTUNREACH || r == -ENETUNREACH ||
+	       r == -EPROTO || r == -ENOTCONN || r == -ECONNABORTED ||
+	       r == -EAGAIN || r == -EPIPE;
 }
 
 int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
@@ -294,8 +294,8 @@ static bool server_failed(struct pool *p, const struct timespec *t0,
 	p->srv = SRV_DOWN;
 	p->probe_ms = PROBE_MIN_MS;
 	clock_gettime(CLOCK_MONOTONIC, &p->probed);
-	log_err("server unreachable for %d s: %s; requests %s until it answers",
-		p->cfg.reconnect_s, err,
+	log_err("server unreachable for %.0f s: %s; requests %s until it "
+		"answers", since(&p->fail_since), err,
 		p->cfg.hard ? "wait (-o hard)" : "fail with EIO");
 	pthread_cond_broadcast(&p->cond);
 	return false;
@@ -408,6 +408,7 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 					log_warn("server allows %u connections; using %u",
 						 live, live);
 				p->limit = live;
+				server_up(p); /* full, but there */
 				continue;
 			}
 		}
