@@ -148,12 +148,25 @@ class Setup:
         self.server = None
 
     def start(self):
-        """The server comes back on the same port."""
+        """The server comes back on the same port. The port was the
+        kernel's pick from the ephemeral range: while it was free, another
+        socket on the machine (another test's client) may have got it as
+        its own port for a while, so a failed bind is tried again."""
         if self.silent:
             self.silent.stop()
             self.silent = None
-        self.server = harness.start_server(C.kind, self.tree, port=self.port,
-                                           **self.knobs)
+        t0 = time.time()
+        while True:
+            try:
+                self.server = harness.start_server(
+                    C.kind, self.tree, port=self.port, **self.knobs)
+                return
+            except HarnessError as e:
+                if time.time() - t0 > 30:
+                    raise
+                print("# port %d busy? %s" % (self.port,
+                                              str(e).splitlines()[0][:100]))
+                time.sleep(1)
 
     def go_silent(self):
         """A server that takes connections and never greets, on the port."""
