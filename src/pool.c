@@ -36,6 +36,7 @@
 
 #include "log.h"
 
+/* in this order: from SLOT_FREE on, the slot holds a logged-in session */
 enum slot_state { SLOT_EMPTY, SLOT_CONNECTING, SLOT_FREE, SLOT_BUSY,
 		  SLOT_PARKED };
 
@@ -400,8 +401,10 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 		if (r == -EAGAIN) {
 			unsigned i, live = 0;
 
+			/* sessions logged in; not other dials (CONNECTING),
+			 * which may get 421 too */
 			for (i = 0; i < p->cfg.max_sessions; i++)
-				if (p->slots[i].state != SLOT_EMPTY)
+				if (p->slots[i].state >= SLOT_FREE)
 					live++;
 			if (live > 0) {
 				if (live < p->limit)

@@ -426,6 +426,49 @@ START_TEST(down_fails_at_once_until_probe_sees_it_back)
 }
 END_TEST
 
+struct taker {
+	struct pool *p;
+	int r;
+};
+
+static void *take_meta(void *arg)
+{
+	struct taker *t = arg;
+	struct ftp_session *s;
+
+	t->r = pool_get(t->p, POOL_META, &s);
+	if (t->r == 0)
+		pool_put(t->p, s);
+	return NULL;
+}
+
+START_TEST(late_comer_waits_only_for_the_rest_of_the_outage)
+{
+	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
+			       .reconnect_s = 6 };
+	struct taker first;
+	struct ftp_session *s;
+	struct pool *p;
+	pthread_t t;
+	double t0;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	server_gone(p);
+	first.p = p;
+	pthread_create(&t, NULL, take_meta, &first);
+	usleep(4500000);
+	/* the outage began 4.5 s ago: 1.5 s of the wait are left, not 6 */
+	t0 = now_s();
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), -EIO);
+	ck_assert_double_lt(now_s() - t0, 4.0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(first.r, -EIO);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
 START_TEST(hard_waits_until_back)
 {
 	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
@@ -501,6 +544,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, waits_for_an_absent_server);
 	tcase_add_test(tc, gives_up_after_reconnect_timeout);
 	tcase_add_test(tc, down_fails_at_once_until_probe_sees_it_back);
+	tcase_add_test(tc, late_comer_waits_only_for_the_rest_of_the_outage);
 	tcase_add_test(tc, hard_waits_until_back);
 	tcase_add_test(tc, hard_timed_gives_up_while_down);
 	tcase_add_test(tc, idle_session_closed_by_server_is_replaced);
