@@ -405,6 +405,7 @@ START_TEST(down_fails_at_once_until_probe_sees_it_back)
 	/* down: no second wait, for any kind of taker */
 	t0 = now_s();
 	ck_assert_int_eq(pool_get(p, POOL_META, &s), -EIO);
+	ck_assert_double_lt(now_s() - t0, 1.0);
 	ck_assert_int_eq(pool_get_transfer(p, &s), -EIO);
 	ck_assert_int_eq(pool_get_timed(p, POOL_BULK, 500, &s), -EIO);
 	ck_assert_int_eq(pool_get_spare(p, &s), -EAGAIN);
