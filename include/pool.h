@@ -56,6 +56,8 @@ unsigned pool_caps(const struct pool *p);
 /* Sessions usable now (lowered by 421). */
 unsigned pool_limit(struct pool *p);
 const char *pool_root(const struct pool *p);
+/* The server counts as down and requests fail at once (never with hard). */
+bool pool_down(struct pool *p);
 
 /* Wait for a session (opening one when allowed). -EIO when none can be
  * opened (the reason is logged), -ESHUTDOWN at pool_free().

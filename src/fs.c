@@ -595,6 +595,8 @@ static int lookup(const char *path, struct stat *st)
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL; /* could never be sent (nor listed) */
 	r = cache_get_attr(c->cache, path, st);
+	if (r < 0 && pool_down(c->pool))
+		return -EIO; /* "missing" is old news the server cannot confirm */
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if (!strcmp(path, "/") && !(pool_caps(c->pool) & SESS_CAP_MLST)) {

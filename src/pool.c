@@ -199,6 +199,16 @@ unsigned pool_limit(struct pool *p)
 	return l;
 }
 
+bool pool_down(struct pool *p)
+{
+	bool down;
+
+	pthread_mutex_lock(&p->lock);
+	down = p->srv == SRV_DOWN && !p->cfg.hard;
+	pthread_mutex_unlock(&p->lock);
+	return down;
+}
+
 const char *pool_root(const struct pool *p)
 {
 	return p->root;

@@ -15,7 +15,8 @@ starts it again on the same port, with the mount left as it is:
     work again without a remount;
   * the same for the data paths: a read of a file whose attributes are
     cached (a read stream), an upload whose close comes during the outage,
-    a create during it; cached attributes answer from the cache meanwhile;
+    a create during it; cached attributes answer from the cache meanwhile,
+    but a name cached as missing gives EIO, not ENOENT;
   * -o hard: a request made during the outage (one before and one after
     the reconnect wait ran out) blocks, is still blocked seconds later, and
     succeeds with the right answer once the server is back;
@@ -277,6 +278,12 @@ def soft_reads_and_cache():
             t1 = first_eio(s, lambda: read(s.path("b.txt")), "read b.txt")
             t2 = eio_within(lambda: read(s.path("b.txt")), "read b.txt again",
                             s.m, AT_ONCE)
+            # not in the cached listing: "missing" is not said while the
+            # server cannot confirm it (a name never looked up: one the
+            # kernel itself remembers as missing it answers without us)
+            eio_within(lambda: os.stat(s.path("never-seen")),
+                       "stat never-seen (missing from the cached listing)",
+                       s.m, AT_ONCE)
 
             def rest():
                 big.seek(2 * 2 ** 20)
