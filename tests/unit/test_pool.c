@@ -400,8 +400,10 @@ START_TEST(down_fails_at_once_until_probe_sees_it_back)
 	server_start(100);
 	p = new_pool_cfg(pc);
 	server_gone(p);
+	ck_assert(!pool_down(p));
 	ck_assert_int_eq(pool_get(p, POOL_META, &s), -EIO); /* waited */
 	ck_assert_int_ge(atomic_load(&refused), 2);
+	ck_assert(pool_down(p));
 	/* down: no second wait, for any kind of taker */
 	t0 = now_s();
 	ck_assert_int_eq(pool_get(p, POOL_META, &s), -EIO);
@@ -420,6 +422,7 @@ START_TEST(down_fails_at_once_until_probe_sees_it_back)
 		usleep(100000);
 	}
 	ck_assert_int_eq(r, 0);
+	ck_assert(!pool_down(p));
 	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
 	pool_put(p, s);
 	pool_free(p);
@@ -505,6 +508,7 @@ START_TEST(hard_timed_gives_up_while_down)
 	server_gone(p);
 	ck_assert_int_eq(pool_get_timed(p, POOL_META, 300, &s), -EAGAIN);
 	ck_assert_int_eq(pool_get_timed(p, POOL_META, 300, &s), -EAGAIN);
+	ck_assert(!pool_down(p)); /* down, but requests wait: not for fs */
 	pool_free(p); /* the probe stops */
 	server_stop();
 }
