@@ -55,6 +55,7 @@ struct ftpfs_opts {
 	int parallel_read;  /* helpers for slow sequential reads; -1 = auto */
 	unsigned timeout;     /* seconds, network deadline */
 	unsigned reconnect_timeout; /* seconds to wait for an absent server */
+	int hard;             /* then wait on for it, never EIO (NFS "hard") */
 	unsigned keepalive;   /* seconds idle before NOOP; 0 = never */
 	unsigned max_entries; /* per directory listing */
 	int pasv_ip;

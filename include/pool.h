@@ -37,13 +37,15 @@ struct pool_cfg {
 	int keepalive_s;       /* NOOP on sessions idle this long; 0 = never */
 	int idle_close_s;      /* close sessions idle this long; 0 = never */
 	int reconnect_s;       /* keep trying to connect this long; 0 = once */
+	bool hard;             /* an absent server: wait for it, never -EIO */
 };
 
 /* Opens the first session at once, so that a wrong host or password is
  * reported before mounting. Errors as session_open(), message in err. */
 int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
 	     struct pool **out, char *err, size_t errlen);
-/* Start the maintenance thread (park reclaim, keepalive, idle close). Call
+/* Start the maintenance thread (park reclaim, keepalive, idle close, the
+ * probe of a server that is down). Call
  * after any fork (daemonising): threads do not survive fork(). */
 int pool_start(struct pool *p);
 /* Stops the maintenance thread and closes every session. No session may be
@@ -54,16 +56,27 @@ unsigned pool_caps(const struct pool *p);
 /* Sessions usable now (lowered by 421). */
 unsigned pool_limit(struct pool *p);
 const char *pool_root(const struct pool *p);
+/* The server counts as down and requests fail at once (never with hard). */
+bool pool_down(struct pool *p);
 
-/* Wait for a session (opening one when allowed). A negative errno when no
- * session can be opened (-EIO, -ETIMEDOUT, ...). */
+/* Wait for a session (opening one when allowed). -EIO when none can be
+ * opened (the reason is logged), -ESHUTDOWN at pool_free().
+ *
+ * The server gone (connections refused, timing out, 421 to everyone):
+ * the first requests wait for it, together, up to reconnect_s from the
+ * first failed attempt; then the pool counts it down, and until a probe
+ * (every 1-10 s, from the maintenance thread) or a session gets in again,
+ * every request fails at once with -EIO without dialling, or with hard
+ * waits until the server is back. */
 int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out);
-/* The same, but give up with -EAGAIN after timeout_ms without a session. */
+/* The same, but give up with -EAGAIN after timeout_ms without a session
+ * (with hard: also while the server is down). */
 int pool_get_timed(struct pool *p, enum pool_kind kind, int timeout_ms,
 		   struct ftp_session **out);
 /* A bulk session only if one is free or can be opened now: never waits,
  * never takes over a parked transfer, never retries a failed connect
- * (for background work that must not delay anyone). -EAGAIN when none. */
+ * (for background work that must not delay anyone). -EAGAIN when none
+ * (at once while the server is down), else the error of the connect. */
 int pool_get_spare(struct pool *p, struct ftp_session **out);
 /* A session for a transfer that cannot wait for the application (an
  * upload at close, a read): a bulk one, or after a short wait any free
@@ -79,5 +92,10 @@ bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner);
  * retry once on a fresh session (fn must be idempotent). */
 int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 	     void *ctx);
+/* The same, giving up with -EAGAIN after timeout_ms without a session
+ * (also with hard while the server is down). */
+int pool_run_timed(struct pool *p,
+		   int (*fn)(struct ftp_session *s, void *ctx), void *ctx,
+		   int timeout_ms);
 
 #endif

@@ -69,7 +69,9 @@ enum session_cap {
  * path missing), -ECONNREFUSED, -ETIMEDOUT, -EPROTO (not an FTP server),
  * -EPERM (TLS certificate not trusted: nothing was sent after the
  * handshake), -EOPNOTSUPP (TLS required, the server has none).
- * On failure a one-line message for the user is left in err. */
+ * On failure a one-line message for the user is left in err; it names
+ * the server ("host:port: ..."), -ETIMEDOUT for no greeting within
+ * timeout_ms included. */
 int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 		 char *err, size_t errlen);
 /* Send QUIT (when healthy) and free. NULL is fine. */
@@ -77,6 +79,10 @@ void session_close(struct ftp_session *s);
 
 unsigned session_caps(const struct ftp_session *s);
 bool session_broken(const struct ftp_session *s);
+/* Before an idle session is used again: false when it is broken or
+ * something waits on its control connection (the server closed it, or
+ * said 421, while it was idle), and then it is marked broken. */
+bool session_reusable(struct ftp_session *s);
 /* Absolute root path on the server, without a trailing slash ("" for /). */
 const char *session_root(const struct ftp_session *s);
 /* A message for the user about the last failure (server text or errno). */

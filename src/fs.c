@@ -40,6 +40,7 @@
 
 #define SRV_PATH_MAX 4000
 #define PREFETCH_PER_DIR 64 /* subdirectories queued per opendir */
+#define ROOT_WAIT_MS 2000 /* getattr("/") waits no longer for a session */
 
 /* Set on prefetch workers, which are not FUSE threads. */
 static __thread struct fs_ctx *bg_ctx;
@@ -594,6 +595,8 @@ static int lookup(const char *path, struct stat *st)
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL; /* could never be sent (nor listed) */
 	r = cache_get_attr(c->cache, path, st);
+	if (r < 0 && pool_down(c->pool))
+		return -EIO; /* "missing" is old news the server cannot confirm */
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if (!strcmp(path, "/") && !(pool_caps(c->pool) & SESS_CAP_MLST)) {
@@ -609,7 +612,12 @@ static int lookup(const char *path, struct stat *st)
 			return r;
 		memset(&q, 0, sizeof(q));
 		q.path = sp;
-		r = pool_run(c->pool, do_mlst, &q);
+		/* the root's attributes are known without the server: they
+		 * never wait for it (with -o hard, fusermount -u stats the
+		 * mount point, and would hang for as long as it is down) */
+		r = strcmp(path, "/") ? pool_run(c->pool, do_mlst, &q)
+				      : pool_run_timed(c->pool, do_mlst, &q,
+						       ROOT_WAIT_MS);
 		free(sp);
 		if (r == 0) {
 			entry_to_stat(&q.e, st);

@@ -445,6 +445,7 @@ int main(int argc, char *argv[])
 	pcfg.park_ms = 2000;
 	pcfg.keepalive_s = (int)o.keepalive;
 	pcfg.reconnect_s = (int)o.reconnect_timeout;
+	pcfg.hard = o.hard;
 	pcfg.idle_close_s = 600;
 	r = pool_new(&scfg, &pcfg, &c.pool, err, sizeof(err));
 	if (r < 0) {

@@ -477,6 +477,8 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("timeout=%u", timeout, 0),
 	OPT("connect_timeout=%u", timeout, 0),
 	OPT("reconnect_timeout=%u", reconnect_timeout, 0),
+	OPT("hard", hard, 1),
+	OPT("soft", hard, 0),
 	OPT("keepalive=%u", keepalive, 0),
 	OPT("max_entries=%u", max_entries, 0),
 	OPT("pasv_ip", pasv_ip, 1),
@@ -673,7 +675,9 @@ void opts_usage(const char *prog)
 	       "    -o parallel_read=N     sessions fetching a slow sequential read ahead\n"
 	       "                           in parallel (default connections-1; 0 = off)\n"
 	       "    -o timeout=SECS        network timeout (default 30)\n"
-	       "    -o reconnect_timeout=SECS  wait this long for an absent server (30)\n"
+	       "    -o reconnect_timeout=SECS  wait this long for an absent server, then\n"
+	       "                           fail at once with EIO until it is back (30)\n"
+	       "    -o hard                wait for an absent server as long as it takes\n"
 	       "    -o keepalive=SECS      NOOP on idle sessions (default 60, 0 = off)\n"
 	       "    -o max_entries=N       refuse directory listings longer than N (default 1000000)\n"
 	       "    -o user=NAME[:PASS]    log in as NAME (instead of the URL's user)\n"

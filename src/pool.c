@@ -10,6 +10,20 @@
  *
  * 421 (too many connections) while opening a slot: if other sessions are
  * live, the pool caps itself at that count and the caller waits for one.
+ *
+ * An absent server (outage): the pool is UP, FAILING or DOWN.
+ *   UP -> FAILING  a session cannot be opened (transient error); the time
+ *                  the attempt began is the outage's start (fail_since)
+ *   FAILING        requests that need a new session retry with backoff
+ *                  until fail_since + reconnect_s, all against that one
+ *                  deadline, so no request waits for the reconnect twice
+ *   FAILING -> DOWN the deadline passed: from then on nobody dials; a
+ *                  request that needs a session fails at once (-EIO) or,
+ *                  with cfg.hard, sleeps on p->cond until the server is back
+ *   DOWN -> UP     the reaper's probe (a login with short deadlines, every
+ *                  probe_ms, backing off) or any session that opens again
+ * While DOWN the pool hands out no session at all, not even a FREE one: a
+ * session made before the outage would only wait for its own timeout.
  */
 #include "pool.h"
 
@@ -22,8 +36,18 @@
 
 #include "log.h"
 
+/* in this order: from SLOT_FREE on, the slot holds a logged-in session */
 enum slot_state { SLOT_EMPTY, SLOT_CONNECTING, SLOT_FREE, SLOT_BUSY,
 		  SLOT_PARKED };
+
+enum server_state { SRV_UP, SRV_FAILING, SRV_DOWN };
+
+/* A probe of a DOWN server gives each step (connect, each reply) this long
+ * at most, so that an unmount during an outage waits no longer for it;
+ * probes start PROBE_MIN_MS apart and back off to PROBE_MAX_MS. */
+#define PROBE_STEP_MS 5000
+#define PROBE_MIN_MS 1000
+#define PROBE_MAX_MS 10000
 
 struct slot {
 	struct ftp_session *s;
@@ -46,6 +70,11 @@ struct pool {
 	bool stopping;       /* protected by lock */
 	bool started;
 	pthread_t reaper;
+	enum server_state srv;        /* protected by lock */
+	struct timespec fail_since;   /* FAILING/DOWN: the outage began */
+	struct timespec probed;       /* DOWN: last probe ended */
+	int probe_ms;                 /* DOWN: wait before the next probe */
+	struct session_cfg probe_cfg; /* scfg with short deadlines */
 };
 
 static double since(const struct timespec *t)
@@ -66,13 +95,14 @@ static void stamp(struct slot *sl)
 static void *reaper_main(void *arg);
 
 /* Failures to open a session that may pass if we wait: the server is
- * restarting, unreachable for a moment, or full (421). */
+ * restarting, unreachable for a moment, or full (421); its name does not
+ * resolve (DNS away) or its directory is missing (being restored). */
 static bool transient(int r)
 {
-	return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -ECONNRESET ||
-	       r == -EHOSTUNREACH || r == -ENETUNREACH || r == -EPROTO ||
-	       r == -ENOTCONN || r == -ECONNABORTED || r == -EAGAIN ||
-	       r == -EPIPE;
+	return r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT ||
+	       r == -ECONNRESET || r == -EHOSTUNREACH || r == -ENETUNREACH ||
+	       r == -EPROTO || r == -ENOTCONN || r == -ECONNABORTED ||
+	       r == -EAGAIN || r == -EPIPE;
 }
 
 int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
@@ -105,6 +135,9 @@ int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
 		r = -ENOMEM;
 		goto err_free;
 	}
+	p->probe_cfg = *scfg;
+	if (p->probe_cfg.timeout_ms > PROBE_STEP_MS)
+		p->probe_cfg.timeout_ms = PROBE_STEP_MS;
 	p->slots[0].s = s;
 	p->slots[0].state = SLOT_FREE;
 	stamp(&p->slots[0]);
@@ -164,6 +197,16 @@ unsigned pool_limit(struct pool *p)
 	l = p->limit;
 	pthread_mutex_unlock(&p->lock);
 	return l;
+}
+
+bool pool_down(struct pool *p)
+{
+	bool down;
+
+	pthread_mutex_lock(&p->lock);
+	down = p->srv == SRV_DOWN && !p->cfg.hard;
+	pthread_mutex_unlock(&p->lock);
+	return down;
 }
 
 const char *pool_root(const struct pool *p)
@@ -234,19 +277,89 @@ int pool_get_spare(struct pool *p, struct ftp_session **out)
 	return get(p, POOL_BULK, 0, true, out);
 }
 
+/* Under lock: a session opened, so the server answers. */
+static void server_up(struct pool *p)
+{
+	if (p->srv == SRV_DOWN)
+		log_info("%s:%s answers again", p->scfg->host, p->scfg->port);
+	p->srv = SRV_UP;
+	pthread_cond_broadcast(&p->cond);
+}
+
+/* Under lock: an attempt to open a session, begun at t0, failed with a
+ * transient error (err says why). True while the outage is younger than
+ * reconnect_s (wait and try again); then the pool goes DOWN. */
+static bool server_failed(struct pool *p, const struct timespec *t0,
+			  const char *err)
+{
+	if (p->srv == SRV_DOWN)
+		return false;
+	if (p->srv == SRV_UP) {
+		p->srv = SRV_FAILING;
+		p->fail_since = *t0;
+		log_warn("%s; retrying for up to %d s", err,
+			 p->cfg.reconnect_s);
+	}
+	if (since(&p->fail_since) < p->cfg.reconnect_s)
+		return true;
+	p->srv = SRV_DOWN;
+	p->probe_ms = PROBE_MIN_MS;
+	clock_gettime(CLOCK_MONOTONIC, &p->probed);
+	log_err("server unreachable for %.0f s: %s; requests %s until it "
+		"answers", since(&p->fail_since), err,
+		p->cfg.hard ? "wait (-o hard)" : "fail with EIO");
+	pthread_cond_broadcast(&p->cond);
+	return false;
+}
+
+/* How long to sleep before the next attempt of a FAILING outage: the
+ * backoff, but never past the outage's deadline (the last attempt is
+ * made there). */
+static unsigned retry_ms(struct pool *p, unsigned backoff_ms)
+{
+	double left = p->cfg.reconnect_s - since(&p->fail_since);
+
+	if (p->srv != SRV_FAILING)
+		return backoff_ms; /* -o hard past the deadline */
+	return left * 1000 < backoff_ms ? (unsigned)(left * 1000) + 1
+					: backoff_ms;
+}
+
+/* Under lock: wait until a slot can be picked (into *sl). 0, or the
+ * error to return: -EAGAIN (timeout_ms passed, or a spare taker while the
+ * server is down), -EIO (down), -ESHUTDOWN. */
+static int wait_slot(struct pool *p, enum pool_kind kind, int timeout_ms,
+		     bool spare, const struct timespec *until,
+		     struct slot **sl)
+{
+	for (;;) {
+		if (p->stopping)
+			return -ESHUTDOWN;
+		if (p->srv == SRV_DOWN && (spare || !p->cfg.hard))
+			return spare ? -EAGAIN : -EIO;
+		if (p->srv != SRV_DOWN && (*sl = pick(p, kind, spare)))
+			return 0;
+		if (timeout_ms < 0)
+			pthread_cond_wait(&p->cond, &p->lock);
+		else if (timeout_ms == 0 ||
+			 pthread_cond_timedwait(&p->cond, &p->lock, until) ==
+				 ETIMEDOUT)
+			return -EAGAIN;
+	}
+}
+
 static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 	       bool spare, struct ftp_session **out)
 {
 	struct ftp_session *s;
 	struct slot *sl = NULL;
 	enum slot_state was;
-	struct timespec until, first_fail;
+	struct timespec until, t0;
 	char err[1024];
-	bool failed = false;
-	unsigned backoff_ms = 100;
+	unsigned backoff_ms = 100, sleep_ms;
+	bool said;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &first_fail);
 	clock_gettime(CLOCK_REALTIME, &until);
 	if (timeout_ms > 0) {
 		until.tv_sec += timeout_ms / 1000;
@@ -258,19 +371,10 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->stopping && !(sl = pick(p, kind, spare))) {
-			if (timeout_ms < 0) {
-				pthread_cond_wait(&p->cond, &p->lock);
-			} else if (timeout_ms == 0 ||
-				   pthread_cond_timedwait(&p->cond, &p->lock,
-							  &until) == ETIMEDOUT) {
-				pthread_mutex_unlock(&p->lock);
-				return -EAGAIN;
-			}
-		}
-		if (p->stopping) {
+		r = wait_slot(p, kind, timeout_ms, spare, &until, &sl);
+		if (r < 0) {
 			pthread_mutex_unlock(&p->lock);
-			return -ESHUTDOWN;
+			return r;
 		}
 		was = sl->state;
 		sl->kind = kind;
@@ -281,7 +385,7 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 			pthread_mutex_unlock(&p->lock);
 			if (was == SLOT_PARKED)
 				session_xfer_abort(s);
-			if (!session_broken(s)) {
+			if (session_reusable(s)) {
 				*out = s;
 				return 0;
 			}
@@ -290,12 +394,14 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 			continue;
 		}
 		sl->state = SLOT_CONNECTING;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		pthread_mutex_unlock(&p->lock);
 		r = session_open(p->scfg, &s, err, sizeof(err));
 		pthread_mutex_lock(&p->lock);
 		if (r == 0) {
 			sl->s = s;
 			sl->state = SLOT_BUSY;
+			server_up(p);
 			pthread_mutex_unlock(&p->lock);
 			*out = s;
 			return 0;
@@ -305,40 +411,46 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 		if (r == -EAGAIN) {
 			unsigned i, live = 0;
 
+			/* sessions logged in; not other dials (CONNECTING),
+			 * which may get 421 too */
 			for (i = 0; i < p->cfg.max_sessions; i++)
-				if (p->slots[i].state != SLOT_EMPTY)
+				if (p->slots[i].state >= SLOT_FREE)
 					live++;
 			if (live > 0) {
 				if (live < p->limit)
 					log_warn("server allows %u connections; using %u",
 						 live, live);
 				p->limit = live;
+				server_up(p); /* full, but there */
 				continue;
 			}
 		}
+		pthread_cond_broadcast(&p->cond);
 		if (transient(r) && !spare &&
-		    since(&first_fail) < p->cfg.reconnect_s) {
+		    (server_failed(p, &t0, err) || p->cfg.hard)) {
 			/* the server is away (restart, outage, full): wait
-			 * for it, bounded, rather than answer "missing" */
-			if (!failed) {
-				log_warn("%s; retrying for up to %d s", err,
-					 p->cfg.reconnect_s);
-				failed = true;
-			}
-			pthread_cond_broadcast(&p->cond);
+			 * for it, bounded, rather than answer "missing"; once
+			 * DOWN, -o hard sleeps in wait_slot() */
+			if (p->srv == SRV_DOWN)
+				continue;
+			sleep_ms = retry_ms(p, backoff_ms);
 			pthread_mutex_unlock(&p->lock);
-			usleep(backoff_ms * 1000);
+			usleep(sleep_ms * 1000);
 			backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
 			pthread_mutex_lock(&p->lock);
 			continue;
 		}
-		pthread_cond_broadcast(&p->cond);
+		if (!transient(r) && p->srv == SRV_FAILING)
+			server_up(p); /* it answers, if only to refuse */
+		said = transient(r) && p->srv == SRV_DOWN; /* logged there */
 		pthread_mutex_unlock(&p->lock);
-		if (spare)
+		if (spare) {
 			log_dbg("%s", err);
-		else
+			return r;
+		}
+		if (!said)
 			log_err("%s", err);
-		return r == -EAGAIN ? -EIO : r;
+		return -EIO;
 	}
 }
 
@@ -415,11 +527,18 @@ bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner)
 int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 	     void *ctx)
 {
+	return pool_run_timed(p, fn, ctx, -1);
+}
+
+int pool_run_timed(struct pool *p,
+		   int (*fn)(struct ftp_session *s, void *ctx), void *ctx,
+		   int timeout_ms)
+{
 	struct ftp_session *s;
 	int r, tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		r = pool_get(p, POOL_META, &s);
+		r = pool_get_timed(p, POOL_META, timeout_ms, &s);
 		if (r < 0)
 			return r;
 		r = fn(s, ctx);
@@ -458,6 +577,7 @@ static void maintain(struct pool *p)
 			log_dbg("closing an idle session");
 			close_slot(p, sl);
 		} else if (was == SLOT_FREE && p->cfg.keepalive_s &&
+			   p->srv == SRV_UP &&
 			   since(&sl->noop) >= p->cfg.keepalive_s) {
 			sl->state = SLOT_BUSY;
 			pthread_mutex_unlock(&p->lock);
@@ -477,6 +597,35 @@ static void maintain(struct pool *p)
 	}
 }
 
+/* Under lock, DOWN: when due, see whether the server is back with a
+ * login of its own (closed at once: its deadlines are the probe's). A
+ * server that answers, if only to refuse, is back: requests then get
+ * its answer. */
+static void probe(struct pool *p)
+{
+	struct ftp_session *s;
+	char err[1024];
+	int r;
+
+	if (since(&p->probed) * 1000 < p->probe_ms)
+		return;
+	pthread_mutex_unlock(&p->lock);
+	r = session_open(&p->probe_cfg, &s, err, sizeof(err));
+	session_close(s);
+	pthread_mutex_lock(&p->lock);
+	clock_gettime(CLOCK_MONOTONIC, &p->probed);
+	if (r == 0 || !transient(r)) {
+		if (r < 0)
+			log_warn("%s", err);
+		if (p->srv == SRV_DOWN)
+			server_up(p);
+		return;
+	}
+	log_dbg("probe: %s", err);
+	p->probe_ms = p->probe_ms * 2 > PROBE_MAX_MS ? PROBE_MAX_MS
+						     : p->probe_ms * 2;
+}
+
 static void *reaper_main(void *arg)
 {
 	struct pool *p = arg;
@@ -493,6 +642,8 @@ static void *reaper_main(void *arg)
 		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 		if (!p->stopping)
 			maintain(p);
+		if (!p->stopping && p->srv == SRV_DOWN)
+			probe(p);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;

@@ -276,6 +276,11 @@ static int check_quiet(struct ftp_session *s, const char *cmd)
 	return 0;
 }
 
+bool session_reusable(struct ftp_session *s)
+{
+	return !s->broken && (s->data || check_quiet(s, "its next use") == 0);
+}
+
 int session_cmd(struct ftp_session *s, const char *cmd, const char *arg)
 {
 	int r;
@@ -419,6 +424,13 @@ static int login(struct ftp_session *s)
 	code = read_reply(s);
 	while (code >= 100 && code < 200) /* 120: service ready in nnn min */
 		code = read_reply(s);
+	if (code == -ETIMEDOUT)
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "no greeting from the server within %d s",
+			 (cfg->timeout_ms + 999) / 1000);
+	else if (code == -ECONNRESET)
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "the server closed the connection before its greeting");
 	if (code < 0)
 		return code == -EMSGSIZE ? -EPROTO : code;
 	if (code == 421)
@@ -539,7 +551,12 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 	*out = s;
 	return 0;
 err:
-	if (err && errlen)
+	/* name the server: at mount time this is the whole message, in use
+	 * it is the log line saying why requests fail */
+	if (err && errlen && s->ctrl)
+		snprintf(err, errlen, "%s:%s: %s", cfg->host, cfg->port,
+			 s->errmsg[0] ? s->errmsg : strerror(-r));
+	else if (err && errlen)
 		snprintf(err, errlen, "%s",
 			 s->errmsg[0] ? s->errmsg : strerror(-r));
 	*out = NULL;

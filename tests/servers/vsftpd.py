@@ -334,10 +334,17 @@ class Launcher:
         return text
 
     def kill(self):
-        """Stop vsftpd and its session processes (its process group)."""
+        """Stop vsftpd and its session processes (its process group, and
+        the sessions' own: each session calls setsid())."""
         if self.proc is None:
             return None
         pgid = self.proc.pid  # start_new_session: pgid == vsftpd's pid
+        sessions = descendants(self.proc.pid)
+        for pid in sessions:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
             try:
                 os.killpg(pgid, sig)
@@ -360,6 +367,27 @@ class Launcher:
         import shutil
         if not self.a.keep_tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def descendants(pid):
+    """PIDs of pid's children, grandchildren... (from /proc)."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                # "pid (comm) state ppid ...": comm may hold blanks
+                parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        found += kids
+        todo += kids
+    return found
 
 
 def check_root(root):

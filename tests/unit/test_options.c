@@ -124,7 +124,7 @@ END_TEST
 START_TEST(opts)
 {
 	char a0[] = "ftpfs", a1[] = "ftp://h/", a2[] = "/mnt", a3[] = "-o",
-	     a4[] = "connections=2,cache_timeout=1.5,_netdev,noauto,ro",
+	     a4[] = "connections=2,cache_timeout=1.5,_netdev,noauto,ro,hard",
 	     a5[] = "-f";
 	char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(6, argv);
@@ -135,6 +135,7 @@ START_TEST(opts)
 	ck_assert_str_eq(o.url, "ftp://h/");
 	ck_assert_uint_eq(o.connections, 2);
 	ck_assert(o.cache_timeout > 1.4 && o.cache_timeout < 1.6);
+	ck_assert_int_eq(o.hard, 1);
 	for (i = 0; i < args.argc; i++) {
 		ck_assert_ptr_null(strstr(args.argv[i], "_netdev"));
 		ck_assert_ptr_null(strstr(args.argv[i], "connections"));

@@ -3,7 +3,7 @@
  * The server accepts any number of connections (one thread each), answers
  * 421 beyond `cap` live connections, and speaks just enough FTP: login,
  * FEAT, TYPE, PWD, NOOP, EPSV + RETR (an endless stream until the client
- * closes), ABOR, QUIT.
+ * closes), ABOR, QUIT; BREAK answers twice, BYE closes after its reply.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool.h"
@@ -83,6 +84,9 @@ static void *conn_main(void *arg)
 			pthread_detach(t);
 		} else if (!strncmp(line, "ABOR", 4)) {
 			fake_say(fd, "426 aborted\r\n226 ABOR ok\r\n");
+		} else if (!strncmp(line, "BYE", 3)) {
+			fake_say(fd, "200 closing when idle\r\n");
+			break; /* as a server that goes away */
 		} else if (!strncmp(line, "BREAK", 5)) {
 			fake_say(fd, "200 ok\r\n200 and a reply to nothing\r\n");
 		} else if (!strncmp(line, "NOOP", 4)) {
@@ -146,6 +150,22 @@ static void *reopen_later(void *arg)
 	usleep(600000);
 	atomic_store(&cap, 100);
 	return NULL;
+}
+
+static void *reopen_after_2s(void *arg)
+{
+	(void)arg;
+	usleep(2000000);
+	atomic_store(&cap, 100);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static struct pool *new_pool_cfg(struct pool_cfg pc)
@@ -354,6 +374,166 @@ START_TEST(gives_up_after_reconnect_timeout)
 }
 END_TEST
 
+/* The pool's only session broken and closed, and the server answering
+ * 421 to everyone from now on: as good as gone. */
+static void server_gone(struct pool *p)
+{
+	struct ftp_session *s;
+
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), 0);
+	ck_assert_int_eq(session_cmd(s, "BREAK", NULL), 200);
+	usleep(100000);
+	ck_assert_int_lt(session_cmd(s, "NOOP", NULL), 0);
+	pool_put(p, s);
+	atomic_store(&cap, 0);
+}
+
+START_TEST(down_fails_at_once_until_probe_sees_it_back)
+{
+	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
+			       .reconnect_s = 3 };
+	struct ftp_session *s;
+	struct pool *p;
+	double t0;
+	int i, r;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	server_gone(p);
+	ck_assert(!pool_down(p));
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), -EIO); /* waited */
+	ck_assert_int_ge(atomic_load(&refused), 2);
+	ck_assert(pool_down(p));
+	/* down: no second wait, for any kind of taker */
+	t0 = now_s();
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), -EIO);
+	ck_assert_double_lt(now_s() - t0, 1.0);
+	ck_assert_int_eq(pool_get_transfer(p, &s), -EIO);
+	ck_assert_int_eq(pool_get_timed(p, POOL_BULK, 500, &s), -EIO);
+	ck_assert_int_eq(pool_get_spare(p, &s), -EAGAIN);
+	ck_assert_double_lt(now_s() - t0, 1.0);
+	/* back: the probe notices, no request has to get through first */
+	atomic_store(&cap, 100);
+	for (i = 0; i < 150; i++) {
+		r = pool_get(p, POOL_META, &s);
+		if (r == 0)
+			break;
+		ck_assert_int_eq(r, -EIO);
+		usleep(100000);
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert(!pool_down(p));
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	pool_put(p, s);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+struct taker {
+	struct pool *p;
+	int r;
+};
+
+static void *take_meta(void *arg)
+{
+	struct taker *t = arg;
+	struct ftp_session *s;
+
+	t->r = pool_get(t->p, POOL_META, &s);
+	if (t->r == 0)
+		pool_put(t->p, s);
+	return NULL;
+}
+
+START_TEST(late_comer_waits_only_for_the_rest_of_the_outage)
+{
+	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
+			       .reconnect_s = 6 };
+	struct taker first;
+	struct ftp_session *s;
+	struct pool *p;
+	pthread_t t;
+	double t0;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	server_gone(p);
+	first.p = p;
+	pthread_create(&t, NULL, take_meta, &first);
+	usleep(4500000);
+	/* the outage began 4.5 s ago: 1.5 s of the wait are left, not 6 */
+	t0 = now_s();
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), -EIO);
+	ck_assert_double_lt(now_s() - t0, 4.0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(first.r, -EIO);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(hard_waits_until_back)
+{
+	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
+			       .reconnect_s = 1, .hard = true };
+	struct ftp_session *s;
+	struct pool *p;
+	pthread_t t;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	server_gone(p);
+	pthread_create(&t, NULL, reopen_after_2s, NULL);
+	/* past reconnect_s and down meanwhile: waits, never -EIO */
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), 0);
+	ck_assert_int_eq(atomic_load(&cap), 100);
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	pool_put(p, s);
+	pthread_join(t, NULL);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
+START_TEST(hard_timed_gives_up_while_down)
+{
+	struct pool_cfg pc = { .max_sessions = 1, .park_ms = 60000,
+			       .reconnect_s = 0, .hard = true };
+	struct ftp_session *s;
+	struct pool *p;
+
+	server_start(100);
+	p = new_pool_cfg(pc);
+	server_gone(p);
+	ck_assert_int_eq(pool_get_timed(p, POOL_META, 300, &s), -EAGAIN);
+	ck_assert_int_eq(pool_get_timed(p, POOL_META, 300, &s), -EAGAIN);
+	ck_assert(!pool_down(p)); /* down, but requests wait: not for fs */
+	pool_free(p); /* the probe stops */
+	server_stop();
+}
+END_TEST
+
+START_TEST(idle_session_closed_by_server_is_replaced)
+{
+	struct ftp_session *s, *t;
+	struct pool *p;
+
+	server_start(100);
+	p = new_pool(1);
+	ck_assert_int_eq(pool_get(p, POOL_META, &s), 0);
+	ck_assert_int_eq(session_cmd(s, "BYE", NULL), 200);
+	pool_put(p, s); /* looks healthy; the server closes it meanwhile */
+	usleep(100000);
+	ck_assert_int_eq(pool_get(p, POOL_META, &t), 0);
+	ck_assert_int_eq(session_cmd(t, "NOOP", NULL), 200);
+	ck_assert_int_eq(atomic_load(&accepted), 2);
+	pool_put(p, t);
+	pool_free(p);
+	server_stop();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -368,6 +548,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, keepalive_then_idle_close);
 	tcase_add_test(tc, waits_for_an_absent_server);
 	tcase_add_test(tc, gives_up_after_reconnect_timeout);
+	tcase_add_test(tc, down_fails_at_once_until_probe_sees_it_back);
+	tcase_add_test(tc, late_comer_waits_only_for_the_rest_of_the_outage);
+	tcase_add_test(tc, hard_waits_until_back);
+	tcase_add_test(tc, hard_timed_gives_up_while_down);
+	tcase_add_test(tc, idle_session_closed_by_server_is_replaced);
 	suite_add_tcase(s, tc);
 	return s;
 }

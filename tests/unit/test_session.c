@@ -284,6 +284,24 @@ START_TEST(not_ftp)
 }
 END_TEST
 
+START_TEST(no_greeting_names_the_server)
+{
+	/* connections complete in the backlog; nobody ever says 220 */
+	struct session_cfg c = { .host = "127.0.0.1", .path = "",
+				 .timeout_ms = 300 };
+	struct ftp_session *s;
+	char err[256], want[64], port[16];
+	int p, fd = listen_any(&p);
+
+	snprintf(port, sizeof(port), "%d", p);
+	c.port = port;
+	ck_assert_int_eq(session_open(&c, &s, err, sizeof(err)), -ETIMEDOUT);
+	snprintf(want, sizeof(want), "127.0.0.1:%d: no greeting", p);
+	ck_assert_msg(strstr(err, want), "message: %s", err);
+	close(fd);
+}
+END_TEST
+
 START_TEST(crlf_refused)
 {
 	static const struct step steps[] = { LOGIN_STEPS, { 0 } };
@@ -685,6 +703,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, login_refused);
 	tcase_add_test(tc, too_many_connections);
 	tcase_add_test(tc, not_ftp);
+	tcase_add_test(tc, no_greeting_names_the_server);
 	tcase_add_test(tc, crlf_refused);
 	tcase_add_test(tc, retr_rest_epsv);
 	tcase_add_test(tc, pasv_address_ignored);
