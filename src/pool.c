@@ -142,7 +142,16 @@ int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,
 	p->slots[0].state = SLOT_FREE;
 	stamp(&p->slots[0]);
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	{
+		/* waits are timed on the monotonic clock: a wall-clock step
+		 * (NTP, a suspended laptop) must not stretch or cut them */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&p->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	*out = p;
 	return 0;
 
@@ -360,7 +369,7 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 	bool said;
 	int r;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	if (timeout_ms > 0) {
 		until.tv_sec += timeout_ms / 1000;
 		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
@@ -633,7 +642,7 @@ static void *reaper_main(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += 250 * 1000 * 1000;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
