@@ -83,6 +83,7 @@ struct ftpfs_opts {
 	int password_stdin;
 	int show_help;
 	int show_version;
+	int remount;          /* -o remount: refused */
 };
 
 /* Take ftpfs's options and the URL out of args (the rest is for FUSE). */

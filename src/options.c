@@ -416,6 +416,8 @@ int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
 
 #define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
 
+enum { KEY_REMOUNT = 1 };
+
 static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("connections=%u", connections, 0),
 	OPT("cache_timeout=%lf", cache_timeout, 0),
@@ -469,6 +471,18 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+	/* atime words (fstab, mount -o): FTP keeps no access times, so
+	 * there is nothing to update; atime and noatime also reach the
+	 * kernel through libfuse, the others libfuse does not know */
+	FUSE_OPT_KEY("relatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("norelatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("strictatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nostrictatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("diratime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nodiratime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("lazytime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nolazytime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_END
 };
 
@@ -478,6 +492,10 @@ static int opt_proc(void *data, const char *arg, int key,
 	struct ftpfs_opts *o = data;
 
 	(void)outargs;
+	if (key == KEY_REMOUNT) {
+		o->remount = 1;
+		return 0;
+	}
 	if (key == FUSE_OPT_KEY_NONOPT && !o->url) {
 		o->url = strdup(arg);
 		return o->url ? 0 : -1;
@@ -500,6 +518,13 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	o->spool_max = 4096;
 	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
 		snprintf(err, errlen, "invalid options");
+		return -EINVAL;
+	}
+	if (o->remount) {
+		/* mount -o remount,...: the kernel asks a FUSE file system's
+		 * daemon nothing, so new options could never take effect */
+		snprintf(err, errlen, "remount: a FUSE mount cannot take new "
+			 "options; unmount it and mount it again");
 		return -EINVAL;
 	}
 	if (o->connections < 1 || o->connections > 64) {
