@@ -51,6 +51,10 @@ struct session_cfg {
 	bool active;          /* EPRT/PORT: the server connects to us */
 	const char *active_addr; /* address to announce, NULL = ours */
 	unsigned port_lo, port_hi; /* our data port range, 0 = any */
+	/* Shared by the sessions of one server (may be NULL): the length of
+	 * the shortest command line it refused as too long. Longer lines are
+	 * then refused here with -ENAMETOOLONG, unsent. */
+	_Atomic size_t *line_limit;
 };
 
 enum session_cap {

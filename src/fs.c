@@ -65,6 +65,28 @@ static char *parent_path(const char *path)
 				     : strdup("/");
 }
 
+/* The longest name, as statfs says (f_namemax). A longer one is refused
+ * at the first call that meets it (lookup, create, mkdir, rename's
+ * target, symlink), so no write is ever accepted for a file that cannot
+ * be stored. */
+#define FS_NAME_MAX 255
+
+/* -ENAMETOOLONG when a component of path is longer than FS_NAME_MAX
+ * bytes, else 0. */
+static int name_check(const char *path)
+{
+	size_t n;
+
+	while (*path) {
+		path += strspn(path, "/");
+		n = strcspn(path, "/");
+		if (n > FS_NAME_MAX)
+			return -ENAMETOOLONG;
+		path += n;
+	}
+	return 0;
+}
+
 /* Server path for a FUSE path; -EINVAL for CR/LF, -ENAMETOOLONG. */
 static int srv_path(const char *path, char **out)
 {
@@ -75,6 +97,9 @@ static int srv_path(const char *path, char **out)
 
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL;
+	r = name_check(path);
+	if (r < 0)
+		return r;
 	if (ctx()->charset) {
 		r = charset_to_server(ctx()->charset, path, &conv);
 		if (r < 0)
@@ -593,6 +618,9 @@ static int lookup(const char *path, struct stat *st)
 
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL; /* could never be sent (nor listed) */
+	r = name_check(path);
+	if (r < 0)
+		return r;
 	r = cache_get_attr(c->cache, path, st);
 	if (r != 0)
 		return r < 0 ? r : 0;
@@ -975,7 +1003,10 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 	int r;
 
 	if (created)
-		how = fi->flags & O_APPEND ? WF_APPEND : WF_NEW;
+		/* O_RDWR|O_APPEND (fopen "a+"): a new file is empty, so it
+		 * is written from 0 in a spool like any new O_RDWR file;
+		 * write-only, APPE creates it */
+		how = fi->flags & O_APPEND && acc != O_RDWR ? WF_APPEND : WF_NEW;
 	else if (fi->flags & O_TRUNC)
 		how = WF_TRUNC;
 	else if (fi->flags & O_APPEND)
@@ -1729,7 +1760,7 @@ static int ftpfs_statfs(const char *path, struct statvfs *sv)
 	sv->f_files = 1000000;
 	sv->f_ffree = 1000000;
 	sv->f_favail = 1000000;
-	sv->f_namemax = 255;
+	sv->f_namemax = FS_NAME_MAX;
 	return 0;
 }
 

@@ -162,6 +162,9 @@ static bool mount_helper_flags(int *argc, char *argv[])
 	return fake;
 }
 
+/* The server's command line limit, once it refused a line (session.h) */
+static _Atomic size_t line_limit = SIZE_MAX;
+
 int main(int argc, char *argv[])
 {
 	bool fake = mount_helper_flags(&argc, argv);
@@ -279,6 +282,7 @@ int main(int argc, char *argv[])
 	scfg.no_pipeline = o.no_pipeline;
 	scfg.disable_mlsd = o.disable_mlsd;
 	scfg.trace = o.ftp_trace;
+	scfg.line_limit = &line_limit;
 	pcfg.max_sessions = o.connections;
 	pcfg.park_ms = 2000;
 	pcfg.keepalive_s = (int)o.keepalive;

@@ -65,6 +65,7 @@ struct ftp_session {
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
 	unsigned id;       /* "[S<id>]" in -o ftp_trace lines */
+	size_t sent_len;   /* the last command line's length, CRLF included */
 	char errmsg[640];
 };
 
@@ -175,6 +176,33 @@ static int refused(struct ftp_session *s, int code, bool upload)
 	return fail(s, -EPROTO, "unexpected reply");
 }
 
+/* Servers limit the command line (pyftpdlib 2048 bytes, ProFTPD's
+ * CommandBufferSize 512 by default) and answer a longer one with 500,
+ * RFC 959's "Syntax error, command unrecognized. This may include errors
+ * such as command line too long." What follows the cut may be answered as
+ * a command of its own, so the session is dropped; the length is
+ * remembered (cfg->line_limit) so that no line as long is sent again. */
+#define LONG_LINE 256
+
+static int line_too_long(struct ftp_session *s)
+{
+	_Atomic size_t *lim = s->cfg->line_limit;
+	size_t cur;
+
+	log_info("the server refused a command line of %zu bytes as too "
+		 "long: longer paths get ENAMETOOLONG", s->sent_len);
+	if (lim) {
+		cur = *lim;
+		while (s->sent_len < cur &&
+		       !atomic_compare_exchange_weak(lim, &cur, s->sent_len))
+			;
+	}
+	s->broken = true;
+	snprintf(s->errmsg, sizeof(s->errmsg), "command line too long: %.200s",
+		 reply_text(s->rp));
+	return -ENAMETOOLONG;
+}
+
 /* Read one complete reply; returns its code or a negative errno. */
 static int read_reply(struct ftp_session *s)
 {
@@ -204,6 +232,8 @@ static int read_reply(struct ftp_session *s)
 	}
 	if (s->cfg->trace)
 		log_info("[S%u] < %s", s->id, reply_text(s->rp));
+	if (reply_code(s->rp) == 500 && s->sent_len > LONG_LINE)
+		return line_too_long(s);
 	if (reply_code(s->rp) == 421) {
 		s->broken = true;
 		snprintf(s->errmsg, sizeof(s->errmsg), "server: %.200s",
@@ -230,6 +260,9 @@ static int format_cmd(struct ftp_session *s, char *line, size_t len,
 		     arg ? " " : "", arg ? arg : "");
 	if (n < 0 || (size_t)n >= CMD_MAX - len)
 		return -ENAMETOOLONG;
+	if (s->cfg->line_limit && (size_t)n >= *s->cfg->line_limit)
+		return -ENAMETOOLONG; /* the server refused one as long */
+	s->sent_len = (size_t)n;
 	if (s->cfg->trace)
 		log_info("[S%u] > %s%s%s", s->id, cmd, arg ? " " : "",
 			 !arg ? "" : strcmp(cmd, "PASS") ? arg : "****");

@@ -437,6 +437,8 @@ def prepare(root, lroot):
     os.makedirs(os.path.join(root, "random"))
     os.makedirs(os.path.join(root, "unmount"))
     os.makedirs(os.path.join(root, "dirattr"))
+    w(os.path.join(root, "names", "short.txt"), b"short\n")
+    os.makedirs(os.path.join(root, "aplus"))
     w(os.path.join(root, "open", "unlinked.txt"), b"read me after unlink\n")
     w(os.path.join(root, "open", "rdwr.txt"), b"old contents\n")
     w(os.path.join(root, "open", "moved.bin"), content("moved", 3 * MiB))
@@ -1584,6 +1586,143 @@ def renamed_while_open():
     check_file("open/replaced.txt", b"the new version\n")
     check_file("open/moved2.bin", want)
     check_no_hidden(disk("open"))
+
+
+@test()
+def names_too_long():
+    """A name longer than statfs's f_namemax (255 bytes) is refused with
+    ENAMETOOLONG at the first call, before any data is accepted: create,
+    mkdir, rename's target, symlink, stat, unlink, rmdir, truncate; 255
+    bytes work. A path longer than the server takes in one command line
+    (pyftpdlib: 2048 bytes) is ENAMETOOLONG too, and the mount goes on."""
+    problems = []
+    nmax = os.statvfs(mnt("names")).f_namemax
+    if nmax != 255:
+        problems.append("statvfs f_namemax %d, want 255" % nmax)
+    long = "L" * (nmax + 1)
+    wide = "\u2713" * 86           # 258 bytes in UTF-8
+    attempts = [
+        ("open(O_CREAT)", lambda n: os.close(os.open(
+            mnt("names", n), os.O_WRONLY | os.O_CREAT, 0o644))),
+        ("open(O_CREAT|O_EXCL)", lambda n: os.close(os.open(
+            mnt("names", n), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))),
+        ("mkdir", lambda n: os.mkdir(mnt("names", n))),
+        ("rename target", lambda n: os.rename(mnt("names", "short.txt"),
+                                              mnt("names", n))),
+        ("symlink", lambda n: os.symlink("short.txt", mnt("names", n))),
+        ("stat", lambda n: os.stat(mnt("names", n))),
+        ("unlink", lambda n: os.unlink(mnt("names", n))),
+        ("rmdir", lambda n: os.rmdir(mnt("names", n))),
+        ("truncate", lambda n: os.truncate(mnt("names", n), 0)),
+    ]
+    for n in (long, wide):
+        for what, fn in attempts:
+            try:
+                fn(n)
+                problems.append("%s of a %d-byte name succeeded" % (
+                    what, len(n.encode())))
+            except OSError as e:
+                if e.errno != errno.ENAMETOOLONG:
+                    problems.append("%s of a %d-byte name: %s (want "
+                                    "ENAMETOOLONG)" % (what, len(n.encode()),
+                                                       en(e)))
+    ok = "K" * nmax
+    try:
+        write_file(mnt("names", ok), b"255 bytes\n")
+        check_file("names/" + ok, b"255 bytes\n")
+    except (OSError, AssertionError) as e:
+        problems.append("a 255-byte name: %s" % e)
+    # deeper and deeper directories of 200-byte names: the first refusal
+    # is ENAMETOOLONG (the server's line limit, ours or the kernel's)
+    rel = "names"
+    for i in range(20):
+        nxt = rel + "/" + ("d%02d" % i) * 50 + "D" * 50
+        try:
+            os.mkdir(mnt(nxt))
+        except OSError as e:
+            if e.errno != errno.ENAMETOOLONG:
+                problems.append("mkdir at %d bytes: %s (want ENAMETOOLONG)"
+                                % (len(nxt), en(e)))
+            if os.path.lexists(disk(nxt)):
+                problems.append("refused, yet on disk: %d bytes" % len(nxt))
+            try:
+                write_file(mnt(nxt, "f"), b"x")
+                problems.append("a file below the refused directory")
+            except OSError as e2:
+                if e2.errno not in (errno.ENAMETOOLONG, errno.ENOENT):
+                    problems.append("create below the refused directory: "
+                                    "%s" % en(e2))
+            break
+        rel = nxt
+    else:
+        problems.append("no refusal up to %d bytes" % len(rel))
+    deepest = rel
+    try:
+        # the upload's temporary name may be too long where the
+        # directory's was not: then open() says so, and nothing is there
+        try:
+            fd = os.open(mnt(deepest, "deep.txt"),
+                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as e:
+            if e.errno != errno.ENAMETOOLONG:
+                raise
+            check_absent(deepest + "/deep.txt")
+        else:
+            try:
+                os.write(fd, b"deep\n")
+            finally:
+                os.close(fd)
+            check_file(deepest + "/deep.txt", b"deep\n")
+        write_file(mnt("names", "after.txt"), b"the mount goes on\n")
+        check_file("names/after.txt", b"the mount goes on\n")
+    except (OSError, AssertionError) as e:
+        problems.append("after the refusals: %s" % e)
+    if problems:
+        raise AssertionError("\n".join(problems))
+    check_file("names/short.txt", b"short\n")
+    check_no_tmp()
+    return "deepest accepted: %d bytes" % len(deepest)
+
+
+@test()
+def append_plus_new():
+    """open(O_CREAT|O_RDWR|O_APPEND) of a name that does not exist (fopen
+    "a+", Python's open(p, "a+")) creates it: writes append, reads through
+    the same handle see them, the server has the bytes after close; and
+    again on the existing file."""
+    p = mnt("aplus", "new.txt")
+    with open(p, "a+") as f:
+        f.write("first\n")
+        f.flush()
+        f.seek(0)
+        got = f.read()
+        if got != "first\n":
+            raise AssertionError("read back through the a+ handle: %r" % got)
+        f.write("second\n")
+    check_file("aplus/new.txt", b"first\nsecond\n")
+    with open(p, "a+") as f:
+        f.write("third\n")
+        f.seek(0)
+        got = f.read()
+    if got != "first\nsecond\nthird\n":
+        raise AssertionError("a+ on the existing file read %r" % got)
+    check_file("aplus/new.txt", b"first\nsecond\nthird\n")
+    fd = os.open(mnt("aplus", "raw.bin"), os.O_CREAT | os.O_RDWR | os.O_APPEND,
+                 0o644)
+    try:
+        os.write(fd, b"raw")
+        os.write(fd, b" bytes")
+        got = os.pread(fd, 100, 0)
+        if got != b"raw bytes":
+            raise AssertionError("pread through the O_APPEND handle: %r" % got)
+    finally:
+        os.close(fd)
+    check_file("aplus/raw.bin", b"raw bytes")
+    fd = os.open(mnt("aplus", "empty.bin"),
+                 os.O_CREAT | os.O_RDWR | os.O_APPEND, 0o644)
+    os.close(fd)
+    check_file("aplus/empty.bin", b"")
+    check_no_tmp()
 
 
 # --- refusals ----------------------------------------------------------------
