@@ -30,6 +30,7 @@
 #include "cache.h"
 #include "charset.h"
 #include "file.h"
+#include "ino.h"
 #include "linkpath.h"
 #include "listparse.h"
 #include "log.h"
@@ -734,6 +735,8 @@ static void handles_renamed(const char *from, const char *to)
 		if (strncmp(h->path, from, fl) ||
 		    (h->path[fl] && h->path[fl] != '/'))
 			continue;
+		if (h->path[fl])
+			ino_pin(ctx()->inos, h->path); /* moves with its dir */
 		if (asprintf(&np, "%s%s", to, h->path + fl) < 0)
 			continue;
 		free(h->path);
@@ -795,10 +798,13 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 		st->st_mtime = st->st_ctime = mtime;
 		if (mode)
 			st->st_mode = S_IFREG | mode; /* set, not yet applied */
+		st->st_ino = ino_of(ctx()->inos, path);
 		free(own);
 		return 0;
 	}
 	r = lookup(path, st);
+	if (r == 0)
+		st->st_ino = ino_of(ctx()->inos, path);
 	free(own);
 	return r;
 }
@@ -811,6 +817,8 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 struct dirsnap {
 	struct cache_dirent *ents;
 	size_t n, cap;
+	char *path;  /* the directory's FUSE path */
+	bool served; /* readdir handed entries out: offset 0 is a rewind */
 };
 
 static int snap_fn(void *arg, const char *name, const struct stat *st)
@@ -858,14 +866,33 @@ static void overlay_fn(void *arg, const char *name, int64_t size,
 	snap_fn(d, name, &st);
 }
 
-static void snap_free(struct dirsnap *d)
+static void snap_clear(struct dirsnap *d)
 {
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
 		free(d->ents[i].name);
 	free(d->ents);
+	d->ents = NULL;
+	d->n = d->cap = 0;
+}
+
+static void snap_free(struct dirsnap *d)
+{
+	snap_clear(d);
+	free(d->path);
 	free(d);
+}
+
+/* The listing of path (cached or listed now), and the files being
+ * written there that the server does not list yet. */
+static int snap_fill(const char *path, struct dirsnap *d, bool *first)
+{
+	int r = fill_dir_first(path, snap_fn, d, first);
+
+	if (r == 0)
+		wfile_list(ctx()->wfiles, path, overlay_fn, d);
+	return r;
 }
 
 /* Queue the subdirectories of path (listed in d) that are not cached, in
@@ -911,16 +938,61 @@ static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	r = fill_dir_first(path, snap_fn, d, &first);
+	d->path = strdup(path);
+	r = d->path ? snap_fill(path, d, &first) : -ENOMEM;
 	if (r < 0) {
 		snap_free(d);
 		return r;
 	}
 	if (first && ctx()->prefetch)
 		prefetch_subdirs(path, d);
-	wfile_list(ctx()->wfiles, path, overlay_fn, d);
 	fi->fh = (uint64_t)(uintptr_t)d;
 	return 0;
+}
+
+/* rewinddir (readdir from offset 0 again): the listing as it is now, so
+ * that names made or removed since opendir are seen. On failure the old
+ * snapshot stays. */
+static void snap_refresh(struct dirsnap *d)
+{
+	struct dirsnap now = { 0 };
+
+	if (snap_fill(d->path, &now, NULL) < 0) {
+		snap_clear(&now);
+		return;
+	}
+	snap_clear(d);
+	d->ents = now.ents;
+	d->n = now.n;
+	d->cap = now.cap;
+}
+
+/* The inode number of dir's entry name ("." and ".." too). */
+static uint64_t entry_ino(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	char buf[1024], *p = buf, *parent;
+	uint64_t ino;
+
+	if (!strcmp(name, "."))
+		return ino_of(ctx()->inos, dir);
+	if (!strcmp(name, "..")) {
+		parent = parent_path(dir);
+		ino = parent ? ino_of(ctx()->inos, parent) : 1;
+		free(parent);
+		return ino;
+	}
+	if (dl + nl + 2 > sizeof(buf) && !(p = malloc(dl + nl + 2)))
+		return 0;
+	if (dl == 1)
+		dl = 0; /* the root: "/name" */
+	memcpy(p, dir, dl);
+	p[dl] = '/';
+	memcpy(p + dl + 1, name, nl + 1);
+	ino = ino_of(ctx()->inos, p);
+	if (p != buf)
+		free(p);
+	return ino;
 }
 
 static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
@@ -928,16 +1000,26 @@ static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			 enum fuse_readdir_flags flags)
 {
 	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
+	struct stat st;
 	size_t i;
 
 	(void)path;
 	(void)flags;
+	if (off == 0 && d->served)
+		snap_refresh(d);
+	d->served = true;
 	for (i = (size_t)off; i < d->n + 2; i++) {
 		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-		const struct stat *st = i < 2 ? NULL : &d->ents[i - 2].st;
 
-		if (filler(buf, name, st, (off_t)i + 1,
-			   st ? FUSE_FILL_DIR_PLUS : 0))
+		if (i < 2) {
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFDIR;
+		} else {
+			st = d->ents[i - 2].st;
+		}
+		st.st_ino = entry_ino(d->path, name);
+		if (filler(buf, name, &st, (off_t)i + 1,
+			   i >= 2 ? FUSE_FILL_DIR_PLUS : 0))
 			break;
 	}
 	return 0;
@@ -1534,8 +1616,10 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	r = refusal(from, r, -EACCES);
 	if (r == 0 && srv_path(from, &sfrom) == 0 && srv_path(to, &sto) == 0)
 		wfile_renamed(ctx()->wfiles, from, to, sfrom, sto);
-	if (r == 0)
+	if (r == 0) {
 		handles_renamed(from, to);
+		ino_renamed(ctx()->inos, from, to);
+	}
 	free(sfrom);
 	free(sto);
 	if (S_ISDIR(sf.st_mode) && r == 0) {
@@ -1781,7 +1865,8 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	conn->max_readahead = 1024 * 1024;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC; /* O_TRUNC reaches open */
-	cfg->use_ino = 0;
+	/* st_ino is ours (ino.h): readdir's d_ino and stat's agree */
+	cfg->use_ino = 1;
 	if (pool_start(c->pool) < 0)
 		log_err("cannot start the session maintenance thread");
 	return c;

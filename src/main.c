@@ -21,6 +21,7 @@
 
 #include "cache.h"
 #include "fs.h"
+#include "ino.h"
 #include "log.h"
 #include "options.h"
 #include "pool.h"
@@ -327,6 +328,9 @@ int main(int argc, char *argv[])
 	c.parallel_read = o.parallel_read >= 0 ? (unsigned)o.parallel_read
 						: o.connections - 1;
 	c.mountpoint = cl.mountpoint;
+	c.inos = ino_new();
+	if (!c.inos)
+		goto out_cache;
 	c.uid = getuid();
 	c.gid = getgid();
 	/* prefetch needs the cache to keep its results and a session to spare
@@ -388,6 +392,7 @@ out_cache:
 	free(fsname);
 	free(display);
 	wfile_table_free(c.wfiles);
+	ino_free(c.inos);
 	cache_free(c.cache);
 out_pool:
 	pool_free(c.pool);

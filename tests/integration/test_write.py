@@ -439,6 +439,8 @@ def prepare(root, lroot):
     os.makedirs(os.path.join(root, "dirattr"))
     w(os.path.join(root, "names", "short.txt"), b"short\n")
     os.makedirs(os.path.join(root, "aplus"))
+    for sub in ("ino", "rewind", "over"):
+        os.makedirs(os.path.join(root, sub))
     w(os.path.join(root, "open", "unlinked.txt"), b"read me after unlink\n")
     w(os.path.join(root, "open", "rdwr.txt"), b"old contents\n")
     w(os.path.join(root, "open", "moved.bin"), content("moved", 3 * MiB))
@@ -1723,6 +1725,184 @@ def append_plus_new():
     os.close(fd)
     check_file("aplus/empty.bin", b"")
     check_no_tmp()
+
+
+def libc_dir():
+    """opendir/readdir/rewinddir/closedir through ctypes (os has no
+    rewinddir): returns (opendir, read_all, rewinddir, closedir)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.opendir.restype = ctypes.c_void_p
+    libc.opendir.argtypes = [ctypes.c_char_p]
+    libc.readdir.restype = ctypes.c_void_p
+    libc.readdir.argtypes = [ctypes.c_void_p]
+    libc.rewinddir.argtypes = [ctypes.c_void_p]
+    libc.closedir.argtypes = [ctypes.c_void_p]
+
+    class Dirent(ctypes.Structure):    # glibc's struct dirent (64-bit)
+        _fields_ = [("d_ino", ctypes.c_uint64), ("d_off", ctypes.c_int64),
+                    ("d_reclen", ctypes.c_ushort), ("d_type", ctypes.c_ubyte),
+                    ("d_name", ctypes.c_char * 256)]
+
+    def opendir(path):
+        dp = libc.opendir(os.fsencode(path))
+        if not dp:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e), path)
+        return dp
+
+    def read_all(dp):
+        out = {}
+        while True:
+            p = libc.readdir(dp)
+            if not p:
+                return out
+            d = Dirent.from_address(p)
+            out[os.fsdecode(d.d_name)] = d.d_ino
+    return opendir, read_all, libc.rewinddir, libc.closedir
+
+
+@test()
+def inode_numbers():
+    """Every name has one inode number: readdir's d_ino equals lstat's
+    st_ino (never FUSE's 'unknown' 4294967295), numbers differ between
+    names, stay the same on a second look, and a file keeps its number
+    across mv (also while open, and when its directory is moved)."""
+    problems = []
+    top = mnt("ino")
+    for i in range(5):
+        write_file(os.path.join(top, "f%d.txt" % i), b"%d\n" % i)
+    os.makedirs(os.path.join(top, "sub", "deeper"))
+    write_file(os.path.join(top, "sub", "deeper", "open.txt"), b"open\n")
+
+    def agree(d):
+        ents = {e.name: e.inode() for e in os.scandir(d)}
+        sts = {n: os.lstat(os.path.join(d, n)).st_ino for n in ents}
+        for n in sorted(ents):
+            if ents[n] != sts[n]:
+                problems.append("%s: readdir says inode %d, lstat %d"
+                                % (os.path.join(d, n), ents[n], sts[n]))
+        if len(set(sts.values())) != len(sts):
+            problems.append("%s: names share inode numbers: %s" % (d, sts))
+        return sts
+    first = agree(top)
+    again = agree(top)
+    if first != again:
+        problems.append("numbers changed between two looks: %s -> %s"
+                        % (first, again))
+    agree(os.path.join(top, "sub"))
+    opendir, read_all, _, closedir = libc_dir()
+    dp = opendir(top)
+    try:
+        raw = read_all(dp)
+    finally:
+        closedir(dp)
+    for n, ino in sorted(raw.items()):
+        if ino in (0, 0xffffffff):
+            problems.append("readdir(3) gives %r inode %d" % (n, ino))
+    if raw.get(".") != os.stat(top).st_ino:
+        problems.append("'.' is inode %s, stat says %d" % (raw.get("."),
+                                                          os.stat(top).st_ino))
+    before = os.stat(os.path.join(top, "f0.txt")).st_ino
+    os.rename(os.path.join(top, "f0.txt"), os.path.join(top, "g0.txt"))
+    after = os.stat(os.path.join(top, "g0.txt")).st_ino
+    if after != before:
+        problems.append("mv f0.txt g0.txt: inode %d -> %d" % (before, after))
+    write_file(os.path.join(top, "f0.txt"), b"a new file\n")
+    if os.stat(os.path.join(top, "f0.txt")).st_ino == after:
+        problems.append("a new f0.txt has the number of the moved one")
+    p = os.path.join(top, "sub", "deeper", "open.txt")
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        ino = os.fstat(fd).st_ino
+        os.rename(os.path.join(top, "sub"), os.path.join(top, "moved"))
+        if os.fstat(fd).st_ino != ino:
+            problems.append("fstat of an open file after mv of its "
+                            "directory: inode %d -> %d"
+                            % (ino, os.fstat(fd).st_ino))
+        q2 = os.path.join(top, "moved", "deeper", "open.txt")
+        if os.stat(q2).st_ino != ino:
+            problems.append("stat by the new name: inode %d, was %d"
+                            % (os.stat(q2).st_ino, ino))
+    finally:
+        os.close(fd)
+    agree(top)
+    agree(os.path.join(top, "moved", "deeper"))
+    if problems:
+        raise AssertionError("\n".join(problems))
+    compare_tree("ino")
+
+
+@test()
+def rewinddir_sees_changes():
+    """rewinddir on an open directory lists it as it is now: names made
+    and removed through the mount since opendir are seen."""
+    top = mnt("rewind")
+    for n in ("keep.txt", "gone.txt"):
+        write_file(os.path.join(top, n), b"x")
+    opendir, read_all, rewinddir, closedir = libc_dir()
+    dp = opendir(top)
+    try:
+        first = set(read_all(dp)) - {".", ".."}
+        write_file(os.path.join(top, "added.txt"), b"new\n")
+        os.unlink(os.path.join(top, "gone.txt"))
+        os.mkdir(os.path.join(top, "newdir"))
+        rewinddir(dp)
+        second = set(read_all(dp)) - {".", ".."}
+    finally:
+        closedir(dp)
+    if first != {"keep.txt", "gone.txt"}:
+        raise AssertionError("first pass: %s" % sorted(first))
+    want = {"keep.txt", "added.txt", "newdir"}
+    if second != want:
+        raise AssertionError("after rewinddir: %s, want %s"
+                             % (sorted(second), sorted(want)))
+    compare_tree("rewind")
+
+
+@test()
+def fstat_after_rename_over():
+    """A file open while another is renamed over its name (mv new old,
+    sed -i): fstat goes on answering for the file that was opened (its
+    size and mode), reads give its bytes, the name shows the new file."""
+    problems = []
+    d = mnt("over")
+    for flags, tag in ((os.O_RDONLY, "O_RDONLY"), (os.O_RDWR, "O_RDWR")):
+        old = os.path.join(d, "old-%s.txt" % tag)
+        new = os.path.join(d, "new-%s.txt" % tag)
+        write_file(old, b"the old contents, 35 bytes long..\n")
+        write_file(new, b"new\n")
+        fd = os.open(old, flags)
+        try:
+            st0 = os.fstat(fd)
+            os.rename(new, old)
+            for when in ("at once", "later"):
+                try:
+                    st = os.fstat(fd)
+                except OSError as e:
+                    problems.append("%s: fstat %s after the rename: %s"
+                                    % (tag, when, en(e)))
+                    break
+                if (st.st_size, st.st_mode, st.st_ino) != (
+                        st0.st_size, st0.st_mode, st0.st_ino):
+                    problems.append("%s: fstat %s: size %d mode %o ino %d, "
+                                    "want %d %o %d" % (
+                                        tag, when, st.st_size, st.st_mode,
+                                        st.st_ino, st0.st_size, st0.st_mode,
+                                        st0.st_ino))
+                time.sleep(0.2)
+            got = os.pread(fd, 100, 0)
+            if got != b"the old contents, 35 bytes long..\n":
+                problems.append("%s: pread: %r" % (tag, got))
+        finally:
+            os.close(fd)
+        if os.stat(old).st_size != 4:
+            problems.append("%s: the name shows %d bytes, want the new "
+                            "file's 4" % (tag, os.stat(old).st_size))
+    check_no_hidden(disk("over"))
+    if problems:
+        raise AssertionError("\n".join(problems))
+    compare_tree("over")
 
 
 # --- refusals ----------------------------------------------------------------
