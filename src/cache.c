@@ -378,6 +378,36 @@ int cache_get_dir(struct cache *c, const char *path,
 	return r;
 }
 
+bool cache_listed(struct cache *c, const char *path)
+{
+	struct dir_ent *d;
+	bool r;
+
+	if (c->ttl <= 0)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	d = *find_dir(c, path);
+	r = d && d->expires > now_s() && !d->spec;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+bool cache_is_changed(struct cache *c, const char *path, mode_t *mode)
+{
+	struct attr_ent *a;
+	bool r;
+
+	if (c->ttl <= 0)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	a = *find_attr(c, path);
+	r = a && a->expires > now_s() && a->unknown;
+	if (r)
+		*mode = a->st.st_mode;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 bool cache_has_dir(struct cache *c, const char *path)
 {
 	struct dir_ent *d;

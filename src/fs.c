@@ -576,6 +576,19 @@ static int find_fn(void *arg, const char *name, const struct stat *st)
  * cheaper than listing a large directory. */
 #define MISS_RUN 3
 static pthread_mutex_t miss_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* path's parent has a listing that answers for the names it lacks: a
+ * miss there is a name changed through the mount, which a new listing
+ * would not answer better than MLST (in a directory of 10,000 names,
+ * far worse). */
+static bool parent_held(const char *path)
+{
+	char *parent = parent_path(path);
+	bool held = parent && cache_listed(ctx()->cache, parent);
+
+	free(parent);
+	return held;
+}
 static char miss_dir[1024];
 static unsigned miss_run;
 
@@ -586,6 +599,8 @@ static bool list_instead(const char *path)
 	bool again;
 
 	if (!slash || ctx()->cache_timeout <= 0 || n >= sizeof(miss_dir))
+		return false;
+	if (parent_held(path))
 		return false;
 	pthread_mutex_lock(&miss_lock);
 	if (strlen(miss_dir) == n && !memcmp(miss_dir, path, n)) {
@@ -606,6 +621,59 @@ static void miss_failed(void)
 	pthread_mutex_lock(&miss_lock);
 	miss_run = 0;
 	pthread_mutex_unlock(&miss_lock);
+}
+
+struct path_list_req {
+	const char *path;
+	struct listing l;
+};
+
+/* A file's own LIST line is all a lookup needs; a directory listed by
+ * mistake stops after a few entries. */
+#define PATH_LIST_MAX 8
+
+static int do_list_path(struct ftp_session *s, void *arg)
+{
+	struct path_list_req *q = arg;
+
+	listing_free(&q->l); /* a retry starts over */
+	return session_list_path(s, q->path, PATH_LIST_MAX, collect, &q->l);
+}
+
+/* Without MLST, a name changed through the mount (created, renamed,
+ * written) is looked up by its own LIST line, so that making N files in
+ * a large directory does not list it N times. Only for what was not a
+ * directory (LIST of a directory gives its contents) and for server paths
+ * that LIST cannot mistake for options or patterns; else, or when the
+ * answer is not the one file, -EAGAIN: list the parent. */
+static int lookup_changed(const char *path, struct stat *st,
+			  unsigned long gen)
+{
+	struct path_list_req q = { 0 };
+	const char *name = strrchr(path, '/') + 1;
+	char *sp = NULL;
+	mode_t was;
+	int r;
+
+	if (!cache_is_changed(ctx()->cache, path, &was) || S_ISDIR(was))
+		return -EAGAIN;
+	r = srv_path(path, &sp);
+	if (r < 0)
+		return r;
+	r = -EAGAIN;
+	if (strpbrk(sp, "*?[]{}~\\") || name[0] == '-' || sp[0] != '/')
+		goto out;
+	q.path = sp;
+	if (pool_run(ctx()->pool, do_list_path, &q) < 0 || q.l.n != 1 ||
+	    strcmp(q.l.ents[0].name, name) || S_ISDIR(q.l.ents[0].st.st_mode))
+		goto out;
+	*st = q.l.ents[0].st;
+	cache_put_attr(ctx()->cache, path, st, q.l.ents[0].link, gen);
+	r = 0;
+out:
+	listing_free(&q.l);
+	free(sp);
+	return r;
 }
 
 static int lookup(const char *path, struct stat *st)
@@ -658,6 +726,9 @@ static int lookup(const char *path, struct stat *st)
 		if (r != -EOPNOTSUPP && r != -EINVAL)
 			return r;
 	}
+	if (!(pool_caps(c->pool) & SESS_CAP_MLST) &&
+	    lookup_changed(path, st, gen) == 0)
+		return 0;
 	/* list the parent, find the name there */
 	parent = parent_path(path);
 	if (!parent)
@@ -1068,6 +1139,23 @@ static void removed(const char *path, int r)
 		forget(path);
 }
 
+/* A name in path's directory was made, removed or replaced on the server
+ * (an upload's rename too): the directory's time changed there. Its
+ * attributes are asked afresh at its next stat (MLST, or its parent's
+ * listing), so the mount shows the server's time; its own listing is
+ * kept, so this costs nothing per file. */
+static void dir_changed(const char *path, int r)
+{
+	char *parent;
+
+	if (r < 0 || !path)
+		return;
+	parent = parent_path(path);
+	if (parent && strcmp(parent, path))
+		cache_changed(ctx()->cache, parent);
+	free(parent);
+}
+
 /* Servers give new files 0644 and new directories 0755 (umask 022)
  * almost everywhere: a mode asked for that differs is set with SITE CHMOD
  * (a file's on its temporary: see wfile_open's keep_mode). */
@@ -1264,6 +1352,7 @@ static int flush_handle(const char *path, struct fuse_file_info *fi,
 			bool closing)
 {
 	struct handle *h = handle_of(fi);
+	bool pending;
 	int r;
 
 	if (!h->w || !h->writer)
@@ -1273,9 +1362,12 @@ static int flush_handle(const char *path, struct fuse_file_info *fi,
 	 * data; the close of the last one commits */
 	if (closing && wfile_unwritten(h->w) && open_elsewhere(path))
 		return 0;
+	pending = wfile_pending(h->w);
 	r = wfile_flush(h->w);
 	if (path)
 		changed(path, r);
+	if (pending)
+		dir_changed(path, r);
 	return session_user_errno(r);
 }
 
@@ -1301,12 +1393,16 @@ static int ftpfs_release(const char *fpath, struct fuse_file_info *fi)
 	handle_remove(h);
 	file_stream_free(h->rs);
 	if (h->w) {
+		bool pending = wfile_pending(h->w);
+
 		r = wfile_release(h->w);
 		if (r < 0)
 			log_err("%s: lost on close: %s", path ? path : "?",
 				strerror(-r));
 		if (path)
 			changed(path, r);
+		if (pending)
+			dir_changed(path, r);
 	}
 	free(own);
 	free(h);
@@ -1347,6 +1443,7 @@ static int truncate_path(const char *path, off_t size)
 	else
 		wfile_release(w);
 	changed(path, r);
+	dir_changed(path, r);
 	return session_user_errno(r);
 }
 
@@ -1460,6 +1557,7 @@ static int ftpfs_unlink(const char *path)
 	int r = path_op(path, NULL, op_delete, &q);
 
 	removed(path, r);
+	dir_changed(path, r);
 	return refusal(path, r, -EACCES);
 }
 
@@ -1476,6 +1574,7 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 			log_dbg("%s: mode %o not set", path, q.mode);
 	}
 	changed(path, r);
+	dir_changed(path, r);
 	if (r < 0 && exists(path, NULL))
 		r = -EEXIST;
 	else if (r == -ENOENT)
@@ -1539,6 +1638,7 @@ static int ftpfs_symlink(const char *target, const char *path)
 	free(dir);
 	free(conv);
 	changed(path, r);
+	dir_changed(path, r);
 	if (r < 0 && r != -EPERM && r != -EINVAL && exists(path, NULL))
 		r = -EEXIST;
 	return r;
@@ -1552,6 +1652,7 @@ static int ftpfs_rmdir(const char *path)
 
 	r = path_op(path, NULL, op_rmdir, &q);
 	removed(path, r);
+	dir_changed(path, r);
 	if (r < 0 && r != -EIO && exists(path, NULL)) {
 		if (fill_dir(path, count_fn, &n) == 0 && n > 0)
 			r = -ENOTEMPTY;
@@ -1573,6 +1674,7 @@ static int commit_pending(const char *path)
 	if (wfile_pending(w)) {
 		r = wfile_flush(w);
 		changed(path, r);
+		dir_changed(path, r);
 	}
 	wfile_release(w);
 	return session_user_errno(r);
@@ -1593,10 +1695,14 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		r = lookup(from, &sf);
 	if (r < 0)
 		return r;
-	to_exists = exists(to, &st);
+	/* the cached answer (a listing in a large directory is not taken
+	 * again per rename); a refused rename looks afresh below */
+	to_exists = lookup(to, &st) == 0;
 	if (to_exists && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
 	r = path_op(from, to, op_rename, &q);
+	if (r < 0 && r != -EIO && !to_exists)
+		to_exists = exists(to, &st);
 	if (r < 0 && r != -EIO && to_exists) {
 		/* servers that refuse to rename over a name: remove it
 		 * first (an empty directory, or a file), then retry */
@@ -1628,6 +1734,8 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		removed(from, r);
 		changed(to, r);
 	}
+	dir_changed(from, r);
+	dir_changed(to, r);
 	return r;
 }
 

@@ -1335,8 +1335,25 @@ static int list_syst(struct ftp_session *s)
 	return 0;
 }
 
+/* LIST of one name: "LIST -a path" (the name itself, no CWD). */
+static int list_path_start(struct ftp_session *s, const char *path)
+{
+	char *arg;
+	int r;
+
+	if (s->list_no_a)
+		return session_xfer_start(s, "LIST", path, 0);
+	if (asprintf(&arg, "-a %s", path) < 0)
+		return -ENOMEM;
+	r = session_xfer_start(s, "LIST", arg, 0);
+	free(arg);
+	return r;
+}
+
+/* of_path: LIST path itself (list_path_start), not the directory. */
 static int list_as(struct ftp_session *s, const char *path,
-		   size_t max_entries, bool mlsd, session_list_cb cb, void *ctx)
+		   size_t max_entries, bool mlsd, bool of_path,
+		   session_list_cb cb, void *ctx)
 {
 	struct list_state *ls;
 	char buf[32768];
@@ -1363,6 +1380,10 @@ static int list_as(struct ftp_session *s, const char *path,
 		ls->lp = listparse_ctx_new(s->list_hint);
 		if (!ls->lp)
 			goto out;
+		if (of_path) {
+			r = list_path_start(s, path);
+			goto started;
+		}
 		/* LIST takes ls-style options and globs on many servers:
 		 * never pass it a path; change there instead. */
 		r = cwd(s, path);
@@ -1377,6 +1398,7 @@ static int list_as(struct ftp_session *s, const char *path,
 		if (r < 0 && s->list_no_a && !s->broken)
 			r = session_xfer_start(s, "LIST", NULL, 0);
 	}
+started:
 	if (r < 0)
 		goto out;
 	while ((n = session_xfer_read(s, buf, sizeof(buf))) > 0) {
@@ -1414,13 +1436,20 @@ out:
 int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 		 session_list_cb cb, void *ctx)
 {
-	return list_as(s, path, max_entries, s->caps & SESS_CAP_MLST, cb, ctx);
+	return list_as(s, path, max_entries, s->caps & SESS_CAP_MLST, false,
+		       cb, ctx);
 }
 
 int session_list_long(struct ftp_session *s, const char *path,
 		      size_t max_entries, session_list_cb cb, void *ctx)
 {
-	return list_as(s, path, max_entries, false, cb, ctx);
+	return list_as(s, path, max_entries, false, false, cb, ctx);
+}
+
+int session_list_path(struct ftp_session *s, const char *path,
+		      size_t max_entries, session_list_cb cb, void *ctx)
+{
+	return list_as(s, path, max_entries, false, true, cb, ctx);
 }
 
 static int parse_u64(const char *t, uint64_t *out)

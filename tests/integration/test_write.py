@@ -439,6 +439,16 @@ def prepare(root, lroot):
     os.makedirs(os.path.join(root, "dirattr"))
     w(os.path.join(root, "names", "short.txt"), b"short\n")
     os.makedirs(os.path.join(root, "aplus"))
+    for i in range(BIG_DIR):
+        w(os.path.join(root, "big", "e%05d" % i), b"")
+    for sub in ("create", "unlink", "into", "outof", "mkdir", "rmdir"):
+        os.makedirs(os.path.join(root, "dirtime", sub))
+    w(os.path.join(root, "dirtime", "unlink", "f.txt"), b"f\n")
+    w(os.path.join(root, "dirtime", "outof", "g.txt"), b"g\n")
+    os.makedirs(os.path.join(root, "dirtime", "rmdir", "empty"))
+    for sub in ("create", "unlink", "into", "outof", "mkdir", "rmdir"):
+        os.utime(os.path.join(root, "dirtime", sub),
+                 (DIRTIME_OLD, DIRTIME_OLD))
     for sub in ("ino", "rewind", "over"):
         os.makedirs(os.path.join(root, sub))
     w(os.path.join(root, "open", "unlinked.txt"), b"read me after unlink\n")
@@ -574,6 +584,65 @@ def cp_r_lists_once():
         raise AssertionError("%d listings while copying 200 files in: %s"
                              % (len(lists), lists[:10]))
     return "%d listings, %d commands" % (len(lists), len(cmds))
+
+
+BIG_DIR = 10000
+
+
+def listings_of(cmds, srv_dir):
+    """The listing commands among cmds that list the server directory
+    srv_dir: MLSD/LIST/NLST of it, or without a path after CWD there (a
+    LIST of one file in it is not one)."""
+    cwd, out = "/", []
+    for c, a in cmds:
+        if c == "CWD":
+            cwd = os.path.normpath(os.path.join(cwd, a))
+        elif c == "CDUP":
+            cwd = os.path.dirname(cwd)
+        elif c in ("MLSD", "LIST", "NLST"):
+            words = a.split(" ", 1) if a.startswith("-") else ["", a]
+            arg = words[1] if len(words) > 1 else ""
+            where = os.path.normpath(os.path.join(cwd, arg)) if arg else cwd
+            if where == srv_dir:
+                out.append((c, a, cwd))
+    return out
+
+
+@test()
+def big_dir_o1_per_file():
+    """In a directory of 10,000 entries, creating, renaming and unlinking
+    50 files costs a bounded number of commands each, independent of the
+    directory's size: no listing of it after the first."""
+    d = mnt("big")
+    os.listdir(d)                       # the one listing
+    t0 = log_size()
+    for i in range(50):
+        p = os.path.join(d, "new%02d.txt" % i)
+        with open(p, "wb") as f:
+            f.write(b"n%d\n" % i)
+        os.stat(p)
+    for i in range(50):
+        os.rename(os.path.join(d, "new%02d.txt" % i),
+                  os.path.join(d, "moved%02d.txt" % i))
+    for i in range(50):
+        os.unlink(os.path.join(d, "moved%02d.txt" % i))
+    for i in range(50):                  # files that were there already
+        os.rename(os.path.join(d, "e%05d" % i), os.path.join(d, "r%05d" % i))
+        os.stat(os.path.join(d, "r%05d" % i))
+    cmds, _ = server_commands(t0)
+    lists = listings_of(cmds, "/pub/big")
+    if lists:
+        raise AssertionError("%d listings of the %d-entry directory while "
+                             "changing 200 names: %s" % (
+                                 len(lists), BIG_DIR, lists[:5]))
+    if len(cmds) > 200 * 12:
+        raise AssertionError("%d commands for 200 changes" % len(cmds))
+    names = set(os.listdir(d))
+    on_disk = set(os.listdir(disk("big")))
+    if names != on_disk or len(names) != BIG_DIR:
+        raise AssertionError("mount has %d names, disk %d (want %d)"
+                             % (len(names), len(on_disk), BIG_DIR))
+    return "%d commands for 200 changes" % len(cmds)
 
 
 @test()
@@ -1903,6 +1972,40 @@ def fstat_after_rename_over():
     if problems:
         raise AssertionError("\n".join(problems))
     compare_tree("over")
+
+
+DIRTIME_OLD = 1262304000        # 2010-01-01 00:00:00 UTC
+
+
+@test()
+def dir_mtime_after_change_inside():
+    """A directory's time, as the mount shows it, follows the server's
+    after a create, unlink, rename (into and out of), mkdir and rmdir made
+    through the mount, while the directory's attributes were cached."""
+    subs = ["create", "unlink", "into", "outof", "mkdir", "rmdir"]
+    problems = []
+    for sub in subs:                    # cached with the old time
+        got = os.stat(mnt("dirtime", sub)).st_mtime
+        if not mtime_ok_on_mount(got, DIRTIME_OLD):
+            problems.append("%s before: %d, want %d" % (sub, got,
+                                                         DIRTIME_OLD))
+    write_file(mnt("dirtime", "create", "new.txt"), b"new\n")
+    os.unlink(mnt("dirtime", "unlink", "f.txt"))
+    os.rename(mnt("dirtime", "outof", "g.txt"), mnt("dirtime", "into", "g.txt"))
+    os.mkdir(mnt("dirtime", "mkdir", "sub"))
+    os.rmdir(mnt("dirtime", "rmdir", "empty"))
+    for sub in subs:
+        want = os.stat(disk("dirtime", sub)).st_mtime
+        got = os.stat(mnt("dirtime", sub)).st_mtime
+        if want < DIRTIME_OLD + 86400:
+            problems.append("%s: the server's time did not change" % sub)
+        elif not mtime_ok_on_mount(got, want):
+            problems.append("%s: the mount shows %s, the server %s" % (
+                sub, time.strftime("%F %T", time.gmtime(got)),
+                time.strftime("%F %T", time.gmtime(want))))
+    if problems:
+        raise AssertionError("\n".join(problems))
+    compare_tree("dirtime")
 
 
 # --- refusals ----------------------------------------------------------------
