@@ -1541,8 +1541,8 @@ static int path_op(const char *a, const char *b,
 	if (r < 0)
 		goto out;
 	r = run_path(s, q);
-	if (r < 0 && session_broken(s))
-		r = -EIO;
+	if (r < 0 && r != -ENAMETOOLONG && session_broken(s))
+		r = -EIO; /* a line too long drops the session, too */
 	r = session_user_errno(r);
 	pool_put(ctx()->pool, s);
 out:

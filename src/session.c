@@ -179,7 +179,8 @@ static int refused(struct ftp_session *s, int code, bool upload)
 /* Servers limit the command line (pyftpdlib 2048 bytes, ProFTPD's
  * CommandBufferSize 512 by default) and answer a longer one with 500,
  * RFC 959's "Syntax error, command unrecognized. This may include errors
- * such as command line too long." What follows the cut may be answered as
+ * such as command line too long." (a 500 that does not say "long" is
+ * taken for an unknown command). What follows the cut may be answered as
  * a command of its own, so the session is dropped; the length is
  * remembered (cfg->line_limit) so that no line as long is sent again. */
 #define LONG_LINE 256
@@ -232,7 +233,8 @@ static int read_reply(struct ftp_session *s)
 	}
 	if (s->cfg->trace)
 		log_info("[S%u] < %s", s->id, reply_text(s->rp));
-	if (reply_code(s->rp) == 500 && s->sent_len > LONG_LINE)
+	if (reply_code(s->rp) == 500 && s->sent_len > LONG_LINE &&
+	    strcasestr(reply_text(s->rp), "long"))
 		return line_too_long(s);
 	if (reply_code(s->rp) == 421) {
 		s->broken = true;

@@ -678,6 +678,7 @@ START_TEST(line_too_long)
 		LOGIN_STEPS,
 		{ "MKD /short", "257 made", A_REPLY },
 		{ "SITE NOSUCH", "500 Unknown command.", A_REPLY },
+		{ "SITE XXXX", "500 Unknown command.", A_REPLY },
 		{ 0 } };
 	_Atomic size_t limit = SIZE_MAX;
 	struct ftp_session *s;
@@ -704,6 +705,12 @@ START_TEST(line_too_long)
 	ck_assert(!session_broken(s));
 	ck_assert_int_eq(session_mkdir(s, "/short"), 0);
 	ck_assert_int_eq(session_cmd(s, "SITE", "NOSUCH"), 500);
+	ck_assert(!session_broken(s));
+	/* long, but the 500 does not say the line was too long */
+	path[0] = 'X';
+	memset(path + 1, 'X', 3);
+	path[400] = '\0';
+	ck_assert_int_eq(session_cmd(s, "SITE", path), 500);
 	ck_assert(!session_broken(s));
 	session_close(s);
 	fake_join(&f);
