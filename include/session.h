@@ -136,7 +136,7 @@ int session_list(struct ftp_session *s, const char *path, size_t max_entries,
  * target ("name -> target") where some servers' MLSD does not. */
 int session_list_long(struct ftp_session *s, const char *path,
 		      size_t max_entries, session_list_cb cb, void *ctx);
-/* "LIST -a path" of one name, without changing there: a file's own line
+/* "LIST path" of one name, without changing there: a file's own line
  * on most servers (a directory's contents instead, so the caller checks
  * what came). Servers glob the argument and read a leading '-' as an
  * option: only for names without such characters. */

@@ -1337,22 +1337,7 @@ static int list_syst(struct ftp_session *s)
 	return 0;
 }
 
-/* LIST of one name: "LIST -a path" (the name itself, no CWD). */
-static int list_path_start(struct ftp_session *s, const char *path)
-{
-	char *arg;
-	int r;
-
-	if (s->list_no_a)
-		return session_xfer_start(s, "LIST", path, 0);
-	if (asprintf(&arg, "-a %s", path) < 0)
-		return -ENOMEM;
-	r = session_xfer_start(s, "LIST", arg, 0);
-	free(arg);
-	return r;
-}
-
-/* of_path: LIST path itself (list_path_start), not the directory. */
+/* of_path: LIST path itself ("LIST path"), not the directory. */
 static int list_as(struct ftp_session *s, const char *path,
 		   size_t max_entries, bool mlsd, bool of_path,
 		   session_list_cb cb, void *ctx)
@@ -1383,7 +1368,9 @@ static int list_as(struct ftp_session *s, const char *path,
 		if (!ls->lp)
 			goto out;
 		if (of_path) {
-			r = list_path_start(s, path);
+			/* "LIST path", no options: pyftpdlib takes
+			 * "-a path" for a name "-a path" */
+			r = session_xfer_start(s, "LIST", path, 0);
 			goto started;
 		}
 		/* LIST takes ls-style options and globs on many servers:

@@ -1129,7 +1129,7 @@ def mtime_ok_on_mount(got, want):
     """The mount's mtime for a disk time `want`: exact (MLSD, 1 s) on
     pyftpdlib; vsftpd's LIST has minute precision for recent files and day
     precision for files older than ~6 months (MDTM would give seconds)."""
-    if C.server_kind != "vsftpd":
+    if C.server_kind != "vsftpd" and "disable_mlsd" not in C.opts:
         return abs(got - want) < 1
     prec = 60 if time.time() - want < 180 * 86400 else 86400
     return (want // prec) * prec - 1 <= got <= want + 1

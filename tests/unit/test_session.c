@@ -719,14 +719,14 @@ START_TEST(line_too_long)
 }
 END_TEST
 
-/* LIST of one name: "LIST -a path", without CWD there */
+/* LIST of one name: "LIST path", without CWD there */
 START_TEST(list_one_path)
 {
 	static const struct step steps[] = {
 		LOGIN_STEPS,
 		{ "SYST", "215 UNIX Type: L8", A_REPLY },
 		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
-		{ "LIST -a /pub/with space.txt", "150 Opening", A_SEND },
+		{ "LIST /pub/with space.txt", "150 Opening", A_SEND },
 		{ 0 } };
 	struct ftp_session *s;
 	struct names nm = { "", 0 };
