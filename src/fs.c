@@ -625,6 +625,7 @@ static void miss_failed(void)
 
 struct path_list_req {
 	const char *path;
+	char *dir; /* path's directory, for MDTM of a day-only time */
 	struct listing l;
 };
 
@@ -636,8 +637,14 @@ static int do_list_path(struct ftp_session *s, void *arg)
 {
 	struct path_list_req *q = arg;
 
+	int r;
+
 	listing_free(&q->l); /* a retry starts over */
-	return session_list_path(s, q->path, PATH_LIST_MAX, collect, &q->l);
+	r = session_list_path(s, q->path, PATH_LIST_MAX, collect, &q->l);
+	if (r == 0)
+		r = refine_day_only(s, q->dir, &q->l);
+	listing_drop_day(&q->l);
+	return r;
 }
 
 /* Without MLST, a name changed through the mount (created, renamed,
@@ -661,7 +668,8 @@ static int lookup_changed(const char *path, struct stat *st,
 	if (r < 0)
 		return r;
 	r = -EAGAIN;
-	if (strpbrk(sp, "*?[]{}~\\") || name[0] == '-' || sp[0] != '/')
+	if (strpbrk(sp, "*?[]{}~\\") || name[0] == '-' || sp[0] != '/' ||
+	    parent_srv(path, &q.dir) < 0)
 		goto out;
 	q.path = sp;
 	if (pool_run(ctx()->pool, do_list_path, &q) < 0 || q.l.n != 1 ||
@@ -672,6 +680,7 @@ static int lookup_changed(const char *path, struct stat *st,
 	r = 0;
 out:
 	listing_free(&q.l);
+	free(q.dir);
 	free(sp);
 	return r;
 }
