@@ -6,17 +6,20 @@
  * number with the file (tar, rsync and editors compare numbers to tell
  * files apart): the new name takes the old name's number and the old name
  * gets a fresh one, never a hash, so no two names share a number; only
- * renamed names cost memory. Thread-safe (one lock).
+ * renamed names cost memory (about 100 bytes each, two per rename; past
+ * max_held of them, a renamed file gets its new name's number, still
+ * unique). Thread-safe (one lock).
  */
 #ifndef FTPFS_INO_H
 #define FTPFS_INO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ino_table;
 
 /* NULL when out of memory. */
-struct ino_table *ino_new(void);
+struct ino_table *ino_new(size_t max_held);
 void ino_free(struct ino_table *t);
 
 /* path's number: 1 for "/", never 0 nor FUSE's "unknown" (0xffffffff). */

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 #define NBUCKETS 1024
 #define FRESH_BASE (1ULL << 63)
 #define UNKNOWN_INO 0xffffffffULL
@@ -27,14 +29,17 @@ struct ino_table {
 	struct held *b[NBUCKETS]; /* protected by lock */
 	uint64_t next_fresh;      /* protected by lock */
 	size_t n;                 /* held names; protected by lock */
+	size_t max;               /* held names at most */
+	bool warned;              /* max reached; protected by lock */
 };
 
-struct ino_table *ino_new(void)
+struct ino_table *ino_new(size_t max_held)
 {
 	struct ino_table *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
+	t->max = max_held;
 	pthread_mutex_init(&t->lock, NULL);
 	t->next_fresh = FRESH_BASE;
 	return t;
@@ -145,6 +150,13 @@ static void move(struct ino_table *t, const char *old, const char *new)
 {
 	uint64_t ino = lookup(t, old);
 
+	if (t->n + 2 > t->max) {
+		if (!t->warned)
+			log_info("%zu renamed names remembered: files renamed "
+				 "from now on get new inode numbers", t->max);
+		t->warned = true;
+		return;
+	}
 	if (hold(t, new, ino))
 		hold(t, old, t->next_fresh++);
 }

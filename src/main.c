@@ -163,6 +163,9 @@ static bool mount_helper_flags(int *argc, char *argv[])
 	return fake;
 }
 
+/* Renamed names whose inode number is kept (ino.h): ~50 MiB at most */
+#define INO_HELD_MAX (1u << 19)
+
 /* The server's command line limit, once it refused a line (session.h) */
 static _Atomic size_t line_limit = SIZE_MAX;
 
@@ -328,7 +331,7 @@ int main(int argc, char *argv[])
 	c.parallel_read = o.parallel_read >= 0 ? (unsigned)o.parallel_read
 						: o.connections - 1;
 	c.mountpoint = cl.mountpoint;
-	c.inos = ino_new();
+	c.inos = ino_new(INO_HELD_MAX);
 	if (!c.inos)
 		goto out_cache;
 	c.uid = getuid();

@@ -15,7 +15,7 @@ static int cmp_u64(const void *a, const void *b)
 
 START_TEST(stable_and_distinct)
 {
-	struct ino_table *t = ino_new();
+	struct ino_table *t = ino_new(1000);
 	static uint64_t seen[20000];
 	char p[64];
 	size_t i;
@@ -38,7 +38,7 @@ END_TEST
 
 START_TEST(rename_moves_the_number)
 {
-	struct ino_table *t = ino_new();
+	struct ino_table *t = ino_new(1000);
 	uint64_t a = ino_of(t, "/a"), b = ino_of(t, "/b"), a2, c;
 
 	ino_renamed(t, "/a", "/b");
@@ -64,7 +64,7 @@ END_TEST
 
 START_TEST(directory_rename_takes_pinned_names)
 {
-	struct ino_table *t = ino_new();
+	struct ino_table *t = ino_new(1000);
 	uint64_t d = ino_of(t, "/d"), open = ino_of(t, "/d/s/open.txt");
 	uint64_t other = ino_of(t, "/d/other.txt");
 
@@ -87,6 +87,26 @@ START_TEST(directory_rename_takes_pinned_names)
 }
 END_TEST
 
+/* Past its bound, a rename no longer moves numbers; none is shared. */
+START_TEST(bounded)
+{
+	struct ino_table *t = ino_new(4);
+	uint64_t a = ino_of(t, "/a"), c = ino_of(t, "/c");
+
+	ino_renamed(t, "/a", "/b"); /* 2 held */
+	ck_assert_uint_eq(ino_of(t, "/b"), a);
+	ino_renamed(t, "/c", "/d"); /* 4 held */
+	ck_assert_uint_eq(ino_of(t, "/d"), c);
+	ino_renamed(t, "/d", "/e"); /* full: /e gets its own */
+	ck_assert_uint_ne(ino_of(t, "/e"), c);
+	ck_assert_uint_eq(ino_of(t, "/d"), c);
+	ck_assert_uint_ne(ino_of(t, "/e"), ino_of(t, "/a"));
+	ck_assert_uint_ne(ino_of(t, "/e"), ino_of(t, "/b"));
+	ck_assert_uint_ne(ino_of(t, "/e"), ino_of(t, "/c"));
+	ino_free(t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ino");
@@ -97,6 +117,7 @@ int main(void)
 	tcase_add_test(tc, stable_and_distinct);
 	tcase_add_test(tc, rename_moves_the_number);
 	tcase_add_test(tc, directory_rename_takes_pinned_names);
+	tcase_add_test(tc, bounded);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
