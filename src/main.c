@@ -188,7 +188,7 @@ int main(int argc, char *argv[])
 
 	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_args;
+		goto out_opts; /* what was parsed before the error */
 	}
 	opts_scrub_argv(argc, argv, o.url);
 	if (o.show_version) {
@@ -408,7 +408,6 @@ out_cl:
 	free(cl.mountpoint);
 out_opts:
 	opts_free(&o);
-out_args:
 	fuse_opt_free_args(&args);
 	return ret;
 }
