@@ -75,6 +75,9 @@ bool cache_is_changed(struct cache *c, const char *path, mode_t *mode);
  * readdir, but still answers that the names it lacks do not exist. So
  * creating N files in a listed directory costs no listing per file. */
 void cache_changed(struct cache *c, const char *path);
+/* The same for a directory (made, or with a name made in it): its type
+ * stays known (cache_is_changed). */
+void cache_changed_dir(struct cache *c, const char *path);
 /* path was removed through the mount: known missing; its parent's listing
  * no longer serves readdir. */
 void cache_removed(struct cache *c, const char *path);

@@ -1161,7 +1161,7 @@ static void dir_changed(const char *path, int r)
 		return;
 	parent = parent_path(path);
 	if (parent && strcmp(parent, path))
-		cache_changed(ctx()->cache, parent);
+		cache_changed_dir(ctx()->cache, parent);
 	free(parent);
 }
 
@@ -1582,7 +1582,10 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 		if (path_op(path, NULL, op_chmod, &q) < 0)
 			log_dbg("%s: mode %o not set", path, q.mode);
 	}
-	changed(path, r);
+	if (r == 0)
+		cache_changed_dir(ctx()->cache, path);
+	else
+		forget(path);
 	dir_changed(path, r);
 	if (r < 0 && exists(path, NULL))
 		r = -EEXIST;

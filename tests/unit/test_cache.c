@@ -194,6 +194,10 @@ START_TEST(listed_and_changed)
 	ck_assert(cache_listed(c, "/d"));
 	cache_put_attr(c, "/d", &st, NULL, cache_gen(c));
 	ck_assert(!cache_is_changed(c, "/d", &was));
+	/* a directory just made: no attributes before, the type is known */
+	cache_changed_dir(c, "/d/newdir");
+	ck_assert(cache_is_changed(c, "/d/newdir", &was));
+	ck_assert(S_ISDIR(was));
 	cache_free(c);
 }
 END_TEST
