@@ -62,12 +62,22 @@ void cache_put_dir_unused(struct cache *c, const char *path,
 			  unsigned long gen, double unused_s);
 /* A fresh listing of path is cached (used or not); does not use it. */
 bool cache_has_dir(struct cache *c, const char *path);
+/* A listing of path is held that answers "no such name" for its children:
+ * fresh and used, though perhaps changed since (cache_changed). */
+bool cache_listed(struct cache *c, const char *path);
+/* path was changed through the mount and not looked up since (see
+ * cache_changed): true, and in *mode the type and mode it had before (0
+ * when it was not known). */
+bool cache_is_changed(struct cache *c, const char *path, mode_t *mode);
 
 /* path was created or changed through the mount: its attributes are asked
  * of the server at the next lookup, its parent's listing no longer serves
  * readdir, but still answers that the names it lacks do not exist. So
  * creating N files in a listed directory costs no listing per file. */
 void cache_changed(struct cache *c, const char *path);
+/* The same for a directory (made, or with a name made in it): its type
+ * stays known (cache_is_changed). */
+void cache_changed_dir(struct cache *c, const char *path);
 /* path was removed through the mount: known missing; its parent's listing
  * no longer serves readdir. */
 void cache_removed(struct cache *c, const char *path);

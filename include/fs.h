@@ -17,6 +17,7 @@ struct wfile_table;
 struct charset;
 struct prefetch;
 struct ftp_session;
+struct ino_table;
 
 struct fs_ctx {
 	struct pool *pool;
@@ -34,6 +35,7 @@ struct fs_ctx {
 	unsigned parallel_read; /* file_stream_parallel() helpers, 0 = off */
 	const char *mountpoint; /* absolute, as the kernel shows open files */
 	atomic_bool said_dir_times; /* logged: the server sets no dir times */
+	struct ino_table *inos; /* st_ino of every path (stat and readdir) */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare

@@ -89,6 +89,7 @@ struct ftpfs_opts {
 	char opt_err[200];       /* why fuse_opt_parse failed, if we know */
 	int show_help;
 	int show_version;
+	int remount;          /* -o remount: refused */
 };
 
 /* Take ftpfs's options and the URL out of args (the rest is for FUSE). */

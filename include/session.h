@@ -51,6 +51,10 @@ struct session_cfg {
 	bool active;          /* EPRT/PORT: the server connects to us */
 	const char *active_addr; /* address to announce, NULL = ours */
 	unsigned port_lo, port_hi; /* our data port range, 0 = any */
+	/* Shared by the sessions of one server (may be NULL): the length of
+	 * the shortest command line it refused as too long. Longer lines are
+	 * then refused here with -ENAMETOOLONG, unsent. */
+	_Atomic size_t *line_limit;
 };
 
 enum session_cap {
@@ -137,6 +141,12 @@ int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 /* The same with LIST even where MLSD is offered: LIST names a symlink's
  * target ("name -> target") where some servers' MLSD does not. */
 int session_list_long(struct ftp_session *s, const char *path,
+		      size_t max_entries, session_list_cb cb, void *ctx);
+/* "LIST path" of one name, without changing there: a file's own line
+ * on most servers (a directory's contents instead, so the caller checks
+ * what came). Servers glob the argument and read a leading '-' as an
+ * option: only for names without such characters. */
+int session_list_path(struct ftp_session *s, const char *path,
 		      size_t max_entries, session_list_cb cb, void *ctx);
 
 /* Simple commands: 0 or a negative errno (session_code_errno). */

@@ -378,6 +378,36 @@ int cache_get_dir(struct cache *c, const char *path,
 	return r;
 }
 
+bool cache_listed(struct cache *c, const char *path)
+{
+	struct dir_ent *d;
+	bool r;
+
+	if (c->ttl <= 0)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	d = *find_dir(c, path);
+	r = d && d->expires > now_s() && !d->spec;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+bool cache_is_changed(struct cache *c, const char *path, mode_t *mode)
+{
+	struct attr_ent *a;
+	bool r;
+
+	if (c->ttl <= 0)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	a = *find_attr(c, path);
+	r = a && a->expires > now_s() && a->unknown;
+	if (r)
+		*mode = a->st.st_mode;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 bool cache_has_dir(struct cache *c, const char *path)
 {
 	struct dir_ent *d;
@@ -533,22 +563,37 @@ static void parent_stale(struct cache *c, const char *path)
 		d->stale = true;
 }
 
-void cache_changed(struct cache *c, const char *path)
+/* dir: path is a directory (its type is kept for cache_is_changed). */
+static void mark_changed(struct cache *c, const char *path, bool dir)
 {
+	struct attr_ent *a;
+
 	if (c->ttl <= 0)
 		return;
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
 	put_attr(c, path, NULL, NULL, now_s() + c->ttl);
-	if (*find_attr(c, path)) {
-		(*find_attr(c, path))->missing = false;
-		(*find_attr(c, path))->unknown = true;
+	if ((a = *find_attr(c, path))) {
+		a->missing = false;
+		a->unknown = true;
+		if (dir)
+			a->st.st_mode = S_IFDIR | (a->st.st_mode & 07777);
 	} else {
 		drop(c, path, false);
 		drop_parent_listing(c, path);
 	}
 	parent_stale(c, path);
 	pthread_mutex_unlock(&c->lock);
+}
+
+void cache_changed(struct cache *c, const char *path)
+{
+	mark_changed(c, path, false);
+}
+
+void cache_changed_dir(struct cache *c, const char *path)
+{
+	mark_changed(c, path, true);
 }
 
 void cache_removed(struct cache *c, const char *path)

@@ -30,6 +30,7 @@
 #include "cache.h"
 #include "charset.h"
 #include "file.h"
+#include "ino.h"
 #include "linkpath.h"
 #include "listparse.h"
 #include "log.h"
@@ -66,6 +67,28 @@ static char *parent_path(const char *path)
 				     : strdup("/");
 }
 
+/* The longest name, as statfs says (f_namemax). A longer one is refused
+ * at the first call that meets it (lookup, create, mkdir, rename's
+ * target, symlink), so no write is ever accepted for a file that cannot
+ * be stored. */
+#define FS_NAME_MAX 255
+
+/* -ENAMETOOLONG when a component of path is longer than FS_NAME_MAX
+ * bytes, else 0. */
+static int name_check(const char *path)
+{
+	size_t n;
+
+	while (*path) {
+		path += strspn(path, "/");
+		n = strcspn(path, "/");
+		if (n > FS_NAME_MAX)
+			return -ENAMETOOLONG;
+		path += n;
+	}
+	return 0;
+}
+
 /* Server path for a FUSE path; -EINVAL for CR/LF, -ENAMETOOLONG. */
 static int srv_path(const char *path, char **out)
 {
@@ -76,6 +99,9 @@ static int srv_path(const char *path, char **out)
 
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL;
+	r = name_check(path);
+	if (r < 0)
+		return r;
 	if (ctx()->charset) {
 		r = charset_to_server(ctx()->charset, path, &conv);
 		if (r < 0)
@@ -551,6 +577,19 @@ static int find_fn(void *arg, const char *name, const struct stat *st)
  * cheaper than listing a large directory. */
 #define MISS_RUN 3
 static pthread_mutex_t miss_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* path's parent has a listing that answers for the names it lacks: a
+ * miss there is a name changed through the mount, which a new listing
+ * would not answer better than MLST (in a directory of 10,000 names,
+ * far worse). */
+static bool parent_held(const char *path)
+{
+	char *parent = parent_path(path);
+	bool held = parent && cache_listed(ctx()->cache, parent);
+
+	free(parent);
+	return held;
+}
 static char miss_dir[1024];
 static unsigned miss_run;
 
@@ -561,6 +600,8 @@ static bool list_instead(const char *path)
 	bool again;
 
 	if (!slash || ctx()->cache_timeout <= 0 || n >= sizeof(miss_dir))
+		return false;
+	if (parent_held(path))
 		return false;
 	pthread_mutex_lock(&miss_lock);
 	if (strlen(miss_dir) == n && !memcmp(miss_dir, path, n)) {
@@ -583,6 +624,68 @@ static void miss_failed(void)
 	pthread_mutex_unlock(&miss_lock);
 }
 
+struct path_list_req {
+	const char *path;
+	char *dir; /* path's directory, for MDTM of a day-only time */
+	struct listing l;
+};
+
+/* A file's own LIST line is all a lookup needs; a directory listed by
+ * mistake stops after a few entries. */
+#define PATH_LIST_MAX 8
+
+static int do_list_path(struct ftp_session *s, void *arg)
+{
+	struct path_list_req *q = arg;
+
+	int r;
+
+	listing_free(&q->l); /* a retry starts over */
+	r = session_list_path(s, q->path, PATH_LIST_MAX, collect, &q->l);
+	if (r == 0)
+		r = refine_day_only(s, q->dir, &q->l);
+	listing_drop_day(&q->l);
+	return r;
+}
+
+/* Without MLST, a name changed through the mount (created, renamed,
+ * written) is looked up by its own LIST line, so that making N files in
+ * a large directory does not list it N times. Only for what was not a
+ * directory (LIST of a directory gives its contents) and for server paths
+ * that LIST cannot mistake for options or patterns; else, or when the
+ * answer is not the one file, -EAGAIN: list the parent. */
+static int lookup_changed(const char *path, struct stat *st,
+			  unsigned long gen)
+{
+	struct path_list_req q = { 0 };
+	const char *name = strrchr(path, '/') + 1;
+	char *sp = NULL;
+	mode_t was;
+	int r;
+
+	if (!cache_is_changed(ctx()->cache, path, &was) || S_ISDIR(was))
+		return -EAGAIN;
+	r = srv_path(path, &sp);
+	if (r < 0)
+		return r;
+	r = -EAGAIN;
+	if (strpbrk(sp, "*?[]{}~\\") || name[0] == '-' || sp[0] != '/' ||
+	    parent_srv(path, &q.dir) < 0)
+		goto out;
+	q.path = sp;
+	if (pool_run(ctx()->pool, do_list_path, &q) < 0 || q.l.n != 1 ||
+	    strcmp(q.l.ents[0].name, name) || S_ISDIR(q.l.ents[0].st.st_mode))
+		goto out;
+	*st = q.l.ents[0].st;
+	cache_put_attr(ctx()->cache, path, st, q.l.ents[0].link, gen);
+	r = 0;
+out:
+	listing_free(&q.l);
+	free(q.dir);
+	free(sp);
+	return r;
+}
+
 static int lookup(const char *path, struct stat *st)
 {
 	struct fs_ctx *c = ctx();
@@ -594,6 +697,9 @@ static int lookup(const char *path, struct stat *st)
 
 	if (strpbrk(path, "\r\n"))
 		return -EINVAL; /* could never be sent (nor listed) */
+	r = name_check(path);
+	if (r < 0)
+		return r;
 	r = cache_get_attr(c->cache, path, st);
 	if (r < 0 && pool_down(c->pool))
 		return -EIO; /* "missing" is old news the server cannot confirm */
@@ -637,6 +743,9 @@ static int lookup(const char *path, struct stat *st)
 		if (r != -EOPNOTSUPP && r != -EINVAL)
 			return r;
 	}
+	if (!(pool_caps(c->pool) & SESS_CAP_MLST) &&
+	    lookup_changed(path, st, gen) == 0)
+		return 0;
 	/* list the parent, find the name there */
 	parent = parent_path(path);
 	if (!parent)
@@ -714,6 +823,8 @@ static void handles_renamed(const char *from, const char *to)
 		if (strncmp(h->path, from, fl) ||
 		    (h->path[fl] && h->path[fl] != '/'))
 			continue;
+		if (h->path[fl])
+			ino_pin(ctx()->inos, h->path); /* moves with its dir */
 		if (asprintf(&np, "%s%s", to, h->path + fl) < 0)
 			continue;
 		free(h->path);
@@ -788,12 +899,15 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 		st->st_mtime = st->st_ctime = mtime;
 		if (mode)
 			st->st_mode = S_IFREG | mode; /* set, not yet applied */
+		st->st_ino = ino_of(ctx()->inos, path);
 		free(own);
 		return 0;
 	}
 	r = lookup(path, st);
 	if (r == 0 && S_ISREG(st->st_mode))
 		handles_seen_size(path, st->st_size);
+	if (r == 0)
+		st->st_ino = ino_of(ctx()->inos, path);
 	free(own);
 	return r;
 }
@@ -806,6 +920,8 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 struct dirsnap {
 	struct cache_dirent *ents;
 	size_t n, cap;
+	char *path;  /* the directory's FUSE path */
+	bool served; /* readdir handed entries out: offset 0 is a rewind */
 };
 
 static int snap_fn(void *arg, const char *name, const struct stat *st)
@@ -853,14 +969,33 @@ static void overlay_fn(void *arg, const char *name, int64_t size,
 	snap_fn(d, name, &st);
 }
 
-static void snap_free(struct dirsnap *d)
+static void snap_clear(struct dirsnap *d)
 {
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
 		free(d->ents[i].name);
 	free(d->ents);
+	d->ents = NULL;
+	d->n = d->cap = 0;
+}
+
+static void snap_free(struct dirsnap *d)
+{
+	snap_clear(d);
+	free(d->path);
 	free(d);
+}
+
+/* The listing of path (cached or listed now), and the files being
+ * written there that the server does not list yet. */
+static int snap_fill(const char *path, struct dirsnap *d, bool *first)
+{
+	int r = fill_dir_first(path, snap_fn, d, first);
+
+	if (r == 0)
+		wfile_list(ctx()->wfiles, path, overlay_fn, d);
+	return r;
 }
 
 /* Queue the subdirectories of path (listed in d) that are not cached, in
@@ -906,16 +1041,61 @@ static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	r = fill_dir_first(path, snap_fn, d, &first);
+	d->path = strdup(path);
+	r = d->path ? snap_fill(path, d, &first) : -ENOMEM;
 	if (r < 0) {
 		snap_free(d);
 		return r;
 	}
 	if (first && ctx()->prefetch)
 		prefetch_subdirs(path, d);
-	wfile_list(ctx()->wfiles, path, overlay_fn, d);
 	fi->fh = (uint64_t)(uintptr_t)d;
 	return 0;
+}
+
+/* rewinddir (readdir from offset 0 again): the listing as it is now, so
+ * that names made or removed since opendir are seen. On failure the old
+ * snapshot stays. */
+static void snap_refresh(struct dirsnap *d)
+{
+	struct dirsnap now = { 0 };
+
+	if (snap_fill(d->path, &now, NULL) < 0) {
+		snap_clear(&now);
+		return;
+	}
+	snap_clear(d);
+	d->ents = now.ents;
+	d->n = now.n;
+	d->cap = now.cap;
+}
+
+/* The inode number of dir's entry name ("." and ".." too). */
+static uint64_t entry_ino(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	char buf[1024], *p = buf, *parent;
+	uint64_t ino;
+
+	if (!strcmp(name, "."))
+		return ino_of(ctx()->inos, dir);
+	if (!strcmp(name, "..")) {
+		parent = parent_path(dir);
+		ino = parent ? ino_of(ctx()->inos, parent) : 1;
+		free(parent);
+		return ino;
+	}
+	if (dl + nl + 2 > sizeof(buf) && !(p = malloc(dl + nl + 2)))
+		return 0;
+	if (dl == 1)
+		dl = 0; /* the root: "/name" */
+	memcpy(p, dir, dl);
+	p[dl] = '/';
+	memcpy(p + dl + 1, name, nl + 1);
+	ino = ino_of(ctx()->inos, p);
+	if (p != buf)
+		free(p);
+	return ino;
 }
 
 static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
@@ -923,16 +1103,26 @@ static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			 enum fuse_readdir_flags flags)
 {
 	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
+	struct stat st;
 	size_t i;
 
 	(void)path;
 	(void)flags;
+	if (off == 0 && d->served)
+		snap_refresh(d);
+	d->served = true;
 	for (i = (size_t)off; i < d->n + 2; i++) {
 		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-		const struct stat *st = i < 2 ? NULL : &d->ents[i - 2].st;
 
-		if (filler(buf, name, st, (off_t)i + 1,
-			   st ? FUSE_FILL_DIR_PLUS : 0))
+		if (i < 2) {
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFDIR;
+		} else {
+			st = d->ents[i - 2].st;
+		}
+		st.st_ino = entry_ino(d->path, name);
+		if (filler(buf, name, &st, (off_t)i + 1,
+			   i >= 2 ? FUSE_FILL_DIR_PLUS : 0))
 			break;
 	}
 	return 0;
@@ -981,6 +1171,23 @@ static void removed(const char *path, int r)
 		forget(path);
 }
 
+/* A name in path's directory was made, removed or replaced on the server
+ * (an upload's rename too): the directory's time changed there. Its
+ * attributes are asked afresh at its next stat (MLST, or its parent's
+ * listing), so the mount shows the server's time; its own listing is
+ * kept, so this costs nothing per file. */
+static void dir_changed(const char *path, int r)
+{
+	char *parent;
+
+	if (r < 0 || !path)
+		return;
+	parent = parent_path(path);
+	if (parent && strcmp(parent, path))
+		cache_changed_dir(ctx()->cache, parent);
+	free(parent);
+}
+
 /* Servers give new files 0644 and new directories 0755 (umask 022)
  * almost everywhere: a mode asked for that differs is set with SITE CHMOD
  * (a file's on its temporary: see wfile_open's keep_mode). */
@@ -998,7 +1205,10 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 	int r;
 
 	if (created)
-		how = fi->flags & O_APPEND ? WF_APPEND : WF_NEW;
+		/* O_RDWR|O_APPEND (fopen "a+"): a new file is empty, so it
+		 * is written from 0 in a spool like any new O_RDWR file;
+		 * write-only, APPE creates it */
+		how = fi->flags & O_APPEND && acc != O_RDWR ? WF_APPEND : WF_NEW;
 	else if (fi->flags & O_TRUNC)
 		how = WF_TRUNC;
 	else if (fi->flags & O_APPEND)
@@ -1174,6 +1384,7 @@ static int flush_handle(const char *path, struct fuse_file_info *fi,
 			bool closing)
 {
 	struct handle *h = handle_of(fi);
+	bool pending;
 	int r;
 
 	if (!h->w || !h->writer)
@@ -1183,9 +1394,12 @@ static int flush_handle(const char *path, struct fuse_file_info *fi,
 	 * data; the close of the last one commits */
 	if (closing && wfile_unwritten(h->w) && open_elsewhere(path))
 		return 0;
+	pending = wfile_pending(h->w);
 	r = wfile_flush(h->w);
 	if (path)
 		changed(path, r);
+	if (pending)
+		dir_changed(path, r);
 	return session_user_errno(r);
 }
 
@@ -1211,12 +1425,16 @@ static int ftpfs_release(const char *fpath, struct fuse_file_info *fi)
 	handle_remove(h);
 	file_stream_free(h->rs);
 	if (h->w) {
+		bool pending = wfile_pending(h->w);
+
 		r = wfile_release(h->w);
 		if (r < 0)
 			log_err("%s: lost on close: %s", path ? path : "?",
 				strerror(-r));
 		if (path)
 			changed(path, r);
+		if (pending)
+			dir_changed(path, r);
 	}
 	free(own);
 	free(h);
@@ -1257,6 +1475,7 @@ static int truncate_path(const char *path, off_t size)
 	else
 		wfile_release(w);
 	changed(path, r);
+	dir_changed(path, r);
 	return session_user_errno(r);
 }
 
@@ -1354,8 +1573,8 @@ static int path_op(const char *a, const char *b,
 	if (r < 0)
 		goto out;
 	r = run_path(s, q);
-	if (r < 0 && session_broken(s))
-		r = -EIO;
+	if (r < 0 && r != -ENAMETOOLONG && session_broken(s))
+		r = -EIO; /* a line too long drops the session, too */
 	r = session_user_errno(r);
 	pool_put(ctx()->pool, s);
 out:
@@ -1370,6 +1589,7 @@ static int ftpfs_unlink(const char *path)
 	int r = path_op(path, NULL, op_delete, &q);
 
 	removed(path, r);
+	dir_changed(path, r);
 	return refusal(path, r, -EACCES);
 }
 
@@ -1387,7 +1607,11 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 		if (path_op(path, NULL, op_chmod, &q) < 0)
 			log_dbg("%s: mode %o not set", path, q.mode);
 	}
-	changed(path, r);
+	if (r == 0)
+		cache_changed_dir(ctx()->cache, path);
+	else
+		forget(path);
+	dir_changed(path, r);
 	if (r < 0 && exists(path, NULL))
 		r = -EEXIST;
 	else if (r == -ENOENT)
@@ -1451,6 +1675,7 @@ static int ftpfs_symlink(const char *target, const char *path)
 	free(dir);
 	free(conv);
 	changed(path, r);
+	dir_changed(path, r);
 	if (r < 0 && r != -EPERM && r != -EINVAL && exists(path, NULL))
 		r = -EEXIST;
 	return r;
@@ -1464,6 +1689,7 @@ static int ftpfs_rmdir(const char *path)
 
 	r = path_op(path, NULL, op_rmdir, &q);
 	removed(path, r);
+	dir_changed(path, r);
 	if (r < 0 && r != -EIO && exists(path, NULL)) {
 		if (fill_dir(path, count_fn, &n) == 0 && n > 0)
 			r = -ENOTEMPTY;
@@ -1485,6 +1711,7 @@ static int commit_pending(const char *path)
 	if (wfile_pending(w)) {
 		r = wfile_flush(w);
 		changed(path, r);
+		dir_changed(path, r);
 	}
 	wfile_release(w);
 	return session_user_errno(r);
@@ -1505,10 +1732,14 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		r = lookup(from, &sf);
 	if (r < 0)
 		return r;
-	to_exists = exists(to, &st);
+	/* the cached answer (a listing in a large directory is not taken
+	 * again per rename); a refused rename looks afresh below */
+	to_exists = lookup(to, &st) == 0;
 	if (to_exists && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
 	r = path_op(from, to, op_rename, &q);
+	if (r < 0 && r != -EIO && !to_exists)
+		to_exists = exists(to, &st);
 	if (r < 0 && r != -EIO && to_exists) {
 		/* servers that refuse to rename over a name: remove it
 		 * first (an empty directory, or a file), then retry */
@@ -1528,8 +1759,10 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	r = refusal(from, r, -EACCES);
 	if (r == 0 && srv_path(from, &sfrom) == 0 && srv_path(to, &sto) == 0)
 		wfile_renamed(ctx()->wfiles, from, to, sfrom, sto);
-	if (r == 0)
+	if (r == 0) {
 		handles_renamed(from, to);
+		ino_renamed(ctx()->inos, from, to);
+	}
 	free(sfrom);
 	free(sto);
 	if (S_ISDIR(sf.st_mode) && r == 0) {
@@ -1538,6 +1771,8 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		removed(from, r);
 		changed(to, r);
 	}
+	dir_changed(from, r);
+	dir_changed(to, r);
 	return r;
 }
 
@@ -1802,7 +2037,7 @@ static int ftpfs_statfs(const char *path, struct statvfs *sv)
 	sv->f_files = 1000000;
 	sv->f_ffree = 1000000;
 	sv->f_favail = 1000000;
-	sv->f_namemax = 255;
+	sv->f_namemax = FS_NAME_MAX;
 	return 0;
 }
 
@@ -1827,7 +2062,8 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	conn->max_readahead = 1024 * 1024;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC; /* O_TRUNC reaches open */
-	cfg->use_ino = 0;
+	/* st_ino is ours (ino.h): readdir's d_ino and stat's agree */
+	cfg->use_ino = 1;
 	if (pool_start(c->pool) < 0)
 		log_err("cannot start the session maintenance thread");
 	return c;

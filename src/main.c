@@ -25,6 +25,7 @@
 
 #include "cache.h"
 #include "fs.h"
+#include "ino.h"
 #include "log.h"
 #include "options.h"
 #include "pool.h"
@@ -319,6 +320,12 @@ static void mountpoint_warnings(const char *mp)
 	closedir(d);
 }
 
+/* Renamed names whose inode number is kept (ino.h): ~50 MiB at most */
+#define INO_HELD_MAX (1u << 19)
+
+/* The server's command line limit, once it refused a line (session.h) */
+static _Atomic size_t line_limit = SIZE_MAX;
+
 int main(int argc, char *argv[])
 {
 	/* measured before anything moves argv's pointers */
@@ -341,7 +348,7 @@ int main(int argc, char *argv[])
 
 	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_args;
+		goto out_opts; /* what was parsed before the error */
 	}
 	snprintf(prog, sizeof(prog), "%s", argv[0]);
 	if (opts_scrub_argv(argc, argv, o.url) && argv_area)
@@ -441,6 +448,7 @@ int main(int argc, char *argv[])
 	scfg.no_pipeline = o.no_pipeline;
 	scfg.disable_mlsd = o.disable_mlsd;
 	scfg.trace = o.ftp_trace;
+	scfg.line_limit = &line_limit;
 	pcfg.max_sessions = o.connections;
 	pcfg.park_ms = 2000;
 	pcfg.keepalive_s = (int)o.keepalive;
@@ -486,6 +494,9 @@ int main(int argc, char *argv[])
 	c.parallel_read = o.parallel_read >= 0 ? (unsigned)o.parallel_read
 						: o.connections - 1;
 	c.mountpoint = cl.mountpoint;
+	c.inos = ino_new(INO_HELD_MAX);
+	if (!c.inos)
+		goto out_cache;
 	c.uid = getuid();
 	c.gid = getgid();
 	/* prefetch needs the cache to keep its results and a session to spare
@@ -560,6 +571,7 @@ out_cache:
 	free(fsname);
 	free(display);
 	wfile_table_free(c.wfiles);
+	ino_free(c.inos);
 	cache_free(c.cache);
 out_pool:
 	pool_free(c.pool);
@@ -572,7 +584,6 @@ out_cl:
 	free(cl.mountpoint);
 out_opts:
 	opts_free(&o);
-out_args:
 	fuse_opt_free_args(&args);
 	return ret;
 }

@@ -418,7 +418,7 @@ int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
 
 /* FUSE's options that ftpfs also looks at: kept for FUSE */
 enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL,
-       KEY_MAX_THREADS };
+       KEY_MAX_THREADS, KEY_REMOUNT };
 
 /* curlftpfs options ftpfs does not take, and what to say instead. (Those
  * with the same meaning are in ftpfs_optspec; those for what ftpfs always
@@ -534,6 +534,18 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+	/* atime words (fstab, mount -o): FTP keeps no access times, so
+	 * there is nothing to update; atime and noatime also reach the
+	 * kernel through libfuse, the others libfuse does not know */
+	FUSE_OPT_KEY("relatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("norelatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("strictatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nostrictatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("diratime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nodiratime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("lazytime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("nolazytime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_END
 };
 
@@ -541,11 +553,13 @@ static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
 	struct ftpfs_opts *o = data;
-
 	const char *say;
 
 	(void)outargs;
 	switch (key) {
+	case KEY_REMOUNT:
+		o->remount = 1;
+		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (o->url)
 			return 1;
@@ -595,6 +609,13 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
 		snprintf(err, errlen, "%s",
 			 o->opt_err[0] ? o->opt_err : "invalid options");
+		return -EINVAL;
+	}
+	if (o->remount) {
+		/* mount -o remount,...: the kernel asks a FUSE file system's
+		 * daemon nothing, so new options could never take effect */
+		snprintf(err, errlen, "remount: a FUSE mount cannot take new "
+			 "options; unmount it and mount it again");
 		return -EINVAL;
 	}
 	if (o->connections < 1 || o->connections > 64) {

@@ -65,6 +65,7 @@ struct ftp_session {
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
 	unsigned id;       /* "[S<id>]" in -o ftp_trace lines */
+	size_t sent_len;   /* the last command line's length, CRLF included */
 	char errmsg[640];
 };
 
@@ -175,6 +176,34 @@ static int refused(struct ftp_session *s, int code, bool upload)
 	return fail(s, -EPROTO, "unexpected reply");
 }
 
+/* Servers limit the command line (pyftpdlib 2048 bytes, ProFTPD's
+ * CommandBufferSize 512 by default) and answer a longer one with 500,
+ * RFC 959's "Syntax error, command unrecognized. This may include errors
+ * such as command line too long." (a 500 that does not say "long" is
+ * taken for an unknown command). What follows the cut may be answered as
+ * a command of its own, so the session is dropped; the length is
+ * remembered (cfg->line_limit) so that no line as long is sent again. */
+#define LONG_LINE 256
+
+static int line_too_long(struct ftp_session *s)
+{
+	_Atomic size_t *lim = s->cfg->line_limit;
+	size_t cur;
+
+	log_info("the server refused a command line of %zu bytes as too "
+		 "long: longer paths get ENAMETOOLONG", s->sent_len);
+	if (lim) {
+		cur = *lim;
+		while (s->sent_len < cur &&
+		       !atomic_compare_exchange_weak(lim, &cur, s->sent_len))
+			;
+	}
+	s->broken = true;
+	snprintf(s->errmsg, sizeof(s->errmsg), "command line too long: %.200s",
+		 reply_text(s->rp));
+	return -ENAMETOOLONG;
+}
+
 /* Read one complete reply; returns its code or a negative errno. */
 static int read_reply(struct ftp_session *s)
 {
@@ -204,6 +233,9 @@ static int read_reply(struct ftp_session *s)
 	}
 	if (s->cfg->trace)
 		log_info("[S%u] < %s", s->id, reply_text(s->rp));
+	if (reply_code(s->rp) == 500 && s->sent_len > LONG_LINE &&
+	    strcasestr(reply_text(s->rp), "long"))
+		return line_too_long(s);
 	if (reply_code(s->rp) == 421) {
 		s->broken = true;
 		snprintf(s->errmsg, sizeof(s->errmsg), "server: %.200s",
@@ -230,6 +262,9 @@ static int format_cmd(struct ftp_session *s, char *line, size_t len,
 		     arg ? " " : "", arg ? arg : "");
 	if (n < 0 || (size_t)n >= CMD_MAX - len)
 		return -ENAMETOOLONG;
+	if (s->cfg->line_limit && (size_t)n >= *s->cfg->line_limit)
+		return -ENAMETOOLONG; /* the server refused one as long */
+	s->sent_len = (size_t)n;
 	if (s->cfg->trace)
 		log_info("[S%u] > %s%s%s", s->id, cmd, arg ? " " : "",
 			 !arg ? "" : strcmp(cmd, "PASS") ? arg : "****");
@@ -1319,8 +1354,10 @@ static int list_syst(struct ftp_session *s)
 	return 0;
 }
 
+/* of_path: LIST path itself ("LIST path"), not the directory. */
 static int list_as(struct ftp_session *s, const char *path,
-		   size_t max_entries, bool mlsd, session_list_cb cb, void *ctx)
+		   size_t max_entries, bool mlsd, bool of_path,
+		   session_list_cb cb, void *ctx)
 {
 	struct list_state *ls;
 	char buf[32768];
@@ -1347,6 +1384,12 @@ static int list_as(struct ftp_session *s, const char *path,
 		ls->lp = listparse_ctx_new(s->list_hint);
 		if (!ls->lp)
 			goto out;
+		if (of_path) {
+			/* "LIST path", no options: pyftpdlib takes
+			 * "-a path" for a name "-a path" */
+			r = session_xfer_start(s, "LIST", path, 0);
+			goto started;
+		}
 		/* LIST takes ls-style options and globs on many servers:
 		 * never pass it a path; change there instead. */
 		r = cwd(s, path);
@@ -1361,6 +1404,7 @@ static int list_as(struct ftp_session *s, const char *path,
 		if (r < 0 && s->list_no_a && !s->broken)
 			r = session_xfer_start(s, "LIST", NULL, 0);
 	}
+started:
 	if (r < 0)
 		goto out;
 	while ((n = session_xfer_read(s, buf, sizeof(buf))) > 0) {
@@ -1398,13 +1442,20 @@ out:
 int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 		 session_list_cb cb, void *ctx)
 {
-	return list_as(s, path, max_entries, s->caps & SESS_CAP_MLST, cb, ctx);
+	return list_as(s, path, max_entries, s->caps & SESS_CAP_MLST, false,
+		       cb, ctx);
 }
 
 int session_list_long(struct ftp_session *s, const char *path,
 		      size_t max_entries, session_list_cb cb, void *ctx)
 {
-	return list_as(s, path, max_entries, false, cb, ctx);
+	return list_as(s, path, max_entries, false, false, cb, ctx);
+}
+
+int session_list_path(struct ftp_session *s, const char *path,
+		      size_t max_entries, session_list_cb cb, void *ctx)
+{
+	return list_as(s, path, max_entries, false, true, cb, ctx);
 }
 
 static int parse_u64(const char *t, uint64_t *out)

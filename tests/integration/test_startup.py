@@ -308,6 +308,37 @@ def fstab_mount():
 
 
 @R.test
+def atime_words_and_remount():
+    """mount(8)'s access-time words (fstab, mount -o) are accepted, through
+    the mount.fuse.ftpfs helper as mount(8) runs it; -o remount is refused
+    with a line that says a FUSE mount cannot take new options."""
+    bindir = os.path.join(C.top, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    helper = os.path.join(bindir, "mount.fuse.ftpfs")
+    if not os.path.exists(helper):
+        os.symlink(os.path.abspath(harness.ftpfs_bin()), helper)
+    url = "ftp://%s:%s@127.0.0.1:%d/sub%%20dir" % (USER, QPASS, C.server.port)
+    words = "rw,relatime,noatime,nodiratime,strictatime,diratime,atime," \
+        "nostrictatime,norelatime,lazytime,_netdev"
+    r = subprocess.run([helper, url, C.mp, "-o", words], capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    try:
+        if r.returncode != 0 or not harness.is_fuse_mounted(C.mp):
+            raise AssertionError("-o %s: exit %d, %r" % (words, r.returncode,
+                                                         r.stderr.strip()))
+        with open(os.path.join(C.mp, "inner.txt")) as f:
+            if f.read() != "inner\n":
+                raise AssertionError("wrong content with the atime words")
+    finally:
+        if harness.is_fuse_mounted(C.mp):
+            subprocess.run(["fusermount3", "-u", C.mp], check=True,
+                           timeout=30)
+    err = expect_fail([url, C.mp, "-o", "remount,ro"], ["remount", "unmount"])
+    if "unknown option" in err:
+        raise AssertionError("remount reported as unknown: %r" % err)
+
+
+@R.test
 def server_time_zone():
     """LIST times in the server's zone (UTC+2 here; MDTM is UTC): found
     by comparing the two, or set with -o server_tz=."""

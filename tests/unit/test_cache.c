@@ -197,6 +197,43 @@ START_TEST(change_inside_dir_refreshes_dir)
 }
 END_TEST
 
+/* What lookups ask of the cache about names changed through the mount:
+ * the directory is still listed (answers "missing" for the rest), and a
+ * changed name says what it was before. */
+START_TEST(listed_and_changed)
+{
+	struct cache *c = cache_new(10, 1000);
+	struct stat st = { .st_mode = S_IFDIR | 0755 };
+	mode_t was = 0;
+
+	ck_assert(!cache_listed(c, "/d"));
+	cache_put_attr(c, "/d", &st, NULL, cache_gen(c));
+	cache_put_dir(c, "/d", ents(3), 3, cache_gen(c));
+	ck_assert(cache_listed(c, "/d"));
+	ck_assert(!cache_is_changed(c, "/d/f1", &was));
+	cache_changed(c, "/d/new");
+	ck_assert(cache_listed(c, "/d")); /* stale for readdir, still held */
+	ck_assert(!cache_has_dir(c, "/d"));
+	ck_assert(cache_is_changed(c, "/d/new", &was));
+	ck_assert_uint_eq(was, 0); /* a new name: nothing known */
+	cache_changed(c, "/d/f1");
+	ck_assert(cache_is_changed(c, "/d/f1", &was));
+	ck_assert_uint_eq(was, S_IFREG | 0644);
+	/* the directory itself changed (a name made in it) */
+	cache_changed(c, "/d");
+	ck_assert(cache_is_changed(c, "/d", &was));
+	ck_assert(S_ISDIR(was));
+	ck_assert(cache_listed(c, "/d"));
+	cache_put_attr(c, "/d", &st, NULL, cache_gen(c));
+	ck_assert(!cache_is_changed(c, "/d", &was));
+	/* a directory just made: no attributes before, the type is known */
+	cache_changed_dir(c, "/d/newdir");
+	ck_assert(cache_is_changed(c, "/d/newdir", &was));
+	ck_assert(S_ISDIR(was));
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(bounded)
 {
 	struct cache *c = cache_new(100, 100);
@@ -262,6 +299,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stale_put_dropped);
 	tcase_add_test(tc, changed_and_removed);
 	tcase_add_test(tc, change_inside_dir_refreshes_dir);
+	tcase_add_test(tc, listed_and_changed);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, disabled);
 	tcase_add_test(tc, links);

@@ -163,6 +163,48 @@ START_TEST(opts_bad)
 }
 END_TEST
 
+/* mount(8) words for access times: accepted; only atime and noatime,
+ * which libfuse knows, reach it (it refuses the others as unknown) */
+START_TEST(opts_atime_words)
+{
+	char a0[] = "ftpfs", a1[] = "ftp://h/", a2[] = "/mnt", a3[] = "-o",
+	     a4[] = "relatime,noatime,strictatime,nostrictatime,diratime,"
+		    "nodiratime,norelatime,lazytime,atime";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(5, argv);
+	struct ftpfs_opts o;
+	int i;
+
+	ck_assert_int_eq(opts_parse(&args, &o, err, sizeof(err)), 0);
+	for (i = 0; i < args.argc; i++) {
+		ck_assert_ptr_null(strstr(args.argv[i], "relatime"));
+		ck_assert_ptr_null(strstr(args.argv[i], "strictatime"));
+		ck_assert_ptr_null(strstr(args.argv[i], "diratime"));
+		ck_assert_ptr_null(strstr(args.argv[i], "lazytime"));
+	}
+	opts_free(&o);
+	fuse_opt_free_args(&args);
+}
+END_TEST
+
+/* mount -o remount,ro: refused, saying why */
+START_TEST(opts_remount)
+{
+	char a0[] = "ftpfs", a1[] = "ftp://h/", a2[] = "/mnt", a3[] = "-o",
+	     a4[] = "remount,ro";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(5, argv);
+	struct ftpfs_opts o;
+
+	err[0] = '\0';
+	ck_assert_int_eq(opts_parse(&args, &o, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "remount"));
+	ck_assert_ptr_nonnull(strstr(err, "unmount"));
+	opts_free(&o);
+	fuse_opt_free_args(&args);
+}
+END_TEST
+
 START_TEST(scrub)
 {
 	char a1[] = "ftp://bob:secret@host/x";
@@ -242,6 +284,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, netrc);
 	tcase_add_test(tc, opts);
 	tcase_add_test(tc, opts_bad);
+	tcase_add_test(tc, opts_atime_words);
+	tcase_add_test(tc, opts_remount);
 	tcase_add_test(tc, scrub);
 	tcase_add_test(tc, rewrite_cmdline);
 	suite_add_tcase(s, tc);

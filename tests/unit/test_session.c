@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,6 +681,90 @@ START_TEST(list_vms_syst)
 }
 END_TEST
 
+/* A 500 to a long command line is the server's line limit (pyftpdlib:
+ * "500 Command too long."): ENAMETOOLONG, the session is dropped (the rest
+ * of the line may be read as a command), and no line as long is sent
+ * again, by any session sharing the limit. A 500 to a short line stays
+ * EOPNOTSUPP. */
+START_TEST(line_too_long)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "MKD /xxx", "500 Command too long.", A_REPLY },
+		{ 0 } };
+	static const struct step steps2[] = {
+		LOGIN_STEPS,
+		{ "MKD /short", "257 made", A_REPLY },
+		{ "SITE NOSUCH", "500 Unknown command.", A_REPLY },
+		{ "SITE XXXX", "500 Unknown command.", A_REPLY },
+		{ 0 } };
+	_Atomic size_t limit = SIZE_MAX;
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], path[601];
+
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	fake_start(&f, steps);
+	cfg.line_limit = &limit;
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_mkdir(s, path), -ENAMETOOLONG);
+	ck_assert(session_broken(s));
+	ck_assert_uint_eq(limit, strlen("MKD ") + 600 + 2);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+
+	fake_start(&f, steps2);
+	cfg.line_limit = &limit;
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_mkdir(s, path), -ENAMETOOLONG); /* unsent */
+	ck_assert(!session_broken(s));
+	ck_assert_int_eq(session_mkdir(s, "/short"), 0);
+	ck_assert_int_eq(session_cmd(s, "SITE", "NOSUCH"), 500);
+	ck_assert(!session_broken(s));
+	/* long, but the 500 does not say the line was too long */
+	path[0] = 'X';
+	memset(path + 1, 'X', 3);
+	path[400] = '\0';
+	ck_assert_int_eq(session_cmd(s, "SITE", path), 500);
+	ck_assert(!session_broken(s));
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+	ck_assert_ptr_null(strstr(f.log, "MKD /xxx"));
+}
+END_TEST
+
+/* LIST of one name: "LIST path", without CWD there */
+START_TEST(list_one_path)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "SYST", "215 UNIX Type: L8", A_REPLY },
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "LIST /pub/with space.txt", "150 Opening", A_SEND },
+		{ 0 } };
+	struct ftp_session *s;
+	struct names nm = { "", 0 };
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	f.payload = "-rw-r--r--    1 0        0               5 Dec 02 03:28 "
+		    "with space.txt\r\n";
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_list_path(s, "/pub/with space.txt", 8,
+					   collect, &nm), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+	ck_assert_str_eq(nm.buf, "with space.txt|");
+	ck_assert_ptr_null(strstr(f.log, "CWD"));
+}
+END_TEST
+
 START_TEST(code_errno)
 {
 	ck_assert_int_eq(session_code_errno(226, false), 0);
@@ -717,6 +802,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, active_only_the_server_may_connect);
 	tcase_add_test(tc, code_errno);
 	tcase_add_test(tc, list_vms_syst);
+	tcase_add_test(tc, line_too_long);
+	tcase_add_test(tc, list_one_path);
 	suite_add_tcase(s, tc);
 	return s;
 }
