@@ -2190,8 +2190,9 @@ def machine_facts(a, tree, bench):
     facts.append(("CPU", cpu))
     facts.append(("memory", mem))
     facts.append(("kernel", platform.release()))
-    facts.append(("ftpfs", "%s (`%s`, %s)" % (
-        ver, os.path.relpath(a.ftpfs, REPO), build)))
+    commit = cmd_out(["git", "-C", REPO, "describe", "--always", "--dirty"])
+    facts.append(("ftpfs", "%s (`%s`, %s; source tree: %s)" % (
+        ver, os.path.relpath(a.ftpfs, REPO), build, one_line(commit, 60))))
     if os.environ.get("FTPFS_BENCH_BUILD_NOTE"):
         facts.append(("build", "**" + os.environ["FTPFS_BENCH_BUILD_NOTE"]
                       + "**"))
@@ -2551,12 +2552,14 @@ def merge_report(old_text, new_text, a):
     facts = [l for l in nl[:nt0] if l.startswith("* ")]
     when = next((l[len("* date: "):] for l in facts
                  if l.startswith("* date: ")), "?")
+    load = next((l.split(": ", 1)[1] for l in facts
+                 if l.startswith("* load average")), "?")
     what = "; ".join("%s: %s" % row_key(l) for l in new_rows
                      if "*skipped*" not in l)
-    note = "* **rows from a later partial run** (`--only %s`, %s): %s; " \
-        "every other row is from the run above (its facts, settings and " \
-        "details; those of the partial run are at the end)" % (
-            ",".join(a.only), when, what)
+    note = "* **rows from a later partial run** (`--only %s`, %s; load " \
+        "average %s): %s; every other row is from the run above (its " \
+        "facts, settings and details; those of the partial run are at the " \
+        "end)" % (",".join(a.only), when, load, what)
     head = [l for l in ol[:ot0 - 2] if not
             l.startswith("* **rows from a later partial run**")]
     fact_end = max(i for i, l in enumerate(head) if l.startswith("* ")) + 1
