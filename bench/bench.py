@@ -8,7 +8,7 @@ Python's ftplib) vs `rclone mount`, same run.
         [--small-files N] [--small-kib N] [--parallel N] [--cap-mibps N]
         [--cap-file-mib N] [--no-write] [--no-tls] [--no-rclone]
         [--no-reread] [--tls-reads N] [--tls-version 1.2|1.3]
-        [--ftpfs PATH] [-o OPTS] [--output FILE] ...
+        [--ftpfs PATH] [-o OPTS] [--only WORKLOADS] [--output FILE] ...
 
 Serves one temporary tree (dir/ of --entries empty files, `big`, a
 --file-mib file of random bytes, tree/ of 10 x 10 directories with
@@ -21,7 +21,10 @@ bench/results.md).  Sections: pyftpdlib and vsftpd (plain, no latency),
 pyftpdlib with --log (re-read of an unchanged file), pyftpdlib with a
 per-connection bandwidth cap (--cap-mibps), pyftpdlib with a round-trip
 latency (--latency-ms, default 20; vsftpd cannot add latency), vsftpd with
-explicit FTPS.  See bench/README.md for what each row means.
+explicit FTPS.  The writes (`cp` of a file, `cp -r` of small/) go to a
+second, writable server per section.  --only runs some workloads and
+merges their rows into --output.  See bench/README.md for what each row
+means.
 
 This is a benchmark only: nothing here is a pass/fail test.  A workload
 that fails through ftpfs (error, timeout, wrong byte count or contents) is
@@ -42,6 +45,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import signal
 import ssl
@@ -59,6 +63,11 @@ PY = "/usr/bin/python3"
 MiB = 1 << 20
 READ_SIZE = 4096
 SERVER_KINDS = ("pyftpdlib", "vsftpd")
+# --only: ls (cold + warm), cat (+ its RSS), rnd, tree (find + du), small
+# (serial + parallel reads), write (cp of one file), cp_r (cp -r of the
+# small files), reread, capped
+WORKLOADS = ("ls", "cat", "rnd", "tree", "small", "write", "cp_r", "reread",
+             "capped")
 WRITE_USER, WRITE_PASS = "u", "p"   # the pyftpdlib write server's user
 WRITE_DIR = "pub"                   # where uploads go (vsftpd: ftp-owned)
 
@@ -285,8 +294,9 @@ class Tree:
                 self.tree_bytes += n
         # small/: small_files files of small_size bytes, contents kept
         self.small = {}
+        self.small_dir = None
         if small_files:
-            d = os.path.join(self.root, "small")
+            d = self.small_dir = os.path.join(self.root, "small")
             os.mkdir(d, 0o755)
             for k in range(small_files):
                 name = "f%04d" % k
@@ -338,6 +348,8 @@ GOAL_SMALL_PAR = ("ratio_le", 1.0)
 GOAL_RND = ("ratio_le", 1.0)
 GOAL_CAP = ("tput_ge", 2.5)
 GOAL_REREAD = ("zero", 0)
+GOAL_CPR = ("ratio_le", 1.2)         # issue 13: cp -r of many files
+GOAL_CPR_LAT = ("ratio_le", 1.0)     # the same at 20 ms RTT
 
 
 # --- servers --------------------------------------------------------------
@@ -892,21 +904,24 @@ class Bench:
         self.tree_timeout = max(120, (tree.tree_files + tree.tree_dirs) *
                                 (0.05 + a.latency_ms / 5.0))
 
+    def want(self, *keys):
+        return wants(self.a, *keys)
+
     def row(self, server, key, title, unit, size=None, goal=None):
         r = Row(server, key, title, unit, size, goal)
         self.rows.append(r)
         return r
 
-    def mount(self, server, via=None):
-        """via None: ftpfs; "off" / "writes": rclone with that
-        --vfs-cache-mode."""
+    def mount(self, server, via=None, opts=""):
+        """via None: ftpfs (opts: more -o options); "off" / "writes":
+        rclone with that --vfs-cache-mode."""
         if hasattr(server, "set_mark"):
             server.set_mark()
         if via:
             m = RcloneMount(server, via)
         else:
-            opts = ",".join(o for o in (server.mount_opts, self.a.ftpfs_opts)
-                            if o)
+            opts = ",".join(o for o in (server.mount_opts, self.a.ftpfs_opts,
+                                        opts) if o)
             m = Mount(self.a.ftpfs_run, server.url, opts)
         m.nprob = len(self.problems)
         return m
@@ -1168,57 +1183,88 @@ class Bench:
 
     # -- workload 5: write (cp into the mount vs curl -T) ----------------------
 
-    def write_run(self, server, cell, via=None):
-        """`cp SRC MNT/pub/NAME` through a fresh mount; when cp has returned
-        (close() done) the file must be complete on the server's disk.
-        rclone (via="writes") uploads from its cache after close(): its
-        time runs until the file is complete on the server's disk."""
-        what = "cp (write), " + self.who(via)
-        area = self.area
-        name = "bench-%s-%s" % ("rclone" if via else "ftpfs",
-                                server.label.replace(" ", "-"))
-        area.remove(name)
+    def cp_run(self, server, cell, via, what, cmd, dest, files, timeout,
+               check, trace=False):
+        """`cmd MNT/pub/DEST` (a cp) through a fresh mount, timed until cp
+        has returned: close() is done, so check() must find the data on
+        the server's disk right then.  rclone (via="writes") uploads from
+        its cache after close(): its time runs until every (path, size) in
+        files is complete on the server's disk.  trace: an untimed run
+        with -o ftp_trace; returns the daemon's whole stderr."""
         m = None
+        text = None
         try:
-            m = self.mount(server, via)
+            m = self.mount(server, via, "ftp_trace" if trace else "")
             t0 = time.perf_counter()
-            with m.watchdog(self.write_timeout + 30):
-                r = timed(["cp", area.src, m.path(WRITE_DIR, name)],
-                          timeout=self.write_timeout)
-            why = r.why("cp")
+            with m.watchdog(timeout + 30):
+                r = timed(cmd + [m.path(WRITE_DIR, dest)], timeout=timeout)
+            prog = " ".join(x for x in cmd if x == "cp" or x.startswith("-"))
+            why = r.why(prog)
             if why:
                 raise BenchError(why)
             secs = r.secs
             if via:
-                path = os.path.join(area.pub, name)
-                deadline = time.time() + self.write_timeout
-                while True:
-                    try:
-                        if os.path.getsize(path) >= area.size:
-                            break
-                    except OSError:
-                        pass
-                    if time.time() > deadline or m.proc.poll() is not None:
-                        break
-                    time.sleep(0.005)
+                self.wait_uploaded(m, files, timeout)
                 secs = time.perf_counter() - t0
-                cell.extra.append("cp returned after %s" % fmt_secs(r.secs))
-            bad = area.check(name, "cp")
+                cell.extra.append("%s returned after %s" % (
+                    prog, fmt_secs(r.secs)))
+            bad = check()
             if bad:
                 raise BenchError(bad)
-            cell.values.append(secs)
+            if trace:
+                with open(m.err_path, encoding="utf-8",
+                          errors="replace") as fh:
+                    text = fh.read()
+            else:
+                cell.values.append(secs)
         except BenchError as e:
             cell.fail(str(e))
             self.problem(server, what, str(e), m.stderr() if m else "")
         finally:
             if m:
                 self.unmount(m, server, what)
+        return text
+
+    def write_run(self, server, cell, via=None):
+        """`cp SRC MNT/pub/NAME` (cp_run), then no ftpfs temporaries may be
+        left in pub/."""
+        what = "cp (write), " + self.who(via)
+        area = self.area
+        name = "bench-%s-%s" % ("rclone" if via else "ftpfs",
+                                server.label.replace(" ", "-"))
+        area.remove(name)
+        try:
+            self.cp_run(server, cell, via, what, ["cp", area.src], name,
+                        [(os.path.join(area.pub, name), area.size)],
+                        self.write_timeout, lambda: area.check(name, "cp"))
+        finally:
             left = area.leftovers()
             if left:
                 self.problem(server, what, "ftpfs temporaries left on the "
                              "server after unmount: " + ", ".join(left),
                              hint=False)
             area.remove(name)
+
+    @staticmethod
+    def wait_uploaded(m, files, timeout):
+        """rclone uploads after close(): wait until every (path, size) has
+        its size on the server's disk (or timeout, or the daemon died)."""
+        left = list(files)
+        deadline = time.time() + timeout
+        while True:
+            keep = []
+            for path, size in left:
+                try:
+                    if os.path.getsize(path) >= size:
+                        continue
+                except OSError:
+                    pass
+                keep.append((path, size))
+            left = keep
+            if not left or time.time() > deadline or \
+                    m.proc.poll() is not None:
+                return
+            time.sleep(0.005)
 
     def write_raw(self, server, cell):
         area = self.area
@@ -1242,6 +1288,101 @@ class Bench:
         finally:
             area.remove(name)
 
+
+    # -- cp -r of the small files into the mount ------------------------------
+
+    def cpr_dest(self, side, server):
+        return "cpr-%s-%s" % (side, re.sub(r"[^A-Za-z0-9]+", "-",
+                                           server.label))
+
+    def cpr_remove(self, dest):
+        shutil.rmtree(os.path.join(self.area.pub, dest), ignore_errors=True)
+
+    def cpr_check(self, dest, who):
+        """Every small/ file in pub/DEST on the server's disk, with its
+        contents, and nothing else there: a failure reason or None."""
+        d = os.path.join(self.area.pub, dest)
+        want = self.tree.small
+        try:
+            names = set(os.listdir(d))
+        except OSError as e:
+            return "%s returned but %s/%s is not on the server (%s)" % (
+                who, WRITE_DIR, dest, e.strerror)
+        missing = sorted(set(want) - names)
+        if missing:
+            return "%s returned but %d of %d files are not on the server " \
+                   "(first: %s)" % (who, len(missing), len(want), missing[0])
+        for n in sorted(want):
+            with open(os.path.join(d, n), "rb") as fh:
+                data = fh.read()
+            if data != want[n]:
+                return "%s returned but %s on the server has %d bytes%s" % (
+                    who, n, len(data), "" if len(data) != len(want[n])
+                    else " that differ from the source")
+        extra = sorted(names - set(want))
+        if extra:
+            return "%s: %d unexpected files on the server (first: %s)" % (
+                who, len(extra), extra[0])
+        return None
+
+    def cpr_run(self, server, cell, via=None, trace=False):
+        """`cp -r small/ MNT/pub/DEST` (cp_run); every file must be on the
+        server's disk, and nothing else in DEST."""
+        what = "cp -r%s, %s" % (" (traced)" if trace else "", self.who(via))
+        dest = self.cpr_dest("rclone" if via else "ftpfs", server)
+        d = os.path.join(self.area.pub, dest)
+        self.cpr_remove(dest)
+        try:
+            return self.cp_run(
+                server, cell, via, what, ["cp", "-r", self.tree.small_dir],
+                dest, [(os.path.join(d, n), len(v))
+                       for n, v in self.tree.small.items()],
+                self.small_timeout, lambda: self.cpr_check(dest, "cp -r"),
+                trace)
+        finally:
+            self.cpr_remove(dest)
+
+    def cpr_raw(self, server, cell):
+        """ftplib, one session: connect + login, TYPE I once, MKD, then
+        PASV + STOR of each file in turn, QUIT."""
+        dest = self.cpr_dest("raw", server)
+        self.cpr_remove(dest)
+        try:
+            t0 = time.perf_counter()
+            f = self.ftp(server)
+            f.mkd(WRITE_DIR + "/" + dest)
+            for n in sorted(self.tree.small):
+                self.ftp_put(f, "STOR %s/%s/%s" % (WRITE_DIR, dest, n),
+                             self.tree.small[n])
+            self.ftp_close(f)
+            t1 = time.perf_counter()
+            bad = self.cpr_check(dest, "ftplib")
+            if bad:
+                cell.fail(bad)
+                return
+            cell.values.append(t1 - t0)
+        except (OSError, EOFError, ftplib.Error) as e:
+            cell.fail("ftplib: %s" % e)
+        finally:
+            self.cpr_remove(dest)
+
+    def cpr_trace(self, server, row):
+        """Once per server, untimed: cp -r through a mount with -o
+        ftp_trace; the listings of the destination and the commands of
+        one file go into the row's note."""
+        dest = self.cpr_dest("ftpfs", server)
+        text = self.cpr_run(server, row.ftpfs, trace=True)
+        if text is None:
+            return
+        st = trace_stats(text, "/%s/%s" % (WRITE_DIR, dest),
+                         sorted(self.tree.small))
+        row.trace = st
+        row.note += "; ftpfs (traced run, `-o ftp_trace`): **%d listing%s " \
+            "of the destination** (MLSD/LIST), %.1f commands per file " \
+            "(%s); file %s: %s (%d round trips)" % (
+                st["listings"], "" if st["listings"] == 1 else "s",
+                st["per_file"], st["counts"], st["file"],
+                st["seq"] or "?", st["rtts"])
 
     # -- ftplib: the raw side of the many-small-requests workloads ----------
 
@@ -1274,13 +1415,27 @@ class Bench:
                 if not b:
                     break
                 chunks.append(b)
-            if isinstance(conn, ssl.SSLSocket):
-                try:
-                    conn.unwrap()
-                except (OSError, ValueError):
-                    pass
+            Bench.tls_unwrap(conn)
         f.voidresp()
         return b"".join(chunks)
+
+    @staticmethod
+    def ftp_put(f, cmd, data):
+        """One upload the same way: PASV/EPSV + cmd, send, close, 226."""
+        conn, _ = f.ntransfercmd(cmd)
+        with conn:
+            conn.sendall(data)
+            Bench.tls_unwrap(conn)
+        f.voidresp()
+
+    @staticmethod
+    def tls_unwrap(conn):
+        """FTPS: close the data connection's TLS cleanly (close_notify)."""
+        if isinstance(conn, ssl.SSLSocket):
+            try:
+                conn.unwrap()
+            except (OSError, ValueError):
+                pass
 
     @staticmethod
     def ftp_close(f):
@@ -1529,15 +1684,16 @@ class Bench:
         subset, with the goals that are stated at 20 ms)."""
         a, t = self.a, self.tree
         R = {}
-        R["cold"] = self.row(label, "ls_cold", "`ls -l` of %s entries, cold "
-                             "(1st after mount)" % format(t.entries, ","),
-                             "s", goal=GOAL_LS_COLD)
-        R["warm"] = self.row(label, "ls_warm", "`ls -l` of %s entries, warm "
-                             "(2nd)" % format(t.entries, ","), "s",
-                             goal=GOAL_LS_WARM)
-        R["cold"].note = "one `curl` LIST (connect+login+LIST)"
-        R["warm"].note = R["cold"].note
-        if not lat:
+        if self.want("ls"):
+            R["cold"] = self.row(label, "ls_cold", "`ls -l` of %s entries, "
+                                 "cold (1st after mount)" % format(
+                                     t.entries, ","), "s", goal=GOAL_LS_COLD)
+            R["warm"] = self.row(label, "ls_warm", "`ls -l` of %s entries, "
+                                 "warm (2nd)" % format(t.entries, ","), "s",
+                                 goal=GOAL_LS_WARM)
+            R["cold"].note = "one `curl` LIST (connect+login+LIST)"
+            R["warm"].note = R["cold"].note
+        if not lat and self.want("cat"):
             R["cat"] = self.row(label, "cat", "`cat` %d MiB file > /dev/null"
                                 % (t.size // MiB), "s", t.size,
                                 goal=GOAL_SEQ)
@@ -1546,8 +1702,9 @@ class Bench:
             R["cat"].note = "`curl -o /dev/null`"
             R["rss"].note = "VmHWM of the ftpfs / rclone daemon; raw: " \
                             "curl's maxrss"
-        R["rnd"] = self.rnd_row(label, a.reads)
-        if t.tree_files:
+        if self.want("rnd"):
+            R["rnd"] = self.rnd_row(label, a.reads)
+        if t.tree_files and self.want("tree"):
             R["tree"] = self.row(label, "tree", "`find` + `du -s` over %s "
                                  "files in %d dirs (fresh mount)" % (
                                      format(t.tree_files, ","), t.tree_dirs),
@@ -1555,7 +1712,7 @@ class Bench:
             R["tree"].note = "ftplib, one session: serial walk with %s " \
                              "of every directory" % ("MLSD" if label.startswith(
                                  "pyftpdlib") else "LIST")
-        if t.small:
+        if t.small and self.want("small"):
             n = format(len(t.small), ",")
             R["small1"] = self.row(label, "small1", "read %s %d KiB files "
                                    "serially (fresh mount, by name)" % (
@@ -1569,6 +1726,21 @@ class Bench:
             R["smallP"].note = "ftplib, %d sessions, 1/%d of the files " \
                                "each" % (a.parallel, a.parallel)
         return R
+
+    def cpr_row(self, label, goal):
+        """The `cp -r` row (None when not selected or no small/)."""
+        if not (self.tree.small and self.want("cp_r")):
+            return None
+        r = self.row(label, "cp_r", "`cp -r` of %s %d KiB files into the "
+                     "mount, until on the server" % (
+                         format(len(self.tree.small), ","),
+                         self.a.small_kib), "s", goal=goal)
+        r.rclone_mode = "writes"
+        r.note = "ftplib, one session: connect+login, TYPE I once, MKD, " \
+                 "then PASV+STOR per file, QUIT; all: every file checked " \
+                 "on the server's disk after return (rclone: after its " \
+                 "upload)"
+        return r
 
     def rnd_row(self, label, n):
         r = self.row(label, "rnd", "%d random %d KiB preads in the %d MiB "
@@ -1607,15 +1779,9 @@ class Bench:
         a = self.a
         rc = rclone and a.rclone
         for i in range(runs):
-            log("%s: run %d/%d" % (server.label, i + 1, runs))
-            cold, warm = R["cold"], R["warm"]
-            if cold.ftpfs.live():
-                self.ls_run(server, cold.ftpfs, warm.ftpfs)
-            if cold.raw.live():
-                self.ls_raw(server, cold.raw)
-                warm.raw = cold.raw
-            if rc and cold.rclone.live():
-                self.ls_run(server, cold.rclone, warm.rclone, "off")
+            log("%s: run %d/%d" % ((server or wsrv).label, i + 1, runs))
+            if "cold" in R:
+                self.run_ls(server, R["cold"], R["warm"], rc)
             if "cat" in R:
                 cat, rss = R["cat"], R["rss"]
                 if cat.ftpfs.live():
@@ -1624,20 +1790,8 @@ class Bench:
                     self.cat_raw(server, cat.raw, rss.raw)
                 if rc and cat.rclone.live():
                     self.cat_run(server, cat.rclone, rss.rclone, "off")
-            rnd = R["rnd"]
-            n = a.tls_reads if server.tls else a.reads
-            if rnd.ftpfs.live():
-                self.rnd_run(server, rnd.ftpfs, n)
-            for name, c in rnd.alts:
-                if c.live():
-                    if name == "curl":
-                        self.rnd_raw(server, c, n)
-                    else:
-                        self.rnd_ftplib(server, c, n)
-            if i == 0:
-                self.prune_alts(rnd)
-            if rc and rnd.rclone.live():
-                self.rnd_run(server, rnd.rclone, n, "off")
+            if "rnd" in R:
+                self.run_rnd(server, R["rnd"], a.reads, rc, i == 0)
             if wsrv and wrt:
                 if wrt.ftpfs.live():
                     self.write_run(wsrv, wrt.ftpfs)
@@ -1645,6 +1799,14 @@ class Bench:
                     self.write_raw(wsrv, wrt.raw)
                 if rc and wrt.rclone.live():
                     self.write_run(wsrv, wrt.rclone, "writes")
+            if wsrv and "cp_r" in R:
+                cp = R["cp_r"]
+                if cp.ftpfs.live():
+                    self.cpr_run(wsrv, cp.ftpfs)
+                if cp.raw.live():
+                    self.cpr_raw(wsrv, cp.raw)
+                if rc and cp.rclone.live():
+                    self.cpr_run(wsrv, cp.rclone, "writes")
             if "tree" in R:
                 tr = R["tree"]
                 if tr.ftpfs.live():
@@ -1665,6 +1827,30 @@ class Bench:
                     self.small_run(server, sm.rclone, par, "off")
             if i == 0:
                 self.rclone_once(list(R.values()) + [wrt])
+
+    def run_rnd(self, server, rnd, n, rc, first):
+        """One run of the random reads: ftpfs, each raw method, rclone."""
+        if rnd.ftpfs.live():
+            self.rnd_run(server, rnd.ftpfs, n)
+        for name, c in rnd.alts:
+            if c.live():
+                if name == "curl":
+                    self.rnd_raw(server, c, n)
+                else:
+                    self.rnd_ftplib(server, c, n)
+        if first:
+            self.prune_alts(rnd)
+        if rc and rnd.rclone.live():
+            self.rnd_run(server, rnd.rclone, n, "off")
+
+    def run_ls(self, server, cold, warm, rc):
+        if cold.ftpfs.live():
+            self.ls_run(server, cold.ftpfs, warm.ftpfs)
+        if cold.raw.live():
+            self.ls_raw(server, cold.raw)
+            warm.raw = cold.raw
+        if rc and cold.rclone.live():
+            self.ls_run(server, cold.rclone, warm.rclone, "off")
 
     def verify(self, server, R, rclone=True):
         log("%s: verifying cat through ftpfs (bytes + sha256)" % server.label)
@@ -1688,22 +1874,34 @@ class Bench:
                 if bad:
                     self.problem(srv, "server", bad, hint=False)
 
+    def write_server(self, kind, rows, latency_ms=0, label=None):
+        """The write server of a section, or None (the rows fail)."""
+        try:
+            return Server(kind, self.area.root, latency_ms, self.a.pyftpd_arg,
+                          write=True, label=label)
+        except BenchError as e:
+            for row in rows:
+                for c in (row.ftpfs, row.raw, row.rclone):
+                    c.fail("write server did not start: %s" % e)
+            return None
+
     def run_server(self, kind):
         a, t = self.a, self.tree
-        wrt = wsrv = None
-        server = Server(kind, t.root, 0, a.pyftpd_arg)
+        wrt = wsrv = server = None
         try:
             R = self.rows_std(kind)
-            if self.a.write:
+            if R:
+                server = Server(kind, t.root, 0, a.pyftpd_arg)
+            if a.write and self.want("write"):
                 wrt = self.write_row(kind)
-                try:
-                    wsrv = Server(kind, self.area.root, 0, a.pyftpd_arg,
-                                  write=True)
-                except BenchError as e:
-                    wrt.ftpfs.fail("write server did not start: %s" % e)
-                    wrt.raw.fail(wrt.ftpfs.failed)
-                    wrt.rclone.fail(wrt.ftpfs.failed)
-            self.verify(server, R)
+            cpr = self.cpr_row(kind, GOAL_CPR)
+            if wrt or cpr:
+                wsrv = self.write_server(kind, [r for r in (wrt, cpr) if r])
+            if "cat" in R:
+                self.verify(server, R)
+            if cpr and wsrv:
+                R["cp_r"] = cpr
+                self.cpr_trace(wsrv, cpr)
             self.run_std(server, R, a.runs, wsrv=wsrv, wrt=wrt)
         finally:
             self.close_servers(server, wsrv)
@@ -1713,13 +1911,22 @@ class Bench:
         trips."""
         a, t = self.a, self.tree
         label = "pyftpdlib, %s ms RTT" % a.latency_ms
-        server = Server("pyftpdlib", t.root, a.latency_ms, a.pyftpd_arg,
-                        label=label)
+        server = wsrv = None
         try:
             R = self.rows_std(label, lat=True)
-            self.run_std(server, R, a.runs)
+            if R:
+                server = Server("pyftpdlib", t.root, a.latency_ms,
+                                a.pyftpd_arg, label=label)
+            cpr = self.cpr_row(label, GOAL_CPR_LAT)
+            if cpr:
+                wsrv = self.write_server("pyftpdlib", [cpr], a.latency_ms,
+                                         label)
+            if cpr and wsrv:
+                R["cp_r"] = cpr
+                self.cpr_trace(wsrv, cpr)
+            self.run_std(server, R, a.runs, wsrv=wsrv)
         finally:
-            self.close_servers(server)
+            self.close_servers(server, wsrv)
 
     def run_capped(self):
         """pyftpdlib with --rate-bps: every data connection capped; `cat`
@@ -1807,20 +2014,26 @@ class Bench:
                 if "SSL connection using" in line:
                     self.tls_info = line.split("using", 1)[1].strip()
             R = {}
-            R["cat"] = self.row(label, "cat", "`cat` %d MiB file > /dev/null"
-                                % (t.size // MiB), "s", t.size, goal=GOAL_SEQ)
-            R["rss"] = self.row(label, "rss", "peak RSS while streaming it",
-                                "MiB", goal=GOAL_RSS)
-            wrt = self.write_row(label)
-            R["rnd"] = self.rnd_row(label, a.tls_reads)
             tls = "`curl --ssl-reqd --cacert`"
-            R["cat"].note = "%s -o /dev/null" % tls
-            R["rss"].note = "VmHWM of the ftpfs / rclone daemon; raw: " \
-                            "curl's maxrss"
-            wrt.note = "%s -T; all: sha256 on the server's disk checked " \
-                       "after return (rclone: after its upload)" % tls
-            self.verify(server, R)
-            R["cold"] = R["warm"] = None
+            wrt = None
+            if self.want("cat"):
+                R["cat"] = self.row(label, "cat", "`cat` %d MiB file > "
+                                    "/dev/null" % (t.size // MiB), "s",
+                                    t.size, goal=GOAL_SEQ)
+                R["rss"] = self.row(label, "rss", "peak RSS while streaming "
+                                    "it", "MiB", goal=GOAL_RSS)
+                R["cat"].note = "%s -o /dev/null" % tls
+                R["rss"].note = "VmHWM of the ftpfs / rclone daemon; raw: " \
+                                "curl's maxrss"
+            if self.want("write"):
+                wrt = self.write_row(label)
+                wrt.note = "%s -T; all: sha256 on the server's disk " \
+                           "checked after return (rclone: after its " \
+                           "upload)" % tls
+            if self.want("rnd"):
+                R["rnd"] = self.rnd_row(label, a.tls_reads)
+            if "cat" in R:
+                self.verify(server, R)
             self.run_tls_runs(server, R, wrt)
         finally:
             self.close_servers(server)
@@ -1828,38 +2041,111 @@ class Bench:
     def run_tls_runs(self, server, R, wrt):
         # run_std without the ls rows; writes go to the same server
         a = self.a
-        cat, rss, rnd = R["cat"], R["rss"], R["rnd"]
+        cat, rss, rnd = R.get("cat"), R.get("rss"), R.get("rnd")
         for i in range(a.runs):
             log("%s: run %d/%d" % (server.label, i + 1, a.runs))
-            if cat.ftpfs.live():
+            if cat and cat.ftpfs.live():
                 self.cat_run(server, cat.ftpfs, rss.ftpfs)
-            if cat.raw.live():
+            if cat and cat.raw.live():
                 self.cat_raw(server, cat.raw, rss.raw)
-            if a.rclone and cat.rclone.live():
+            if a.rclone and cat and cat.rclone.live():
                 self.cat_run(server, cat.rclone, rss.rclone, "off")
-            if wrt.ftpfs.live():
+            if wrt and wrt.ftpfs.live():
                 self.write_run(server, wrt.ftpfs)
-            if wrt.raw.live():
+            if wrt and wrt.raw.live():
                 self.write_raw(server, wrt.raw)
-            if a.rclone and wrt.rclone.live():
+            if a.rclone and wrt and wrt.rclone.live():
                 self.write_run(server, wrt.rclone, "writes")
-            if rnd.ftpfs.live():
-                self.rnd_run(server, rnd.ftpfs, a.tls_reads)
-            for name, c in rnd.alts:
-                if c.live():
-                    if name == "curl":
-                        self.rnd_raw(server, c, a.tls_reads)
-                    else:
-                        self.rnd_ftplib(server, c, a.tls_reads)
-            if i == 0:
-                self.prune_alts(rnd)
-            if a.rclone and rnd.rclone.live():
-                self.rnd_run(server, rnd.rclone, a.tls_reads, "off")
+            if rnd:
+                self.run_rnd(server, rnd, a.tls_reads, a.rclone, i == 0)
             if i == 0:
                 self.rclone_once([cat, rss, rnd, wrt])
 
 
+# --- -o ftp_trace analysis (the cp -r rows) -------------------------------
+
+TRACE_RE = re.compile(r"\[S(\d+)\] ([<>]) (\S+)(?: (.*))?$")
+
+
+def trace_events(text):
+    """(session, '>' or '<', verb or reply code, argument or text) for
+    every command sent and reply read in ftpfs's -o ftp_trace output."""
+    out = []
+    for line in text.splitlines():
+        m = TRACE_RE.search(line)
+        if m:
+            out.append((m.group(1), m.group(2), m.group(3),
+                        (m.group(4) or "").strip()))
+    return out
+
+
+def trace_stats(text, dest, names):
+    """What ftpfs sent while `cp -r` made `dest` (server path) with the
+    files `names`: listings of dest (MLSD/MLSx/NLST of it, or LIST while
+    the session's working directory is dest), commands per file, and the
+    command sequence of the middle file, grouped by round trip (commands
+    sent together, with no reply read between them, share one)."""
+    ev = trace_events(text)
+    cwd, pending = {}, {}
+    listings = 0
+    first = None
+    for i, (sess, d, verb, arg) in enumerate(ev):
+        if d == "<":
+            if sess in pending:
+                x = pending.pop(sess)
+                cwd[sess] = x if verb[:1] == "2" else None
+            continue
+        if first is None and arg.rstrip("/") == dest:
+            first = i
+        v = verb.upper()
+        if v == "CWD":
+            pending[sess] = arg.rstrip("/")
+        elif v in ("MLSD", "NLST", "LIST"):
+            a = arg if not arg.startswith("-") else ""
+            target = a.rstrip("/") if a else cwd.get(sess)
+            if target == dest:
+                listings += 1
+
+    def last(name):
+        end = None
+        for i, (sess, d, verb, arg) in enumerate(ev):
+            if d == ">" and arg.endswith("/" + name):
+                end = i
+        return end
+
+    k = len(names) // 2
+    lo = last(names[k - 1]) if k >= 1 else None
+    hi = last(names[k])
+    groups, cur = [], []
+    if lo is not None and hi is not None and lo < hi:
+        for sess, d, verb, arg in ev[lo + 1:hi + 1]:
+            if d == ">":
+                cur.append(verb.upper())
+            elif cur:
+                groups.append(cur)
+                cur = []
+        if cur:
+            groups.append(cur)
+    end = last(names[-1])
+    sent = [e for e in ev[first:end + 1] if e[1] == ">"] \
+        if first is not None and end is not None else []
+    counts = {}
+    for e in sent:
+        counts[e[2].upper()] = counts.get(e[2].upper(), 0) + 1
+    return {"listings": listings, "file": names[k],
+            "per_file": len(sent) / float(len(names)),
+            "counts": ", ".join("%s %d" % (v, n) for v, n in sorted(
+                counts.items(), key=lambda x: (-x[1], x[0]))),
+            "seq": ", ".join("+".join(g) for g in groups),
+            "rtts": len(groups)}
+
+
 # --- report --------------------------------------------------------------
+
+def wants(a, *keys):
+    """Any of these workloads selected (--only; all without it)."""
+    return not a.only or any(k in a.only for k in keys)
+
 
 def cmd_out(cmd):
     try:
@@ -1904,8 +2190,9 @@ def machine_facts(a, tree, bench):
     facts.append(("CPU", cpu))
     facts.append(("memory", mem))
     facts.append(("kernel", platform.release()))
-    facts.append(("ftpfs", "%s (`%s`, %s)" % (
-        ver, os.path.relpath(a.ftpfs, REPO), build)))
+    commit = cmd_out(["git", "-C", REPO, "describe", "--always", "--dirty"])
+    facts.append(("ftpfs", "%s (`%s`, %s; source tree: %s)" % (
+        ver, os.path.relpath(a.ftpfs, REPO), build, one_line(commit, 60))))
     if os.environ.get("FTPFS_BENCH_BUILD_NOTE"):
         facts.append(("build", "**" + os.environ["FTPFS_BENCH_BUILD_NOTE"]
                       + "**"))
@@ -1943,7 +2230,9 @@ def machine_facts(a, tree, bench):
     facts.append(("settings", "runs=%d, reads=%d x %d B (FTPS: %d), "
                   "seed=%d, parallel readers=%d%s" % (
                       a.runs, a.reads, READ_SIZE, a.tls_reads, a.seed,
-                      a.parallel, ", --quick" if a.quick else "")))
+                      a.parallel, ", --quick" if a.quick else "") +
+                  (", `--only %s` (only these rows were measured)"
+                   % ",".join(a.only) if a.only else "")))
     facts.append(("latency section", "pyftpdlib with `--latency-ms %s`: "
                   "each reply leaves %s ms after its command's bytes "
                   "arrived (a round trip; pipelined commands share one); "
@@ -1956,7 +2245,7 @@ def machine_facts(a, tree, bench):
                       int(a.cap_mibps * MiB), a.cap_mibps,
                       a.cap_file_mib) if a.cap_mibps and tree.cap_size
                   else "skipped"))
-    if a.write:
+    if a.write and wants(a, "write"):
         facts.append(("writes", "`cp` of a %d MiB random file into %s/ of "
                       "a second server per kind, serving its own root: "
                       "pyftpdlib as user `%s` (full permissions), vsftpd "
@@ -1965,7 +2254,8 @@ def machine_facts(a, tree, bench):
                       "every `cp`/`curl -T`" % (a.write_mib, WRITE_DIR,
                                                 WRITE_USER)))
     else:
-        facts.append(("writes", "skipped (--no-write)"))
+        facts.append(("writes", "skipped (%s)" % (
+            "--no-write" if not a.write else "not in --only")))
     if a.tls:
         facts.append(("FTPS", "vsftpd, explicit TLS (AUTH TLS; ftpfs "
                       "`ftpes://`): tests/servers/vsftpd.py --writable "
@@ -2191,6 +2481,102 @@ def report(a, tree, bench, facts):
     return "\n".join(out)
 
 
+def row_key(line):
+    """(server, workload) of a table row."""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    return tuple(cells[:2])
+
+
+def merge_rows(old, new):
+    """Table rows: old ones with each new row in place of the old one of
+    the same server and workload, or (a new row) after the last old row of
+    its server."""
+    out = list(old)
+    for line in new:
+        k = row_key(line)
+        hit = [i for i, l in enumerate(out) if row_key(l) == k]
+        if hit:
+            out[hit[0]] = line
+            continue
+        same = [i for i, l in enumerate(out) if row_key(l)[0] == k[0]]
+        skipped = [i for i, l in enumerate(out) if "*skipped*" in l]
+        at = same[-1] + 1 if same else (skipped[0] if skipped else len(out))
+        out.insert(at, line)
+    return out
+
+
+def merge_runs(table, old, new):
+    """"all runs" lines in the order of the table's rows, a row's lines
+    from the new run if it has them, else the old ones."""
+    out = []
+    used = set()
+    for row in table:
+        server, title = row_key(row)
+        prefix = "* %s, %s, " % (server, title.replace("`", ""))
+        mine = [l for l in new if l.startswith(prefix)] or \
+            [l for l in old if l.startswith(prefix)]
+        out += [l for l in mine if l not in used]
+        used.update(mine)
+    return out + [l for l in old + new if l not in used]
+
+
+def merge_report(old_text, new_text, a):
+    """An --only run's report merged into the last full one: its table
+    rows and "all runs" lines replace those of the same server and
+    workload (or are added), a line under the facts says what this run
+    measured, its facts and problems follow at the end.  None when the
+    old text does not look like a report."""
+    def parts(text):
+        lines = text.split("\n")
+        try:
+            t0 = next(i for i, l in enumerate(lines)
+                      if l.startswith("| server | workload"))
+            t1 = next(i for i in range(t0 + 2, len(lines))
+                      if not lines[i].startswith("|"))
+            d0 = lines.index("<details><summary>all runs</summary>")
+            d1 = lines.index("</details>", d0)
+        except (StopIteration, ValueError):
+            return None
+        return lines, t0 + 2, t1, d0 + 2, d1
+    o, n = parts(old_text), parts(new_text)
+    if not o or not n:
+        return None
+    ol, ot0, ot1, od0, od1 = o
+    nl, nt0, nt1, nd0, nd1 = n
+    new_rows = nl[nt0:nt1]
+    new_runs = [l for l in nl[nd0:nd1] if l.strip()]
+    table = merge_rows(ol[ot0:ot1], [l for l in new_rows
+                                      if "*skipped*" not in l])
+    runs = merge_runs(table, [l for l in ol[od0:od1] if l.strip()],
+                      new_runs)
+    facts = [l for l in nl[:nt0] if l.startswith("* ")]
+    when = next((l[len("* date: "):] for l in facts
+                 if l.startswith("* date: ")), "?")
+    load = next((l.split(": ", 1)[1] for l in facts
+                 if l.startswith("* load average")), "?")
+    what = "; ".join("%s: %s" % row_key(l) for l in new_rows
+                     if "*skipped*" not in l)
+    note = "* **rows from a later partial run** (`--only %s`, %s; load " \
+        "average %s): %s; every other row is from the run above (its " \
+        "facts, settings and details; those of the partial run are at the " \
+        "end)" % (",".join(a.only), when, load, what)
+    head = [l for l in ol[:ot0 - 2] if not
+            l.startswith("* **rows from a later partial run**")]
+    fact_end = max(i for i, l in enumerate(head) if l.startswith("* ")) + 1
+    head = head[:fact_end] + [note] + head[fact_end:]
+    tail = ol[od1 + 1:]
+    cut = next((i for i, l in enumerate(tail)
+                if l.startswith("## The partial run")), len(tail))
+    tail = tail[:cut]
+    while tail and not tail[-1].strip():
+        tail.pop()
+    extra = ["", "## The partial run (`--only %s`, %s)" % (
+        ",".join(a.only), when), ""] + facts + nl[nd1 + 1:]
+    return "\n".join(head + ol[ot0 - 2:ot0] + table + ol[ot1:od0] +
+                     runs + [""] + ol[od1:od1 + 1] + tail + extra).rstrip() \
+        + "\n"
+
+
 # --- main ----------------------------------------------------------------
 
 def parse_args(argv):
@@ -2269,10 +2655,21 @@ def parse_args(argv):
                         "(repeatable), e.g. --pyftpd-arg=--fix-0o-mode")
     p.add_argument("-o", dest="ftpfs_opts", default="",
                    help="extra ftpfs -o options, e.g. connections=2")
+    p.add_argument("--only", default="",
+                   help="comma-separated workloads to run, of %s (default: "
+                        "all); sections with none of them are skipped, and "
+                        "the rows go into --output in place of the same "
+                        "rows of its last run, the others kept" %
+                        ",".join(WORKLOADS))
     p.add_argument("--output", default=os.path.join(BENCH, "results.md"),
                    help="write the table here too (default bench/results.md;"
                         " '-' for none)")
     a = p.parse_args(argv)
+    a.only = [w.strip() for w in a.only.split(",") if w.strip()]
+    for w in a.only:
+        if w not in WORKLOADS:
+            p.error("unknown workload %r in --only (want some of %s)"
+                    % (w, ",".join(WORKLOADS)))
     if a.runs is None:
         a.runs = 1 if a.quick else 3
     if a.file_mib is None:
@@ -2384,22 +2781,33 @@ def main(argv):
     try:
         preflight(a)
         a.ftpfs_run = BinarySnapshot(a.ftpfs).path
-        wsize = a.write_mib * MiB
+        def want(*keys):
+            return wants(a, *keys)
+
+        a.tls = a.tls and want("cat", "write", "rnd")
+        if not a.tls and not a.tls_skip_why:
+            a.tls_skip_why = "not in --only"
+        wsize = a.write_mib * MiB if want("write") else 0
         pyf = "pyftpdlib" in a.servers
-        tree = Tree(a.entries, a.file_mib * MiB,
+        big = a.file_mib * MiB if want("cat", "rnd", "reread") else MiB
+        tree = Tree(a.entries if want("ls") else 0, big,
                     3 * wsize if (a.write or a.tls) else 0,
-                    tree_files=a.tree_files, small_files=a.small_files,
-                    small_size=a.small_kib * 1024,
-                    cap_size=a.cap_file_mib * MiB if (a.cap_mibps and pyf)
+                    tree_files=a.tree_files if want("tree") else 0,
+                    small_files=a.small_files if want("small", "cp_r")
+                    else 0, small_size=a.small_kib * 1024,
+                    cap_size=a.cap_file_mib * MiB if (a.cap_mibps and pyf
+                                                      and want("capped"))
                     else 0, seed=a.seed)
-        area = WriteArea(tree, wsize) if (a.write or a.tls) else None
+        area = WriteArea(tree, wsize) if (a.write or a.tls or
+                                          want("cp_r")) else None
         bench = Bench(a, tree, area)
         sections = [(kind, bench.run_server) for kind in a.servers]
-        if pyf and a.reread:
+        if pyf and a.reread and want("reread"):
             sections.append(("pyftpdlib (logging)", bench.run_reread))
-        if pyf and a.cap_mibps:
+        if pyf and a.cap_mibps and want("capped"):
             sections.append(("pyftpdlib capped", bench.run_capped))
-        if pyf and a.latency_ms:
+        if pyf and a.latency_ms and want("ls", "rnd", "tree", "small",
+                                         "cp_r"):
             sections.append(("pyftpdlib, %s ms RTT" % a.latency_ms,
                              bench.run_latency))
         if a.latency_ms and "vsftpd" in a.servers:
@@ -2445,8 +2853,15 @@ def main(argv):
     print(text)
     if a.output and a.output != "-":
         tmp = a.output + ".tmp"
+        merged = None
+        if a.only and os.path.exists(a.output):
+            with open(a.output) as f:
+                merged = merge_report(f.read(), text, a)
+            if merged is None:
+                log("%s does not look like a report: replaced by this "
+                    "run's" % a.output)
         with open(tmp, "w") as f:
-            f.write(text + "\n")
+            f.write(merged or text + "\n")
         os.rename(tmp, a.output)
         log("written to %s" % os.path.relpath(a.output))
     log("bench wall time: %.0f s" % (time.time() - t_start))

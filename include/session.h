@@ -42,7 +42,8 @@ struct session_cfg {
 	int timeout_ms;       /* deadline of every network operation */
 	bool pasv_ip;         /* trust the address in a PASV reply */
 	bool disable_epsv;
-	bool no_pipeline;     /* never send EPSV+REST+RETR in one write */
+	bool no_pipeline;     /* never send EPSV+REST+RETR, RNFR+RNTO in
+			       * one write */
 	bool disable_mlsd;    /* ignore MLST/MLSD even when offered */
 	bool trace;           /* log the dialogue (the password redacted) */
 	enum session_tls tls;

@@ -713,7 +713,7 @@ void opts_usage(const char *prog)
 	       "    -o active              active mode: the server connects to us\n"
 	       "    -o ftp_port=ADDR[:LO-HI]  active mode from this address/ports\n"
 	       "    -o disable_epsv        use PASV, not EPSV\n"
-	       "    -o no_pipeline         send EPSV, REST and RETR one at a time\n"
+	       "    -o no_pipeline         send EPSV, REST, RETR, RNFR, RNTO one at a time\n"
 	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
 	       "    -o pasv_ip             connect to the address in PASV replies\n"
 	       "    -o ftp_trace           log the FTP dialogue (passwords hidden)\n"

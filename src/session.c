@@ -53,6 +53,8 @@ struct ftp_session {
 	bool no_eprt;      /* EPRT refused once: use PORT */
 	bool list_no_a;    /* "LIST -a" refused once: use LIST */
 	bool no_mdtm;      /* MDTM unknown to the server */
+	bool rnto_failed;  /* the last RNTO after an accepted RNFR failed:
+			    * the server may still hold that RNFR */
 	int site_symlink;  /* SITE HELP lists SYMLINK: 1, does not: -1, 0 ? */
 	bool syst_asked;   /* SYST sent (once, before the first LIST) */
 	enum listparse_fmt list_hint; /* from the SYST reply */
@@ -1533,18 +1535,75 @@ int session_rmdir(struct ftp_session *s, const char *path)
 	return simple(s, "RMD", path, 250, 200, false);
 }
 
+/* The reply to an RNFR sent together with its RNTO: 0 for 350, else
+ * the RNFR's error, after reading the RNTO's answer too (a refusal, as
+ * no RNFR is pending) so that the session stays in step. */
+static int rnfr_reply(struct ftp_session *s)
+{
+	int code = read_reply(s), r;
+
+	if (code == 350 || code < 0)
+		return code < 0 ? code : 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "RNFR: %.200s",
+		 reply_text(s->rp));
+	r = refused(s, code, false);
+	if (s->broken)
+		return r;
+	code = read_reply(s);
+	if (code < 0)
+		return code;
+	if (code < 400)
+		return fail(s, -EPROTO, "RNTO accepted after a refused RNFR");
+	return r;
+}
+
+/* RNFR and RNTO in one write: one round trip instead of two. If the
+ * RNFR is refused, the RNTO finds no RNFR before it and is refused as
+ * well, which is safe unless an earlier RNFR is still pending on the
+ * server: after an RNTO that failed one may be (servers differ), so the
+ * next rename sends RNFR alone and waits for its 350. */
+static int rename_pipelined(struct ftp_session *s, const char *from,
+			    const char *to)
+{
+	char line[CMD_MAX];
+	int n, r;
+
+	r = check_quiet(s, "RNFR");
+	if (r < 0)
+		return r;
+	n = format_cmd(s, line, 0, "RNFR", from);
+	if (n >= 0)
+		n = format_cmd(s, line, (size_t)n, "RNTO", to);
+	if (n < 0)
+		return n; /* nothing sent */
+	r = send_line(s, line, (size_t)n);
+	if (r == 0)
+		r = rnfr_reply(s);
+	return r;
+}
+
 int session_rename(struct ftp_session *s, const char *from, const char *to)
 {
-	int r;
+	bool pipe = !s->cfg->no_pipeline && !s->rnto_failed;
+	int code, r;
 
 	if (!arg_ok(to))
 		return -EINVAL;
-	r = simple(s, "RNFR", from, 350, 350, false);
+	r = pipe ? rename_pipelined(s, from, to)
+		 : simple(s, "RNFR", from, 350, 350, false);
 	if (r < 0)
 		return r;
-	free(s->cwd);
+	free(s->cwd); /* we may be standing in what is renamed */
 	s->cwd = NULL;
-	return simple(s, "RNTO", to, 250, 200, true);
+	code = pipe ? read_reply(s) : session_cmd(s, "RNTO", to);
+	if (code < 0)
+		return code;
+	s->rnto_failed = code != 250 && code != 200;
+	if (!s->rnto_failed)
+		return 0;
+	snprintf(s->errmsg, sizeof(s->errmsg), "RNTO: %.200s",
+		 reply_text(s->rp));
+	return refused(s, code, true);
 }
 
 /* "SITE arg" (n: arg's snprintf length): 0 for 200/250, else the reply

@@ -34,6 +34,11 @@ enum act {
 	A_SEND_ACTIVE_SPOOFED, /* reply (150); connect from 127.0.0.2 and
 				* send junk, then from 127.0.0.1 and send
 				* the payload; 226 */
+	A_HOLD,      /* keep the reply until the next command has come: a
+		      * client that waits for it before sending more times
+		      * out (the command after it must be pipelined) */
+	A_ALONE,     /* reply, but fail if more was sent before the reply
+		      * (this command must go out on its own) */
 };
 
 struct step {
@@ -75,6 +80,7 @@ static void *fake_main(void *arg)
 	struct fake *f = arg;
 	char line[1024], buf[256];
 	int cfd = accept(f->lfd, NULL, NULL), i, dfd, port;
+	const char *held = NULL;
 
 	for (i = 0; f->steps[i].reply || f->steps[i].act == A_CLOSE; i++) {
 		const struct step *st = &f->steps[i];
@@ -87,8 +93,21 @@ static void *fake_main(void *arg)
 			if (strncmp(line, st->expect, strlen(st->expect)))
 				goto fail;
 		}
+		if (held && st->act != A_HOLD) {
+			say(cfd, held);
+			held = NULL;
+		}
 		switch (st->act) {
 		case A_REPLY:
+			say(cfd, st->reply);
+			break;
+		case A_HOLD:
+			held = st->reply;
+			break;
+		case A_ALONE:
+			usleep(100000);
+			if (recv(cfd, buf, 1, MSG_DONTWAIT | MSG_PEEK) > 0)
+				goto fail;
 			say(cfd, st->reply);
 			break;
 		case A_EPSV:
@@ -778,6 +797,94 @@ START_TEST(code_errno)
 }
 END_TEST
 
+/* RNFR and RNTO go out in one write (the fake answers the RNFR only
+ * once the RNTO has come); a refused RNFR reads the RNTO's 503 too and
+ * the session stays in step. */
+START_TEST(rename_pipelined)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "RNFR /d/.tmp1", "350 ready", A_HOLD },
+		{ "RNTO /d/f1", "250 renamed", A_REPLY },
+		{ "RNFR /d/gone", "550 no such file", A_HOLD },
+		{ "RNTO /d/f2", "503 RNFR first", A_REPLY },
+		{ "SIZE /x", "213 77", A_REPLY },
+		{ "RNFR /d/.tmp3", "350 ready", A_HOLD },
+		{ "RNTO /d/f3", "250 renamed", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+	int64_t sz = 0;
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_rename(s, "/d/.tmp1", "/d/f1"), 0);
+	ck_assert_int_eq(session_rename(s, "/d/gone", "/d/f2"), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(session_last_error(s), "RNFR: 550"));
+	ck_assert(!session_broken(s));
+	ck_assert_int_eq(session_size(s, "/x", &sz), 0);
+	ck_assert_int_eq(sz, 77);
+	ck_assert_int_eq(session_rename(s, "/d/.tmp3", "/d/f3"), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+/* After an RNTO that failed, the server may still hold its RNFR: the
+ * next rename waits for the 350 before it sends RNTO, and pipelining
+ * resumes once a rename worked. */
+START_TEST(rename_alone_after_failed_rnto)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "RNFR /a", "350 ready", A_HOLD },
+		{ "RNTO /b", "553 not allowed", A_REPLY },
+		{ "RNFR /a", "350 ready", A_ALONE },
+		{ "RNTO /c", "250 renamed", A_REPLY },
+		{ "RNFR /c", "350 ready", A_HOLD },
+		{ "RNTO /d", "250 renamed", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_rename(s, "/a", "/b"), -EACCES);
+	ck_assert_ptr_nonnull(strstr(session_last_error(s), "RNTO: 553"));
+	ck_assert(!session_broken(s));
+	ck_assert_int_eq(session_rename(s, "/a", "/c"), 0);
+	ck_assert_int_eq(session_rename(s, "/c", "/d"), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+/* -o no_pipeline: RNFR alone, RNTO after its 350. */
+START_TEST(rename_no_pipeline)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "RNFR /a", "350 ready", A_ALONE },
+		{ "RNTO /b", "250 renamed", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256];
+
+	fake_start(&f, steps);
+	cfg.no_pipeline = true;
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_rename(s, "/a", "/b"), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("session");
@@ -804,6 +911,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, list_vms_syst);
 	tcase_add_test(tc, line_too_long);
 	tcase_add_test(tc, list_one_path);
+	tcase_add_test(tc, rename_pipelined);
+	tcase_add_test(tc, rename_alone_after_failed_rnto);
+	tcase_add_test(tc, rename_no_pipeline);
 	suite_add_tcase(s, tc);
 	return s;
 }
