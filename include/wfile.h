@@ -62,6 +62,8 @@ void wfile_table_free(struct wfile_table *t);
 int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 	       enum wfile_how how, bool rdwr, int64_t size, mode_t keep_mode,
 	       struct wnode **out);
+/* off < 0: at the node's end (O_APPEND: the kernel's idea of the end may
+ * be older than another handle's data). */
 ssize_t wfile_write(struct wnode *w, const char *buf, size_t len,
 		    int64_t off);
 ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off);
@@ -91,13 +93,23 @@ int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	       time_t *mtime, mode_t *mode);
 /* The node has data not yet on the server. */
 bool wfile_pending(struct wnode *w);
-/* A rename through the mount: nodes under from follow it. */
-void wfile_renamed(struct wfile_table *t, const char *from, const char *to,
-		   const char *srv_from, const char *srv_to);
-/* Call fn for the name of each open node directly inside dir. */
+/* A rename through the mount: wfile_rename_begin() waits for the I/O of
+ * the nodes at and below from (a file, or a directory's files) and holds
+ * them until wfile_rename_end(), to be called after the server's rename,
+ * done = it succeeded: the nodes then follow it (server names and
+ * temporaries too). NULL (no memory): nothing held; end is a no-op. */
+struct wfile_move;
+struct wfile_move *wfile_rename_begin(struct wfile_table *t,
+				      const char *from);
+void wfile_rename_end(struct wfile_move *m, bool done, const char *from,
+		      const char *to, const char *srv_from, const char *srv_to);
+/* srv is the temporary of an upload of this mount's. */
+bool wfile_tmp_in_use(struct wfile_table *t, const char *srv);
+/* Call fn for the name of each open node directly inside dir, with its
+ * snapshot (never waits for an upload); pending: as wfile_stat's 1. */
 void wfile_list(struct wfile_table *t, const char *dir,
 		void (*fn)(void *ctx, const char *name, int64_t size,
-			   time_t mtime),
+			   time_t mtime, bool pending),
 		void *ctx);
 
 #endif

@@ -652,6 +652,7 @@ struct handle {
 	struct file_stream *rs;
 	struct wnode *w;
 	bool writer;
+	bool append;         /* O_APPEND: every write at the node's end */
 	char *path;          /* FUSE path, follows renames; open_lock */
 	struct handle *next; /* open_list; open_lock */
 };
@@ -783,6 +784,7 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 struct dirsnap {
 	struct cache_dirent *ents;
 	size_t n, cap;
+	unsigned long gen; /* the cache's before the listing was taken */
 };
 
 static int snap_fn(void *arg, const char *name, const struct stat *st)
@@ -809,17 +811,24 @@ static int snap_fn(void *arg, const char *name, const struct stat *st)
 	return 0;
 }
 
-/* Files being written that the server does not list yet. */
+/* Files being written: the server may not list them yet, or list the
+ * size before the data still to commit. */
 static void overlay_fn(void *arg, const char *name, int64_t size,
-		       time_t mtime)
+		       time_t mtime, bool pending)
 {
 	struct dirsnap *d = arg;
 	struct stat st;
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (!strcmp(d->ents[i].name, name))
+		if (!strcmp(d->ents[i].name, name)) {
+			if (pending && S_ISREG(d->ents[i].st.st_mode)) {
+				d->ents[i].st.st_size = size;
+				d->ents[i].st.st_blocks = (size + 511) / 512;
+				d->ents[i].st.st_mtime = mtime;
+			}
 			return;
+		}
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFREG | 0644;
 	st.st_nlink = 1;
@@ -883,6 +892,7 @@ static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->gen = cache_gen(ctx()->cache);
 	r = fill_dir_first(path, snap_fn, d, &first);
 	if (r < 0) {
 		snap_free(d);
@@ -900,13 +910,18 @@ static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			 enum fuse_readdir_flags flags)
 {
 	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
+	/* A change through the mount since the listing (another process
+	 * appended to a file in it): its sizes may be older than what the
+	 * kernel knows, and readdirplus would make the kernel take them.
+	 * Names only then; the kernel looks the entries up. */
+	bool plus = cache_gen(ctx()->cache) == d->gen;
 	size_t i;
 
 	(void)path;
 	(void)flags;
 	for (i = (size_t)off; i < d->n + 2; i++) {
 		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-		const struct stat *st = i < 2 ? NULL : &d->ents[i - 2].st;
+		const struct stat *st = i < 2 || !plus ? NULL : &d->ents[i - 2].st;
 
 		if (filler(buf, name, st, (off_t)i + 1,
 			   st ? FUSE_FILL_DIR_PLUS : 0))
@@ -989,6 +1004,7 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 		mode = (mode & 07777) == SERVER_FILE_MODE ? 0 : mode & 07777;
 	else
 		mode = st ? st->st_mode & 07777 : 0;
+	h->append = fi->flags & O_APPEND;
 	r = wfile_open(ctx()->wfiles, path, sp, how, acc == O_RDWR,
 		       st ? st->st_size : 0, mode, &h->w);
 	free(sp);
@@ -1116,7 +1132,14 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 		return -EBADF;
 	if (size > INT_MAX)
 		size = INT_MAX;
-	n = wfile_write(h->w, buf, size, off);
+	/* O_APPEND: the kernel's end may predate another handle's
+	 * commit (its size came from a listing): the node knows */
+	n = wfile_write(h->w, buf, size, h->append ? -1 : off);
+	/* before the kernel learns the new size: a listing taken earlier
+	 * no longer serves readdir (its sizes would go back to the kernel
+	 * with readdirplus), and one in flight is not kept */
+	if (path)
+		changed(path, 0);
 	return n < 0 ? session_user_errno((int)n) : (int)n;
 }
 
@@ -1465,10 +1488,35 @@ static int commit_pending(const char *path)
 	return session_user_errno(r);
 }
 
+/* RNFR/RNTO; for servers that refuse to rename over a name: remove it
+ * first (an empty directory, or a file), then again. */
+static int rename_on_server(const char *from, const char *to, bool to_exists,
+			    const struct stat *st, struct path_req *q)
+{
+	int r = path_op(from, to, op_rename, q);
+
+	if (r < 0 && r != -EIO && to_exists) {
+		if (S_ISDIR(st->st_mode)) {
+			size_t n = 0;
+
+			if (fill_dir(to, count_fn, &n) == 0 && n > 0)
+				return -ENOTEMPTY;
+			r = path_op(to, NULL, op_rmdir, q);
+		} else {
+			log_warn("%s: replacing by delete + rename", to);
+			r = path_op(to, NULL, op_delete, q);
+		}
+		if (r == 0)
+			r = path_op(from, to, op_rename, q);
+	}
+	return refusal(from, r, -EACCES);
+}
+
 static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 {
 	struct path_req q = { 0 };
 	struct stat sf, st;
+	struct wfile_move *mv;
 	bool to_exists;
 	char *sfrom = NULL, *sto = NULL;
 	int r;
@@ -1478,41 +1526,33 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	r = commit_pending(from);
 	if (r == 0)
 		r = lookup(from, &sf);
+	if (r == 0)
+		r = srv_path(from, &sfrom);
+	if (r == 0)
+		r = srv_path(to, &sto);
 	if (r < 0)
-		return r;
+		goto out;
 	to_exists = exists(to, &st);
-	if (to_exists && (flags & RENAME_NOREPLACE))
-		return -EEXIST;
-	r = path_op(from, to, op_rename, &q);
-	if (r < 0 && r != -EIO && to_exists) {
-		/* servers that refuse to rename over a name: remove it
-		 * first (an empty directory, or a file), then retry */
-		if (S_ISDIR(st.st_mode)) {
-			size_t n = 0;
-
-			if (fill_dir(to, count_fn, &n) == 0 && n > 0)
-				return -ENOTEMPTY;
-			r = path_op(to, NULL, op_rmdir, &q);
-		} else {
-			log_warn("%s: replacing by delete + rename", to);
-			r = path_op(to, NULL, op_delete, &q);
-		}
-		if (r == 0)
-			r = path_op(from, to, op_rename, &q);
+	if (to_exists && (flags & RENAME_NOREPLACE)) {
+		r = -EEXIST;
+		goto out;
 	}
-	r = refusal(from, r, -EACCES);
-	if (r == 0 && srv_path(from, &sfrom) == 0 && srv_path(to, &sto) == 0)
-		wfile_renamed(ctx()->wfiles, from, to, sfrom, sto);
+	/* files being written at or below from: their uploads wait while
+	 * the names move, then go on under the new ones */
+	mv = wfile_rename_begin(ctx()->wfiles, from);
+	r = rename_on_server(from, to, to_exists, &st, &q);
+	wfile_rename_end(mv, r == 0, from, to, sfrom, sto);
 	if (r == 0)
 		handles_renamed(from, to);
-	free(sfrom);
-	free(sto);
 	if (S_ISDIR(sf.st_mode) && r == 0) {
 		cache_clear(ctx()->cache); /* every name below moved */
 	} else {
 		removed(from, r);
 		changed(to, r);
 	}
+out:
+	free(sfrom);
+	free(sto);
 	return r;
 }
 

@@ -1,10 +1,24 @@
 /* wfile — files open for writing. See wfile.h.
  *
- * Locking: t->lock protects the node list, each node's path strings and
- * refs. w->lock protects everything else in a node and is held across the
- * node's network I/O (one writer at a time per file; other files go on).
- * Order: w->lock may be taken while not holding t->lock only; t->lock is
- * never held across I/O.
+ * One node per open name, shared by every handle of it: opening a name
+ * that has a node joins it (even while its last handle's release is
+ * committing it: the node leaves the table only after that commit, so a
+ * new writer never uploads beside it), and a rename through the mount
+ * moves the nodes at and below the name, temporaries included.
+ *
+ * Locking. Two locks, always taken in this order:
+ *   1. w->lock, a node's I/O lock: everything in the node that its
+ *      uploads use; held across the node's network I/O (one writer at a
+ *      time per file; other files go on). A rename holds the w->lock of
+ *      every node it moves (taken in address order) across the server's
+ *      RNFR/RNTO, so no upload runs with a name that is changing.
+ *   2. t->lock, the table lock, a leaf: the node list, refs, the name
+ *      strings' pointers (changed with both locks held, so a holder of
+ *      either may read them) and each node's snapshot (size, mtime,
+ *      mode, pending), published from the node at each unlock. Never
+ *      held across I/O, never held while waiting for a w->lock: getattr
+ *      and readdir read the snapshot and never wait for an upload.
+ * A node's session is taken with its w->lock held, never the other way.
  */
 #include "wfile.h"
 
@@ -31,12 +45,19 @@ enum wmode { M_STREAM, M_APPEND, M_SPOOL };
 struct wnode {
 	struct wfile_table *t;
 	struct wnode *next;  /* protected by t->lock */
-	char *path, *srv;    /* protected by t->lock (rename) and w->lock */
+	/* written with both locks held: read under either */
+	char *path, *srv;
+	char *tmp;           /* the running upload's temporary server name */
 	unsigned refs;       /* protected by t->lock */
+	struct {             /* protected by t->lock: see node_unlock */
+		bool pending;
+		int64_t size;
+		time_t mtime;
+		mode_t mode;
+	} snap;
 	pthread_mutex_t lock;
 	enum wmode mode;
 	struct ftp_session *s; /* STREAM/APPEND: transfer running */
-	char *tmp;             /* STREAM: temporary server name */
 	int64_t pos;           /* STREAM/APPEND: next byte's offset */
 	int fd;                /* SPOOL: the spool file, -1 before */
 	bool need_fetch;       /* SPOOL: contents still on the server only */
@@ -110,6 +131,28 @@ void wfile_table_free(struct wfile_table *t)
 
 /* --- helpers ------------------------------------------------------------ */
 
+static bool pending_locked(const struct wnode *w)
+{
+	return w->dirty || w->s || w->flush_failed;
+}
+
+/* Publish what getattr and readdir see, then let the node go. */
+static void node_unlock(struct wnode *w)
+{
+	struct wfile_table *t = w->t;
+
+	pthread_mutex_lock(&t->lock);
+	w->snap.pending = pending_locked(w);
+	w->snap.size = w->size;
+	w->snap.mtime = w->mtime;
+	/* a mode set meanwhile, else the one the commit will give (the
+	 * server's own where it cannot set modes) */
+	w->snap.mode = w->set_mode ? w->mode_bits
+		       : atomic_load(&t->no_chmod) ? 0 : w->keep_mode;
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* "<dir of srv>/.ftpfs-tmp-<16 hex>" */
 static char *tmp_name(const char *srv)
 {
@@ -126,6 +169,30 @@ static char *tmp_name(const char *srv)
 	snprintf(s, dl + sizeof(WFILE_TMP_PREFIX) + 18, "%.*s/%s%016llx",
 		 (int)dl, srv, WFILE_TMP_PREFIX, (unsigned long long)rnd);
 	return s;
+}
+
+/* The node's temporary (w->lock held): a new name, or none. Both locks:
+ * wfile_tmp_in_use reads it under t->lock. */
+static int set_tmp(struct wnode *w)
+{
+	char *tmp = tmp_name(w->srv);
+
+	if (!tmp)
+		return -ENOMEM;
+	pthread_mutex_lock(&w->t->lock);
+	w->tmp = tmp;
+	pthread_mutex_unlock(&w->t->lock);
+	return 0;
+}
+
+static void set_tmp_null(struct wnode *w)
+{
+	char *tmp = w->tmp;
+
+	pthread_mutex_lock(&w->t->lock);
+	w->tmp = NULL;
+	pthread_mutex_unlock(&w->t->lock);
+	free(tmp);
 }
 
 static int spool_create(struct wnode *w)
@@ -165,7 +232,9 @@ static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 	}
 	r = session_rename(s, tmp, w->srv);
 
-	if (r == 0 || session_broken(s))
+	/* Disk full (452/552) is not a server that cannot rename over a
+	 * file: deleting the old one would lose it for nothing. */
+	if (r == 0 || session_broken(s) || r == -ENOSPC || r == -EDQUOT)
 		return r;
 	if (session_delete(s, w->srv) == 0) {
 		if (!w->t->warned_rename) {
@@ -224,18 +293,18 @@ static int after_commit(struct wnode *w, struct ftp_session *s)
 static int upload(struct wnode *w)
 {
 	struct ftp_session *s;
-	char *tmp, *buf = NULL;
+	char *buf = NULL;
 	int64_t off = 0;
 	ssize_t n;
 	int r, r2;
 
-	tmp = tmp_name(w->srv);
-	if (!tmp)
-		return -ENOMEM;
+	r = set_tmp(w);
+	if (r < 0)
+		return r;
 	r = pool_get_transfer(w->t->pool, &s);
 	if (r < 0)
 		goto out_tmp;
-	r = session_xfer_start(s, "STOR", tmp, 0);
+	r = session_xfer_start(s, "STOR", w->tmp, 0);
 	if (r < 0)
 		goto out_put;
 	buf = malloc(CHUNK);
@@ -256,12 +325,12 @@ static int upload(struct wnode *w)
 	r2 = session_xfer_finish(s);
 	if (r2 < 0 || r < 0) {
 		r = r2 < 0 ? r2 : r;
-		drop_tmp(w, s, tmp);
+		drop_tmp(w, s, w->tmp);
 		goto out_put;
 	}
-	r = commit_tmp(w, s, tmp);
+	r = commit_tmp(w, s, w->tmp);
 	if (r < 0)
-		drop_tmp(w, s, tmp);
+		drop_tmp(w, s, w->tmp);
 	else
 		r = after_commit(w, s);
 out_put:
@@ -272,7 +341,7 @@ out_put:
 	pool_put(w->t->pool, s);
 out_tmp:
 	free(buf);
-	free(tmp);
+	set_tmp_null(w);
 	return r;
 }
 
@@ -318,11 +387,12 @@ static int fetch(struct wnode *w)
 		session_xfer_abort(s);
 	pool_put(w->t->pool, s);
 	if (r == 0) {
+		/* the server's size: the one known at open may be old (a
+		 * listing taken before another handle's commit), and every
+		 * change of size (truncate, write) fetches first */
 		w->need_fetch = false;
-		/* a truncate before the fetch wins; else the server's size */
-		if (w->size < off && ftruncate(w->fd, w->size) < 0)
-			r = -errno;
-		else if (w->size > off && ftruncate(w->fd, w->size) < 0)
+		w->size = off;
+		if (ftruncate(w->fd, off) < 0)
 			r = -errno;
 	}
 out:
@@ -384,9 +454,9 @@ static int stream_start(struct wnode *w)
 		return r;
 	}
 	if (w->mode == M_STREAM) {
-		w->tmp = tmp_name(w->srv);
-		r = w->tmp ? session_xfer_start(w->s, "STOR", w->tmp, 0)
-			   : -ENOMEM;
+		r = set_tmp(w);
+		if (r == 0)
+			r = session_xfer_start(w->s, "STOR", w->tmp, 0);
 		w->tmp_moded = false;
 		if (r == 0)
 			restrict_tmp(w);
@@ -396,8 +466,7 @@ static int stream_start(struct wnode *w)
 	if (r < 0) {
 		pool_put(w->t->pool, w->s);
 		w->s = NULL;
-		free(w->tmp);
-		w->tmp = NULL;
+		set_tmp_null(w);
 	}
 	return r;
 }
@@ -425,8 +494,7 @@ static int stream_finish(struct wnode *w, bool commit)
 			session_last_error(w->s));
 	pool_put(w->t->pool, w->s);
 	w->s = NULL;
-	free(w->tmp);
-	w->tmp = NULL;
+	set_tmp_null(w);
 	return session_user_errno(r);
 }
 
@@ -471,6 +539,9 @@ static int stream_zeros(struct wnode *w, int64_t n)
  * local copy, fetched back when needed. */
 static int to_spool(struct wnode *w)
 {
+	/* an APPE node's file has what others appended too: fetch it
+	 * unless it is a new file with nothing sent yet */
+	bool fetch_all = w->mode == M_APPEND && (w->s || !w->dirty);
 	int r = 0;
 
 	if (w->mode == M_SPOOL)
@@ -487,7 +558,7 @@ static int to_spool(struct wnode *w)
 		return r;
 	w->mode = M_SPOOL;
 	w->dirty = false;
-	w->need_fetch = w->size > 0;
+	w->need_fetch = w->size > 0 || fetch_all;
 	return 0;
 }
 
@@ -560,9 +631,10 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 			w->dirty = how == WF_APPEND && size == 0 && !rdwr;
 			break;
 		case WF_UPDATE:
+			/* the size may be old: fetch even an empty file */
 			w->mode = M_SPOOL;
 			w->size = size;
-			w->need_fetch = size > 0;
+			w->need_fetch = true;
 			break;
 		}
 		/* start the upload now: a server that refuses to store
@@ -582,7 +654,7 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 			r = to_spool(w);
 		}
 	}
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	if (r < 0) {
 		wfile_release(w);
 		return r;
@@ -597,6 +669,8 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off)
 	int r = 0;
 
 	pthread_mutex_lock(&w->lock);
+	if (off < 0 && w->mode == M_STREAM)
+		off = w->size; /* O_APPEND: the end this node knows */
 	if (w->err) {
 		r = w->err;
 		goto out;
@@ -635,6 +709,8 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off)
 	r = fetch(w);
 	if (r < 0)
 		goto out;
+	if (off < 0)
+		off = w->size; /* O_APPEND: the end, with every handle's data */
 	if ((uint64_t)off + len > w->t->spool_max) {
 		r = -EFBIG;
 		goto out;
@@ -651,7 +727,7 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off)
 	w->flush_failed = false;
 out:
 	w->mtime = time(NULL);
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r < 0 ? r : ret;
 }
 
@@ -676,7 +752,7 @@ ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off)
 				r = -errno;
 		}
 	}
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r < 0 ? r : n;
 }
 
@@ -725,7 +801,7 @@ int wfile_truncate(struct wnode *w, int64_t size)
 
 	pthread_mutex_lock(&w->lock);
 	r = truncate_locked(w, size);
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r;
 }
 
@@ -762,7 +838,7 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 			w->set_mode = true;
 		}
 	}
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r;
 }
 
@@ -800,7 +876,7 @@ int wfile_flush(struct wnode *w)
 
 	pthread_mutex_lock(&w->lock);
 	r = flush_locked(w);
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r;
 }
 
@@ -814,22 +890,33 @@ bool wfile_unwritten(struct wnode *w)
 	return r;
 }
 
+/* Free a node out of the table (w->lock not held). */
+static void node_free(struct wnode *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	pthread_mutex_destroy(&w->lock);
+	free(w->path);
+	free(w->srv);
+	free(w->tmp);
+	free(w);
+}
+
 int wfile_release(struct wnode *w)
 {
 	struct wfile_table *t = w->t;
 	struct wnode **pp;
+	bool last;
 	int r = 0;
 
 	pthread_mutex_lock(&t->lock);
-	if (--w->refs > 0) {
-		pthread_mutex_unlock(&t->lock);
-		return 0;
-	}
-	for (pp = &t->nodes; *pp != w; pp = &(*pp)->next)
-		;
-	*pp = w->next;
+	last = --w->refs == 0;
 	pthread_mutex_unlock(&t->lock);
-
+	if (!last)
+		return 0;
+	/* The node stays in the table while it commits: a writer opening
+	 * the name meanwhile joins it (and waits for this commit) instead
+	 * of uploading beside it from an older size. */
 	pthread_mutex_lock(&w->lock);
 	if (w->flush_failed) {
 		/* close() already reported it; nothing changed since */
@@ -838,13 +925,29 @@ int wfile_release(struct wnode *w)
 	} else {
 		r = flush_locked(w);
 	}
-	if (w->fd >= 0)
-		close(w->fd);
+	pthread_mutex_lock(&t->lock);
+	last = w->refs == 0;
+	if (last) {
+		for (pp = &t->nodes; *pp != w; pp = &(*pp)->next)
+			;
+		*pp = w->next;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (!last) {
+		/* joined while committing: the new handles carry on from
+		 * the server's copy where this one's data was lost (that
+		 * was this handle's to report) */
+		if (w->err) {
+			w->err = 0;
+			w->mode = M_SPOOL;
+			w->dirty = false;
+			w->need_fetch = true;
+		}
+		node_unlock(w);
+		return r;
+	}
 	pthread_mutex_unlock(&w->lock);
-	pthread_mutex_destroy(&w->lock);
-	free(w->path);
-	free(w->srv);
-	free(w);
+	node_free(w);
 	return r;
 }
 
@@ -863,24 +966,19 @@ struct wnode *wfile_find(struct wfile_table *t, const char *path)
 int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	       time_t *mtime, mode_t *mode)
 {
-	struct wnode *w = wfile_find(t, path);
+	struct wnode *w;
 	int r = 0;
 
-	if (!w)
-		return 0;
-	pthread_mutex_lock(&w->lock);
-	if (w->dirty || w->s || w->flush_failed) {
-		*size = w->size;
-		*mtime = w->mtime;
-		/* a mode set meanwhile, else the one the commit will give (the
-		 * server's own where it cannot set modes) */
-		*mode = w->set_mode ? w->mode_bits
-				    : atomic_load(&w->t->no_chmod) ? 0
-								   : w->keep_mode;
+	/* the snapshot: never waits for the node's upload */
+	pthread_mutex_lock(&t->lock);
+	w = find_locked(t, path);
+	if (w && w->snap.pending) {
+		*size = w->snap.size;
+		*mtime = w->snap.mtime;
+		*mode = w->snap.mode;
 		r = 1;
 	}
-	pthread_mutex_unlock(&w->lock);
-	wfile_release(w);
+	pthread_mutex_unlock(&t->lock);
 	return r;
 }
 
@@ -888,9 +986,9 @@ bool wfile_pending(struct wnode *w)
 {
 	bool r;
 
-	pthread_mutex_lock(&w->lock);
-	r = w->dirty || w->s || w->flush_failed;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&w->t->lock);
+	r = w->snap.pending;
+	pthread_mutex_unlock(&w->t->lock);
 	return r;
 }
 
@@ -910,37 +1008,109 @@ static char *moved(const char *p, const char *from, const char *to)
 	return s;
 }
 
-void wfile_renamed(struct wfile_table *t, const char *from, const char *to,
-		   const char *srv_from, const char *srv_to)
+static bool below(const char *p, const char *from)
 {
+	size_t fl = strlen(from);
+
+	return !strncmp(p, from, fl) && (!p[fl] || p[fl] == '/');
+}
+
+struct wfile_move {
+	struct wfile_table *t;
+	size_t n;
+	struct wnode *w[];
+};
+
+static int by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct wnode *const *)a;
+	uintptr_t y = (uintptr_t)*(struct wnode *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct wfile_move *wfile_rename_begin(struct wfile_table *t,
+				      const char *from)
+{
+	struct wfile_move *m;
 	struct wnode *w;
+	size_t n = 0, i;
 
 	pthread_mutex_lock(&t->lock);
-	for (w = t->nodes; w; w = w->next) {
-		char *np = moved(w->path, from, to);
-		char *ns = moved(w->srv, srv_from, srv_to);
-
-		if (np && ns) {
-			/* w->lock is not taken here: a node's path strings
-			 * change only under t->lock, read under w->lock by
-			 * its I/O; take it to avoid a torn read */
-			pthread_mutex_lock(&w->lock);
-			free(w->path);
-			free(w->srv);
-			w->path = np;
-			w->srv = ns;
-			pthread_mutex_unlock(&w->lock);
-		} else {
-			free(np);
-			free(ns);
-		}
+	for (w = t->nodes; w; w = w->next)
+		n += below(w->path, from);
+	m = malloc(sizeof(*m) + n * sizeof(m->w[0]));
+	if (m) {
+		m->t = t;
+		m->n = 0;
+		for (w = t->nodes; w; w = w->next)
+			if (below(w->path, from)) {
+				w->refs++;
+				m->w[m->n++] = w;
+			}
 	}
 	pthread_mutex_unlock(&t->lock);
+	if (!m)
+		return NULL;
+	/* in address order: two renames never wait for each other's */
+	qsort(m->w, m->n, sizeof(m->w[0]), by_address);
+	for (i = 0; i < m->n; i++)
+		pthread_mutex_lock(&m->w[i]->lock);
+	return m;
+}
+
+/* Replace *p by its moved form (both locks held); false: not below. */
+static void move_name(char **p, const char *from, const char *to)
+{
+	char *np = *p ? moved(*p, from, to) : NULL;
+
+	if (np) {
+		free(*p);
+		*p = np;
+	}
+}
+
+void wfile_rename_end(struct wfile_move *m, bool done, const char *from,
+		      const char *to, const char *srv_from, const char *srv_to)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->n; i++) {
+		struct wnode *w = m->w[i];
+
+		if (done) {
+			pthread_mutex_lock(&m->t->lock);
+			move_name(&w->path, from, to);
+			move_name(&w->srv, srv_from, srv_to);
+			/* the temporary is on the server in the moved
+			 * directory too */
+			move_name(&w->tmp, srv_from, srv_to);
+			pthread_mutex_unlock(&m->t->lock);
+		}
+		node_unlock(w);
+	}
+	for (i = 0; i < m->n; i++)
+		wfile_release(m->w[i]);
+	free(m);
+}
+
+bool wfile_tmp_in_use(struct wfile_table *t, const char *srv)
+{
+	struct wnode *w;
+	bool r = false;
+
+	pthread_mutex_lock(&t->lock);
+	for (w = t->nodes; w && !r; w = w->next)
+		r = w->tmp && !strcmp(w->tmp, srv);
+	pthread_mutex_unlock(&t->lock);
+	return r;
 }
 
 void wfile_list(struct wfile_table *t, const char *dir,
 		void (*fn)(void *ctx, const char *name, int64_t size,
-			   time_t mtime),
+			   time_t mtime, bool pending),
 		void *ctx)
 {
 	size_t dl = strlen(dir);
@@ -955,7 +1125,7 @@ void wfile_list(struct wfile_table *t, const char *dir,
 		if (strncmp(w->path, dir, dl) || w->path[dl] != '/' ||
 		    strchr(name, '/'))
 			continue;
-		fn(ctx, name, w->size, w->mtime);
+		fn(ctx, name, w->snap.size, w->snap.mtime, w->snap.pending);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
