@@ -34,8 +34,14 @@ struct pool;
 struct wfile_table;
 struct wnode;
 
-/* Names beginning with this are our temporaries: hidden from listings. */
+/* An upload's temporary is WFILE_TMP_PREFIX and 16 lowercase hex digits
+ * (random), in the file's directory. Listings hide such names; one older
+ * than WFILE_TMP_STALE seconds (by the listing's time: an upload running
+ * keeps it fresh) that is not this mount's is a killed mount's leftover,
+ * deleted when its directory is listed. Other names are shown. */
 #define WFILE_TMP_PREFIX ".ftpfs-tmp-"
+#define WFILE_TMP_STALE (24 * 3600)
+bool wfile_tmp_name(const char *name);
 
 enum wfile_how {
 	WF_NEW,    /* the file is being created: empty */
@@ -50,6 +56,11 @@ enum wfile_how {
  * never is an error of flush/close: the data is safe). */
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
 		    bool ignore_attr_errors, struct wfile_table **out);
+/* Stopping (SIGTERM, unmount with files still open): from now on, the
+ * release of a stream that was never closed rolls it back (its temporary
+ * deleted, the old file kept) instead of committing a part of a file; a
+ * spool is still uploaded, APPE data is already in the file. */
+void wfile_table_stop(struct wfile_table *t);
 void wfile_table_free(struct wfile_table *t);
 
 /* Open (or join) the node for path. srv: the server path. size: the
@@ -93,15 +104,14 @@ int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	       time_t *mtime, mode_t *mode);
 /* The node has data not yet on the server. */
 bool wfile_pending(struct wnode *w);
-/* A rename through the mount: wfile_rename_begin() waits for the I/O of
- * the nodes at and below from (a file, or a directory's files) and holds
- * them until wfile_rename_end(), to be called after the server's rename,
- * done = it succeeded: the nodes then follow it (server names and
- * temporaries too). NULL (no memory): nothing held; end is a no-op. */
-struct wfile_move;
-struct wfile_move *wfile_rename_begin(struct wfile_table *t,
-				      const char *from);
-void wfile_rename_end(struct wfile_move *m, bool done, const char *from,
+/* A rename through the mount, around its RNFR/RNTO (sent on a session
+ * the caller already holds; never waits for a node): done = it
+ * succeeded; the nodes at and below from (a file, or a directory's files)
+ * then follow it, server names and temporaries too. An upload whose
+ * command on a name failed meanwhile waits for the end and tries again
+ * under the new names. */
+void wfile_rename_begin(struct wfile_table *t);
+void wfile_rename_end(struct wfile_table *t, bool done, const char *from,
 		      const char *to, const char *srv_from, const char *srv_to);
 /* srv is the temporary of an upload of this mount's. */
 bool wfile_tmp_in_use(struct wfile_table *t, const char *srv);

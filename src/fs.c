@@ -208,6 +208,9 @@ struct listing {
 	size_t *day_idx;
 	char **day_name;
 	size_t nday;
+	/* temporaries of killed mounts (see WFILE_TMP_STALE): server names */
+	char **stale;
+	size_t nstale;
 };
 
 /* At most this many day-only times of one listing are asked for. */
@@ -232,6 +235,27 @@ static int note_day_only(struct listing *l, char *name)
 	return 0;
 }
 
+/* An upload's temporary: hidden; noted for deletion when stale. */
+static int note_tmp(struct listing *l, const struct ftp_entry *e)
+{
+	struct stat st;
+	char **ns;
+
+	entry_to_stat(e, &st);
+	if (!e->mtime.valid || e->type != FTP_TYPE_FILE ||
+	    st.st_mtime > time(NULL) - WFILE_TMP_STALE)
+		return 0;
+	ns = realloc(l->stale, (l->nstale + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	l->stale = ns;
+	l->stale[l->nstale] = strdup(e->name);
+	if (!l->stale[l->nstale])
+		return -ENOMEM;
+	l->nstale++;
+	return 0;
+}
+
 static int collect(void *arg, struct ftp_entry *e)
 {
 	struct listing *l = arg;
@@ -239,8 +263,10 @@ static int collect(void *arg, struct ftp_entry *e)
 	char *raw = NULL;
 	int r = 0;
 
-	if (!strncmp(e->name, WFILE_TMP_PREFIX, strlen(WFILE_TMP_PREFIX)))
+	if (wfile_tmp_name(e->name)) {
+		r = note_tmp(l, e);
 		goto drop;
+	}
 	if (e->type == FTP_TYPE_FILE && e->mtime.valid &&
 	    !e->mtime.has_time && l->nday < DAY_ONLY_MAX) {
 		raw = strdup(e->name); /* the server's spelling, for MDTM */
@@ -283,6 +309,8 @@ drop:
 	return r;
 }
 
+/* Drop the notes for do_list's follow-ups (day-only times, stale
+ * temporaries). */
 static void listing_drop_day(struct listing *l)
 {
 	size_t i;
@@ -294,6 +322,11 @@ static void listing_drop_day(struct listing *l)
 	l->day_name = NULL;
 	l->day_idx = NULL;
 	l->nday = 0;
+	for (i = 0; i < l->nstale; i++)
+		free(l->stale[i]);
+	free(l->stale);
+	l->stale = NULL;
+	l->nstale = 0;
 }
 
 static void listing_free(struct listing *l)
@@ -352,6 +385,29 @@ out:
 	return r;
 }
 
+/* Delete the stale temporaries a listing of dir found (best effort: a
+ * refusal is logged; another mount's running upload keeps its fresh). */
+static void drop_stale(struct ftp_session *s, const char *dir,
+		       const struct listing *l)
+{
+	size_t i, dl = strlen(dir);
+	char *p;
+
+	for (i = 0; i < l->nstale && !session_broken(s); i++) {
+		if (asprintf(&p, "%s/%s", dl > 1 ? dir : "", l->stale[i]) < 0)
+			return;
+		if (!wfile_tmp_in_use(ctx()->wfiles, p)) {
+			if (session_delete(s, p) == 0)
+				log_info("%s: removed a stale upload temporary",
+					 p);
+			else
+				log_warn("%s: stale upload temporary not "
+					 "removed: %s", p, session_last_error(s));
+		}
+		free(p);
+	}
+}
+
 struct list_req {
 	const char *path;
 	size_t max;
@@ -371,6 +427,8 @@ static int do_list(struct ftp_session *s, void *arg)
 		r = session_list(s, q->path, q->max, collect, &q->l);
 	if (r == 0)
 		r = refine_day_only(s, q->path, &q->l);
+	if (r == 0)
+		drop_stale(s, q->path, &q->l);
 	listing_drop_day(&q->l);
 	return r;
 }
@@ -740,18 +798,15 @@ static const char *op_path(const char *path, struct fuse_file_info *fi,
 	return *own;
 }
 
-static int ftpfs_getattr(const char *fpath, struct stat *st,
-			 struct fuse_file_info *fi)
+/* lookup(), but a file being written through this mount (a new one is
+ * not on the server before its commit) is as its node says. */
+static int stat_path(const char *path, struct stat *st)
 {
-	char *own;
-	const char *path = op_path(fpath, fi, &own);
 	int64_t size;
 	time_t mtime;
 	mode_t mode;
 	int r;
 
-	if (!path)
-		return -ESTALE;
 	if (wfile_stat(ctx()->wfiles, path, &size, &mtime, &mode)) {
 		/* being written: our size is the truth until committed */
 		r = lookup(path, st);
@@ -768,10 +823,21 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 		st->st_mtime = st->st_ctime = mtime;
 		if (mode)
 			st->st_mode = S_IFREG | mode; /* set, not yet applied */
-		free(own);
 		return 0;
 	}
-	r = lookup(path, st);
+	return lookup(path, st);
+}
+
+static int ftpfs_getattr(const char *fpath, struct stat *st,
+			 struct fuse_file_info *fi)
+{
+	char *own;
+	const char *path = op_path(fpath, fi, &own);
+	int r;
+
+	if (!path)
+		return -ESTALE;
+	r = stat_path(path, st);
 	free(own);
 	return r;
 }
@@ -1022,7 +1088,7 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 	char *sp;
 	int r;
 
-	r = lookup(path, &st);
+	r = stat_path(path, &st); /* a second open of a new file: its node */
 	if (r < 0)
 		return r;
 	if (S_ISDIR(st.st_mode))
@@ -1284,6 +1350,7 @@ static int ftpfs_truncate(const char *fpath, off_t size,
 
 struct path_req {
 	const char *a, *b;
+	const char *fa, *fb; /* rename: the FUSE paths */
 	const char *target; /* symlink: as given, not a server path */
 	unsigned mode;
 	time_t t;
@@ -1314,7 +1381,15 @@ static int op_rmdir(struct path_req *q, struct ftp_session *s)
 
 static int op_rename(struct path_req *q, struct ftp_session *s)
 {
-	return session_rename(s, q->a, q->b);
+	int r;
+
+	/* files being written at or below a follow it, their uploads'
+	 * temporaries too; an upload whose command on a name failed as
+	 * it moved waits for this and tries the new names (wfile.c) */
+	wfile_rename_begin(ctx()->wfiles);
+	r = session_rename(s, q->a, q->b);
+	wfile_rename_end(ctx()->wfiles, r == 0, q->fa, q->fb, q->a, q->b);
+	return r;
 }
 
 static int op_symlink(struct path_req *q, struct ftp_session *s)
@@ -1514,11 +1589,9 @@ static int rename_on_server(const char *from, const char *to, bool to_exists,
 
 static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 {
-	struct path_req q = { 0 };
+	struct path_req q = { .fa = from, .fb = to };
 	struct stat sf, st;
-	struct wfile_move *mv;
 	bool to_exists;
-	char *sfrom = NULL, *sto = NULL;
 	int r;
 
 	if (flags & RENAME_EXCHANGE)
@@ -1526,22 +1599,12 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	r = commit_pending(from);
 	if (r == 0)
 		r = lookup(from, &sf);
-	if (r == 0)
-		r = srv_path(from, &sfrom);
-	if (r == 0)
-		r = srv_path(to, &sto);
 	if (r < 0)
-		goto out;
+		return r;
 	to_exists = exists(to, &st);
-	if (to_exists && (flags & RENAME_NOREPLACE)) {
-		r = -EEXIST;
-		goto out;
-	}
-	/* files being written at or below from: their uploads wait while
-	 * the names move, then go on under the new ones */
-	mv = wfile_rename_begin(ctx()->wfiles, from);
+	if (to_exists && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
 	r = rename_on_server(from, to, to_exists, &st, &q);
-	wfile_rename_end(mv, r == 0, from, to, sfrom, sto);
 	if (r == 0)
 		handles_renamed(from, to);
 	if (S_ISDIR(sf.st_mode) && r == 0) {
@@ -1550,9 +1613,6 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 		removed(from, r);
 		changed(to, r);
 	}
-out:
-	free(sfrom);
-	free(sto);
 	return r;
 }
 
@@ -1796,8 +1856,36 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	return c;
 }
 
+/* The loop has ended (SIGTERM, or unmounted): handles still open get no
+ * release from the kernel. Release them here, so that no upload is left
+ * half done: streams never closed roll back, spools are uploaded (see
+ * wfile_table_stop). */
+static void ftpfs_destroy(void *private_data)
+{
+	struct fs_ctx *c = private_data;
+	struct handle *h;
+	int r;
+
+	wfile_table_stop(c->wfiles);
+	pthread_mutex_lock(&open_lock);
+	while ((h = open_list)) {
+		open_list = h->next;
+		pthread_mutex_unlock(&open_lock);
+		file_stream_free(h->rs);
+		r = h->w ? wfile_release(h->w) : 0;
+		if (r < 0)
+			log_err("%s: open at unmount: %s", h->path,
+				strerror(-r));
+		free(h->path);
+		free(h);
+		pthread_mutex_lock(&open_lock);
+	}
+	pthread_mutex_unlock(&open_lock);
+}
+
 static const struct fuse_operations ops = {
 	.init = ftpfs_init,
+	.destroy = ftpfs_destroy,
 	.getattr = ftpfs_getattr,
 	.opendir = ftpfs_opendir,
 	.readdir = ftpfs_readdir,

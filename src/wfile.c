@@ -3,22 +3,26 @@
  * One node per open name, shared by every handle of it: opening a name
  * that has a node joins it (even while its last handle's release is
  * committing it: the node leaves the table only after that commit, so a
- * new writer never uploads beside it), and a rename through the mount
- * moves the nodes at and below the name, temporaries included.
+ * new writer never uploads beside it from an older size), and a rename
+ * through the mount moves the nodes at and below the name, temporaries
+ * included.
  *
- * Locking. Two locks, always taken in this order:
- *   1. w->lock, a node's I/O lock: everything in the node that its
- *      uploads use; held across the node's network I/O (one writer at a
- *      time per file; other files go on). A rename holds the w->lock of
- *      every node it moves (taken in address order) across the server's
- *      RNFR/RNTO, so no upload runs with a name that is changing.
- *   2. t->lock, the table lock, a leaf: the node list, refs, the name
- *      strings' pointers (changed with both locks held, so a holder of
- *      either may read them) and each node's snapshot (size, mtime,
- *      mode, pending), published from the node at each unlock. Never
- *      held across I/O, never held while waiting for a w->lock: getattr
- *      and readdir read the snapshot and never wait for an upload.
- * A node's session is taken with its w->lock held, never the other way.
+ * Locking. Lock order: w->lock, then t->lock; a session from the pool
+ * is taken with w->lock held, never the other way round.
+ *   - w->lock, a node's I/O lock: everything in the node but its names
+ *     and snapshot; held across the node's network I/O (one writer at a
+ *     time per file; other files go on).
+ *   - t->lock, the table lock, a leaf: the node list, refs, the names
+ *     (path, srv, tmp: read as copies, names_get), each node's snapshot
+ *     (size, mtime, mode, pending: published by node_unlock) and the
+ *     rename state. Never held across I/O, never held while waiting for
+ *     a w->lock. So getattr and readdir (the snapshot) and renames (the
+ *     names) never wait for an upload.
+ * A rename changes the names while an upload may be using them: it is
+ * bracketed by wfile_rename_begin/end around its RNFR/RNTO, on a session
+ * it holds already; an upload whose STOR/RNTO/... on a name failed waits
+ * (t->renamed) for renames in flight and tries the new names. That wait
+ * is never for a session or a node, so it cannot close a cycle.
  */
 #include "wfile.h"
 
@@ -45,7 +49,7 @@ enum wmode { M_STREAM, M_APPEND, M_SPOOL };
 struct wnode {
 	struct wfile_table *t;
 	struct wnode *next;  /* protected by t->lock */
-	/* written with both locks held: read under either */
+	/* protected by t->lock (a rename changes them at any time) */
 	char *path, *srv;
 	char *tmp;           /* the running upload's temporary server name */
 	unsigned refs;       /* protected by t->lock */
@@ -83,6 +87,11 @@ struct wfile_table {
 	pthread_mutex_t lock;
 	struct wnode *nodes;
 	bool warned_rename;
+	atomic_bool stopping;  /* wfile_table_stop */
+	/* renames through the mount (protected by lock) */
+	unsigned renaming;     /* RNFR/RNTO in flight */
+	unsigned long names_gen; /* bumped by each that moved a node */
+	pthread_cond_t renamed;  /* renaming went to 0 */
 	atomic_bool no_chmod;  /* SITE CHMOD refused: keep_mode not tried */
 };
 
@@ -113,6 +122,7 @@ int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
 	t->spool_max = spool_max;
 	t->ignore_attr_errors = ignore_attr_errors;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->renamed, NULL);
 	*out = t;
 	return 0;
 }
@@ -125,8 +135,26 @@ void wfile_table_free(struct wfile_table *t)
 		log_warn("files still open for writing at unmount");
 	rmdir(t->dir);
 	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->renamed);
 	free(t->dir);
 	free(t);
+}
+
+void wfile_table_stop(struct wfile_table *t)
+{
+	atomic_store(&t->stopping, true);
+}
+
+bool wfile_tmp_name(const char *name)
+{
+	size_t pl = strlen(WFILE_TMP_PREFIX), i;
+
+	if (strncmp(name, WFILE_TMP_PREFIX, pl) || strlen(name) != pl + 16)
+		return false;
+	for (i = pl; name[i]; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return false;
+	return true;
 }
 
 /* --- helpers ------------------------------------------------------------ */
@@ -171,28 +199,85 @@ static char *tmp_name(const char *srv)
 	return s;
 }
 
-/* The node's temporary (w->lock held): a new name, or none. Both locks:
- * wfile_tmp_in_use reads it under t->lock. */
+/* A new temporary for the node's upload (w->lock held). */
 static int set_tmp(struct wnode *w)
 {
-	char *tmp = tmp_name(w->srv);
+	char *tmp;
 
-	if (!tmp)
-		return -ENOMEM;
 	pthread_mutex_lock(&w->t->lock);
+	tmp = tmp_name(w->srv);
+	free(w->tmp);
 	w->tmp = tmp;
 	pthread_mutex_unlock(&w->t->lock);
-	return 0;
+	return tmp ? 0 : -ENOMEM;
 }
 
 static void set_tmp_null(struct wnode *w)
 {
-	char *tmp = w->tmp;
+	char *tmp;
 
 	pthread_mutex_lock(&w->t->lock);
+	tmp = w->tmp;
 	w->tmp = NULL;
 	pthread_mutex_unlock(&w->t->lock);
 	free(tmp);
+}
+
+/* The node's names as they are now (a rename may change them at any
+ * time): copies, with the table's rename generation. */
+struct wnames {
+	char *path, *srv, *tmp;
+	unsigned long gen;
+};
+
+static int names_get(struct wnode *w, struct wnames *n)
+{
+	pthread_mutex_lock(&w->t->lock);
+	n->path = strdup(w->path);
+	n->srv = strdup(w->srv);
+	n->tmp = w->tmp ? strdup(w->tmp) : NULL;
+	n->gen = w->t->names_gen;
+	pthread_mutex_unlock(&w->t->lock);
+	if (n->path && n->srv && (n->tmp || !w->tmp))
+		return 0;
+	free(n->path);
+	free(n->srv);
+	free(n->tmp);
+	return -ENOMEM;
+}
+
+static void names_free(struct wnames *n)
+{
+	free(n->path);
+	free(n->srv);
+	free(n->tmp);
+	n->path = n->srv = n->tmp = NULL;
+}
+
+/* After a command on the node's names failed: did a rename through the
+ * mount move them since names_get? Waits for renames in flight (each a
+ * RNFR/RNTO on a session it already holds, so never for us). The caller
+ * holds no session that a rename could be waiting for. */
+static bool names_moved(struct wnode *w, const struct wnames *n)
+{
+	struct wfile_table *t = w->t;
+	bool moved;
+
+	pthread_mutex_lock(&t->lock);
+	while (t->renaming)
+		pthread_cond_wait(&t->renamed, &t->lock);
+	moved = t->names_gen != n->gen;
+	pthread_mutex_unlock(&t->lock);
+	return moved;
+}
+
+/* The node's name for a log line, into buf. */
+static const char *log_name(struct wnode *w, char *buf, size_t size)
+{
+	pthread_mutex_lock(&w->t->lock);
+	snprintf(buf, size, "%s", w->path);
+	pthread_mutex_unlock(&w->t->lock);
+	return buf;
 }
 
 static int spool_create(struct wnode *w)
@@ -212,53 +297,112 @@ static int spool_create(struct wnode *w)
 	return 0;
 }
 
-/* Rename tmp over srv. Where the server refuses to rename over an existing
- * file, delete the old one first (not atomic: say so once). */
-static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
+/* Start cmd on the node's temporary (a new one: to_tmp) or on its file,
+ * again under the new names where a rename through the mount moved them
+ * as it was sent. */
+static int start_named(struct wnode *w, struct ftp_session *s,
+		       const char *cmd, bool to_tmp)
 {
-	int r;
+	struct wnames n;
+	int r, tries = 0;
+	bool again;
 
+	do {
+		r = to_tmp ? set_tmp(w) : 0;
+		if (r == 0)
+			r = names_get(w, &n);
+		if (r < 0)
+			return r;
+		r = session_xfer_start(s, cmd, to_tmp ? n.tmp : n.srv, 0);
+		again = r < 0 && !session_broken(s) && tries++ < 3 &&
+			names_moved(w, &n);
+		names_free(&n);
+	} while (again);
+	return r;
+}
+
+/* RNTO of the temporary over the file, as start_named. */
+static int rename_tmp(struct wnode *w, struct ftp_session *s,
+		      struct wnames *n)
+{
+	int r, tries = 0;
+
+	for (;;) {
+		r = session_rename(s, n->tmp, n->srv);
+		if (r == 0 || session_broken(s) || tries++ == 3 ||
+		    !names_moved(w, n))
+			return r;
+		names_free(n);
+		r = names_get(w, n);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* Rename the temporary over the file. Where the server refuses to rename
+ * over an existing file, delete the old one first (not atomic: say so
+ * once). */
+static int commit_tmp(struct wnode *w, struct ftp_session *s)
+{
+	struct wnames n;
+	int r = names_get(w, &n);
+
+	if (r < 0)
+		return r;
 	/* the new file gets the mode of the one it replaces, not the
 	 * server's default (a script stays executable, a private file is
 	 * not made readable by others) */
 	if (w->keep_mode && !w->tmp_moded && !atomic_load(&w->t->no_chmod)) {
-		r = session_chmod(s, tmp, w->keep_mode);
+		r = session_chmod(s, n.tmp, w->keep_mode);
 		if (r < 0 && session_broken(s))
-			return r;
+			goto out;
 		if (r < 0 && !atomic_exchange(&w->t->no_chmod, true))
 			log_info("the server does not set modes (SITE CHMOD: %s)"
 				 "; replaced files get its default mode",
 				 session_last_error(s));
 	}
-	r = session_rename(s, tmp, w->srv);
-
+	r = rename_tmp(w, s, &n);
 	/* Disk full (452/552) is not a server that cannot rename over a
 	 * file: deleting the old one would lose it for nothing. */
-	if (r == 0 || session_broken(s) || r == -ENOSPC || r == -EDQUOT)
-		return r;
-	if (session_delete(s, w->srv) == 0) {
+	if (r == 0 || session_broken(s) || r == -ENOSPC || r == -EDQUOT ||
+	    !n.srv)
+		goto out;
+	if (session_delete(s, n.srv) == 0) {
 		if (!w->t->warned_rename) {
 			w->t->warned_rename = true;
 			log_warn("the server cannot rename over a file; "
 				 "replacing files is not atomic");
 		}
-		r = session_rename(s, tmp, w->srv);
+		r = session_rename(s, n.tmp, n.srv);
 	}
+out:
+	names_free(&n);
 	return r;
 }
 
-/* Best effort: remove a temporary after a failure. */
-static void drop_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
+/* Best effort: remove the node's temporary after a failure. */
+static void drop_tmp(struct wnode *w, struct ftp_session *s)
 {
 	struct ftp_session *s2 = NULL;
+	struct wnames n = { 0 };
+	int r, tries = 0;
 
 	if (session_broken(s)) {
 		if (pool_get(w->t->pool, POOL_META, &s2) < 0)
 			return;
 		s = s2;
 	}
-	if (session_delete(s, tmp) < 0)
-		log_warn("could not remove the temporary %s", tmp);
+	do {
+		names_free(&n);
+		r = names_get(w, &n);
+		if (r == 0 && n.tmp)
+			r = session_delete(s, n.tmp);
+	} while (r < 0 && n.tmp && !session_broken(s) && tries++ < 3 &&
+		 names_moved(w, &n));
+	if (r < 0)
+		log_warn("could not remove the temporary %s",
+			 n.tmp ? n.tmp : "(no memory)");
+	names_free(&n);
 	if (s2)
 		pool_put(w->t->pool, s2);
 }
@@ -267,25 +411,31 @@ static void drop_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
  * temporary is not among them: that one was answered at once). */
 static int after_commit(struct wnode *w, struct ftp_session *s)
 {
+	struct wnames n;
 	int r;
 
+	if (!w->set_mode && !w->set_mtime)
+		return 0;
+	if (names_get(w, &n) < 0)
+		return 0; /* attributes are best effort */
 	/* The data is safe on the server: a refused attribute is logged,
 	 * never an error of close() or fsync() (which report the data). */
 	if (w->set_mode) {
 		w->set_mode = false;
-		r = session_chmod(s, w->srv, w->mode_bits);
+		r = session_chmod(s, n.srv, w->mode_bits);
 		if (r < 0)
 			log_warn("%s: saved, but the server did not set mode %o: %s",
-				 w->path, w->mode_bits, session_last_error(s));
+				 n.path, w->mode_bits, session_last_error(s));
 	}
 	if (w->set_mtime) {
 		w->set_mtime = false;
-		r = session_set_mtime(s, w->srv, w->mtime);
+		r = session_set_mtime(s, n.srv, w->mtime);
 		if (r < 0)
 			log_warn("%s: saved, but the server did not set its "
-				 "modification time: %s", w->path,
+				 "modification time: %s", n.path,
 				 session_last_error(s));
 	}
+	names_free(&n);
 	return 0;
 }
 
@@ -295,16 +445,14 @@ static int upload(struct wnode *w)
 	struct ftp_session *s;
 	char *buf = NULL;
 	int64_t off = 0;
+	char name[256];
 	ssize_t n;
 	int r, r2;
 
-	r = set_tmp(w);
-	if (r < 0)
-		return r;
 	r = pool_get_transfer(w->t->pool, &s);
 	if (r < 0)
-		goto out_tmp;
-	r = session_xfer_start(s, "STOR", w->tmp, 0);
+		return r;
+	r = start_named(w, s, "STOR", true);
 	if (r < 0)
 		goto out_put;
 	buf = malloc(CHUNK);
@@ -325,21 +473,20 @@ static int upload(struct wnode *w)
 	r2 = session_xfer_finish(s);
 	if (r2 < 0 || r < 0) {
 		r = r2 < 0 ? r2 : r;
-		drop_tmp(w, s, w->tmp);
+		drop_tmp(w, s);
 		goto out_put;
 	}
-	r = commit_tmp(w, s, w->tmp);
+	r = commit_tmp(w, s);
 	if (r < 0)
-		drop_tmp(w, s, w->tmp);
+		drop_tmp(w, s);
 	else
 		r = after_commit(w, s);
 out_put:
 	if (r < 0)
-		log_err("%s: upload failed: %s", w->path,
+		log_err("%s: upload failed: %s", log_name(w, name, sizeof(name)),
 			session_last_error(s)[0] ? session_last_error(s)
 						 : strerror(-r));
 	pool_put(w->t->pool, s);
-out_tmp:
 	free(buf);
 	set_tmp_null(w);
 	return r;
@@ -349,7 +496,7 @@ out_tmp:
 static int fetch(struct wnode *w)
 {
 	struct ftp_session *s;
-	char *buf;
+	char *buf, name[256];
 	int64_t off = 0;
 	ssize_t n;
 	int r;
@@ -364,14 +511,15 @@ static int fetch(struct wnode *w)
 	r = pool_get_transfer(w->t->pool, &s);
 	if (r < 0)
 		goto out;
-	r = session_xfer_start(s, "RETR", w->srv, 0);
+	r = start_named(w, s, "RETR", false);
 	while (r == 0 && (n = session_xfer_read(s, buf, CHUNK)) != 0) {
 		if (n < 0) {
 			r = (int)n;
 			break;
 		}
 		if ((uint64_t)(off + n) > w->t->spool_max) {
-			log_err("%s: larger than spool_max", w->path);
+			log_err("%s: larger than spool_max",
+				log_name(w, name, sizeof(name)));
 			r = -EFBIG;
 			break;
 		}
@@ -398,8 +546,8 @@ static int fetch(struct wnode *w)
 out:
 	free(buf);
 	if (r < 0)
-		log_err("%s: cannot fetch for writing: %s", w->path,
-			strerror(-r));
+		log_err("%s: cannot fetch for writing: %s",
+			log_name(w, name, sizeof(name)), strerror(-r));
 	return session_user_errno(r);
 }
 
@@ -415,12 +563,20 @@ out:
 static int chmod_tmp(struct wnode *w, mode_t mode, bool *refused)
 {
 	struct ftp_session *s;
-	int r = pool_get(w->t->pool, POOL_META, &s);
+	struct wnames n = { 0 };
+	int r = pool_get(w->t->pool, POOL_META, &s), tries = 0;
 
 	*refused = false;
 	if (r < 0)
 		return r;
-	r = session_chmod(s, w->tmp, mode);
+	do {
+		names_free(&n);
+		r = names_get(w, &n);
+		if (r == 0)
+			r = n.tmp ? session_chmod(s, n.tmp, mode) : -EPERM;
+	} while (r < 0 && n.tmp && !session_broken(s) && tries++ < 3 &&
+		 names_moved(w, &n));
+	names_free(&n);
 	*refused = r < 0 && !session_broken(s);
 	pool_put(w->t->pool, s);
 	return r == -ENOENT ? -EPERM : r;
@@ -454,14 +610,12 @@ static int stream_start(struct wnode *w)
 		return r;
 	}
 	if (w->mode == M_STREAM) {
-		r = set_tmp(w);
-		if (r == 0)
-			r = session_xfer_start(w->s, "STOR", w->tmp, 0);
+		r = start_named(w, w->s, "STOR", true);
 		w->tmp_moded = false;
 		if (r == 0)
 			restrict_tmp(w);
 	} else {
-		r = session_xfer_start(w->s, "APPE", w->srv, 0);
+		r = start_named(w, w->s, "APPE", false);
 	}
 	if (r < 0) {
 		pool_put(w->t->pool, w->s);
@@ -476,6 +630,7 @@ static int stream_start(struct wnode *w)
  * thought of the upload. */
 static int stream_finish(struct wnode *w, bool commit)
 {
+	char name[256];
 	int r;
 
 	if (!w->s)
@@ -484,13 +639,13 @@ static int stream_finish(struct wnode *w, bool commit)
 	if (r == 0 && !commit)
 		r = -EIO;
 	if (r == 0 && w->mode == M_STREAM)
-		r = commit_tmp(w, w->s, w->tmp);
+		r = commit_tmp(w, w->s);
 	if (r < 0 && w->mode == M_STREAM)
-		drop_tmp(w, w->s, w->tmp);
+		drop_tmp(w, w->s);
 	if (r == 0)
 		r = after_commit(w, w->s);
 	else
-		log_err("%s: upload failed: %s", w->path,
+		log_err("%s: upload failed: %s", log_name(w, name, sizeof(name)),
 			session_last_error(w->s));
 	pool_put(w->t->pool, w->s);
 	w->s = NULL;
@@ -844,16 +999,23 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 
 static int flush_locked(struct wnode *w)
 {
+	char name[256];
 	int r = 0;
 
 	if (w->err)
 		return w->err; /* never report lost data as saved */
-	if (w->s)
+	if (w->s && w->mode == M_STREAM && atomic_load(&w->t->stopping)) {
+		/* never closed: a part of the file, not to replace it */
+		log_warn("%s: unmounted while written: upload rolled back",
+			 log_name(w, name, sizeof(name)));
+		r = stream_finish(w, false);
+	} else if (w->s) {
 		r = stream_finish(w, true);
-	else if (w->dirty && w->mode == M_APPEND)
+	} else if (w->dirty && w->mode == M_APPEND) {
 		r = stream_start(w) ?: stream_finish(w, true); /* create it */
-	else if (w->dirty)
+	} else if (w->dirty) {
 		r = upload(w);
+	}
 	if (r == 0) {
 		w->dirty = false;
 	} else if (w->mode == M_SPOOL) {
@@ -906,6 +1068,7 @@ int wfile_release(struct wnode *w)
 {
 	struct wfile_table *t = w->t;
 	struct wnode **pp;
+	char name[256];
 	bool last;
 	int r = 0;
 
@@ -920,7 +1083,8 @@ int wfile_release(struct wnode *w)
 	pthread_mutex_lock(&w->lock);
 	if (w->flush_failed) {
 		/* close() already reported it; nothing changed since */
-		log_err("%s: changes not saved on the server", w->path);
+		log_err("%s: changes not saved on the server",
+			log_name(w, name, sizeof(name)));
 		r = -EIO;
 	} else {
 		r = flush_locked(w);
@@ -1015,51 +1179,14 @@ static bool below(const char *p, const char *from)
 	return !strncmp(p, from, fl) && (!p[fl] || p[fl] == '/');
 }
 
-struct wfile_move {
-	struct wfile_table *t;
-	size_t n;
-	struct wnode *w[];
-};
-
-static int by_address(const void *a, const void *b)
+void wfile_rename_begin(struct wfile_table *t)
 {
-	uintptr_t x = (uintptr_t)*(struct wnode *const *)a;
-	uintptr_t y = (uintptr_t)*(struct wnode *const *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct wfile_move *wfile_rename_begin(struct wfile_table *t,
-				      const char *from)
-{
-	struct wfile_move *m;
-	struct wnode *w;
-	size_t n = 0, i;
-
 	pthread_mutex_lock(&t->lock);
-	for (w = t->nodes; w; w = w->next)
-		n += below(w->path, from);
-	m = malloc(sizeof(*m) + n * sizeof(m->w[0]));
-	if (m) {
-		m->t = t;
-		m->n = 0;
-		for (w = t->nodes; w; w = w->next)
-			if (below(w->path, from)) {
-				w->refs++;
-				m->w[m->n++] = w;
-			}
-	}
+	t->renaming++;
 	pthread_mutex_unlock(&t->lock);
-	if (!m)
-		return NULL;
-	/* in address order: two renames never wait for each other's */
-	qsort(m->w, m->n, sizeof(m->w[0]), by_address);
-	for (i = 0; i < m->n; i++)
-		pthread_mutex_lock(&m->w[i]->lock);
-	return m;
 }
 
-/* Replace *p by its moved form (both locks held); false: not below. */
+/* Replace *p by its moved form where it is at or below from. */
 static void move_name(char **p, const char *from, const char *to)
 {
 	char *np = *p ? moved(*p, from, to) : NULL;
@@ -1070,30 +1197,25 @@ static void move_name(char **p, const char *from, const char *to)
 	}
 }
 
-void wfile_rename_end(struct wfile_move *m, bool done, const char *from,
+void wfile_rename_end(struct wfile_table *t, bool done, const char *from,
 		      const char *to, const char *srv_from, const char *srv_to)
 {
-	size_t i;
+	struct wnode *w;
 
-	if (!m)
-		return;
-	for (i = 0; i < m->n; i++) {
-		struct wnode *w = m->w[i];
-
-		if (done) {
-			pthread_mutex_lock(&m->t->lock);
-			move_name(&w->path, from, to);
-			move_name(&w->srv, srv_from, srv_to);
-			/* the temporary is on the server in the moved
-			 * directory too */
-			move_name(&w->tmp, srv_from, srv_to);
-			pthread_mutex_unlock(&m->t->lock);
-		}
-		node_unlock(w);
+	pthread_mutex_lock(&t->lock);
+	for (w = t->nodes; done && w; w = w->next) {
+		if (!below(w->path, from))
+			continue;
+		move_name(&w->path, from, to);
+		move_name(&w->srv, srv_from, srv_to);
+		/* the temporary is in the moved directory too */
+		move_name(&w->tmp, srv_from, srv_to);
 	}
-	for (i = 0; i < m->n; i++)
-		wfile_release(m->w[i]);
-	free(m);
+	if (done)
+		t->names_gen++;
+	if (--t->renaming == 0)
+		pthread_cond_broadcast(&t->renamed);
+	pthread_mutex_unlock(&t->lock);
 }
 
 bool wfile_tmp_in_use(struct wfile_table *t, const char *srv)
