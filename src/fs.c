@@ -1202,10 +1202,9 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 	 * commit (its size came from a listing): the node knows */
 	n = wfile_write(h->w, buf, size, h->append ? -1 : off);
 	/* before the kernel learns the new size: a listing taken earlier
-	 * no longer serves readdir (its sizes would go back to the kernel
-	 * with readdirplus), and one in flight is not kept */
-	if (path)
-		changed(path, 0);
+	 * must not give it the old one back through readdirplus (see
+	 * ftpfs_readdir; a later one gets the node's size, overlay_fn) */
+	cache_touch(ctx()->cache);
 	return n < 0 ? session_user_errno((int)n) : (int)n;
 }
 
