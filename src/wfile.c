@@ -43,6 +43,9 @@
 
 #define CHUNK (256 * 1024)
 #define STREAM_WAIT_MS 3000 /* wait this long for a session, then spool */
+/* A stream keeps this many of the bytes it sent last, to resend them
+ * after a reconnect (what the server had not yet written when it went) */
+#define RESUME_WINDOW (8 * 1024 * 1024)
 
 enum wmode { M_STREAM, M_APPEND, M_SPOOL };
 
@@ -62,6 +65,8 @@ struct wnode {
 	pthread_mutex_t lock;
 	enum wmode mode;
 	struct ftp_session *s; /* STREAM/APPEND: transfer running */
+	char *win;             /* STREAM: the resume window, or NULL */
+	size_t win_len;        /* valid bytes in it, ending at pos */
 	int64_t pos;           /* STREAM/APPEND: next byte's offset */
 	int fd;                /* SPOOL: the spool file, -1 before */
 	bool need_fetch;       /* SPOOL: contents still on the server only */
@@ -628,14 +633,10 @@ static int stream_start(struct wnode *w)
 /* End the running transfer and, when commit, make it the file. Without
  * commit (our side failed) a temporary is deleted, whatever the server
  * thought of the upload. */
-static int stream_finish(struct wnode *w, bool commit)
+static int stream_end(struct wnode *w, int r, bool commit)
 {
 	char name[256];
-	int r;
 
-	if (!w->s)
-		return 0;
-	r = session_xfer_finish(w->s);
 	if (r == 0 && !commit)
 		r = -EIO;
 	if (r == 0 && w->mode == M_STREAM)
@@ -650,7 +651,111 @@ static int stream_finish(struct wnode *w, bool commit)
 	pool_put(w->t->pool, w->s);
 	w->s = NULL;
 	set_tmp_null(w);
+	free(w->win);
+	w->win = NULL;
+	w->win_len = 0;
 	return session_user_errno(r);
+}
+
+static int stream_finish(struct wnode *w, bool commit)
+{
+	if (!w->s)
+		return 0;
+	return stream_end(w, session_xfer_finish(w->s), commit);
+}
+
+/* The resume window: the last RESUME_WINDOW bytes a STREAM sent, ending
+ * at w->pos (a ring: byte off is at off % RESUME_WINDOW). Best effort:
+ * without memory there is no resume. */
+static void win_keep(struct wnode *w, const char *buf, size_t len)
+{
+	int64_t off = w->pos;
+
+	if (w->mode != M_STREAM)
+		return;
+	if (!w->win && !(w->win = malloc(RESUME_WINDOW)))
+		return;
+	if (len > RESUME_WINDOW) {
+		off += (int64_t)(len - RESUME_WINDOW);
+		buf += len - RESUME_WINDOW;
+		len = RESUME_WINDOW;
+	}
+	w->win_len = w->win_len + len > RESUME_WINDOW ? RESUME_WINDOW
+						      : w->win_len + len;
+	while (len > 0) {
+		size_t at = (size_t)(off % RESUME_WINDOW);
+		size_t k = RESUME_WINDOW - at < len ? RESUME_WINDOW - at : len;
+
+		memcpy(w->win + at, buf, k);
+		buf += k;
+		len -= k;
+		off += (int64_t)k;
+	}
+}
+
+/* Send the window's bytes from off to w->pos on s. */
+static int win_resend(struct wnode *w, struct ftp_session *s, int64_t off)
+{
+	int r = 0;
+
+	while (r == 0 && off < w->pos) {
+		size_t at = (size_t)(off % RESUME_WINDOW);
+		size_t k = RESUME_WINDOW - at;
+
+		if ((int64_t)k > w->pos - off)
+			k = (size_t)(w->pos - off);
+		r = session_xfer_write(s, w->win + at, k);
+		off += (int64_t)k;
+	}
+	return r;
+}
+
+/* The connection broke during a STREAM (the server restarted, a network
+ * fault): on a new session, ask the temporary's SIZE and go on with
+ * REST + STOR from there, resending from the window, then buf. Not
+ * possible (no REST, the server kept less than the window reaches back,
+ * no session within reconnect_timeout): an error, and the caller rolls
+ * the upload back. On failure w->s is still the broken session. */
+static int stream_resume(struct wnode *w, const char *buf, size_t len)
+{
+	struct ftp_session *s;
+	struct wnames n;
+	char name[256];
+	int64_t have = -1;
+	int r;
+
+	if (w->mode != M_STREAM || !w->win || !session_broken(w->s))
+		return -EIO;
+	r = pool_get(w->t->pool, POOL_BULK, &s);
+	if (r < 0)
+		return r;
+	r = names_get(w, &n);
+	if (r == 0 && n.tmp)
+		r = session_size(s, n.tmp, &have);
+	if (r == 0 && (have > w->pos || have < w->pos - (int64_t)w->win_len))
+		r = -EIO; /* more than we sent, or less than we kept */
+	if (r == 0)
+		r = session_xfer_start(s, "STOR", n.tmp, have);
+	if (r == 0)
+		r = win_resend(w, s, have);
+	if (r == 0)
+		r = session_xfer_write(s, buf, len);
+	if (r == 0) {
+		log_info("%s: connection lost; upload resumed at byte %lld",
+			 log_name(w, name, sizeof(name)), (long long)have);
+		pool_put(w->t->pool, w->s);
+		w->s = s;
+	} else {
+		log_err("%s: connection lost; cannot resume the upload (%s)",
+			log_name(w, name, sizeof(name)),
+			have < 0 ? session_last_error(s) : "not from where the "
+			"server is");
+		if (session_xfer_active(s))
+			session_xfer_abort(s);
+		pool_put(w->t->pool, s);
+	}
+	names_free(&n);
+	return r;
 }
 
 static int stream_send(struct wnode *w, const char *buf, size_t len)
@@ -664,13 +769,19 @@ static int stream_send(struct wnode *w, const char *buf, size_t len)
 	}
 	r = session_xfer_write(w->s, buf, len);
 	if (r < 0) {
-		/* the server's final reply says why (552, 451...); what was
-		 * sent is gone: fail every later write and flush, and never
-		 * commit a part of the file */
-		w->err = stream_finish(w, false);
+		/* the server's final reply says why (552, 451...), or the
+		 * connection is gone: then resume where the server is */
+		r = session_xfer_finish(w->s);
+		if (stream_resume(w, buf, len) == 0)
+			goto sent;
+		/* what was sent is gone: fail every later write and flush,
+		 * and never commit a part of the file */
+		w->err = stream_end(w, r ? r : -EIO, false);
 		w->dirty = false;
 		return w->err;
 	}
+sent:
+	win_keep(w, buf, len);
 	w->pos += (int64_t)len;
 	return 0;
 }
@@ -1061,6 +1172,7 @@ static void node_free(struct wnode *w)
 	free(w->path);
 	free(w->srv);
 	free(w->tmp);
+	free(w->win);
 	free(w);
 }
 

@@ -556,6 +556,115 @@ def sigterm_during_upload():
         raise AssertionError("\n".join(problems))
 
 
+# --- server restart ------------------------------------------------------------
+
+RESTART_WRITER = r'''
+import os, sys
+path, src = sys.argv[1], sys.argv[2]
+data = open(src, "rb").read()
+half = len(data) // 2
+err = "ok"
+try:
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        for i in range(0, half, 1 << 20):
+            os.write(fd, data[i:i + (1 << 20)])
+        print("half", flush=True)
+        sys.stdin.readline()             # the server was restarted
+        for i in range(half, len(data), 1 << 20):
+            os.write(fd, data[i:i + (1 << 20)])
+    finally:
+        os.close(fd)
+except OSError as e:
+    err = str(e.errno)
+print(err, flush=True)
+'''
+
+
+def restart_case(name, lose_tmp):
+    """A writer process writes 12 MiB over old.bin; after 6 MiB the server
+    is killed (-9) and started again on the same port (lose_tmp: its
+    half-written temporary deleted meanwhile), then the writer goes on.
+    (The writer is another process: starting the server forks, and the
+    close of an inherited descriptor would commit the upload.)
+    Returns (problems, errno or None, bytes on disk, old, data)."""
+    top = os.path.join(C.top, name)
+    root = os.path.join(top, "pub")
+    os.makedirs(root)
+    old = pattern("old", 5000)
+    with open(os.path.join(root, "old.bin"), "wb") as f:
+        f.write(old)
+    data = os.urandom(12 * MiB)
+    src = os.path.join(C.local, name + ".src")
+    with open(src, "wb") as f:
+        f.write(data)
+    srv = harness.start_server("pyftpdlib", top, user=USER,
+                               password=PASSWORD)
+    mp = os.path.join(C.top, "mnt-" + name)
+    os.makedirs(mp)
+    m = harness.mount(srv.url("/pub"), mp)
+    problems, err = [], None
+    try:
+        w = subprocess.Popen([sys.executable, "-c", RESTART_WRITER,
+                              os.path.join(mp, "old.bin"), src],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        if w.stdout.readline().strip() == "half":
+            time.sleep(0.3)     # the server has what was sent
+            srv.proc.kill()
+            srv.proc.wait()
+            srv._forget()
+            if lose_tmp:
+                for t in temporaries(root):
+                    os.unlink(os.path.join(root, t))
+            srv = harness.start_server("pyftpdlib", top, user=USER,
+                                       password=PASSWORD, port=srv.port)
+        out = w.communicate("go\n", timeout=120)[0].strip()
+        err = None if out == "ok" else int(out) if out.isdigit() else -1
+    finally:
+        try:
+            m.unmount()
+        finally:
+            srv.stop()
+    got = read(os.path.join(root, "old.bin"))
+    left = temporaries(root)
+    if left:
+        problems.append("temporaries left: %s" % left)
+    return problems, err, got, old, data
+
+
+@test(servers=("pyftpdlib",))
+def server_restart_resumes_upload():
+    """The server is killed and restarted in the middle of an upload:
+    ftpfs reconnects, asks the temporary's SIZE, goes on with REST+STOR
+    from there (resending what the server lost from the bytes it keeps),
+    close() succeeds and the file is byte-identical."""
+    problems, err, got, old, data = restart_case("restart", False)
+    if err is not None:
+        problems.append("write/close failed: %s" % harness.errno_name(err))
+    if got != data:
+        problems.append("on disk: %d bytes, %s" % (
+            len(got), "the old file" if got == old else "not what was "
+            "written"))
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
+@test(servers=("pyftpdlib",))
+def server_restart_cannot_resume():
+    """The same, but the server lost the temporary: the upload cannot go
+    on safely, so write or close fails with EIO, the old file stays and
+    no temporary is left."""
+    problems, err, got, old, data = restart_case("restart-lost", True)
+    if err != errno.EIO:
+        problems.append("write/close: %s, want EIO" % (
+            harness.errno_name(err) if err else "succeeded"))
+    if got != old:
+        problems.append("the old file is not intact: %d bytes" % len(got))
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
 # --- disk full -----------------------------------------------------------------
 
 def quota_mount(name, **knobs):
