@@ -237,13 +237,16 @@ struct wnames {
 
 static int names_get(struct wnode *w, struct wnames *n)
 {
+	bool ok;
+
 	pthread_mutex_lock(&w->t->lock);
 	n->path = strdup(w->path);
 	n->srv = strdup(w->srv);
 	n->tmp = w->tmp ? strdup(w->tmp) : NULL;
 	n->gen = w->t->names_gen;
+	ok = n->path && n->srv && (n->tmp || !w->tmp);
 	pthread_mutex_unlock(&w->t->lock);
-	if (n->path && n->srv && (n->tmp || !w->tmp))
+	if (ok)
 		return 0;
 	free(n->path);
 	free(n->srv);
@@ -260,9 +263,9 @@ static void names_free(struct wnames *n)
 }
 
 /* After a command on the node's names failed: did a rename through the
- * mount move them since names_get? Waits for renames in flight (each a
- * RNFR/RNTO on a session it already holds, so never for us). The caller
- * holds no session that a rename could be waiting for. */
+ * mount move them since names_get? Waits for renames in flight: each is
+ * one RNFR/RNTO on a session it took before it began, so this never
+ * waits for a session or a node the caller holds. */
 static bool names_moved(struct wnode *w, const struct wnames *n)
 {
 	struct wfile_table *t = w->t;
