@@ -72,10 +72,6 @@ void cache_changed(struct cache *c, const char *path);
  * no longer serves readdir. */
 void cache_removed(struct cache *c, const char *path);
 
-/* A file's data changed through the mount (a write): what was listed
- * or looked up before may hold its old size, so puts from requests in
- * flight are dropped (and cache_gen() moves on). */
-void cache_touch(struct cache *c);
 /* Forget everything (after a directory rename, say). */
 void cache_clear(struct cache *c);
 /* Forget path (attributes and listing) and its parent's listing. */

@@ -550,13 +550,6 @@ void cache_removed(struct cache *c, const char *path)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void cache_touch(struct cache *c)
-{
-	pthread_mutex_lock(&c->lock);
-	c->gen++;
-	pthread_mutex_unlock(&c->lock);
-}
-
 void cache_clear(struct cache *c)
 {
 	pthread_mutex_lock(&c->lock);

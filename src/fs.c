@@ -19,6 +19,7 @@
 #include <fuse.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -850,8 +851,15 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 struct dirsnap {
 	struct cache_dirent *ents;
 	size_t n, cap;
-	unsigned long gen; /* the cache's before the listing was taken */
+	unsigned long gen;    /* the cache's before the listing was taken */
+	unsigned long writes; /* writes_seen then */
 };
+
+/* Writes through the mount, counted before each is answered (so before
+ * the kernel takes the new size): see ftpfs_readdir. A file being
+ * written meanwhile has its node's size in getattr and in listings
+ * (overlay_fn); its commit moves the cache's generation. */
+static atomic_ulong writes_seen;
 
 static int snap_fn(void *arg, const char *name, const struct stat *st)
 {
@@ -959,6 +967,7 @@ static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
 	if (!d)
 		return -ENOMEM;
 	d->gen = cache_gen(ctx()->cache);
+	d->writes = atomic_load(&writes_seen);
 	r = fill_dir_first(path, snap_fn, d, &first);
 	if (r < 0) {
 		snap_free(d);
@@ -980,7 +989,8 @@ static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	 * appended to a file in it): its sizes may be older than what the
 	 * kernel knows, and readdirplus would make the kernel take them.
 	 * Names only then; the kernel looks the entries up. */
-	bool plus = cache_gen(ctx()->cache) == d->gen;
+	bool plus = cache_gen(ctx()->cache) == d->gen &&
+		    atomic_load(&writes_seen) == d->writes;
 	size_t i;
 
 	(void)path;
@@ -1202,9 +1212,8 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 	 * commit (its size came from a listing): the node knows */
 	n = wfile_write(h->w, buf, size, h->append ? -1 : off);
 	/* before the kernel learns the new size: a listing taken earlier
-	 * must not give it the old one back through readdirplus (see
-	 * ftpfs_readdir; a later one gets the node's size, overlay_fn) */
-	cache_touch(ctx()->cache);
+	 * must not give it the old one back through readdirplus */
+	atomic_fetch_add(&writes_seen, 1);
 	return n < 0 ? session_user_errno((int)n) : (int)n;
 }
 
