@@ -34,8 +34,14 @@ struct pool;
 struct wfile_table;
 struct wnode;
 
-/* Names beginning with this are our temporaries: hidden from listings. */
+/* An upload's temporary is WFILE_TMP_PREFIX and 16 lowercase hex digits
+ * (random), in the file's directory. Listings hide such names; one older
+ * than WFILE_TMP_STALE seconds (by the listing's time: an upload running
+ * keeps it fresh) that is not this mount's is a killed mount's leftover,
+ * deleted when its directory is listed. Other names are shown. */
 #define WFILE_TMP_PREFIX ".ftpfs-tmp-"
+#define WFILE_TMP_STALE (24 * 3600)
+bool wfile_tmp_name(const char *name);
 
 enum wfile_how {
 	WF_NEW,    /* the file is being created: empty */
@@ -50,6 +56,11 @@ enum wfile_how {
  * never is an error of flush/close: the data is safe). */
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
 		    bool ignore_attr_errors, struct wfile_table **out);
+/* Stopping (SIGTERM, unmount with files still open): from now on, the
+ * release of a stream that was never closed rolls it back (its temporary
+ * deleted, the old file kept) instead of committing a part of a file; a
+ * spool is still uploaded, APPE data is already in the file. */
+void wfile_table_stop(struct wfile_table *t);
 void wfile_table_free(struct wfile_table *t);
 
 /* Open (or join) the node for path. srv: the server path. size: the
@@ -62,6 +73,8 @@ void wfile_table_free(struct wfile_table *t);
 int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 	       enum wfile_how how, bool rdwr, int64_t size, mode_t keep_mode,
 	       struct wnode **out);
+/* off < 0: at the node's end (O_APPEND: the kernel's idea of the end may
+ * be older than another handle's data). */
 ssize_t wfile_write(struct wnode *w, const char *buf, size_t len,
 		    int64_t off);
 ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off);
@@ -95,13 +108,22 @@ int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	       time_t *mtime, mode_t *mode);
 /* The node has data not yet on the server. */
 bool wfile_pending(struct wnode *w);
-/* A rename through the mount: nodes under from follow it. */
-void wfile_renamed(struct wfile_table *t, const char *from, const char *to,
-		   const char *srv_from, const char *srv_to);
-/* Call fn for the name of each open node directly inside dir. */
+/* A rename through the mount, around its RNFR/RNTO (sent on a session
+ * the caller already holds; never waits for a node): done = it
+ * succeeded; the nodes at and below from (a file, or a directory's files)
+ * then follow it, server names and temporaries too. An upload whose
+ * command on a name failed meanwhile waits for the end and tries again
+ * under the new names. */
+void wfile_rename_begin(struct wfile_table *t);
+void wfile_rename_end(struct wfile_table *t, bool done, const char *from,
+		      const char *to, const char *srv_from, const char *srv_to);
+/* srv is the temporary of an upload of this mount's. */
+bool wfile_tmp_in_use(struct wfile_table *t, const char *srv);
+/* Call fn for the name of each open node directly inside dir, with its
+ * snapshot (never waits for an upload); pending: as wfile_stat's 1. */
 void wfile_list(struct wfile_table *t, const char *dir,
 		void (*fn)(void *ctx, const char *name, int64_t size,
-			   time_t mtime),
+			   time_t mtime, bool pending),
 		void *ctx);
 
 #endif

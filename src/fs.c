@@ -19,6 +19,7 @@
 #include <fuse.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -235,6 +236,9 @@ struct listing {
 	size_t *day_idx;
 	char **day_name;
 	size_t nday;
+	/* temporaries of killed mounts (see WFILE_TMP_STALE): server names */
+	char **stale;
+	size_t nstale;
 };
 
 /* At most this many day-only times of one listing are asked for. */
@@ -259,6 +263,27 @@ static int note_day_only(struct listing *l, char *name)
 	return 0;
 }
 
+/* An upload's temporary: hidden; noted for deletion when stale. */
+static int note_tmp(struct listing *l, const struct ftp_entry *e)
+{
+	struct stat st;
+	char **ns;
+
+	entry_to_stat(e, &st);
+	if (!e->mtime.valid || e->type != FTP_TYPE_FILE ||
+	    st.st_mtime > time(NULL) - WFILE_TMP_STALE)
+		return 0;
+	ns = realloc(l->stale, (l->nstale + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	l->stale = ns;
+	l->stale[l->nstale] = strdup(e->name);
+	if (!l->stale[l->nstale])
+		return -ENOMEM;
+	l->nstale++;
+	return 0;
+}
+
 static int collect(void *arg, struct ftp_entry *e)
 {
 	struct listing *l = arg;
@@ -266,8 +291,10 @@ static int collect(void *arg, struct ftp_entry *e)
 	char *raw = NULL;
 	int r = 0;
 
-	if (!strncmp(e->name, WFILE_TMP_PREFIX, strlen(WFILE_TMP_PREFIX)))
+	if (wfile_tmp_name(e->name)) {
+		r = note_tmp(l, e);
 		goto drop;
+	}
 	if (e->type == FTP_TYPE_FILE && e->mtime.valid &&
 	    !e->mtime.has_time && l->nday < DAY_ONLY_MAX) {
 		raw = strdup(e->name); /* the server's spelling, for MDTM */
@@ -310,6 +337,8 @@ drop:
 	return r;
 }
 
+/* Drop the notes for do_list's follow-ups (day-only times, stale
+ * temporaries). */
 static void listing_drop_day(struct listing *l)
 {
 	size_t i;
@@ -321,6 +350,11 @@ static void listing_drop_day(struct listing *l)
 	l->day_name = NULL;
 	l->day_idx = NULL;
 	l->nday = 0;
+	for (i = 0; i < l->nstale; i++)
+		free(l->stale[i]);
+	free(l->stale);
+	l->stale = NULL;
+	l->nstale = 0;
 }
 
 static void listing_free(struct listing *l)
@@ -379,6 +413,29 @@ out:
 	return r;
 }
 
+/* Delete the stale temporaries a listing of dir found (best effort: a
+ * refusal is logged; another mount's running upload keeps its fresh). */
+static void drop_stale(struct ftp_session *s, const char *dir,
+		       const struct listing *l)
+{
+	size_t i, dl = strlen(dir);
+	char *p;
+
+	for (i = 0; i < l->nstale && !session_broken(s); i++) {
+		if (asprintf(&p, "%s/%s", dl > 1 ? dir : "", l->stale[i]) < 0)
+			return;
+		if (!wfile_tmp_in_use(ctx()->wfiles, p)) {
+			if (session_delete(s, p) == 0)
+				log_info("%s: removed a stale upload temporary",
+					 p);
+			else
+				log_warn("%s: stale upload temporary not "
+					 "removed: %s", p, session_last_error(s));
+		}
+		free(p);
+	}
+}
+
 struct list_req {
 	const char *path;
 	size_t max;
@@ -398,6 +455,8 @@ static int do_list(struct ftp_session *s, void *arg)
 		r = session_list(s, q->path, q->max, collect, &q->l);
 	if (r == 0)
 		r = refine_day_only(s, q->path, &q->l);
+	if (r == 0)
+		drop_stale(s, q->path, &q->l);
 	listing_drop_day(&q->l);
 	return r;
 }
@@ -769,6 +828,7 @@ struct handle {
 	struct file_stream *rs;
 	struct wnode *w;
 	bool writer;
+	bool append;         /* O_APPEND: every write at the node's end */
 	char *path;          /* FUSE path, follows renames; open_lock */
 	struct handle *next; /* open_list; open_lock */
 };
@@ -871,18 +931,15 @@ static const char *op_path(const char *path, struct fuse_file_info *fi,
 	return *own;
 }
 
-static int ftpfs_getattr(const char *fpath, struct stat *st,
-			 struct fuse_file_info *fi)
+/* lookup(), but a file being written through this mount (a new one is
+ * not on the server before its commit) is as its node says. */
+static int stat_path(const char *path, struct stat *st)
 {
-	char *own;
-	const char *path = op_path(fpath, fi, &own);
 	int64_t size;
 	time_t mtime;
 	mode_t mode;
 	int r;
 
-	if (!path)
-		return -ESTALE;
 	if (wfile_stat(ctx()->wfiles, path, &size, &mtime, &mode)) {
 		/* being written: our size is the truth until committed */
 		r = lookup(path, st);
@@ -900,7 +957,6 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 		if (mode)
 			st->st_mode = S_IFREG | mode; /* set, not yet applied */
 		st->st_ino = ino_of(ctx()->inos, path);
-		free(own);
 		return 0;
 	}
 	r = lookup(path, st);
@@ -908,6 +964,19 @@ static int ftpfs_getattr(const char *fpath, struct stat *st,
 		handles_seen_size(path, st->st_size);
 	if (r == 0)
 		st->st_ino = ino_of(ctx()->inos, path);
+	return r;
+}
+
+static int ftpfs_getattr(const char *fpath, struct stat *st,
+			 struct fuse_file_info *fi)
+{
+	char *own;
+	const char *path = op_path(fpath, fi, &own);
+	int r;
+
+	if (!path)
+		return -ESTALE;
+	r = stat_path(path, st);
 	free(own);
 	return r;
 }
@@ -922,7 +991,15 @@ struct dirsnap {
 	size_t n, cap;
 	char *path;  /* the directory's FUSE path */
 	bool served; /* readdir handed entries out: offset 0 is a rewind */
+	unsigned long gen;    /* the cache's before the listing was taken */
+	unsigned long writes; /* writes_seen then */
 };
+
+/* Writes through the mount, counted before each is answered (so before
+ * the kernel takes the new size): see ftpfs_readdir. A file being
+ * written meanwhile has its node's size in getattr and in listings
+ * (overlay_fn); its commit moves the cache's generation. */
+static atomic_ulong writes_seen;
 
 static int snap_fn(void *arg, const char *name, const struct stat *st)
 {
@@ -948,17 +1025,24 @@ static int snap_fn(void *arg, const char *name, const struct stat *st)
 	return 0;
 }
 
-/* Files being written that the server does not list yet. */
+/* Files being written: the server may not list them yet, or list the
+ * size before the data still to commit. */
 static void overlay_fn(void *arg, const char *name, int64_t size,
-		       time_t mtime)
+		       time_t mtime, bool pending)
 {
 	struct dirsnap *d = arg;
 	struct stat st;
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (!strcmp(d->ents[i].name, name))
+		if (!strcmp(d->ents[i].name, name)) {
+			if (pending && S_ISREG(d->ents[i].st.st_mode)) {
+				d->ents[i].st.st_size = size;
+				d->ents[i].st.st_blocks = (size + 511) / 512;
+				d->ents[i].st.st_mtime = mtime;
+			}
 			return;
+		}
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFREG | 0644;
 	st.st_nlink = 1;
@@ -1042,6 +1126,8 @@ static int ftpfs_opendir(const char *path, struct fuse_file_info *fi)
 	if (!d)
 		return -ENOMEM;
 	d->path = strdup(path);
+	d->gen = cache_gen(ctx()->cache);
+	d->writes = atomic_load(&writes_seen);
 	r = d->path ? snap_fill(path, d, &first) : -ENOMEM;
 	if (r < 0) {
 		snap_free(d);
@@ -1104,6 +1190,13 @@ static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 {
 	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
 	struct stat st;
+	/* A change through the mount since the listing (another process
+	 * appended to a file in it): its sizes may be older than what the
+	 * kernel knows, and readdirplus would make the kernel take them.
+	 * Names (and inode numbers) only then; the kernel looks the entries
+	 * up. */
+	bool plus = cache_gen(ctx()->cache) == d->gen &&
+		    atomic_load(&writes_seen) == d->writes;
 	size_t i;
 
 	(void)path;
@@ -1122,7 +1215,7 @@ static int ftpfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		}
 		st.st_ino = entry_ino(d->path, name);
 		if (filler(buf, name, &st, (off_t)i + 1,
-			   i >= 2 ? FUSE_FILL_DIR_PLUS : 0))
+			   i >= 2 && plus ? FUSE_FILL_DIR_PLUS : 0))
 			break;
 	}
 	return 0;
@@ -1222,6 +1315,7 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 		mode = (mode & 07777) == SERVER_FILE_MODE ? 0 : mode & 07777;
 	else
 		mode = st ? st->st_mode & 07777 : 0;
+	h->append = fi->flags & O_APPEND;
 	r = wfile_open(ctx()->wfiles, path, sp, how, acc == O_RDWR,
 		       st ? st->st_size : 0, mode, &h->w);
 	free(sp);
@@ -1239,7 +1333,7 @@ static int ftpfs_open(const char *path, struct fuse_file_info *fi)
 	char *sp;
 	int r;
 
-	r = lookup(path, &st);
+	r = stat_path(path, &st); /* a second open of a new file: its node */
 	if (r < 0)
 		return r;
 	if (S_ISDIR(st.st_mode))
@@ -1349,7 +1443,12 @@ static int ftpfs_write(const char *path, const char *buf, size_t size,
 		return -EBADF;
 	if (size > INT_MAX)
 		size = INT_MAX;
-	n = wfile_write(h->w, buf, size, off);
+	/* O_APPEND: the kernel's end may predate another handle's
+	 * commit (its size came from a listing): the node knows */
+	n = wfile_write(h->w, buf, size, h->append ? -1 : off);
+	/* before the kernel learns the new size: a listing taken earlier
+	 * must not give it the old one back through readdirplus */
+	atomic_fetch_add(&writes_seen, 1);
 	return n < 0 ? session_user_errno((int)n) : (int)n;
 }
 
@@ -1503,6 +1602,7 @@ static int ftpfs_truncate(const char *fpath, off_t size,
 
 struct path_req {
 	const char *a, *b;
+	const char *fa, *fb; /* rename: the FUSE paths */
 	const char *target; /* symlink: as given, not a server path */
 	unsigned mode;
 	time_t t;
@@ -1533,7 +1633,15 @@ static int op_rmdir(struct path_req *q, struct ftp_session *s)
 
 static int op_rename(struct path_req *q, struct ftp_session *s)
 {
-	return session_rename(s, q->a, q->b);
+	int r;
+
+	/* files being written at or below a follow it, their uploads'
+	 * temporaries too; an upload whose command on a name failed as
+	 * it moved waits for this and tries the new names (wfile.c) */
+	wfile_rename_begin(ctx()->wfiles);
+	r = session_rename(s, q->a, q->b);
+	wfile_rename_end(ctx()->wfiles, r == 0, q->fa, q->fb, q->a, q->b);
+	return r;
 }
 
 static int op_symlink(struct path_req *q, struct ftp_session *s)
@@ -1717,12 +1825,39 @@ static int commit_pending(const char *path)
 	return session_user_errno(r);
 }
 
+/* RNFR/RNTO; for servers that refuse to rename over a name: remove it
+ * first (an empty directory, or a file), then again. */
+/* to_exists, *st: what the cache says of to (a listing in a large
+ * directory is not taken again per rename); a refused rename looks afresh */
+static int rename_on_server(const char *from, const char *to, bool to_exists,
+			    struct stat *st, struct path_req *q)
+{
+	int r = path_op(from, to, op_rename, q);
+
+	if (r < 0 && r != -EIO && !to_exists)
+		to_exists = exists(to, st);
+	if (r < 0 && r != -EIO && to_exists) {
+		if (S_ISDIR(st->st_mode)) {
+			size_t n = 0;
+
+			if (fill_dir(to, count_fn, &n) == 0 && n > 0)
+				return -ENOTEMPTY;
+			r = path_op(to, NULL, op_rmdir, q);
+		} else {
+			log_warn("%s: replacing by delete + rename", to);
+			r = path_op(to, NULL, op_delete, q);
+		}
+		if (r == 0)
+			r = path_op(from, to, op_rename, q);
+	}
+	return refusal(from, r, -EACCES);
+}
+
 static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 {
-	struct path_req q = { 0 };
+	struct path_req q = { .fa = from, .fb = to };
 	struct stat sf, st;
 	bool to_exists;
-	char *sfrom = NULL, *sto = NULL;
 	int r;
 
 	if (flags & RENAME_EXCHANGE)
@@ -1737,34 +1872,11 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	to_exists = lookup(to, &st) == 0;
 	if (to_exists && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
-	r = path_op(from, to, op_rename, &q);
-	if (r < 0 && r != -EIO && !to_exists)
-		to_exists = exists(to, &st);
-	if (r < 0 && r != -EIO && to_exists) {
-		/* servers that refuse to rename over a name: remove it
-		 * first (an empty directory, or a file), then retry */
-		if (S_ISDIR(st.st_mode)) {
-			size_t n = 0;
-
-			if (fill_dir(to, count_fn, &n) == 0 && n > 0)
-				return -ENOTEMPTY;
-			r = path_op(to, NULL, op_rmdir, &q);
-		} else {
-			log_warn("%s: replacing by delete + rename", to);
-			r = path_op(to, NULL, op_delete, &q);
-		}
-		if (r == 0)
-			r = path_op(from, to, op_rename, &q);
-	}
-	r = refusal(from, r, -EACCES);
-	if (r == 0 && srv_path(from, &sfrom) == 0 && srv_path(to, &sto) == 0)
-		wfile_renamed(ctx()->wfiles, from, to, sfrom, sto);
+	r = rename_on_server(from, to, to_exists, &st, &q);
 	if (r == 0) {
 		handles_renamed(from, to);
 		ino_renamed(ctx()->inos, from, to);
 	}
-	free(sfrom);
-	free(sto);
 	if (S_ISDIR(sf.st_mode) && r == 0) {
 		cache_clear(ctx()->cache); /* every name below moved */
 	} else {
@@ -2069,8 +2181,36 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	return c;
 }
 
+/* The loop has ended (SIGTERM, or unmounted): handles still open get no
+ * release from the kernel. Release them here, so that no upload is left
+ * half done: streams never closed roll back, spools are uploaded (see
+ * wfile_table_stop). */
+static void ftpfs_destroy(void *private_data)
+{
+	struct fs_ctx *c = private_data;
+	struct handle *h;
+	int r;
+
+	wfile_table_stop(c->wfiles);
+	pthread_mutex_lock(&open_lock);
+	while ((h = open_list)) {
+		open_list = h->next;
+		pthread_mutex_unlock(&open_lock);
+		file_stream_free(h->rs);
+		r = h->w ? wfile_release(h->w) : 0;
+		if (r < 0)
+			log_err("%s: open at unmount: %s", h->path,
+				strerror(-r));
+		free(h->path);
+		free(h);
+		pthread_mutex_lock(&open_lock);
+	}
+	pthread_mutex_unlock(&open_lock);
+}
+
 static const struct fuse_operations ops = {
 	.init = ftpfs_init,
+	.destroy = ftpfs_destroy,
 	.getattr = ftpfs_getattr,
 	.opendir = ftpfs_opendir,
 	.readdir = ftpfs_readdir,

@@ -559,7 +559,9 @@ int main(int argc, char *argv[])
 		r = fuse_loop_mt(fuse, loop);
 		fuse_loop_cfg_destroy(loop);
 	}
-	ret = r == 0 ? 0 : 1;
+	/* libfuse's loop returns the signal that stopped it: a stop asked
+	 * for (SIGTERM from systemd, ^C) is a clean exit */
+	ret = r == 0 || r == SIGTERM || r == SIGINT || r == SIGHUP ? 0 : 1;
 out_signals:
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:

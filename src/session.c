@@ -1565,18 +1565,20 @@ static int rnfr_reply(struct ftp_session *s)
 static int rename_pipelined(struct ftp_session *s, const char *from,
 			    const char *to)
 {
-	char line[CMD_MAX];
-	int n, r;
+	char line[CMD_MAX], line2[CMD_MAX]; /* each as long as one command */
+	int n, n2 = -1, r;
 
 	r = check_quiet(s, "RNFR");
 	if (r < 0)
 		return r;
 	n = format_cmd(s, line, 0, "RNFR", from);
 	if (n >= 0)
-		n = format_cmd(s, line, (size_t)n, "RNTO", to);
-	if (n < 0)
-		return n; /* nothing sent */
+		n2 = format_cmd(s, line2, 0, "RNTO", to);
+	if (n < 0 || n2 < 0)
+		return n < 0 ? n : n2; /* nothing sent */
 	r = send_line(s, line, (size_t)n);
+	if (r == 0)
+		r = send_line(s, line2, (size_t)n2);
 	if (r == 0)
 		r = rnfr_reply(s);
 	return r;

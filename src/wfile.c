@@ -1,10 +1,28 @@
 /* wfile — files open for writing. See wfile.h.
  *
- * Locking: t->lock protects the node list, each node's path strings and
- * refs. w->lock protects everything else in a node and is held across the
- * node's network I/O (one writer at a time per file; other files go on).
- * Order: w->lock may be taken while not holding t->lock only; t->lock is
- * never held across I/O.
+ * One node per open name, shared by every handle of it: opening a name
+ * that has a node joins it (even while its last handle's release is
+ * committing it: the node leaves the table only after that commit, so a
+ * new writer never uploads beside it from an older size), and a rename
+ * through the mount moves the nodes at and below the name, temporaries
+ * included.
+ *
+ * Locking. Lock order: w->lock, then t->lock; a session from the pool
+ * is taken with w->lock held, never the other way round.
+ *   - w->lock, a node's I/O lock: everything in the node but its names
+ *     and snapshot; held across the node's network I/O (one writer at a
+ *     time per file; other files go on).
+ *   - t->lock, the table lock, a leaf: the node list, refs, the names
+ *     (path, srv, tmp: read as copies, names_get), each node's snapshot
+ *     (size, mtime, mode, pending: published by node_unlock) and the
+ *     rename state. Never held across I/O, never held while waiting for
+ *     a w->lock. So getattr and readdir (the snapshot) and renames (the
+ *     names) never wait for an upload.
+ * A rename changes the names while an upload may be using them: it is
+ * bracketed by wfile_rename_begin/end around its RNFR/RNTO, on a session
+ * it holds already; an upload whose STOR/RNTO/... on a name failed waits
+ * (t->renamed) for renames in flight and tries the new names. That wait
+ * is never for a session or a node, so it cannot close a cycle.
  */
 #include "wfile.h"
 
@@ -25,18 +43,30 @@
 
 #define CHUNK (256 * 1024)
 #define STREAM_WAIT_MS 3000 /* wait this long for a session, then spool */
+/* A stream keeps this many of the bytes it sent last, to resend them
+ * after a reconnect (what the server had not yet written when it went) */
+#define RESUME_WINDOW (8 * 1024 * 1024)
 
 enum wmode { M_STREAM, M_APPEND, M_SPOOL };
 
 struct wnode {
 	struct wfile_table *t;
 	struct wnode *next;  /* protected by t->lock */
-	char *path, *srv;    /* protected by t->lock (rename) and w->lock */
+	/* protected by t->lock (a rename changes them at any time) */
+	char *path, *srv;
+	char *tmp;           /* the running upload's temporary server name */
 	unsigned refs;       /* protected by t->lock */
+	struct {             /* protected by t->lock: see node_unlock */
+		bool pending;
+		int64_t size;
+		time_t mtime;
+		mode_t mode;
+	} snap;
 	pthread_mutex_t lock;
 	enum wmode mode;
 	struct ftp_session *s; /* STREAM/APPEND: transfer running */
-	char *tmp;             /* STREAM: temporary server name */
+	char *win;             /* STREAM: the resume window, or NULL */
+	size_t win_len;        /* valid bytes in it, ending at pos */
 	int64_t pos;           /* STREAM/APPEND: next byte's offset */
 	int fd;                /* SPOOL: the spool file, -1 before */
 	bool need_fetch;       /* SPOOL: contents still on the server only */
@@ -62,6 +92,11 @@ struct wfile_table {
 	pthread_mutex_t lock;
 	struct wnode *nodes;
 	bool warned_rename;
+	atomic_bool stopping;  /* wfile_table_stop */
+	/* renames through the mount (protected by lock) */
+	unsigned renaming;     /* RNFR/RNTO in flight */
+	unsigned long names_gen; /* bumped by each that moved a node */
+	pthread_cond_t renamed;  /* renaming went to 0 */
 	atomic_bool no_chmod;  /* SITE CHMOD refused: keep_mode not tried */
 };
 
@@ -92,6 +127,7 @@ int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
 	t->spool_max = spool_max;
 	t->ignore_attr_errors = ignore_attr_errors;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->renamed, NULL);
 	*out = t;
 	return 0;
 }
@@ -104,11 +140,51 @@ void wfile_table_free(struct wfile_table *t)
 		log_warn("files still open for writing at unmount");
 	rmdir(t->dir);
 	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->renamed);
 	free(t->dir);
 	free(t);
 }
 
+void wfile_table_stop(struct wfile_table *t)
+{
+	atomic_store(&t->stopping, true);
+}
+
+bool wfile_tmp_name(const char *name)
+{
+	size_t pl = strlen(WFILE_TMP_PREFIX), i;
+
+	if (strncmp(name, WFILE_TMP_PREFIX, pl) || strlen(name) != pl + 16)
+		return false;
+	for (i = pl; name[i]; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return false;
+	return true;
+}
+
 /* --- helpers ------------------------------------------------------------ */
+
+static bool pending_locked(const struct wnode *w)
+{
+	return w->dirty || w->s || w->flush_failed;
+}
+
+/* Publish what getattr and readdir see, then let the node go. */
+static void node_unlock(struct wnode *w)
+{
+	struct wfile_table *t = w->t;
+
+	pthread_mutex_lock(&t->lock);
+	w->snap.pending = pending_locked(w);
+	w->snap.size = w->size;
+	w->snap.mtime = w->mtime;
+	/* a mode set meanwhile, else the one the commit will give (the
+	 * server's own where it cannot set modes) */
+	w->snap.mode = w->set_mode ? w->mode_bits
+		       : atomic_load(&t->no_chmod) ? 0 : w->keep_mode;
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&w->lock);
+}
 
 /* "<dir of srv>/.ftpfs-tmp-<16 hex>" */
 static char *tmp_name(const char *srv)
@@ -128,6 +204,90 @@ static char *tmp_name(const char *srv)
 	return s;
 }
 
+/* A new temporary for the node's upload (w->lock held). */
+static int set_tmp(struct wnode *w)
+{
+	char *tmp;
+
+	pthread_mutex_lock(&w->t->lock);
+	tmp = tmp_name(w->srv);
+	free(w->tmp);
+	w->tmp = tmp;
+	pthread_mutex_unlock(&w->t->lock);
+	return tmp ? 0 : -ENOMEM;
+}
+
+static void set_tmp_null(struct wnode *w)
+{
+	char *tmp;
+
+	pthread_mutex_lock(&w->t->lock);
+	tmp = w->tmp;
+	w->tmp = NULL;
+	pthread_mutex_unlock(&w->t->lock);
+	free(tmp);
+}
+
+/* The node's names as they are now (a rename may change them at any
+ * time): copies, with the table's rename generation. */
+struct wnames {
+	char *path, *srv, *tmp;
+	unsigned long gen;
+};
+
+static int names_get(struct wnode *w, struct wnames *n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&w->t->lock);
+	n->path = strdup(w->path);
+	n->srv = strdup(w->srv);
+	n->tmp = w->tmp ? strdup(w->tmp) : NULL;
+	n->gen = w->t->names_gen;
+	ok = n->path && n->srv && (n->tmp || !w->tmp);
+	pthread_mutex_unlock(&w->t->lock);
+	if (ok)
+		return 0;
+	free(n->path);
+	free(n->srv);
+	free(n->tmp);
+	return -ENOMEM;
+}
+
+static void names_free(struct wnames *n)
+{
+	free(n->path);
+	free(n->srv);
+	free(n->tmp);
+	n->path = n->srv = n->tmp = NULL;
+}
+
+/* After a command on the node's names failed: did a rename through the
+ * mount move them since names_get? Waits for renames in flight: each is
+ * one RNFR/RNTO on a session it took before it began, so this never
+ * waits for a session or a node the caller holds. */
+static bool names_moved(struct wnode *w, const struct wnames *n)
+{
+	struct wfile_table *t = w->t;
+	bool moved;
+
+	pthread_mutex_lock(&t->lock);
+	while (t->renaming)
+		pthread_cond_wait(&t->renamed, &t->lock);
+	moved = t->names_gen != n->gen;
+	pthread_mutex_unlock(&t->lock);
+	return moved;
+}
+
+/* The node's name for a log line, into buf. */
+static const char *log_name(struct wnode *w, char *buf, size_t size)
+{
+	pthread_mutex_lock(&w->t->lock);
+	snprintf(buf, size, "%s", w->path);
+	pthread_mutex_unlock(&w->t->lock);
+	return buf;
+}
+
 static int spool_create(struct wnode *w)
 {
 	char path[4096];
@@ -145,11 +305,54 @@ static int spool_create(struct wnode *w)
 	return 0;
 }
 
+/* Start cmd on the node's temporary (a new one: to_tmp) or on its file,
+ * again under the new names where a rename through the mount moved them
+ * as it was sent. */
+static int start_named(struct wnode *w, struct ftp_session *s,
+		       const char *cmd, bool to_tmp)
+{
+	struct wnames n;
+	int r, tries = 0;
+	bool again;
+
+	do {
+		r = to_tmp ? set_tmp(w) : 0;
+		if (r == 0)
+			r = names_get(w, &n);
+		if (r < 0)
+			return r;
+		r = session_xfer_start(s, cmd, to_tmp ? n.tmp : n.srv, 0);
+		again = r < 0 && !session_broken(s) && tries++ < 3 &&
+			names_moved(w, &n);
+		names_free(&n);
+	} while (again);
+	return r;
+}
+
+/* RNTO of the temporary over the file, as start_named. */
+static int rename_tmp(struct wnode *w, struct ftp_session *s,
+		      struct wnames *n)
+{
+	int r, tries = 0;
+
+	for (;;) {
+		r = session_rename(s, n->tmp, n->srv);
+		if (r == 0 || session_broken(s) || tries++ == 3 ||
+		    !names_moved(w, n))
+			return r;
+		names_free(n);
+		r = names_get(w, n);
+		if (r < 0)
+			return r;
+	}
+}
+
 /* The mode the committed file was to have is not set: it gets the
  * server's default (shown as it is). Said once; and for each file meant
  * to be more private than that (umask 077, a replaced 0600 file), since
  * others may now read it on the server. */
-static void keep_mode_refused(struct wnode *w, struct ftp_session *s)
+static void keep_mode_refused(struct wnode *w, struct ftp_session *s,
+			      const char *path)
 {
 	if (!atomic_exchange(&w->t->no_chmod, true))
 		log_info("the server does not set modes (SITE CHMOD: %s)"
@@ -157,58 +360,78 @@ static void keep_mode_refused(struct wnode *w, struct ftp_session *s)
 			 session_last_error(s));
 	if (0644 & ~w->keep_mode & 077)
 		log_warn("%s: saved, but not private: the server did not set "
-			 "mode %o", w->path, w->keep_mode);
+			 "mode %o", path, w->keep_mode);
 }
 
-/* Rename tmp over srv. Where the server refuses to rename over an existing
- * file, delete the old one first (not atomic: say so once). */
-static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
+/* Rename the temporary over the file. Where the server refuses to rename
+ * over an existing file, delete the old one first (not atomic: say so
+ * once). */
+static int commit_tmp(struct wnode *w, struct ftp_session *s)
 {
-	int r;
+	struct wnames n;
+	int r = names_get(w, &n);
 
+	if (r < 0)
+		return r;
 	/* the new file gets the mode of the one it replaces, not the
 	 * server's default (a script stays executable, a private file is
 	 * not made readable by others) */
 	if (w->keep_mode && !w->tmp_moded) {
 		r = atomic_load(&w->t->no_chmod)
 			    ? -EPERM
-			    : session_chmod(s, tmp, w->keep_mode);
+			    : session_chmod(s, n.tmp, w->keep_mode);
 		if (r < 0 && session_broken(s))
-			return r;
+			goto out;
 		if (r < 0)
-			keep_mode_refused(w, s);
+			keep_mode_refused(w, s, n.path);
 	}
-	r = session_rename(s, tmp, w->srv);
-
-	if (r == 0 || session_broken(s))
-		return r;
-	if (session_delete(s, w->srv) == 0) {
+	r = rename_tmp(w, s, &n);
+	/* Only a refusal (550/553: "exists") may be a server that cannot
+	 * rename over a file. Disk full (452/552), a name too long for it, a
+	 * broken session: deleting the old file would lose it for nothing. */
+	if (r == 0 || session_broken(s) || !n.srv ||
+	    !(r == -EACCES || r == -EPERM || r == -EEXIST))
+		goto out;
+	if (session_delete(s, n.srv) == 0) {
 		if (!w->t->warned_rename) {
 			w->t->warned_rename = true;
 			log_warn("the server cannot rename over a file; "
 				 "replacing files is not atomic");
 		}
-		r = session_rename(s, tmp, w->srv);
+		r = session_rename(s, n.tmp, n.srv);
 	}
+out:
+	names_free(&n);
 	return r;
 }
 
-/* Best effort: remove a temporary after a failure. A broken *s goes back
- * to the pool first (*s becomes NULL): waiting for another session while
- * holding it could wait for ever when the pool is full. */
-static void drop_tmp(struct wnode *w, struct ftp_session **s,
-		     const char *tmp)
+/* Best effort: remove the node's temporary after a failure. A broken *sp
+ * goes back to the pool first (*sp becomes NULL): waiting for another
+ * session while holding it could wait for ever when the pool is full. */
+static void drop_tmp(struct wnode *w, struct ftp_session **sp)
 {
-	struct ftp_session *s2 = NULL;
+	struct ftp_session *s = *sp, *s2 = NULL;
+	struct wnames n = { 0 };
+	int r, tries = 0;
 
-	if (session_broken(*s)) {
-		pool_put(w->t->pool, *s);
-		*s = NULL;
+	if (session_broken(s)) {
+		pool_put(w->t->pool, s);
+		*sp = NULL;
 		if (pool_get(w->t->pool, POOL_META, &s2) < 0)
 			return;
+		s = s2;
 	}
-	if (session_delete(s2 ? s2 : *s, tmp) < 0)
-		log_warn("could not remove the temporary %s", tmp);
+	do {
+		names_free(&n);
+		r = names_get(w, &n);
+		if (r == 0 && n.tmp)
+			r = session_delete(s, n.tmp);
+	} while (r < 0 && n.tmp && !session_broken(s) && tries++ < 3 &&
+		 names_moved(w, &n));
+	if (r < 0)
+		log_warn("could not remove the temporary %s",
+			 n.tmp ? n.tmp : "(no memory)");
+	names_free(&n);
 	if (s2)
 		pool_put(w->t->pool, s2);
 }
@@ -217,25 +440,31 @@ static void drop_tmp(struct wnode *w, struct ftp_session **s,
  * temporary is not among them: that one was answered at once). */
 static int after_commit(struct wnode *w, struct ftp_session *s)
 {
+	struct wnames n;
 	int r;
 
+	if (!w->set_mode && !w->set_mtime)
+		return 0;
+	if (names_get(w, &n) < 0)
+		return 0; /* attributes are best effort */
 	/* The data is safe on the server: a refused attribute is logged,
 	 * never an error of close() or fsync() (which report the data). */
 	if (w->set_mode) {
 		w->set_mode = false;
-		r = session_chmod(s, w->srv, w->mode_bits);
+		r = session_chmod(s, n.srv, w->mode_bits);
 		if (r < 0)
 			log_warn("%s: saved, but the server did not set mode %o: %s",
-				 w->path, w->mode_bits, session_last_error(s));
+				 n.path, w->mode_bits, session_last_error(s));
 	}
 	if (w->set_mtime) {
 		w->set_mtime = false;
-		r = session_set_mtime(s, w->srv, w->mtime);
+		r = session_set_mtime(s, n.srv, w->mtime);
 		if (r < 0)
 			log_warn("%s: saved, but the server did not set its "
-				 "modification time: %s", w->path,
+				 "modification time: %s", n.path,
 				 session_last_error(s));
 	}
+	names_free(&n);
 	return 0;
 }
 
@@ -243,19 +472,17 @@ static int after_commit(struct wnode *w, struct ftp_session *s)
 static int upload(struct wnode *w)
 {
 	struct ftp_session *s;
-	char *tmp, *buf = NULL;
+	char *buf = NULL;
 	int64_t off = 0;
+	char name[256];
 	ssize_t n;
 	int r, r2;
 	bool started = false, committed = false;
 
-	tmp = tmp_name(w->srv);
-	if (!tmp)
-		return -ENOMEM;
 	r = pool_get_transfer(w->t->pool, &s);
 	if (r < 0)
-		goto out_tmp;
-	r = session_xfer_start(s, "STOR", tmp, 0);
+		return r;
+	r = start_named(w, s, "STOR", true);
 	if (r < 0)
 		goto out_put;
 	started = true;
@@ -277,22 +504,21 @@ static int upload(struct wnode *w)
 	r2 = session_xfer_finish(s);
 	if (r2 < 0 || r < 0)
 		r = r2 < 0 ? r2 : r;
-	else if ((r = commit_tmp(w, s, tmp)) == 0)
+	else if ((r = commit_tmp(w, s)) == 0)
 		committed = true;
 	if (committed)
 		r = after_commit(w, s);
 out_put:
 	if (r < 0)
-		log_err("%s: upload failed: %s", w->path,
+		log_err("%s: upload failed: %s", log_name(w, name, sizeof(name)),
 			session_last_error(s)[0] ? session_last_error(s)
 						 : strerror(-r));
 	if (r < 0 && started && !committed)
-		drop_tmp(w, &s, tmp);
+		drop_tmp(w, &s);
 	if (s)
 		pool_put(w->t->pool, s);
-out_tmp:
 	free(buf);
-	free(tmp);
+	set_tmp_null(w);
 	return r;
 }
 
@@ -300,7 +526,7 @@ out_tmp:
 static int fetch(struct wnode *w)
 {
 	struct ftp_session *s;
-	char *buf;
+	char *buf, name[256];
 	int64_t off = 0;
 	ssize_t n;
 	int r;
@@ -315,14 +541,15 @@ static int fetch(struct wnode *w)
 	r = pool_get_transfer(w->t->pool, &s);
 	if (r < 0)
 		goto out;
-	r = session_xfer_start(s, "RETR", w->srv, 0);
+	r = start_named(w, s, "RETR", false);
 	while (r == 0 && (n = session_xfer_read(s, buf, CHUNK)) != 0) {
 		if (n < 0) {
 			r = (int)n;
 			break;
 		}
 		if ((uint64_t)(off + n) > w->t->spool_max) {
-			log_err("%s: larger than spool_max", w->path);
+			log_err("%s: larger than spool_max",
+				log_name(w, name, sizeof(name)));
 			r = -EFBIG;
 			break;
 		}
@@ -338,18 +565,19 @@ static int fetch(struct wnode *w)
 		session_xfer_abort(s);
 	pool_put(w->t->pool, s);
 	if (r == 0) {
+		/* the server's size: the one known at open may be old (a
+		 * listing taken before another handle's commit), and every
+		 * change of size (truncate, write) fetches first */
 		w->need_fetch = false;
-		/* a truncate before the fetch wins; else the server's size */
-		if (w->size < off && ftruncate(w->fd, w->size) < 0)
-			r = -errno;
-		else if (w->size > off && ftruncate(w->fd, w->size) < 0)
+		w->size = off;
+		if (ftruncate(w->fd, off) < 0)
 			r = -errno;
 	}
 out:
 	free(buf);
 	if (r < 0)
-		log_err("%s: cannot fetch for writing: %s", w->path,
-			strerror(-r));
+		log_err("%s: cannot fetch for writing: %s",
+			log_name(w, name, sizeof(name)), strerror(-r));
 	return session_user_errno(r);
 }
 
@@ -365,12 +593,20 @@ out:
 static int chmod_tmp(struct wnode *w, mode_t mode, bool *refused)
 {
 	struct ftp_session *s;
-	int r = pool_get(w->t->pool, POOL_META, &s);
+	struct wnames n = { 0 };
+	int r = pool_get(w->t->pool, POOL_META, &s), tries = 0;
 
 	*refused = false;
 	if (r < 0)
 		return r;
-	r = session_chmod(s, w->tmp, mode);
+	do {
+		names_free(&n);
+		r = names_get(w, &n);
+		if (r == 0)
+			r = n.tmp ? session_chmod(s, n.tmp, mode) : -EPERM;
+	} while (r < 0 && n.tmp && !session_broken(s) && tries++ < 3 &&
+		 names_moved(w, &n));
+	names_free(&n);
 	*refused = r < 0 && !session_broken(s);
 	pool_put(w->t->pool, s);
 	return r == -ENOENT ? -EPERM : r;
@@ -404,20 +640,17 @@ static int stream_start(struct wnode *w)
 		return r;
 	}
 	if (w->mode == M_STREAM) {
-		w->tmp = tmp_name(w->srv);
-		r = w->tmp ? session_xfer_start(w->s, "STOR", w->tmp, 0)
-			   : -ENOMEM;
+		r = start_named(w, w->s, "STOR", true);
 		w->tmp_moded = false;
 		if (r == 0)
 			restrict_tmp(w);
 	} else {
-		r = session_xfer_start(w->s, "APPE", w->srv, 0);
+		r = start_named(w, w->s, "APPE", false);
 	}
 	if (r < 0) {
 		pool_put(w->t->pool, w->s);
 		w->s = NULL;
-		free(w->tmp);
-		w->tmp = NULL;
+		set_tmp_null(w);
 	}
 	return r;
 }
@@ -425,30 +658,130 @@ static int stream_start(struct wnode *w)
 /* End the running transfer and, when commit, make it the file. Without
  * commit (our side failed) a temporary is deleted, whatever the server
  * thought of the upload. */
-static int stream_finish(struct wnode *w, bool commit)
+static int stream_end(struct wnode *w, int r, bool commit)
 {
-	int r;
+	char name[256];
 
-	if (!w->s)
-		return 0;
-	r = session_xfer_finish(w->s);
 	if (r == 0 && !commit)
 		r = -EIO;
 	if (r == 0 && w->mode == M_STREAM)
-		r = commit_tmp(w, w->s, w->tmp);
+		r = commit_tmp(w, w->s);
 	if (r == 0)
 		r = after_commit(w, w->s);
 	else
-		log_err("%s: upload failed: %s", w->path,
+		log_err("%s: upload failed: %s", log_name(w, name, sizeof(name)),
 			session_last_error(w->s));
 	if (r < 0 && w->mode == M_STREAM)
-		drop_tmp(w, &w->s, w->tmp);
+		drop_tmp(w, &w->s);
 	if (w->s)
 		pool_put(w->t->pool, w->s);
 	w->s = NULL;
-	free(w->tmp);
-	w->tmp = NULL;
+	set_tmp_null(w);
+	free(w->win);
+	w->win = NULL;
+	w->win_len = 0;
 	return session_user_errno(r);
+}
+
+static int stream_finish(struct wnode *w, bool commit)
+{
+	if (!w->s)
+		return 0;
+	return stream_end(w, session_xfer_finish(w->s), commit);
+}
+
+/* The resume window: the last RESUME_WINDOW bytes a STREAM sent, ending
+ * at w->pos (a ring: byte off is at off % RESUME_WINDOW). Best effort:
+ * without memory there is no resume. */
+static void win_keep(struct wnode *w, const char *buf, size_t len)
+{
+	int64_t off = w->pos;
+
+	if (w->mode != M_STREAM)
+		return;
+	if (!w->win && !(w->win = malloc(RESUME_WINDOW)))
+		return;
+	if (len > RESUME_WINDOW) {
+		off += (int64_t)(len - RESUME_WINDOW);
+		buf += len - RESUME_WINDOW;
+		len = RESUME_WINDOW;
+	}
+	w->win_len = w->win_len + len > RESUME_WINDOW ? RESUME_WINDOW
+						      : w->win_len + len;
+	while (len > 0) {
+		size_t at = (size_t)(off % RESUME_WINDOW);
+		size_t k = RESUME_WINDOW - at < len ? RESUME_WINDOW - at : len;
+
+		memcpy(w->win + at, buf, k);
+		buf += k;
+		len -= k;
+		off += (int64_t)k;
+	}
+}
+
+/* Send the window's bytes from off to w->pos on s. */
+static int win_resend(struct wnode *w, struct ftp_session *s, int64_t off)
+{
+	int r = 0;
+
+	while (r == 0 && off < w->pos) {
+		size_t at = (size_t)(off % RESUME_WINDOW);
+		size_t k = RESUME_WINDOW - at;
+
+		if ((int64_t)k > w->pos - off)
+			k = (size_t)(w->pos - off);
+		r = session_xfer_write(s, w->win + at, k);
+		off += (int64_t)k;
+	}
+	return r;
+}
+
+/* The connection broke during a STREAM (the server restarted, a network
+ * fault): on a new session, ask the temporary's SIZE and go on with
+ * REST + STOR from there, resending from the window, then buf. Not
+ * possible (no REST, the server kept less than the window reaches back,
+ * no session within reconnect_timeout): an error, and the caller rolls
+ * the upload back. On failure w->s is still the broken session. */
+static int stream_resume(struct wnode *w, const char *buf, size_t len)
+{
+	struct ftp_session *s;
+	struct wnames n;
+	char name[256];
+	int64_t have = -1;
+	int r;
+
+	if (w->mode != M_STREAM || !w->win || !session_broken(w->s))
+		return -EIO;
+	r = pool_get(w->t->pool, POOL_BULK, &s);
+	if (r < 0)
+		return r;
+	r = names_get(w, &n);
+	if (r == 0 && n.tmp)
+		r = session_size(s, n.tmp, &have);
+	if (r == 0 && (have > w->pos || have < w->pos - (int64_t)w->win_len))
+		r = -EIO; /* more than we sent, or less than we kept */
+	if (r == 0)
+		r = session_xfer_start(s, "STOR", n.tmp, have);
+	if (r == 0)
+		r = win_resend(w, s, have);
+	if (r == 0)
+		r = session_xfer_write(s, buf, len);
+	if (r == 0) {
+		log_info("%s: connection lost; upload resumed at byte %lld",
+			 log_name(w, name, sizeof(name)), (long long)have);
+		pool_put(w->t->pool, w->s);
+		w->s = s;
+	} else {
+		log_err("%s: connection lost; cannot resume the upload (%s)",
+			log_name(w, name, sizeof(name)),
+			have < 0 ? session_last_error(s) : "not from where the "
+			"server is");
+		if (session_xfer_active(s))
+			session_xfer_abort(s);
+		pool_put(w->t->pool, s);
+	}
+	names_free(&n);
+	return r;
 }
 
 static int stream_send(struct wnode *w, const char *buf, size_t len)
@@ -462,13 +795,19 @@ static int stream_send(struct wnode *w, const char *buf, size_t len)
 	}
 	r = session_xfer_write(w->s, buf, len);
 	if (r < 0) {
-		/* the server's final reply says why (552, 451...); what was
-		 * sent is gone: fail every later write and flush, and never
-		 * commit a part of the file */
-		w->err = stream_finish(w, false);
+		/* the server's final reply says why (552, 451...), or the
+		 * connection is gone: then resume where the server is */
+		r = session_xfer_finish(w->s);
+		if (stream_resume(w, buf, len) == 0)
+			goto sent;
+		/* what was sent is gone: fail every later write and flush,
+		 * and never commit a part of the file */
+		w->err = stream_end(w, r ? r : -EIO, false);
 		w->dirty = false;
 		return w->err;
 	}
+sent:
+	win_keep(w, buf, len);
 	w->pos += (int64_t)len;
 	return 0;
 }
@@ -492,6 +831,9 @@ static int stream_zeros(struct wnode *w, int64_t n)
  * local copy, fetched back when needed. */
 static int to_spool(struct wnode *w)
 {
+	/* an APPE node's file has what others appended too: fetch it
+	 * unless it is a new file with nothing sent yet */
+	bool fetch_all = w->mode == M_APPEND && (w->s || !w->dirty);
 	int r = 0;
 
 	if (w->mode == M_SPOOL)
@@ -508,7 +850,7 @@ static int to_spool(struct wnode *w)
 		return r;
 	w->mode = M_SPOOL;
 	w->dirty = false;
-	w->need_fetch = w->size > 0;
+	w->need_fetch = w->size > 0 || fetch_all;
 	return 0;
 }
 
@@ -581,9 +923,10 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 			w->dirty = how == WF_APPEND && size == 0 && !rdwr;
 			break;
 		case WF_UPDATE:
+			/* the size may be old: fetch even an empty file */
 			w->mode = M_SPOOL;
 			w->size = size;
-			w->need_fetch = size > 0;
+			w->need_fetch = true;
 			break;
 		}
 		/* start the upload now: a server that refuses to store
@@ -603,7 +946,7 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 			r = to_spool(w);
 		}
 	}
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	if (r < 0) {
 		wfile_release(w);
 		return r;
@@ -618,6 +961,8 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off)
 	int r = 0;
 
 	pthread_mutex_lock(&w->lock);
+	if (off < 0 && w->mode == M_STREAM)
+		off = w->size; /* O_APPEND: the end this node knows */
 	if (w->err) {
 		r = w->err;
 		goto out;
@@ -656,6 +1001,8 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off)
 	r = fetch(w);
 	if (r < 0)
 		goto out;
+	if (off < 0)
+		off = w->size; /* O_APPEND: the end, with every handle's data */
 	if ((uint64_t)off + len > w->t->spool_max) {
 		r = -EFBIG;
 		goto out;
@@ -672,7 +1019,7 @@ ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off)
 	w->flush_failed = false;
 out:
 	w->mtime = time(NULL);
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r < 0 ? r : ret;
 }
 
@@ -697,7 +1044,7 @@ ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off)
 				r = -errno;
 		}
 	}
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r < 0 ? r : n;
 }
 
@@ -746,7 +1093,7 @@ int wfile_truncate(struct wnode *w, int64_t size)
 
 	pthread_mutex_lock(&w->lock);
 	r = truncate_locked(w, size);
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r;
 }
 
@@ -783,7 +1130,7 @@ int wfile_defer_attr(struct wnode *w, const time_t *mtime, const mode_t *mode)
 			w->set_mode = true;
 		}
 	}
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r;
 }
 
@@ -792,21 +1139,28 @@ void wfile_mode_shown(struct wnode *w, mode_t mode)
 	pthread_mutex_lock(&w->lock);
 	if (!w->set_mode && !w->tmp_moded && w->keep_mode != mode)
 		w->keep_mode = 0; /* the server's default: nothing to set */
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 }
 
 static int flush_locked(struct wnode *w)
 {
+	char name[256];
 	int r = 0;
 
 	if (w->err)
 		return w->err; /* never report lost data as saved */
-	if (w->s)
+	if (w->s && w->mode == M_STREAM && atomic_load(&w->t->stopping)) {
+		/* never closed: a part of the file, not to replace it */
+		log_warn("%s: unmounted while written: upload rolled back",
+			 log_name(w, name, sizeof(name)));
+		r = stream_finish(w, false);
+	} else if (w->s) {
 		r = stream_finish(w, true);
-	else if (w->dirty && w->mode == M_APPEND)
+	} else if (w->dirty && w->mode == M_APPEND) {
 		r = stream_start(w) ?: stream_finish(w, true); /* create it */
-	else if (w->dirty)
+	} else if (w->dirty) {
 		r = upload(w);
+	}
 	if (r == 0) {
 		w->dirty = false;
 	} else if (w->mode == M_SPOOL) {
@@ -829,7 +1183,7 @@ int wfile_flush(struct wnode *w)
 
 	pthread_mutex_lock(&w->lock);
 	r = flush_locked(w);
-	pthread_mutex_unlock(&w->lock);
+	node_unlock(w);
 	return r;
 }
 
@@ -843,37 +1197,67 @@ bool wfile_unwritten(struct wnode *w)
 	return r;
 }
 
+/* Free a node out of the table (w->lock not held). */
+static void node_free(struct wnode *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	pthread_mutex_destroy(&w->lock);
+	free(w->path);
+	free(w->srv);
+	free(w->tmp);
+	free(w->win);
+	free(w);
+}
+
 int wfile_release(struct wnode *w)
 {
 	struct wfile_table *t = w->t;
 	struct wnode **pp;
+	char name[256];
+	bool last;
 	int r = 0;
 
 	pthread_mutex_lock(&t->lock);
-	if (--w->refs > 0) {
-		pthread_mutex_unlock(&t->lock);
-		return 0;
-	}
-	for (pp = &t->nodes; *pp != w; pp = &(*pp)->next)
-		;
-	*pp = w->next;
+	last = --w->refs == 0;
 	pthread_mutex_unlock(&t->lock);
-
+	if (!last)
+		return 0;
+	/* The node stays in the table while it commits: a writer opening
+	 * the name meanwhile joins it (and waits for this commit) instead
+	 * of uploading beside it from an older size. */
 	pthread_mutex_lock(&w->lock);
 	if (w->flush_failed) {
 		/* close() already reported it; nothing changed since */
-		log_err("%s: changes not saved on the server", w->path);
+		log_err("%s: changes not saved on the server",
+			log_name(w, name, sizeof(name)));
 		r = -EIO;
 	} else {
 		r = flush_locked(w);
 	}
-	if (w->fd >= 0)
-		close(w->fd);
+	pthread_mutex_lock(&t->lock);
+	last = w->refs == 0;
+	if (last) {
+		for (pp = &t->nodes; *pp != w; pp = &(*pp)->next)
+			;
+		*pp = w->next;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (!last) {
+		/* joined while committing: the new handles carry on from
+		 * the server's copy where this one's data was lost (that
+		 * was this handle's to report) */
+		if (w->err) {
+			w->err = 0;
+			w->mode = M_SPOOL;
+			w->dirty = false;
+			w->need_fetch = true;
+		}
+		node_unlock(w);
+		return r;
+	}
 	pthread_mutex_unlock(&w->lock);
-	pthread_mutex_destroy(&w->lock);
-	free(w->path);
-	free(w->srv);
-	free(w);
+	node_free(w);
 	return r;
 }
 
@@ -892,24 +1276,19 @@ struct wnode *wfile_find(struct wfile_table *t, const char *path)
 int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	       time_t *mtime, mode_t *mode)
 {
-	struct wnode *w = wfile_find(t, path);
+	struct wnode *w;
 	int r = 0;
 
-	if (!w)
-		return 0;
-	pthread_mutex_lock(&w->lock);
-	if (w->dirty || w->s || w->flush_failed) {
-		*size = w->size;
-		*mtime = w->mtime;
-		/* a mode set meanwhile, else the one the commit will give (the
-		 * server's own where it cannot set modes) */
-		*mode = w->set_mode ? w->mode_bits
-				    : atomic_load(&w->t->no_chmod) ? 0
-								   : w->keep_mode;
+	/* the snapshot: never waits for the node's upload */
+	pthread_mutex_lock(&t->lock);
+	w = find_locked(t, path);
+	if (w && w->snap.pending) {
+		*size = w->snap.size;
+		*mtime = w->snap.mtime;
+		*mode = w->snap.mode;
 		r = 1;
 	}
-	pthread_mutex_unlock(&w->lock);
-	wfile_release(w);
+	pthread_mutex_unlock(&t->lock);
 	return r;
 }
 
@@ -917,9 +1296,9 @@ bool wfile_pending(struct wnode *w)
 {
 	bool r;
 
-	pthread_mutex_lock(&w->lock);
-	r = w->dirty || w->s || w->flush_failed;
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&w->t->lock);
+	r = w->snap.pending;
+	pthread_mutex_unlock(&w->t->lock);
 	return r;
 }
 
@@ -939,37 +1318,67 @@ static char *moved(const char *p, const char *from, const char *to)
 	return s;
 }
 
-void wfile_renamed(struct wfile_table *t, const char *from, const char *to,
-		   const char *srv_from, const char *srv_to)
+static bool below(const char *p, const char *from)
+{
+	size_t fl = strlen(from);
+
+	return !strncmp(p, from, fl) && (!p[fl] || p[fl] == '/');
+}
+
+void wfile_rename_begin(struct wfile_table *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->renaming++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Replace *p by its moved form where it is at or below from. */
+static void move_name(char **p, const char *from, const char *to)
+{
+	char *np = *p ? moved(*p, from, to) : NULL;
+
+	if (np) {
+		free(*p);
+		*p = np;
+	}
+}
+
+void wfile_rename_end(struct wfile_table *t, bool done, const char *from,
+		      const char *to, const char *srv_from, const char *srv_to)
 {
 	struct wnode *w;
 
 	pthread_mutex_lock(&t->lock);
-	for (w = t->nodes; w; w = w->next) {
-		char *np = moved(w->path, from, to);
-		char *ns = moved(w->srv, srv_from, srv_to);
-
-		if (np && ns) {
-			/* w->lock is not taken here: a node's path strings
-			 * change only under t->lock, read under w->lock by
-			 * its I/O; take it to avoid a torn read */
-			pthread_mutex_lock(&w->lock);
-			free(w->path);
-			free(w->srv);
-			w->path = np;
-			w->srv = ns;
-			pthread_mutex_unlock(&w->lock);
-		} else {
-			free(np);
-			free(ns);
-		}
+	for (w = t->nodes; done && w; w = w->next) {
+		if (!below(w->path, from))
+			continue;
+		move_name(&w->path, from, to);
+		move_name(&w->srv, srv_from, srv_to);
+		/* the temporary is in the moved directory too */
+		move_name(&w->tmp, srv_from, srv_to);
 	}
+	if (done)
+		t->names_gen++;
+	if (--t->renaming == 0)
+		pthread_cond_broadcast(&t->renamed);
 	pthread_mutex_unlock(&t->lock);
+}
+
+bool wfile_tmp_in_use(struct wfile_table *t, const char *srv)
+{
+	struct wnode *w;
+	bool r = false;
+
+	pthread_mutex_lock(&t->lock);
+	for (w = t->nodes; w && !r; w = w->next)
+		r = w->tmp && !strcmp(w->tmp, srv);
+	pthread_mutex_unlock(&t->lock);
+	return r;
 }
 
 void wfile_list(struct wfile_table *t, const char *dir,
 		void (*fn)(void *ctx, const char *name, int64_t size,
-			   time_t mtime),
+			   time_t mtime, bool pending),
 		void *ctx)
 {
 	size_t dl = strlen(dir);
@@ -984,7 +1393,7 @@ void wfile_list(struct wfile_table *t, const char *dir,
 		if (strncmp(w->path, dir, dl) || w->path[dl] != '/' ||
 		    strchr(name, '/'))
 			continue;
-		fn(ctx, name, w->size, w->mtime);
+		fn(ctx, name, w->snap.size, w->snap.mtime, w->snap.pending);
 	}
 	pthread_mutex_unlock(&t->lock);
 }

@@ -317,6 +317,7 @@ class TestFTPHandler(FTPHandler):
     banner = "pyftpd test server ready."
     latency = 0.0          # round trip, s: see "Latency model" above
     max_live = 0           # 0 = unlimited
+    rnto_code = 0          # --rnto-code: refuse every RNTO with this reply
     _live_lock = threading.Lock()
     _live = 0
 
@@ -411,6 +412,15 @@ class TestFTPHandler(FTPHandler):
         self._rx_time = arrival
         return data
 
+    def ftp_RNTO(self, path):
+        # a quota counted at the rename (the server's disk filled up
+        # between STOR and RNTO): the client must keep the old file
+        if self.rnto_code:
+            self._rnfr = None
+            self.respond("%d Disk full: cannot rename." % self.rnto_code)
+            return
+        return super().ftp_RNTO(path)
+
     def respond(self, resp, logfun=logging.getLogger("pyftpdlib").debug):
         if self.latency > 0 and not self._closed:
             wait = self._rx_time + self.latency - time.monotonic()
@@ -456,6 +466,9 @@ def parse_args(argv):
     p.add_argument("--quota-code", type=int, default=552,
                    choices=[426, 451, 452, 552],
                    help="final transfer reply when --max-file-bytes is hit")
+    p.add_argument("--rnto-code", type=int, default=0,
+                   choices=[0, 452, 552],
+                   help="refuse every RNTO with this reply (0: no)")
     p.add_argument("--readonly-subdir", action="append", default=[],
                    metavar="REL",
                    help="ROOT/REL (and below) is read-only for every user")
@@ -536,6 +549,7 @@ def main(argv=None):
     TestFS.max_file_bytes = a.max_file_bytes
     TestFS.list_tz_offset = a.list_tz_offset
     RateLimitedDTPHandler.quota_code = a.quota_code
+    TestFTPHandler.rnto_code = a.rnto_code
 
     server = TestFTPServer((a.host, a.port), TestFTPHandler, backlog=128)
     server.max_cons = 0         # we do our own counting (TestFTPHandler)
