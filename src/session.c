@@ -34,7 +34,13 @@
 #include "tls.h"
 
 #define CTRL_BUF 16384
-#define CMD_MAX 4096 /* longest command line we send, CRLF included */
+/* The longest command line we send, CRLF included. Servers cut longer
+ * lines, and some run what follows the cut as a command of its own:
+ * pyftpdlib drops what it holds once a line passes 2048 bytes and reads
+ * the rest, arriving in later TCP segments, as a new line. A name on the
+ * server (made by anyone) could then carry a command into a long path.
+ * No line longer than 2048 bytes is ever sent: ENAMETOOLONG instead. */
+#define CMD_MAX 2048
 #define MDTM_BATCH 32 /* MDTM commands sent before reading their replies */
 
 struct ftp_session {

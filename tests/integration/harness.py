@@ -36,6 +36,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import socket
 import threading
 import time
 import traceback
@@ -293,6 +294,65 @@ def start_server(kind, root, **knobs):
     latency_ms, rate_bps, max_cons, idle_timeout).
     """
     return Server(kind, root, knobs)
+
+
+# --- a TCP relay ----------------------------------------------------------
+
+class ChunkProxy:
+    """A TCP relay on 127.0.0.1 to 127.0.0.1:target_port that passes what
+    the client sends in pieces of `chunk` bytes, `gap` seconds apart (as a
+    real network delivers a long command line in segments). stop() ends
+    it."""
+
+    def __init__(self, target_port, chunk=1000, gap=0.02):
+        import select as _select
+        self._select = _select
+        self.target, self.chunk, self.gap = target_port, chunk, gap
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            try:
+                sv = socket.create_connection(("127.0.0.1", self.target), 10)
+            except OSError:
+                c.close()
+                continue
+            threading.Thread(target=self._pump, args=(c, sv),
+                             daemon=True).start()
+
+    def _pump(self, c, sv):
+        try:
+            while not self.stopping:
+                r, _, _ = self._select.select([c, sv], [], [], 0.5)
+                for x in r:
+                    data = x.recv(65536)
+                    if not data:
+                        raise OSError("closed")
+                    if x is sv:
+                        c.sendall(data)
+                        continue
+                    for i in range(0, len(data), self.chunk):
+                        sv.sendall(data[i:i + self.chunk])
+                        if i + self.chunk < len(data):
+                            time.sleep(self.gap)
+        except OSError:
+            pass
+        finally:
+            c.close()
+            sv.close()
+
+    def stop(self):
+        self.stopping = True
+        self.lsock.close()
 
 
 # --- mounts ----------------------------------------------------------------

@@ -1747,6 +1747,62 @@ def names_too_long():
     return "deepest accepted: %d bytes" % len(deepest)
 
 
+@test(servers=["pyftpdlib"])
+def no_command_splitting():
+    """A server that cuts a long command line and runs the rest as a
+    command of its own must never get a line that long: names made by
+    someone else on the server could put a command there. pyftpdlib drops
+    what it holds once more than 2048 bytes of a line have come, and reads
+    what comes later as a new line; a real network delivers a long line in
+    segments (here: a relay passing 300 bytes at a time). A directory is
+    made on the server whose name ends in "MKD injected" so that its
+    lookup, sent whole, carries "MKD injected" from byte 2100, the start
+    of the eighth segment (the first line over 2048 bytes): the lookup
+    must fail with ENAMETOOLONG, and no directory "injected" may appear."""
+    prefix = "MLST /pub/"
+    cut = 2100
+    parts, used = [], len(prefix) + len("split/")
+    while cut - used > 200:
+        parts.append("p" * 200)
+        used += 201
+    parts.append("x" * (cut - used) + "MKD injected")
+    base = os.path.join("split", *parts)
+    os.makedirs(disk(base), exist_ok=True)
+    line = prefix + base
+    if line.index("MKD injected") != cut:
+        raise AssertionError("test bug: the cut is at %d"
+                             % line.index("MKD injected"))
+    # made where the session stands (its home, or /pub after a CWD)
+    injected = [os.path.join(os.path.dirname(C.root), "injected"),
+                disk("injected")]
+    relay = harness.ChunkProxy(C.server.port, chunk=300, gap=0.05)
+    mp = os.path.join(os.path.dirname(C.mount.mountpoint), "mnt-split")
+    os.makedirs(mp, exist_ok=True)
+    err = None
+    try:
+        url = C.server.url("/pub").replace(":%d/" % C.server.port,
+                                           ":%d/" % relay.port)
+        with harness.mount(url, mp) as m:
+            try:
+                os.stat(os.path.join(mp, base))
+            except OSError as e:
+                err = e.errno
+            time.sleep(0.5)
+            m.unmount()
+    finally:
+        relay.stop()
+    made = [p for p in injected if os.path.lexists(p)]
+    for p in made:
+        os.rmdir(p)
+    if made:
+        raise AssertionError("the server ran the cut-off rest of a command "
+                             "line: %s was made" % made[0])
+    if err != errno.ENAMETOOLONG:
+        raise AssertionError("lookup of a %d-byte path: %s (want "
+                             "ENAMETOOLONG)" % (len(line),
+                                                errno.errorcode.get(err, err)))
+
+
 @test()
 def append_plus_new():
     """open(O_CREAT|O_RDWR|O_APPEND) of a name that does not exist (fopen

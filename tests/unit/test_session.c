@@ -700,6 +700,33 @@ START_TEST(list_vms_syst)
 }
 END_TEST
 
+/* No command line over 2048 bytes (CRLF included) is ever sent: servers
+ * that cut longer lines may run the rest as a command (pyftpdlib). */
+START_TEST(no_line_over_2048)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "MKD /ok", "257 made", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], path[2100];
+
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	path[2048 - 6] = '\0'; /* "MKD " + path + CRLF: 2048 bytes */
+	ck_assert_int_eq(session_mkdir(s, path), -ENAMETOOLONG); /* unsent */
+	ck_assert(!session_broken(s));
+	ck_assert_int_eq(session_mkdir(s, "/ok"), 0);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 /* A 500 to a long command line is the server's line limit (pyftpdlib:
  * "500 Command too long."): ENAMETOOLONG, the session is dropped (the rest
  * of the line may be read as a command), and no line as long is sent
@@ -910,6 +937,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, code_errno);
 	tcase_add_test(tc, list_vms_syst);
 	tcase_add_test(tc, line_too_long);
+	tcase_add_test(tc, no_line_over_2048);
 	tcase_add_test(tc, list_one_path);
 	tcase_add_test(tc, rename_pipelined);
 	tcase_add_test(tc, rename_alone_after_failed_rnto);
