@@ -25,6 +25,7 @@
 struct ftp_session;
 
 struct tls_ctx;
+struct proxy_cfg;
 
 enum session_tls {
 	SESS_TLS_NONE,     /* plain FTP */
@@ -51,6 +52,10 @@ struct session_cfg {
 	bool active;          /* EPRT/PORT: the server connects to us */
 	const char *active_addr; /* address to announce, NULL = ours */
 	unsigned port_lo, port_hi; /* our data port range, 0 = any */
+	/* control and data connections through this proxy (NULL: direct);
+	 * then not active, and data connections go to host (or the PASV
+	 * reply's address with pasv_ip), as the proxy resolves it */
+	const struct proxy_cfg *proxy;
 };
 
 enum session_cap {
