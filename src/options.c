@@ -488,6 +488,15 @@ int credentials_read(const char *file, char **user, char **pass,
 			   proxy_pass) {
 			dst = proxy_pass;
 			v = line + 15;
+		} else if (!strncmp(line, "proxy_", 6)) {
+			/* the name only: the value may be a password */
+			snprintf(err, errlen, "%.200s: %.*s lines need "
+					      "-o proxy=", file,
+				 (int)strcspn(line, "=") > 20
+					 ? 20
+					 : (int)strcspn(line, "=") + 1,
+				 line);
+			r = -EINVAL;
 		} else if (line[0] && line[0] != '#') {
 			snprintf(err, errlen, "%.200s: lines must be user=, "
 					      "password=, proxy_user= or "

@@ -718,6 +718,9 @@ START_TEST(credentials_file_proxy_password)
 	ck_assert_int_eq(credentials_read(path, &user, &pass, NULL, NULL, err,
 					  sizeof(err)),
 			 -EINVAL);
+	ck_assert_msg(strstr(err, "proxy_user= lines need -o proxy="), "%s",
+		      err);
+	ck_assert_ptr_null(strstr(err, "=pu"));
 	free(user);
 	free(pass);
 	unlink(path);
