@@ -47,21 +47,21 @@ class C:
     data = None
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()
     return port
 
 
-def wait_listening(port, proc, what):
+def wait_listening(host, port, proc, what):
     deadline = time.time() + 10
     while time.time() < deadline:
         if proc.poll() is not None:
             raise HarnessError("%s exited at start (rc=%s)" % (what, proc.returncode))
         try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            socket.create_connection((host, port), 0.5).close()
             return
         except OSError:
             time.sleep(0.05)
@@ -70,9 +70,10 @@ def wait_listening(port, proc, what):
 
 class Proxy:
     """A proxy child process; log() is what it logged."""
+    host = "127.0.0.1"
 
     def __init__(self, port=None):
-        self.port = port or free_port()
+        self.port = port or free_port(self.host)
         self.tmp = tempfile.mkdtemp(prefix="ftpfs-proxy-", dir=C.top)
         self.log_path = os.path.join(self.tmp, "proxy.log")
         self.proc = None
@@ -81,7 +82,7 @@ class Proxy:
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=out)
-        wait_listening(self.port, self.proc, cmd[0])
+        wait_listening(self.host, self.port, self.proc, cmd[0])
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -104,20 +105,22 @@ class Proxy:
 
 
 class Socks(Proxy):
-    def __init__(self, user=None, password=None, port=None):
+    def __init__(self, user=None, password=None, port=None, host="127.0.0.1"):
+        self.host = host
         super().__init__(port)
         self.user, self.password = user, password
         self.start()
 
     def start(self):
-        cmd = ["microsocks", "-i", "127.0.0.1", "-p", str(self.port)]
+        cmd = ["microsocks", "-i", self.host, "-p", str(self.port)]
         if self.user:
             cmd += ["-u", self.user, "-P", self.password]
         self._run(cmd)
 
     def url(self, auth=True):
         a = "%s:%s@" % (self.user, self.password) if self.user and auth else ""
-        return "socks5://%s127.0.0.1:%d" % (a, self.port)
+        h = "[%s]" % self.host if ":" in self.host else self.host
+        return "socks5://%s%s:%d" % (a, h, self.port)
 
     def connected_ports(self):
         return [int(p) for p in
@@ -166,6 +169,9 @@ def server_connections(server):
     data = [int(p) for p in
             re.findall(r"229 Entering [Ee]xtended [Pp]assive [Mm]ode "
                        r"\(\|\|\|(\d+)\|\)", log)]
+    data += [int(a) * 256 + int(b) for a, b in
+             re.findall(r"227 Entering [Pp]assive [Mm]ode "
+                        r"\(\d+,\d+,\d+,\d+,(\d+),(\d+)\)", log)]
     return ctrl, data
 
 
@@ -287,6 +293,26 @@ def read_write_through(proxy, tag):
 @R.test
 def socks5_read_write_all_through_proxy():
     read_write_through(Socks(), "socks5")
+
+
+@R.test
+def pasv_through_ipv6_proxy():
+    """PASV (IPv4 only) works when the proxy is reached over IPv6: the
+    data connection's address family is the server's, not the proxy's;
+    with pasv_ip the PASV reply's address goes to the proxy."""
+    if not socket.has_ipv6:
+        return "skipped: no IPv6"
+    s = pyftpd()
+    p = Socks(host="::1")
+    with stopping(p, s):
+        problems = []
+        for opts in (["disable_epsv"], ["disable_epsv", "pasv_ip"]):
+            problems += with_mount(s, ["proxy=" + p.url()] + opts,
+                                   lambda m: read_write(m, "pasv"))
+        problems += check_all_through(s, p)
+        if "227 Entering" not in s.log_text():
+            problems.append("no PASV in the server log")
+    fail_if(problems)
 
 
 @R.test
