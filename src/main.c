@@ -344,7 +344,7 @@ int main(int argc, char *argv[])
 
 	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_args;
+		goto out_opts; /* what it took so far (the URL, proxy=...) */
 	}
 	snprintf(prog, sizeof(prog), "%s", argv[0]);
 	if (opts_scrub_argv(argc, argv, o.url) && argv_area)
