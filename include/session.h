@@ -73,7 +73,9 @@ enum session_cap {
  * refused), -EAGAIN (421: too many connections), -ENOENT (host unknown or
  * path missing), -ECONNREFUSED, -ETIMEDOUT, -EPROTO (not an FTP server),
  * -EPERM (TLS certificate not trusted: nothing was sent after the
- * handshake), -EOPNOTSUPP (TLS required, the server has none).
+ * handshake), -EOPNOTSUPP (TLS required, the server has none); through
+ * cfg->proxy also what proxy_connect() returns (-EACCES: the proxy refused
+ * our credentials).
  * On failure a one-line message for the user is left in err. */
 int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 		 char *err, size_t errlen);

@@ -10,6 +10,8 @@
  *  - the address in a PASV reply is ignored unless cfg->pasv_ip: the data
  *    connection goes to the control connection's peer (a hostile server
  *    could otherwise point us at any host: the "FTP bounce" problem);
+ *    through a proxy the control connection's peer is the proxy, so the
+ *    data connection goes through it to cfg->host, as the control did;
  *  - an early stop closes the data connection, sends ABOR, and once ABOR's
  *    first reply is in, PWD, and reads replies until PWD's 257: whatever the server answered to the
  *    transfer and to ABOR (426+226, 225, 226 alone...) is consumed, and the
