@@ -586,7 +586,6 @@ out_cl:
 	free(cl.mountpoint);
 out_opts:
 	opts_free(&o);
-out_args:
 	fuse_opt_free_args(&args);
 	return ret;
 }
