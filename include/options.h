@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "proxy.h"
+
 struct fuse_args;
 
 struct ftp_url {
@@ -40,11 +42,21 @@ int netrc_lookup(const char *file, const char *host, char **user,
  * malloc'd or NULL. */
 int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi);
 
-/* Read "user=NAME" and "password=SECRET" lines from file, which must not
- * be accessible to group or others (-EPERM, message in err). Fills what
- * the file has (malloc'd). */
-int credentials_read(const char *file, char **user, char **pass, char *err,
+/* Read "user=NAME", "password=SECRET", "proxy_user=NAME" and
+ * "proxy_password=SECRET" lines from file, which must not be accessible to
+ * group or others (-EPERM, message in err). Fills what the file has
+ * (malloc'd); proxy_user and proxy_pass may be NULL (such lines are then
+ * refused). */
+int credentials_read(const char *file, char **user, char **pass,
+		     char **proxy_user, char **proxy_pass, char *err,
 		     size_t errlen);
+
+/* Parse a proxy: socks5://, socks5h://, socks4://, socks4a:// or http://
+ * [user[:pass]@]host[:port][/] (port 1080 unless given), or curlftpfs's
+ * bare host:port, of bare_kind (an enum proxy_kind; 0 = HTTP). */
+int opts_proxy_parse(const char *s, int bare_kind, struct proxy_cfg *out,
+		     char *err, size_t errlen);
+void opts_proxy_free(struct proxy_cfg *p);
 
 struct ftpfs_opts {
 	char *url;            /* first non-option argument */
@@ -79,6 +91,10 @@ struct ftpfs_opts {
 	char *codepage;       /* the server's charset for names */
 	char *iocharset;      /* ours (default UTF-8) */
 	char *ftp_port;       /* ADDR[:PORT[-PORT]] to listen on (active) */
+	char *proxy;          /* proxy URL, curlftpfs's host:port, or "env" */
+	char *proxy_user;     /* name[:pass] for the proxy */
+	int proxy_kind;       /* curlftpfs's socks4/socks5/httpproxy: the
+			       * kind of a proxy= without a scheme */
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	char *credentials;    /* file with user= and password= lines */
 	int password_stdin;
@@ -96,11 +112,19 @@ struct ftpfs_opts {
 int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	       size_t errlen);
 void opts_free(struct ftpfs_opts *o);
+/* The proxy the options ask for: -o proxy= (or, for proxy=env, the first
+ * of $ftp_proxy, $all_proxy, $ALL_PROXY that is set), its kind from
+ * socks4/socks5/httpproxy when it has no scheme, its credentials from
+ * proxy_user=. 0 with out->host NULL when there is none. */
+int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
+	       size_t errlen);
 void opts_usage(const char *prog);
 
 /* Cut the passwords out of argv's strings in place: in the argument that
  * is the URL (with or without a scheme), "user:pass@" becomes "user@";
- * "user=name:pass" becomes "user=name". True when something was cut. */
+ * "user=name:pass" becomes "user=name", so does "proxy_user=name:pass",
+ * and "proxy=socks5://name:pass@host" becomes "proxy=socks5://name@host".
+ * True when something was cut. */
 bool opts_scrub_argv(int argc, char **argv, const char *url);
 
 /* The size of the area argv's strings fill, when they lie one after

@@ -25,6 +25,7 @@
 struct ftp_session;
 
 struct tls_ctx;
+struct proxy_cfg;
 
 enum session_tls {
 	SESS_TLS_NONE,     /* plain FTP */
@@ -56,6 +57,10 @@ struct session_cfg {
 	 * the shortest command line it refused as too long. Longer lines are
 	 * then refused here with -ENAMETOOLONG, unsent. */
 	_Atomic size_t *line_limit;
+	/* control and data connections through this proxy (NULL: direct);
+	 * then not active, and data connections go to host (or the PASV
+	 * reply's address with pasv_ip), as the proxy resolves it */
+	const struct proxy_cfg *proxy;
 };
 
 enum session_cap {
@@ -73,7 +78,9 @@ enum session_cap {
  * refused), -EAGAIN (421: too many connections), -ENOENT (host unknown or
  * path missing), -ECONNREFUSED, -ETIMEDOUT, -EPROTO (not an FTP server),
  * -EPERM (TLS certificate not trusted: nothing was sent after the
- * handshake), -EOPNOTSUPP (TLS required, the server has none).
+ * handshake), -EOPNOTSUPP (TLS required, the server has none); through
+ * cfg->proxy also what proxy_connect() returns (-EACCES: the proxy refused
+ * our credentials).
  * On failure a one-line message for the user is left in err; it names
  * the server ("host:port: ..."), -ETIMEDOUT for no greeting within
  * timeout_ms included. */

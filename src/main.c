@@ -123,7 +123,7 @@ static int prompt_password(const struct ftp_url *u, char **pass, char *err,
 /* Credentials: URL, then -o user=, then the netrc file, else anonymous. A
  * user named without a password, on a terminal, is asked for one. */
 static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
-		       char *err, size_t errlen)
+		       struct proxy_cfg *proxy, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int n;
@@ -144,7 +144,9 @@ static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
 			return -EINVAL;
 	}
 	if (o->credentials) {
-		r = credentials_read(o->credentials, &u->user, &u->pass, err,
+		r = credentials_read(o->credentials, &u->user, &u->pass,
+				     proxy->host ? &proxy->user : NULL,
+				     proxy->host ? &proxy->pass : NULL, err,
 				     errlen);
 		if (r < 0)
 			return r;
@@ -342,13 +344,14 @@ int main(int argc, char *argv[])
 	struct fs_ctx c = { 0 };
 	struct fuse *fuse = NULL;
 	struct tls_ctx *tls = NULL;
+	struct proxy_cfg proxy = { 0 };
 	char *active_addr = NULL;
 	char err[1024] = "", *display = NULL, *fsname = NULL;
 	int r, ret = 1;
 
 	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_opts; /* what was parsed before the error */
+		goto out_opts; /* what it took so far (the URL, proxy=...) */
 	}
 	snprintf(prog, sizeof(prog), "%s", argv[0]);
 	if (opts_scrub_argv(argc, argv, o.url) && argv_area)
@@ -415,7 +418,18 @@ int main(int argc, char *argv[])
 	scfg.active = o.active || o.ftp_port;
 	scfg.active_addr = active_addr;
 	scfg.tls_data_clear = o.tls_data && !strcmp(o.tls_data, "clear");
-	if (credentials(&o, &u, err, sizeof(err)) < 0) {
+	if (opts_proxy(&o, &proxy, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftpfs: %s\n", err);
+		goto out_url;
+	}
+	if (proxy.host && scfg.active) {
+		/* the server would connect to us, past the proxy */
+		fprintf(stderr, "ftpfs: active mode (-o active, ftp_port=) "
+				"cannot work through a proxy; leave it out\n");
+		goto out_url;
+	}
+	scfg.proxy = proxy.host ? &proxy : NULL;
+	if (credentials(&o, &u, &proxy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err[0] ? err : "bad user name");
 		goto out_url;
 	}
@@ -580,6 +594,7 @@ out_pool:
 out_url:
 	charset_free(c.charset);
 	free(active_addr);
+	opts_proxy_free(&proxy);
 	tls_ctx_free(tls);
 	url_free(&u);
 out_cl:

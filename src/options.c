@@ -78,32 +78,15 @@ static int url_err(struct ftp_url *u, char *err, size_t errlen,
 	return -EINVAL;
 }
 
-int url_parse(const char *s, struct ftp_url *u, char *err, size_t errlen)
+/* [user[:pass]@]host[:port] from p up to the first '/', '?' or '#' (or
+ * the end) into u; *rest is where it stopped. */
+static int parse_authority(const char *p, const char *def_port,
+			   struct ftp_url *u, const char **rest, char *err,
+			   size_t errlen)
 {
-	const char *p, *auth_end, *at, *hp, *hend, *colon;
-	const char *def_port = "21";
+	const char *auth_end, *at, *hp, *hend, *colon;
 	size_t i;
 
-	memset(u, 0, sizeof(*u));
-	if (!s || !*s)
-		return url_err(u, err, errlen, "empty");
-	if (strpbrk(s, "\r\n"))
-		return url_err(u, err, errlen, "contains a line break");
-	if (!strncasecmp(s, "ftp://", 6)) {
-		p = s + 6;
-	} else if (!strncasecmp(s, "ftps://", 7)) {
-		p = s + 7;
-		u->implicit_tls = true;
-		def_port = "990";
-	} else if (!strncasecmp(s, "ftpes://", 8)) {
-		p = s + 8;
-		u->explicit_tls = true;
-	} else if (strstr(s, "://")) {
-		return url_err(u, err, errlen,
-			       "scheme must be ftp://, ftps:// or ftpes://");
-	} else {
-		p = s; /* "host/path", as curlftpfs took it */
-	}
 	auth_end = p + strcspn(p, "/?#");
 	/* the last '@' before the path: passwords may contain '@' */
 	at = NULL;
@@ -169,11 +152,44 @@ int url_parse(const char *s, struct ftp_url *u, char *err, size_t errlen)
 	} else {
 		u->port = strdup(def_port);
 	}
+	if (!u->port)
+		return url_err(u, err, errlen, "out of memory");
+	*rest = auth_end;
+	return 0;
+}
+
+int url_parse(const char *s, struct ftp_url *u, char *err, size_t errlen)
+{
+	const char *p, *auth_end;
+	const char *def_port = "21";
+
+	memset(u, 0, sizeof(*u));
+	if (!s || !*s)
+		return url_err(u, err, errlen, "empty");
+	if (strpbrk(s, "\r\n"))
+		return url_err(u, err, errlen, "contains a line break");
+	if (!strncasecmp(s, "ftp://", 6)) {
+		p = s + 6;
+	} else if (!strncasecmp(s, "ftps://", 7)) {
+		p = s + 7;
+		u->implicit_tls = true;
+		def_port = "990";
+	} else if (!strncasecmp(s, "ftpes://", 8)) {
+		p = s + 8;
+		u->explicit_tls = true;
+	} else if (strstr(s, "://")) {
+		return url_err(u, err, errlen,
+			       "scheme must be ftp://, ftps:// or ftpes://");
+	} else {
+		p = s; /* "host/path", as curlftpfs took it */
+	}
+	if (parse_authority(p, def_port, u, &auth_end, err, errlen) < 0)
+		return -EINVAL;
 	if (*auth_end && *auth_end != '/')
 		return url_err(u, err, errlen, "'?' and '#' are not allowed");
 	p = *auth_end ? auth_end + 1 : auth_end;
 	u->path = pct_decode(p, strlen(p));
-	if (!u->path || !u->port)
+	if (!u->path)
 		return url_err(u, err, errlen, "bad path");
 	return 0;
 }
@@ -194,6 +210,132 @@ char *url_display(const struct ftp_url *u)
 		 u->user ? "@" : "", v6 ? "[" : "", u->host, v6 ? "]" : "",
 		 u->port, u->path);
 	return s;
+}
+
+static const struct {
+	const char *scheme;
+	enum proxy_kind kind;
+} proxy_schemes[] = {
+	/* the name is always resolved by the proxy: socks5 is socks5h */
+	{ "socks5h://", PROXY_SOCKS5 },
+	{ "socks5://", PROXY_SOCKS5 },
+	{ "socks4a://", PROXY_SOCKS4A },
+	{ "socks4://", PROXY_SOCKS4A },
+	{ "http://", PROXY_HTTP },
+};
+
+void opts_proxy_free(struct proxy_cfg *p)
+{
+	free(p->host);
+	free(p->port);
+	free(p->user);
+	if (p->pass)
+		explicit_bzero(p->pass, strlen(p->pass));
+	free(p->pass);
+	memset(p, 0, sizeof(*p));
+}
+
+int opts_proxy_parse(const char *s, int bare_kind, struct proxy_cfg *out,
+		     char *err, size_t errlen)
+{
+	struct ftp_url u = { 0 };
+	const char *p = s, *rest;
+	char why[200];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = bare_kind ? (enum proxy_kind)bare_kind : PROXY_HTTP;
+	for (i = 0; i < sizeof(proxy_schemes) / sizeof(proxy_schemes[0]); i++)
+		if (!strncasecmp(s, proxy_schemes[i].scheme,
+				 strlen(proxy_schemes[i].scheme))) {
+			out->kind = proxy_schemes[i].kind;
+			p = s + strlen(proxy_schemes[i].scheme);
+			break;
+		}
+	if (p == s && strstr(s, "://")) {
+		snprintf(err, errlen, "proxy must be socks5://, socks4:// or "
+				      "http://[user:pass@]host[:port]");
+		return -EINVAL;
+	}
+	if (strpbrk(s, "\r\n") ||
+	    parse_authority(p, "1080", &u, &rest, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "invalid proxy: %s",
+			 strpbrk(s, "\r\n") ? "contains a line break"
+					    : why + strlen("invalid URL: "));
+		return -EINVAL;
+	}
+	if (*rest && strcmp(rest, "/")) {
+		url_free(&u);
+		snprintf(err, errlen, "invalid proxy: a proxy has no path");
+		return -EINVAL;
+	}
+	out->host = u.host;
+	out->port = u.port;
+	out->user = u.user;
+	out->pass = u.pass;
+	return 0;
+}
+
+int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
+	       size_t errlen)
+{
+	static const char *const vars[] = { "ftp_proxy", "all_proxy",
+					    "ALL_PROXY" };
+	const char *spec = o->proxy, *var = NULL;
+	size_t i;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!spec) {
+		if (!o->proxy_user && !o->proxy_kind)
+			return 0;
+		snprintf(err, errlen, "proxy_user, socks4, socks5 and httpproxy "
+				      "need -o proxy=");
+		return -EINVAL;
+	}
+	if (!strcmp(spec, "env")) {
+		/* only when asked: a variable meant for other programs must
+		 * not reroute a mount by itself */
+		spec = NULL;
+		for (i = 0; !spec && i < sizeof(vars) / sizeof(vars[0]); i++) {
+			var = vars[i];
+			spec = getenv(var);
+			if (spec && !*spec)
+				spec = NULL;
+		}
+		if (!spec) {
+			snprintf(err, errlen, "proxy=env: none of ftp_proxy, "
+					      "all_proxy, ALL_PROXY is set");
+			return -EINVAL;
+		}
+	}
+	r = opts_proxy_parse(spec, o->proxy_kind, out, err, errlen);
+	if (r < 0 && var) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "%s (from $%s)", msg, var);
+	}
+	if (r < 0 || !o->proxy_user)
+		return r;
+	{
+		const char *colon = strchr(o->proxy_user, ':');
+
+		free(out->user);
+		out->user = colon ? strndup(o->proxy_user,
+					    (size_t)(colon - o->proxy_user))
+				  : strdup(o->proxy_user);
+		if (colon) {
+			free(out->pass);
+			out->pass = strdup(colon + 1);
+		}
+		if (!out->user || (colon && !out->pass) || !*out->user) {
+			opts_proxy_free(out);
+			snprintf(err, errlen, "bad proxy_user");
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* Next whitespace-separated token of a netrc file (quotes allowed). */
@@ -295,7 +437,8 @@ out:
 	return r;
 }
 
-int credentials_read(const char *file, char **user, char **pass, char *err,
+int credentials_read(const char *file, char **user, char **pass,
+		     char **proxy_user, char **proxy_pass, char *err,
 		     size_t errlen)
 {
 	char line[1024];
@@ -338,9 +481,26 @@ int credentials_read(const char *file, char **user, char **pass, char *err,
 		} else if (!strncmp(line, "password=", 9)) {
 			dst = pass;
 			v = line + 9;
+		} else if (!strncmp(line, "proxy_user=", 11) && proxy_user) {
+			dst = proxy_user;
+			v = line + 11;
+		} else if (!strncmp(line, "proxy_password=", 15) &&
+			   proxy_pass) {
+			dst = proxy_pass;
+			v = line + 15;
+		} else if (!strncmp(line, "proxy_", 6)) {
+			/* the name only: the value may be a password */
+			snprintf(err, errlen, "%.200s: %.*s lines need "
+					      "-o proxy=", file,
+				 (int)strcspn(line, "=") > 20
+					 ? 20
+					 : (int)strcspn(line, "=") + 1,
+				 line);
+			r = -EINVAL;
 		} else if (line[0] && line[0] != '#') {
-			snprintf(err, errlen, "%.200s: lines must be user= or "
-					      "password=", file);
+			snprintf(err, errlen, "%.200s: lines must be user=, "
+					      "password=, proxy_user= or "
+					      "proxy_password=", file);
 			r = -EINVAL;
 		}
 		if (dst) {
@@ -443,16 +603,9 @@ static const struct {
 	{ "krb4", "ftpfs has no Kerberos support" },
 	{ "ipv4", "give an IPv4 address as the host to force IPv4" },
 	{ "ipv6", "give [an IPv6 address] as the host to force IPv6" },
-	{ "proxy", "ftpfs has no proxy support yet" },
-	{ "proxytunnel", "ftpfs has no proxy support yet" },
-	{ "proxy_user", "ftpfs has no proxy support yet" },
-	{ "proxy_anyauth", "ftpfs has no proxy support yet" },
-	{ "proxy_basic", "ftpfs has no proxy support yet" },
-	{ "proxy_digest", "ftpfs has no proxy support yet" },
-	{ "proxy_ntlm", "ftpfs has no proxy support yet" },
-	{ "httpproxy", "ftpfs has no proxy support yet" },
-	{ "socks4", "ftpfs has no proxy support yet" },
-	{ "socks5", "ftpfs has no proxy support yet" },
+	{ "proxy_anyauth", "ftpfs's HTTP proxy authentication is Basic only" },
+	{ "proxy_digest", "ftpfs's HTTP proxy authentication is Basic only" },
+	{ "proxy_ntlm", "ftpfs's HTTP proxy authentication is Basic only" },
 };
 
 /* The message for a curlftpfs-only option, or NULL. */
@@ -504,6 +657,14 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("codepage=%s", codepage, 0),
 	OPT("iocharset=%s", iocharset, 0),
 	OPT("ftp_port=%s", ftp_port, 0),
+	OPT("proxy=%s", proxy, 0),
+	OPT("proxy_user=%s", proxy_user, 0),
+	OPT("httpproxy", proxy_kind, PROXY_HTTP),
+	OPT("socks4", proxy_kind, PROXY_SOCKS4A),
+	OPT("socks5", proxy_kind, PROXY_SOCKS5),
+	/* always a CONNECT tunnel; always Basic */
+	FUSE_OPT_KEY("proxytunnel", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("proxy_basic", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("ssl_control", KEY_SSL_CONTROL),
 	/* curlftpfs: what ftpfs always does */
 	FUSE_OPT_KEY("skip_pasv_ip", FUSE_OPT_KEY_DISCARD),
@@ -671,6 +832,10 @@ void opts_free(struct ftpfs_opts *o)
 	free(o->spool_dir);
 	free(o->credentials);
 	free(o->ftp_port);
+	free(o->proxy);
+	if (o->proxy_user)
+		explicit_bzero(o->proxy_user, strlen(o->proxy_user));
+	free(o->proxy_user);
 	free(o->server_tz);
 	free(o->codepage);
 	free(o->iocharset);
@@ -703,7 +868,8 @@ void opts_usage(const char *prog)
 	       "    -o max_entries=N       refuse directory listings longer than N (default 1000000)\n"
 	       "    -o user=NAME[:PASS]    log in as NAME (instead of the URL's user)\n"
 	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"
-	       "    -o credentials=FILE    user= and password= lines (mode 0600)\n"
+	       "    -o credentials=FILE    user=, password= (proxy_user=, proxy_password=)\n"
+	       "                           lines (mode 0600)\n"
 	       "    -o password_stdin      read the password from standard input\n"
 	       "    -o no_default_permissions  with allow_other: no kernel checks of the\n"
 	       "                           modes shown (allow_other implies them)\n"
@@ -712,6 +878,10 @@ void opts_usage(const char *prog)
 	       "    -o iocharset=CHARSET   ours (default UTF-8)\n"
 	       "    -o active              active mode: the server connects to us\n"
 	       "    -o ftp_port=ADDR[:LO-HI]  active mode from this address/ports\n"
+	       "    -o proxy=URL           through a proxy: socks5://, socks4:// or http://\n"
+	       "                           [user:pass@]host[:port]; proxy=env: $ftp_proxy,\n"
+	       "                           $all_proxy or $ALL_PROXY (only when asked)\n"
+	       "    -o proxy_user=NAME[:PASS]  the proxy's user and password\n"
 	       "    -o disable_epsv        use PASV, not EPSV\n"
 	       "    -o no_pipeline         send EPSV, REST, RETR, RNFR, RNTO one at a time\n"
 	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
@@ -740,48 +910,99 @@ static void cut(char *s, size_t n)
 	memmove(s, s + n, strlen(s + n) + 1);
 }
 
-/* Cut ":pass" out of every "user=name:pass" in an -o option group, read as
- * fuse_opt reads it: ',' ends an option, '\\' escapes, "\\ooo" is octal
- * (so the ':' may be written "\\072"). */
+static bool has_prefix(const char *d, size_t n, const char *pre)
+{
+	size_t l = strlen(pre);
+
+	return n >= l && !memcmp(d, pre, l);
+}
+
+/* Where the password in the decoded option d[0..n) lies, [*from, *to):
+ * in "user=name:pass" and "proxy_user=name:pass" from the first ':' to the
+ * end; in "proxy=scheme://name:pass@host..." from the ':' of the userinfo
+ * to its last '@' (as the proxy URL is parsed). False when none. */
+static bool secret_span(const char *d, size_t n, size_t *from, size_t *to)
+{
+	const char *p, *end, *at = NULL, *colon, *q;
+	size_t skip;
+
+	if (has_prefix(d, n, "user=") || has_prefix(d, n, "proxy_user=")) {
+		skip = d[0] == 'u' ? 5 : 11;
+		colon = memchr(d + skip, ':', n - skip);
+		if (!colon)
+			return false;
+		*from = (size_t)(colon - d);
+		*to = n;
+		return true;
+	}
+	if (!has_prefix(d, n, "proxy="))
+		return false;
+	p = d + 6;
+	end = d + n;
+	for (q = p; q + 2 < end; q++)
+		if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+			p = q + 3;
+			break;
+		}
+	for (q = p; q < end && *q != '/'; q++)
+		if (*q == '@')
+			at = q;
+	colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (!colon)
+		return false;
+	*from = (size_t)(colon - d);
+	*to = (size_t)(at - d);
+	return true;
+}
+
+/* Cut the passwords (secret_span) out of the options of an -o option
+ * group, read as fuse_opt reads it: ',' ends an option, '\\' escapes,
+ * "\\ooo" is octal (so the ':' may be written "\\072"). */
 static bool scrub_opt_group(char *g)
 {
-	char *opt = g;
+	size_t gl = strlen(g);
+	char *opt = g, *d = malloc(gl + 1);
+	size_t *raw = malloc((gl + 1) * sizeof(*raw));
 	bool cutany = false;
 
+	if (!d || !raw) {
+		free(d);
+		free(raw);
+		return false;
+	}
 	while (*opt) {
-		char *q = opt, *colon = NULL, head[5];
-		size_t dlen = 0;
+		char *q = opt;
+		size_t dlen = 0, from, to;
 
+		/* decode, remembering where each byte came from */
 		while (*q && *q != ',') {
-			char c, *at = q;
-
+			raw[dlen] = (size_t)(q - opt);
 			if (q[0] == '\\' && q[1]) {
 				if (q[1] >= '0' && q[1] <= '3' && q[2] >= '0' &&
 				    q[2] <= '7' && q[3] >= '0' && q[3] <= '7') {
-					c = (char)((q[1] - '0') * 64 +
-						   (q[2] - '0') * 8 + (q[3] - '0'));
+					d[dlen] = (char)((q[1] - '0') * 64 +
+							 (q[2] - '0') * 8 +
+							 (q[3] - '0'));
 					q += 4;
 				} else {
-					c = q[1];
+					d[dlen] = q[1];
 					q += 2;
 				}
 			} else {
-				c = *q++;
+				d[dlen] = *q++;
 			}
-			if (dlen < sizeof(head))
-				head[dlen] = c;
 			dlen++;
-			if (!colon && c == ':' && dlen > sizeof(head) &&
-			    !memcmp(head, "user=", sizeof(head)))
-				colon = at;
 		}
-		if (colon) {
-			cut(colon, (size_t)(q - colon));
-			q = colon;
+		raw[dlen] = (size_t)(q - opt);
+		if (secret_span(d, dlen, &from, &to) && to > from) {
+			cut(opt + raw[from], raw[to] - raw[from]);
+			q -= raw[to] - raw[from];
 			cutany = true;
 		}
 		opt = *q ? q + 1 : q;
 	}
+	free(d);
+	free(raw);
 	return cutany;
 }
 

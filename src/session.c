@@ -10,6 +10,8 @@
  *  - the address in a PASV reply is ignored unless cfg->pasv_ip: the data
  *    connection goes to the control connection's peer (a hostile server
  *    could otherwise point us at any host: the "FTP bounce" problem);
+ *    through a proxy the control connection's peer is the proxy, so the
+ *    data connection goes through it to cfg->host, as the control did;
  *  - an early stop closes the data connection, sends ABOR, and once ABOR's
  *    first reply is in, PWD, and reads replies until PWD's 257: whatever the server answered to the
  *    transfer and to ABOR (426+226, 225, 226 alone...) is consumed, and the
@@ -30,6 +32,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "proxy.h"
 #include "reply.h"
 #include "tls.h"
 
@@ -564,6 +567,39 @@ static int login(struct ftp_session *s)
 	return find_root(s);
 }
 
+/* The control connection, direct or through the proxy; the message for
+ * the user in s->errmsg on failure. */
+static int dial_ctrl(struct ftp_session *s)
+{
+	const struct session_cfg *cfg = s->cfg;
+	char why[400];
+	int r;
+
+	if (!cfg->proxy) {
+		r = net_connect_host(cfg->host, cfg->port, cfg->timeout_ms,
+				     &s->ctrl);
+		if (r < 0)
+			snprintf(s->errmsg, sizeof(s->errmsg),
+				 "cannot connect to %s:%s: %s", cfg->host,
+				 cfg->port,
+				 r == -ENOENT ? "unknown host" : strerror(-r));
+		return r;
+	}
+	if (cfg->trace) {
+		char name[300];
+
+		log_info("[S%u] via proxy %s", s->id,
+			 proxy_name(cfg->proxy, name, sizeof(name)));
+	}
+	r = proxy_connect(cfg->proxy, cfg->host, cfg->port, cfg->timeout_ms,
+			  &s->ctrl, why, sizeof(why));
+	if (r < 0)
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "cannot connect to %s:%s: %s", cfg->host, cfg->port,
+			 why);
+	return r;
+}
+
 int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 		 char *err, size_t errlen)
 {
@@ -581,13 +617,9 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 		r = -ENOMEM;
 		goto err;
 	}
-	r = net_connect_host(cfg->host, cfg->port, cfg->timeout_ms, &s->ctrl);
-	if (r < 0) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "cannot connect to %s:%s: %s",
-			 cfg->host, cfg->port,
-			 r == -ENOENT ? "unknown host" : strerror(-r));
+	r = dial_ctrl(s);
+	if (r < 0)
 		goto err;
-	}
 	r = login(s);
 	if (r < 0)
 		goto err;
@@ -766,16 +798,36 @@ err:
 	return r;
 }
 
+/* Through the proxy: to the server's name, as the control connection
+ * (the proxy resolves it; our peer is the proxy, not the server), or with
+ * pasv_ip to the PASV reply's address. */
+static int dial_data_proxy(struct ftp_session *s, unsigned port,
+			   const unsigned char *ip)
+{
+	char host[INET_ADDRSTRLEN], ps[8], why[400];
+	int r;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	if (ip)
+		inet_ntop(AF_INET, ip, host, sizeof(host));
+	r = proxy_connect(s->cfg->proxy, ip ? host : s->cfg->host, ps,
+			  s->cfg->timeout_ms, &s->data, why, sizeof(why));
+	if (r < 0)
+		log_warn("data connection: %s", why);
+	return r;
+}
+
 /* Connect the data connection to the server's address (or, with pasv_ip,
- * the PASV reply's address in ip) and port. */
-/* Connect the data connection; the error as it is (the session is not
- * marked broken). */
+ * the PASV reply's address in ip) and port; the error as it is (the
+ * session is not marked broken). */
 static int dial_data(struct ftp_session *s, unsigned port,
 		     const unsigned char *ip)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 
+	if (s->cfg->proxy)
+		return dial_data_proxy(s, port, ip);
 	net_peer_addr(s->ctrl, &ss, &len);
 	if (ss.ss_family == AF_INET6) {
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
@@ -841,7 +893,7 @@ static int open_data(struct ftp_session *s)
 	if (port)
 		return connect_data(s, port, NULL);
 	net_peer_addr(s->ctrl, &ss, &len);
-	if (ss.ss_family != AF_INET)
+	if (ss.ss_family != AF_INET && !s->cfg->proxy)
 		return -EPROTO; /* PASV cannot express IPv6 */
 	code = session_cmd(s, "PASV", NULL);
 	if (code < 0)
@@ -1067,8 +1119,7 @@ static int reconnect(struct ftp_session *s)
 	s->root = NULL;
 	free(s->cwd);
 	s->cwd = NULL;
-	r = net_connect_host(s->cfg->host, s->cfg->port, s->cfg->timeout_ms,
-			     &s->ctrl);
+	r = dial_ctrl(s);
 	if (r == 0)
 		r = login(s);
 	free(s->root);

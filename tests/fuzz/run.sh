@@ -8,11 +8,12 @@
 #                     the source tree)
 #   FUZZ_SECONDS      fuzzing time per target (default 60; 0 = only run the
 #                     regression inputs, seeds and kept corpus once)
-#   FUZZ_TARGETS      targets to run (default "reply listparse url")
+#   FUZZ_TARGETS      targets to run (default "reply listparse url proxy")
 #   FUZZ_CFLAGS       extra compiler flags, e.g. -DFUZZ_NO_YEAR_CHECK to
 #                     switch off an extra oracle (see each fuzz_*.c)
 #   FUZZ_ARGS         extra libFuzzer flags (e.g. "-jobs=2 -workers=2")
-#   FUZZ_SRC          directory with reply.c, listparse.c, options.c
+#   FUZZ_SRC          directory with reply.c, listparse.c, options.c,
+#                     proxy.c, net.c
 #                     (default: src/ of this tree; e.g. a patched copy)
 #   CC                compiler (default clang, then clang-14)
 #
@@ -35,7 +36,7 @@ secs=${FUZZ_SECONDS:-60}
 case $secs in
 ''|*[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a whole number" >&2; exit 2 ;;
 esac
-targets=${FUZZ_TARGETS:-reply listparse url}
+targets=${FUZZ_TARGETS:-reply listparse url proxy}
 extra_cflags=${FUZZ_CFLAGS:-}
 extra_args=${FUZZ_ARGS:-}
 src=${FUZZ_SRC:-$root/src}
@@ -119,6 +120,7 @@ srcs_of() {
 	reply) echo "$src/reply.c" ;;
 	listparse) echo "$src/listparse.c" ;;
 	url) echo "$src/options.c" ;;
+	proxy) echo "$src/proxy.c $src/net.c" ;;
 	*) return 1 ;;
 	esac
 }
@@ -128,6 +130,7 @@ max_len_of() {
 	reply) echo 4096 ;;     # amplified up to ~84 KiB, see fuzz_reply.c
 	listparse) echo 4096 ;; # several lines; LISTPARSE_LINE_MAX is 8192
 	url) echo 1024 ;;
+	proxy) echo 4096 ;;     # HTTP is parsed as read, byte by byte: O(n^2)
 	esac
 }
 
@@ -144,6 +147,7 @@ for t in $targets; do
 	mkdir -p "$corpus" "$artifacts" "$logs"
 	libs=
 	[ "$t" = url ] && libs=$(fuse_flags)
+	[ "$t" = proxy ] && libs="-lssl -lcrypto"
 
 	log "build fuzz_$t"
 	# shellcheck disable=SC2086 # word splitting of flag lists is intended

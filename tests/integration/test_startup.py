@@ -425,7 +425,7 @@ def curlftpfs_only_options():
     url = "ftp://127.0.0.1:%d/" % C.server.port
     for opt, words in (("custom_list=LIST -la", ["custom_list", "disable_mlsd"]),
                        ("ftpfs_debug", ["ftp_trace"]),
-                       ("socks5", ["socks5", "proxy"]),
+                       ("proxy_ntlm", ["proxy_ntlm", "Basic"]),
                        ("capath=/etc/ssl/certs", ["cafile"]),
                        ("ipv6", ["ipv6", "address"])):
         expect_fail([url, C.mp, "-o", opt], ["curlftpfs option"] + words)
