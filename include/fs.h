@@ -16,6 +16,7 @@ struct wfile_table;
 struct charset;
 struct prefetch;
 struct ftp_session;
+struct sum_cache;
 
 struct fs_ctx {
 	struct pool *pool;
@@ -32,6 +33,7 @@ struct fs_ctx {
 	double prefetch_unused; /* seconds an unused prefetched listing lives */
 	unsigned parallel_read; /* file_stream_parallel() helpers, 0 = off */
 	const char *mountpoint; /* absolute, as the kernel shows open files */
+	struct sum_cache *sums; /* user.checksum.* answers, or NULL */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare

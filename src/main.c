@@ -33,6 +33,7 @@
 #include "session.h"
 #include "tls.h"
 #include "wfile.h"
+#include "xattr.h"
 
 /* FUSE worker threads at most, unless -o max_threads= says otherwise */
 #define FTPFS_MAX_THREADS 256
@@ -99,6 +100,32 @@ static int read_secret(const char *prompt, char **out, char *err,
 	*out = strdup(line);
 	explicit_bzero(line, sizeof(line));
 	return *out ? 0 : -ENOMEM;
+}
+
+/* -o verify_upload[=ALGO]: the algorithm, which the server must offer
+ * (FEAT: HASH or its X command); without ALGO the strongest offered. */
+static int verify_algo(const struct ftpfs_opts *o, unsigned caps,
+		       enum digest_algo *out)
+{
+	int a = o->verify_algo ? digest_from_name(o->verify_algo) : 0;
+
+	for (; a >= 0 && a < DIGEST_N; a++) {
+		if (caps & SESS_CAP_SUM(a)) {
+			*out = (enum digest_algo)a;
+			return 0;
+		}
+		if (o->verify_algo)
+			break;
+	}
+	if (o->verify_algo)
+		fprintf(stderr, "ftpfs: verify_upload=%s: the server offers no "
+				"%s checksum (neither HASH nor its X command in "
+				"FEAT)\n", o->verify_algo, o->verify_algo);
+	else
+		fprintf(stderr, "ftpfs: verify_upload: the server offers no "
+				"checksum (HASH, XSHA256, XSHA1, XMD5 or XCRC in "
+				"FEAT)\n");
+	return -EOPNOTSUPP;
 }
 
 static bool anonymous(const char *user)
@@ -451,6 +478,12 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "ftpfs: %s\n", err);
 		goto out_url;
 	}
+	/* every session (the pool keeps &scfg) checksums what it uploads */
+	if (o.verify_upload || o.verify_algo) {
+		if (verify_algo(&o, pool_caps(c.pool), &scfg.verify_algo) < 0)
+			goto out_pool;
+		scfg.verify_upload = true;
+	}
 	if (o.server_tz && strcmp(o.server_tz, "auto")) {
 		if (fs_parse_tz(o.server_tz, &c.tz_offset) < 0) {
 			fprintf(stderr, "ftpfs: server_tz must be auto, UTC or "
@@ -465,8 +498,9 @@ int main(int argc, char *argv[])
 			 c.tz_offset / 3600, labs(c.tz_offset % 3600) / 60);
 	}
 	c.cache = cache_new(o.cache_timeout, 200000);
-	if (!c.cache)
-		goto out_pool;
+	c.sums = sum_cache_new();
+	if (!c.cache || !c.sums)
+		goto out_cache;
 	{
 		const char *sd = o.spool_dir ? o.spool_dir : getenv("TMPDIR");
 
@@ -560,6 +594,7 @@ out_cache:
 	free(display);
 	wfile_table_free(c.wfiles);
 	cache_free(c.cache);
+	sum_cache_free(c.sums);
 out_pool:
 	pool_free(c.pool);
 out_url:

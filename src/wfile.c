@@ -149,8 +149,12 @@ static int spool_create(struct wnode *w)
  * file, delete the old one first (not atomic: say so once). */
 static int commit_tmp(struct wnode *w, struct ftp_session *s, const char *tmp)
 {
-	int r;
+	/* -o verify_upload: the server's checksum of the temporary must be
+	 * that of the bytes sent, or the old file stays */
+	int r = session_verify_upload(s, tmp);
 
+	if (r < 0)
+		return r;
 	/* the new file gets the mode of the one it replaces, not the
 	 * server's default (a script stays executable, a private file is
 	 * not made readable by others) */
