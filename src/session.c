@@ -335,7 +335,8 @@ static void parse_feat_hash(struct ftp_session *s, const char *f, size_t l)
 	}
 }
 
-/* " XSHA256", " XCRC"...; "XSHA" is SHA-1 too */
+/* " XSHA256", " XCRC"... ("XSHA" alone is not taken: SHA-1 on some
+ * servers, SHA-512 on others) */
 static void parse_feat_x(struct ftp_session *s, const char *f, size_t l)
 {
 	int a;

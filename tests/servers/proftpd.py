@@ -23,8 +23,8 @@ AllowOverwrite on, AllowStoreRestart on (REST + STOR), AllowRetrieveRestart,
 PassivePorts 30000-65000, umask 022.
 
 --digest: mod_digest from the unpacked tree (LoadModule mod_digest.c,
-DigestEngine on): FEAT lists "HASH SHA-1*;SHA-256;SHA-512;MD5;CRC32" and
-XCRC/XMD5/XSHA1/XSHA256/XSHA512; off by default, so the matrix sees a
+DigestEngine on, DigestCache off): FEAT lists "HASH
+CRC32;MD5;SHA-1*;SHA-256;SHA-512;" and XCRC/XMD5/XSHA/XSHA1/XSHA256/XSHA512; off by default, so the matrix sees a
 server without checksums as before.
 
 --no-mlsd: FEAT does not advertise MLST (FactsAdvertise off) and
@@ -167,7 +167,10 @@ def main():
     digest = ""
     if a.digest:
         modules.append("LoadModule mod_digest.c")
-        digest = "<IfModule mod_digest.c>\n  DigestEngine on\n</IfModule>\n"
+        # DigestCache off: its cache can answer for a file replaced
+        # within the same second by one of the same size
+        digest = ("<IfModule mod_digest.c>\n  DigestEngine on\n"
+                  "  DigestCache off\n</IfModule>\n")
     tls = ""
     if a.tls_cert:
         modules.append("LoadModule mod_tls.c")
