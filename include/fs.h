@@ -17,6 +17,7 @@ struct charset;
 struct prefetch;
 struct ftp_session;
 struct sum_cache;
+struct fuse;
 
 struct fs_ctx {
 	struct pool *pool;
@@ -34,6 +35,7 @@ struct fs_ctx {
 	unsigned parallel_read; /* file_stream_parallel() helpers, 0 = off */
 	const char *mountpoint; /* absolute, as the kernel shows open files */
 	struct sum_cache *sums; /* user.checksum.* answers, or NULL */
+	struct fuse *fuse;     /* for kernel cache invalidation, or NULL */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare
@@ -45,6 +47,13 @@ int fs_detect_server_tz(struct pool *p, long *offset);
 int fs_parse_tz(const char *s, long *offset);
 
 const struct fuse_operations *fs_operations(void);
+
+/* `ftpfs flush` and SIGHUP: forget the cached listings, attributes and
+ * checksums of path (and its parent's listing), or of everything when
+ * path is NULL, and tell the kernel to drop what it holds of path (its
+ * other entries expire within 1 s). Safe from any thread but a FUSE
+ * request's. */
+void fs_flush(struct fs_ctx *c, const char *path);
 
 /* The prefetch job (prefetch_fn, arg = the fs_ctx): list path on s into
  * the cache as an unused listing, unless a fresh listing is cached. */

@@ -1912,6 +1912,28 @@ static const struct fuse_operations ops = {
 	.removexattr = ftpfs_removexattr,
 };
 
+void fs_flush(struct fs_ctx *c, const char *path)
+{
+	char *parent;
+
+	if (!path) {
+		cache_clear(c->cache);
+		sum_cache_drop(c->sums, NULL);
+		if (c->fuse)
+			fuse_invalidate_path(c->fuse, "/");
+		return;
+	}
+	cache_invalidate(c->cache, path);
+	sum_cache_drop(c->sums, path);
+	if (!c->fuse)
+		return;
+	fuse_invalidate_path(c->fuse, path); /* -ENOENT: never looked up */
+	parent = parent_path(path);
+	if (parent)
+		fuse_invalidate_path(c->fuse, parent);
+	free(parent);
+}
+
 const struct fuse_operations *fs_operations(void)
 {
 	return &ops;

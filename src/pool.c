@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "status.h"
 
 enum slot_state { SLOT_EMPTY, SLOT_CONNECTING, SLOT_FREE, SLOT_BUSY,
 		  SLOT_PARKED };
@@ -313,6 +314,7 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 					log_warn("server allows %u connections; using %u",
 						 live, live);
 				p->limit = live;
+				status_pool_limit(live);
 				continue;
 			}
 		}
@@ -372,6 +374,8 @@ void pool_put(struct pool *p, struct ftp_session *s)
 	pthread_mutex_lock(&p->lock);
 	sl = slot_of(p, s);
 	close_it = session_broken(s) || session_xfer_active(s);
+	if (session_broken(s))
+		status_add(ST_RECONNECTS, 1); /* its slot opens a new one */
 	if (close_it) {
 		close_slot(p, sl);
 	} else {

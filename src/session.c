@@ -31,6 +31,7 @@
 #include "log.h"
 #include "net.h"
 #include "reply.h"
+#include "status.h"
 #include "tls.h"
 
 #define CTRL_BUF 16384
@@ -590,6 +591,8 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 	r = login(s);
 	if (r < 0)
 		goto err;
+	status_sess_open(s->id);
+	status_add(ST_SESSIONS_OPENED, 1);
 	*out = s;
 	return 0;
 err:
@@ -610,6 +613,7 @@ void session_close(struct ftp_session *s)
 		if (send_cmd(s, "QUIT", NULL) == 0)
 			read_reply(s);
 	}
+	status_sess_close(s->id);
 	net_close(s->data);
 	net_listener_close(s->listener);
 	net_close(s->ctrl);
@@ -744,6 +748,7 @@ static int open_active(struct ftp_session *s)
 			goto err;
 		}
 		s->no_eprt = true;
+		status_quirk(SQ_NO_EPRT);
 	}
 	if (sscanf_free_ipv4(host, a) < 0) {
 		r = -EPROTO;
@@ -829,6 +834,7 @@ static int open_data(struct ftp_session *s)
 				return r;
 		} else if (code >= 500) {
 			s->no_epsv = true;
+			status_quirk(SQ_NO_EPSV);
 		} else {
 			return refused(s, code, false);
 		}
@@ -1077,6 +1083,18 @@ static int reconnect(struct ftp_session *s)
 	return 0;
 }
 
+static enum status_state xfer_state(const char *cmd)
+{
+	if (!strcmp(cmd, "STOR") || !strcmp(cmd, "APPE"))
+		return SS_WRITING;
+	return strcmp(cmd, "RETR") ? SS_LISTING : SS_READING;
+}
+
+void session_xfer_total(struct ftp_session *s, int64_t total)
+{
+	status_sess_total(s->id, total);
+}
+
 /* verify_upload: a STOR's bytes are checksummed from its first byte (the
  * digest is made once per session and reset for each STOR). */
 static int count_sent(struct ftp_session *s, const char *cmd)
@@ -1119,6 +1137,8 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		s->tls_again = attempt == 1;
 		r = xfer_start_once(s, cmd, path, rest, upload);
 		s->tls_again = false;
+		if (r == 0)
+			status_sess_xfer(s->id, xfer_state(cmd), path, rest, -1);
 		if (r != DATA_REFUSED)
 			return r;
 		log_dbg("%s: data connection refused (%s); trying again", cmd,
@@ -1138,6 +1158,10 @@ ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len)
 	if (!s->data)
 		return -EBADF;
 	n = net_read(s->data, buf, len);
+	if (n > 0) {
+		status_add(ST_BYTES_IN, (uint64_t)n);
+		status_sess_moved(s->id, (uint64_t)n);
+	}
 	if (n < 0) /* the data connection only: the control one decides */
 		snprintf(s->errmsg, sizeof(s->errmsg), "reading data: %s",
 			 strerror((int)-n));
@@ -1148,6 +1172,7 @@ int session_xfer_finish(struct ftp_session *s)
 {
 	int code;
 
+	status_sess_idle(s->id);
 	net_close(s->data);
 	s->data = NULL;
 	code = read_reply(s);
@@ -1173,6 +1198,10 @@ int session_xfer_write(struct ftp_session *s, const void *buf, size_t len)
 	r = net_write_all(s->data, buf, len);
 	if (r == 0 && s->sent_on)
 		digest_update(s->sent, buf, len);
+	if (r == 0) {
+		status_add(ST_BYTES_OUT, len);
+		status_sess_moved(s->id, len);
+	}
 	if (r < 0) /* finish reads the server's reason (552...) */
 		snprintf(s->errmsg, sizeof(s->errmsg), "writing data: %s",
 			 strerror(-r));
@@ -1183,6 +1212,7 @@ int session_xfer_abort(struct ftp_session *s)
 {
 	int code, i;
 
+	status_sess_idle(s->id);
 	net_close(s->data);
 	s->data = NULL;
 	if (send_cmd(s, "ABOR", NULL) < 0)
@@ -1416,8 +1446,10 @@ static int list_as(struct ftp_session *s, const char *path,
 		r = -EOPNOTSUPP;
 		if (!s->list_no_a) {
 			r = session_xfer_start(s, "LIST", "-a", 0);
-			if (r == -EOPNOTSUPP || r == -ENOENT || r == -EINVAL)
+			if (r == -EOPNOTSUPP || r == -ENOENT || r == -EINVAL) {
 				s->list_no_a = true;
+				status_quirk(SQ_NO_LIST_A);
+			}
 		}
 		if (r < 0 && s->list_no_a && !s->broken)
 			r = session_xfer_start(s, "LIST", NULL, 0);
@@ -1764,6 +1796,8 @@ int session_chmod(struct ftp_session *s, const char *path, unsigned mode)
 	code = site_cmd(s, "CHMOD", arg, n);
 	if (code <= 0)
 		return code;
+	if (code == 500 || code == 502 || code == 504)
+		status_quirk(SQ_NO_CHMOD); /* the command, not this file */
 	if (code == 500 || code == 501 || code == 502 || code == 504 ||
 	    code == 530 || code == 550)
 		return -EPERM;
@@ -1890,8 +1924,10 @@ int session_mdtm_batch(struct ftp_session *s, const char *const *paths,
 			else if (code < 400)
 				return fail(s, -EPROTO, "unexpected MDTM reply");
 		}
-		if (s->no_mdtm)
+		if (s->no_mdtm) {
+			status_quirk(SQ_NO_MDTM);
 			break;
+		}
 	}
 	return 0;
 }
@@ -1942,6 +1978,7 @@ int session_set_mtime(struct ftp_session *s, const char *path, time_t t)
 	 * remembering it would refuse every file after it on this session */
 	if (s->mtime_method == 0 && !mfmt && code != 550) {
 		s->mtime_method = -1;
+		status_quirk(SQ_NO_MTIME);
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			 "the server cannot set modification times");
 	}

@@ -248,6 +248,7 @@ static int upload(struct wnode *w)
 	if (r < 0)
 		goto out_put;
 	started = true;
+	session_xfer_total(s, w->fd >= 0 ? w->size : 0); /* ftpfs status */
 	buf = malloc(CHUNK);
 	if (!buf)
 		r = -ENOMEM;
