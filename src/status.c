@@ -297,6 +297,23 @@ static bool tls_parts(char *t, char **v, char **c, char **how)
 	return true;
 }
 
+/* The quirks learned: " a, b" or "\"a\",\"b\""; false for none. */
+static bool quirks_out(FILE *f, bool json)
+{
+	unsigned q = atomic_load(&st->quirks);
+	bool any = false;
+	size_t k;
+
+	for (k = 0; k < sizeof(quirk_names) / sizeof(quirk_names[0]); k++) {
+		if (!(q & quirk_names[k].q))
+			continue;
+		fprintf(f, json ? "%s\"%s\"" : "%s %s",
+			any ? "," : "", quirk_names[k].text);
+		any = true;
+	}
+	return any;
+}
+
 static void text_session(FILE *f, const struct shot *s)
 {
 	fprintf(f, "  S%u %s", s->id, state_names[s->state]);
@@ -315,10 +332,7 @@ static void text_session(FILE *f, const struct shot *s)
 static void report_text(FILE *f, const struct shot *sh, int n, char *tls)
 {
 	char *v, *c, *how;
-	unsigned q = atomic_load(&st->quirks);
 	int i, up = 0;
-	size_t k;
-	bool any = false;
 
 	fprintf(f, "mount point: %s\nserver: %s\nup: %lld s\n", st->mountpoint,
 		st->server, (long long)(time(NULL) - st->started));
@@ -356,12 +370,9 @@ static void report_text(FILE *f, const struct shot *sh, int n, char *tls)
 		(unsigned long long)count(ST_RECONNECTS),
 		(unsigned long long)count(ST_SESSIONS_OPENED));
 	fprintf(f, "server quirks:");
-	for (k = 0; k < sizeof(quirk_names) / sizeof(quirk_names[0]); k++)
-		if (q & quirk_names[k].q) {
-			fprintf(f, "%s %s", any ? "," : "", quirk_names[k].text);
-			any = true;
-		}
-	fprintf(f, "%s\n", any ? "" : " none");
+	if (!quirks_out(f, false))
+		fprintf(f, " none");
+	fputc('\n', f);
 }
 
 static void json_str(FILE *f, const char *key, const char *val, bool comma)
@@ -384,10 +395,7 @@ static void json_session(FILE *f, const struct shot *s, bool comma)
 static void report_json(FILE *f, const struct shot *sh, int n, char *tls)
 {
 	char *v, *c, *how;
-	unsigned q = atomic_load(&st->quirks);
 	int i, up = 0;
-	size_t k;
-	bool any = false;
 
 	fputc('{', f);
 	json_str(f, "mountpoint", st->mountpoint, true);
@@ -429,12 +437,7 @@ static void report_json(FILE *f, const struct shot *sh, int n, char *tls)
 		(unsigned long long)count(ST_ERRORS),
 		(unsigned long long)count(ST_RECONNECTS),
 		(unsigned long long)count(ST_SESSIONS_OPENED));
-	for (k = 0; k < sizeof(quirk_names) / sizeof(quirk_names[0]); k++)
-		if (q & quirk_names[k].q) {
-			fprintf(f, "%s\"%s\"", any ? "," : "",
-				quirk_names[k].text);
-			any = true;
-		}
+	quirks_out(f, true);
 	fputs("]}\n", f);
 }
 
