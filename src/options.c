@@ -674,6 +674,9 @@ void opts_free(struct ftpfs_opts *o)
 void opts_usage(const char *prog)
 {
 	printf("usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
+	       "       %s status [--json] MOUNTPOINT   what a running mount is doing\n"
+	       "       %s flush MOUNTPOINT [PATH]      forget cached listings and attributes\n"
+	       "                           (of PATH only); SIGHUP to the daemon flushes all\n"
 	       "\n"
 	       "ftpfs options:\n"
 	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
@@ -719,7 +722,7 @@ void opts_usage(const char *prog)
 	       "    -h, --help             this help, then FUSE's options\n"
 	       "    -V, --version          print the version\n"
 	       "\n",
-	       prog);
+	       prog, prog, prog);
 }
 
 /* Remove s[0..n) from the string s belongs to (which ends at or after
