@@ -630,7 +630,6 @@ out_signals:
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:
 	control_stop(ctl);
-	signal(SIGHUP, SIG_DFL);
 	fuse_unmount(fuse);
 out_fuse:
 	fuse_destroy(fuse);
