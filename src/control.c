@@ -313,6 +313,40 @@ static int mount_rel(const char *real, const char *path, char *out, size_t n)
 	return k < 0 || (size_t)k >= n || strpbrk(out, "\r\n") ? -EINVAL : 0;
 }
 
+/* The mount point's absolute path as the daemon has it (libfuse made it
+ * with realpath() before mounting). Only the parent is resolved: a stat
+ * of the mount point itself would ask the daemon, which may be stuck. */
+static int mount_abs(const char *mp, char *out, size_t n)
+{
+	char dir[PATH_MAX], parent[PATH_MAX];
+	const char *base;
+	size_t l = strlen(mp);
+	int k;
+
+	while (l > 1 && mp[l - 1] == '/')
+		l--;
+	if (l >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, mp, l);
+	dir[l] = '\0';
+	base = strrchr(dir, '/');
+	base = base ? base + 1 : dir;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return realpath(dir, out) ? 0 : -errno; /* "/", "x/.." */
+	if (base == dir) {
+		snprintf(parent, sizeof(parent), ".");
+	} else {
+		dir[base - dir - 1] = '\0';
+		if (!realpath(dir[0] ? dir : "/", parent))
+			return -errno;
+	}
+	if (base == dir && !realpath(".", parent))
+		return -errno;
+	k = snprintf(out, n, "%s/%s", strcmp(parent, "/") ? parent : "",
+		     base);
+	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
+}
+
 static int ask(const char *sock, const char *mp, const char *req)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -373,7 +407,7 @@ int control_main(int argc, char **argv)
 	}
 	if (!mp)
 		return usage();
-	if (!realpath(mp, real)) {
+	if (mount_abs(mp, real, sizeof(real)) < 0) {
 		fprintf(stderr, "ftpfs: %s: %s\n", mp, strerror(errno));
 		return 1;
 	}
