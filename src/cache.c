@@ -247,10 +247,8 @@ int cache_get_link(struct cache *c, const char *path, char **out)
 	struct attr_ent *a;
 	int r = 0;
 
-	if (c->ttl <= 0) {
-		status_add(ST_CACHE_MISS, 1);
+	if (c->ttl <= 0)
 		return 0;
-	}
 	pthread_mutex_lock(&c->lock);
 	a = *find_attr(c, path);
 	if (a && a->expires > now_s() && a->link) {
