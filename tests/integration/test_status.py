@@ -124,6 +124,45 @@ def upload_in_progress():
 
 
 @R.test
+def answers_while_reading():
+    """A read the server throttles holds a session: status answers at
+    once meanwhile (it never waits for a session) and shows the read with
+    its offset growing."""
+    root, mp = case({"big": os.urandom(8 * MiB)})
+    srv = harness.start_server("pyftpdlib", root, user="u", password="p",
+                               rate_bps=512 * 1024)
+    try:
+        with harness.mount(srv.url(), mp, ["parallel_read=0"],
+                           env={"XDG_RUNTIME_DIR": C.run}) as m:
+            dd = subprocess.Popen(["dd", "if=" + m.path("big"), "of=/dev/null",
+                                   "bs=64k"], stderr=subprocess.DEVNULL)
+            offsets, slowest = [], 0.0
+            try:
+                deadline = time.time() + 10
+                while time.time() < deadline and len(offsets) < 3:
+                    t0 = time.time()
+                    j = status(mp, json_=True)
+                    slowest = max(slowest, time.time() - t0)
+                    for s in j["sessions"]:
+                        if s["state"] == "reading" and s["path"].endswith(
+                                "/big") and (not offsets or
+                                             s["offset"] > offsets[-1]):
+                            offsets.append(s["offset"])
+                    time.sleep(0.5)
+            finally:
+                dd.kill()
+                dd.wait()
+            if len(offsets) < 3:
+                raise HarnessError("the read was not shown with a growing "
+                                   "offset: %s" % offsets)
+            if slowest > 3:
+                raise HarnessError("a status answer took %.1f s" % slowest)
+        return "offsets %s, slowest answer %.3f s" % (offsets, slowest)
+    finally:
+        srv.stop()
+
+
+@R.test
 def json_fields():
     root, mp = case({"a.txt": b"x" * 100})
     srv = harness.start_server("pyftpdlib", root, user="u", password="p")
