@@ -1803,9 +1803,15 @@ static int file_checksum(const char *path, enum digest_algo a,
 	struct fs_ctx *c = ctx();
 	struct sum_req q = { .algo = a };
 	struct stat st;
+	int64_t size;
+	time_t mtime;
+	mode_t mode;
 	char *sp;
 	int r;
 
+	/* the server has the old contents until the writer's close */
+	if (wfile_stat(c->wfiles, path, &size, &mtime, &mode))
+		return -EBUSY;
 	r = lookup(path, &st);
 	if (r < 0)
 		return r;

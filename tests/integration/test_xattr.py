@@ -181,6 +181,11 @@ def cached_until_changed():
                                    "old checksum")
             with open(p, "wb") as f:
                 f.write(b"CHANGED ON THE SERVER\n")   # same size
+                f.flush()
+                # not yet on the server: no value rather than the old one
+                harness.expect_oserror(
+                    lambda: os.getxattr(p, "user.checksum.sha1"),
+                    [errno.EBUSY], "getxattr of a file being written")
             want = local_sum(os.path.join(root, "a.txt"), "sha1")
             if getx(p, "user.checksum.sha1") != want:
                 raise HarnessError("a file changed through the mount shows "
