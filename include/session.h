@@ -122,8 +122,10 @@ int session_xfer_write(struct ftp_session *s, const void *buf, size_t len);
  * the end of the file) and read the final reply (226/250). A refusal in
  * the final reply (552 quota, 451...) is returned as its errno. */
 int session_xfer_finish(struct ftp_session *s);
-/* The size of the running upload, when known (for `ftpfs status`). */
-void session_xfer_total(struct ftp_session *s, int64_t total);
+/* For `ftpfs status`: the running upload (to a temporary) is for file
+ * dest, total bytes (-1: not known yet). */
+void session_xfer_note(struct ftp_session *s, const char *dest,
+		       int64_t total);
 /* Stop a transfer early, leaving the control channel in sync. */
 int session_xfer_abort(struct ftp_session *s);
 bool session_xfer_active(const struct ftp_session *s);

@@ -68,7 +68,8 @@ void status_sess_xfer(unsigned id, enum status_state st, const char *path,
 		      int64_t offset, int64_t total);
 /* n more bytes moved on id's transfer */
 void status_sess_moved(unsigned id, uint64_t n);
-void status_sess_total(unsigned id, int64_t total);
+/* The transfer (to a temporary) is for dest, total bytes (-1: unknown). */
+void status_sess_note(unsigned id, const char *dest, int64_t total);
 void status_sess_idle(unsigned id);
 
 /* Extra lines from modules that keep their own numbers (the cache's

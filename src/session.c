@@ -1090,9 +1090,10 @@ static enum status_state xfer_state(const char *cmd)
 	return strcmp(cmd, "RETR") ? SS_LISTING : SS_READING;
 }
 
-void session_xfer_total(struct ftp_session *s, int64_t total)
+void session_xfer_note(struct ftp_session *s, const char *dest,
+		       int64_t total)
 {
-	status_sess_total(s->id, total);
+	status_sess_note(s->id, dest, total);
 }
 
 /* verify_upload: a STOR's bytes are checksummed from its first byte (the

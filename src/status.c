@@ -26,6 +26,7 @@ struct slot {
 	atomic_llong moved;   /* bytes since */
 	atomic_llong total;   /* bytes to send, -1 unknown */
 	char path[PATH_SHOWN]; /* protected by lock */
+	char dest[PATH_SHOWN]; /* the file an upload is for; lock */
 };
 
 struct status {
@@ -159,6 +160,7 @@ void status_sess_xfer(unsigned id, enum status_state state, const char *path,
 		return;
 	pthread_mutex_lock(&st->lock);
 	snprintf(sl->path, sizeof(sl->path), "%s", path ? path : "");
+	sl->dest[0] = '\0';
 	pthread_mutex_unlock(&st->lock);
 	atomic_store(&sl->start, offset);
 	atomic_store(&sl->moved, 0);
@@ -175,12 +177,16 @@ void status_sess_moved(unsigned id, uint64_t n)
 					  memory_order_relaxed);
 }
 
-void status_sess_total(unsigned id, int64_t total)
+void status_sess_note(unsigned id, const char *dest, int64_t total)
 {
 	struct slot *sl;
 
-	if (st && (sl = find(id)))
-		atomic_store(&sl->total, total);
+	if (!st || !(sl = find(id)))
+		return;
+	pthread_mutex_lock(&st->lock);
+	snprintf(sl->dest, sizeof(sl->dest), "%s", dest ? dest : "");
+	pthread_mutex_unlock(&st->lock);
+	atomic_store(&sl->total, total);
 }
 
 void status_sess_idle(unsigned id)
@@ -245,6 +251,7 @@ struct shot {
 	enum status_state state;
 	long long start, moved, total;
 	char path[PATH_SHOWN];
+	char dest[PATH_SHOWN];
 };
 
 static int snapshot(struct shot *out, char tls[256])
@@ -265,6 +272,7 @@ static int snapshot(struct shot *out, char tls[256])
 		o->moved = atomic_load(&sl->moved);
 		o->total = atomic_load(&sl->total);
 		memcpy(o->path, sl->path, sizeof(o->path));
+		memcpy(o->dest, sl->dest, sizeof(o->dest));
 		n++;
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -314,16 +322,23 @@ static bool quirks_out(FILE *f, bool json)
 	return any;
 }
 
+/* The file a transfer is for: an upload's destination, not its
+ * temporary. */
+static const char *file_of(const struct shot *s)
+{
+	return s->dest[0] ? s->dest : s->path;
+}
+
 static void text_session(FILE *f, const struct shot *s)
 {
 	fprintf(f, "  S%u %s", s->id, state_names[s->state]);
 	if (s->state == SS_READING)
 		fprintf(f, " %s at %lld", s->path, s->start + s->moved);
 	else if (s->state == SS_WRITING && s->total >= 0)
-		fprintf(f, " %s %lld of %lld bytes", s->path, s->moved,
+		fprintf(f, " %s %lld of %lld bytes", file_of(s), s->moved,
 			s->total);
 	else if (s->state == SS_WRITING)
-		fprintf(f, " %s %lld bytes", s->path, s->moved);
+		fprintf(f, " %s %lld bytes", file_of(s), s->moved);
 	else if (s->state == SS_LISTING)
 		fprintf(f, " %s", s->path);
 	fputc('\n', f);
@@ -351,11 +366,14 @@ static void report_text(FILE *f, const struct shot *sh, int n, char *tls)
 		if (sh[i].state != SS_WRITING)
 			continue;
 		if (sh[i].total >= 0)
-			fprintf(f, "  %s: %lld of %lld bytes sent\n",
-				sh[i].path, sh[i].moved, sh[i].total);
+			fprintf(f, "  %s: %lld of %lld bytes sent",
+				file_of(&sh[i]), sh[i].moved, sh[i].total);
 		else
-			fprintf(f, "  %s: %lld bytes sent\n", sh[i].path,
+			fprintf(f, "  %s: %lld bytes sent", file_of(&sh[i]),
 				sh[i].moved);
+		if (sh[i].dest[0])
+			fprintf(f, " (as %s)", sh[i].path);
+		fputc('\n', f);
 	}
 	fprintf(f, "cache: %zu entries, %llu hits, %llu misses, hit rate "
 		   "%.1f%%\n",
@@ -387,7 +405,7 @@ static void json_session(FILE *f, const struct shot *s, bool comma)
 {
 	fprintf(f, "{\"id\":%u,\"state\":\"%s\",", s->id,
 		state_names[s->state]);
-	json_str(f, "path", s->state == SS_IDLE ? "" : s->path, true);
+	json_str(f, "path", s->state == SS_IDLE ? "" : file_of(s), true);
 	fprintf(f, "\"offset\":%lld,\"bytes\":%lld,\"total\":%lld}%s",
 		s->start + s->moved, s->moved, s->total, comma ? "," : "");
 }
@@ -420,7 +438,8 @@ static void report_json(FILE *f, const struct shot *sh, int n, char *tls)
 		if (sh[i].state != SS_WRITING)
 			continue;
 		fprintf(f, "%s{", up++ ? "," : "");
-		json_str(f, "path", sh[i].path, true);
+		json_str(f, "path", file_of(&sh[i]), true);
+		json_str(f, "temporary", sh[i].dest[0] ? sh[i].path : "", true);
 		fprintf(f, "\"sent\":%lld,\"total\":%lld}", sh[i].moved,
 			sh[i].total);
 	}

@@ -248,7 +248,7 @@ static int upload(struct wnode *w)
 	if (r < 0)
 		goto out_put;
 	started = true;
-	session_xfer_total(s, w->fd >= 0 ? w->size : 0); /* ftpfs status */
+	session_xfer_note(s, w->srv, w->fd >= 0 ? w->size : 0); /* status */
 	buf = malloc(CHUNK);
 	if (!buf)
 		r = -ENOMEM;
@@ -398,6 +398,8 @@ static int stream_start(struct wnode *w)
 		r = w->tmp ? session_xfer_start(w->s, "STOR", w->tmp, 0)
 			   : -ENOMEM;
 		w->tmp_moded = false;
+		if (r == 0)
+			session_xfer_note(w->s, w->srv, -1); /* ftpfs status */
 		if (r == 0)
 			restrict_tmp(w);
 	} else {

@@ -98,9 +98,12 @@ def upload_in_progress():
                 # after the end of the upload, so each is judged alone
                 text = status(mp)
                 text_seen |= "uploads in progress: 1" in text and \
-                    "writing" in text
+                    "writing /big " in text
                 ups = status(mp, json_=True)["uploads"]
                 if ups and ups[0]["sent"] > 0:
+                    if ups[0]["path"] != "/big" or \
+                            ".ftpfs-tmp-" not in ups[0]["temporary"]:
+                        raise HarnessError("upload shown as %s" % ups[0])
                     seen.append(ups[0]["sent"])
                 time.sleep(0.3)
             t.join(60)

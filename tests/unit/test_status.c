@@ -47,7 +47,8 @@ START_TEST(report)
 	status_sess_open(9);
 	status_sess_xfer(7, SS_READING, "/pub/a \"b\"", 100, -1);
 	status_sess_moved(7, 50);
-	status_sess_xfer(8, SS_WRITING, "/pub/.ftpfs-tmp-1", 0, 4096);
+	status_sess_xfer(8, SS_WRITING, "/pub/.ftpfs-tmp-1", 0, -1);
+	status_sess_note(8, "/pub/new", 4096);
 	status_sess_moved(8, 1024);
 	status_sess_close(9);
 	t = status_report(false);
@@ -56,7 +57,8 @@ START_TEST(report)
 	ck_assert_ptr_nonnull(strstr(t, "TLS: TLSv1.3, TLS_AES_256_GCM_SHA384, verified by system CAs and host name\n"));
 	ck_assert_ptr_nonnull(strstr(t, "sessions: 2 open, 2 allowed of 4 asked\n"));
 	ck_assert_ptr_nonnull(strstr(t, "  S7 reading /pub/a \"b\" at 150\n"));
-	ck_assert_ptr_nonnull(strstr(t, "  S8 writing /pub/.ftpfs-tmp-1 1024 of 4096 bytes\n"));
+	ck_assert_ptr_nonnull(strstr(t, "  S8 writing /pub/new 1024 of 4096 bytes\n"));
+	ck_assert_ptr_nonnull(strstr(t, "  /pub/new: 1024 of 4096 bytes sent (as /pub/.ftpfs-tmp-1)\n"));
 	ck_assert_ptr_null(strstr(t, "S9"));
 	ck_assert_ptr_nonnull(strstr(t, "uploads in progress: 1\n"));
 	ck_assert_ptr_nonnull(strstr(t, "cache: 3 entries, 3 hits, 1 misses, hit rate 75.0%\n"));
@@ -66,7 +68,7 @@ START_TEST(report)
 	j = status_report(true);
 	ck_assert_ptr_nonnull(j);
 	ck_assert_ptr_nonnull(strstr(j, "\"path\":\"/pub/a \\\"b\\\"\",\"offset\":150,\"bytes\":50,\"total\":-1}"));
-	ck_assert_ptr_nonnull(strstr(j, "\"uploads\":[{\"path\":\"/pub/.ftpfs-tmp-1\",\"sent\":1024,\"total\":4096}]"));
+	ck_assert_ptr_nonnull(strstr(j, "\"uploads\":[{\"path\":\"/pub/new\",\"temporary\":\"/pub/.ftpfs-tmp-1\",\"sent\":1024,\"total\":4096}]"));
 	ck_assert_ptr_nonnull(strstr(j, "\"pool\":{\"asked\":4,\"limit\":2,\"open\":2}"));
 	ck_assert_ptr_nonnull(strstr(j, "\"hit_rate\":0.7500"));
 	ck_assert_ptr_nonnull(strstr(j, "\"tls\":{\"version\":\"TLSv1.3\""));
