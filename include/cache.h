@@ -82,6 +82,10 @@ void cache_changed_dir(struct cache *c, const char *path);
  * no longer serves readdir. */
 void cache_removed(struct cache *c, const char *path);
 
+/* Attribute entries plus listed names held (for `ftpfs status`; the
+ * argument is the struct cache, untyped for status_set_cache_entries). */
+size_t cache_entries(void *cache);
+
 /* Forget everything (after a directory rename, say). */
 void cache_clear(struct cache *c);
 /* Forget path (attributes and listing) and its parent's listing. */

@@ -18,6 +18,8 @@ struct charset;
 struct prefetch;
 struct ftp_session;
 struct ino_table;
+struct sum_cache;
+struct fuse;
 
 struct fs_ctx {
 	struct pool *pool;
@@ -36,6 +38,8 @@ struct fs_ctx {
 	const char *mountpoint; /* absolute, as the kernel shows open files */
 	atomic_bool said_dir_times; /* logged: the server sets no dir times */
 	struct ino_table *inos; /* st_ino of every path (stat and readdir) */
+	struct sum_cache *sums; /* user.checksum.* answers, or NULL */
+	struct fuse *fuse;     /* for kernel cache invalidation, or NULL */
 };
 
 /* Guess the zone of the server's LIST times: list the root, and compare
@@ -47,6 +51,13 @@ int fs_detect_server_tz(struct pool *p, long *offset);
 int fs_parse_tz(const char *s, long *offset);
 
 const struct fuse_operations *fs_operations(void);
+
+/* `ftpfs flush` and SIGHUP: forget the cached listings, attributes and
+ * checksums of path (and its parent's listing), or of everything when
+ * path is NULL, and tell the kernel to drop what it holds of path (its
+ * other entries expire within 1 s). Safe from any thread but a FUSE
+ * request's. */
+void fs_flush(struct fs_ctx *c, const char *path);
 
 /* The prefetch job (prefetch_fn, arg = the fs_ctx): list path on s into
  * the cache as an unused listing, unless a fresh listing is cached. */

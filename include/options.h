@@ -98,6 +98,8 @@ struct ftpfs_opts {
 	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
 	char *credentials;    /* file with user= and password= lines */
 	int password_stdin;
+	int verify_upload;       /* -o verify_upload[=ALGO] given */
+	char *verify_algo;       /* its ALGO, or NULL: the best offered */
 	int allow_other;         /* FUSE's, seen on the way */
 	int default_permissions; /* FUSE's, seen on the way */
 	int no_default_permissions; /* allow_other without the kernel's checks */

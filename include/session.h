@@ -20,6 +20,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "digest.h"
 #include "listparse.h"
 
 struct ftp_session;
@@ -61,6 +62,10 @@ struct session_cfg {
 	 * then not active, and data connections go to host (or the PASV
 	 * reply's address with pasv_ip), as the proxy resolves it */
 	const struct proxy_cfg *proxy;
+	/* -o verify_upload: checksum every STOR's bytes as they are sent,
+	 * for session_verify_upload() */
+	bool verify_upload;
+	enum digest_algo verify_algo;
 };
 
 enum session_cap {
@@ -71,7 +76,14 @@ enum session_cap {
 	SESS_CAP_UTF8 = 1 << 4,
 	SESS_CAP_AVBL = 1 << 5,
 	SESS_CAP_MFMT = 1 << 6,
+	/* a checksum of this algorithm can be asked for: HASH (FEAT lists
+	 * it, draft-bryan-ftpext-hash) or XSHA256/XSHA1/XMD5/XCRC */
+	SESS_CAP_SUM_SHA256 = 1 << 7,
+	SESS_CAP_SUM_SHA1 = 1 << 8,
+	SESS_CAP_SUM_MD5 = 1 << 9,
+	SESS_CAP_SUM_CRC32 = 1 << 10,
 };
+#define SESS_CAP_SUM(algo) (SESS_CAP_SUM_SHA256 << (algo))
 
 /* Connect, log in, read FEAT, set UTF-8 and TYPE I, and find the root
  * directory (the URL path, made absolute with PWD). Errors: -EACCES (login
@@ -128,6 +140,10 @@ int session_xfer_write(struct ftp_session *s, const void *buf, size_t len);
  * the end of the file) and read the final reply (226/250). A refusal in
  * the final reply (552 quota, 451...) is returned as its errno. */
 int session_xfer_finish(struct ftp_session *s);
+/* For `ftpfs status`: the running upload (to a temporary) is for file
+ * dest, total bytes (-1: not known yet). */
+void session_xfer_note(struct ftp_session *s, const char *dest,
+		       int64_t total);
 /* Stop a transfer early, leaving the control channel in sync. */
 int session_xfer_abort(struct ftp_session *s);
 bool session_xfer_active(const struct ftp_session *s);
@@ -183,6 +199,25 @@ int session_mdtm(struct ftp_session *s, const char *path, time_t *out);
  * errno when the session failed. */
 int session_mdtm_batch(struct ftp_session *s, const char *const *paths,
 		       size_t n, time_t *out, bool *ok);
+/* The server's checksum of file path, as lowercase hex in out: HASH
+ * (after OPTS HASH when another algorithm is selected) where FEAT lists
+ * the algorithm for it, else XSHA256/XSHA1/XMD5/XCRC. -EOPNOTSUPP when
+ * the server offers neither; a refusal as its errno; -EPROTO for a reply
+ * without a value of the right length. */
+int session_checksum(struct ftp_session *s, enum digest_algo a,
+		     const char *path, char out[DIGEST_HEX_MAX]);
+/* The value in a checksum reply's text (after the code): the HASH form
+ * "SHA-256 0-49 <hex> name" (hash_form, draft-bryan-ftpext-hash 3.2; the
+ * range may be missing), or an X command's "<hex>" (first hex word of the
+ * right length). Pure; 0 or -EPROTO. */
+int session_parse_checksum(const char *text, enum digest_algo a,
+			   bool hash_form, char out[DIGEST_HEX_MAX]);
+/* With cfg->verify_upload: compare the checksum of the bytes the last STOR
+ * on this session sent with the server's of path (where it went). 0 when
+ * they match (or without verify_upload); -EIO on a mismatch or when the
+ * server cannot say (the reason in session_last_error()). */
+int session_verify_upload(struct ftp_session *s, const char *path);
+
 /* SIZE / AVBL helpers: 0 and *out, or a negative errno. */
 int session_size(struct ftp_session *s, const char *path, int64_t *out);
 int session_avbl(struct ftp_session *s, const char *path, uint64_t *out);

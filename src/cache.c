@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "status.h"
+
 #define NBUCKETS 4096
 
 struct attr_ent {
@@ -217,8 +219,10 @@ int cache_get_attr(struct cache *c, const char *path, struct stat *st)
 	double now = now_s();
 	int r = 0;
 
-	if (c->ttl <= 0)
+	if (c->ttl <= 0) {
+		status_add(ST_CACHE_MISS, 1);
 		return 0;
+	}
 	pthread_mutex_lock(&c->lock);
 	a = *find_attr(c, path);
 	if (a && a->expires > now && a->unknown) {
@@ -234,6 +238,7 @@ int cache_get_attr(struct cache *c, const char *path, struct stat *st)
 		r = -ENOENT;
 	}
 	pthread_mutex_unlock(&c->lock);
+	status_add(r ? ST_CACHE_HIT : ST_CACHE_MISS, 1);
 	return r;
 }
 
@@ -360,8 +365,10 @@ int cache_get_dir(struct cache *c, const char *path,
 	size_t i;
 	int r = 0;
 
-	if (c->ttl <= 0)
+	if (c->ttl <= 0) {
+		status_add(ST_CACHE_MISS, 1);
 		return 0;
+	}
 	pthread_mutex_lock(&c->lock);
 	d = *find_dir(c, path);
 	if (d && d->expires > now_s() && !d->stale) {
@@ -375,6 +382,7 @@ int cache_get_dir(struct cache *c, const char *path,
 				break;
 	}
 	pthread_mutex_unlock(&c->lock);
+	status_add(r ? ST_CACHE_HIT : ST_CACHE_MISS, 1);
 	return r;
 }
 
@@ -406,6 +414,17 @@ bool cache_is_changed(struct cache *c, const char *path, mode_t *mode)
 		*mode = a->st.st_mode;
 	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+size_t cache_entries(void *cache)
+{
+	struct cache *c = cache;
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->used;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 bool cache_has_dir(struct cache *c, const char *path)

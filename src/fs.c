@@ -39,6 +39,7 @@
 #include "prefetch.h"
 #include "session.h"
 #include "wfile.h"
+#include "xattr.h"
 
 #define SRV_PATH_MAX 4000
 #define PREFETCH_PER_DIR 64 /* subdirectories queued per opendir */
@@ -1242,6 +1243,7 @@ static int may_write(const struct stat *st)
 static void forget(const char *path)
 {
 	cache_invalidate(ctx()->cache, path);
+	sum_cache_drop(ctx()->sums, path);
 }
 
 /* After an operation through the mount: what the cache may keep. A
@@ -1254,6 +1256,7 @@ static void changed(const char *path, int r)
 		cache_changed(ctx()->cache, path);
 	else
 		forget(path);
+	sum_cache_drop(ctx()->sums, path);
 }
 
 static void removed(const char *path, int r)
@@ -1262,6 +1265,7 @@ static void removed(const char *path, int r)
 		cache_removed(ctx()->cache, path);
 	else
 		forget(path);
+	sum_cache_drop(ctx()->sums, path);
 }
 
 /* A name in path's directory was made, removed or replaced on the server
@@ -1879,6 +1883,7 @@ static int ftpfs_rename(const char *from, const char *to, unsigned int flags)
 	}
 	if (S_ISDIR(sf.st_mode) && r == 0) {
 		cache_clear(ctx()->cache); /* every name below moved */
+		sum_cache_drop(ctx()->sums, NULL);
 	} else {
 		removed(from, r);
 		changed(to, r);
@@ -2208,6 +2213,113 @@ static void ftpfs_destroy(void *private_data)
 	pthread_mutex_unlock(&open_lock);
 }
 
+/* ---- extended attributes: the server's checksums ------------------ */
+
+struct sum_req {
+	const char *srv;
+	enum digest_algo algo;
+	char hex[DIGEST_HEX_MAX];
+};
+
+static int do_checksum(struct ftp_session *s, void *arg)
+{
+	struct sum_req *q = arg;
+
+	return session_checksum(s, q->algo, q->srv, q->hex);
+}
+
+/* The server's checksum of a regular file: cached with its size and
+ * mtime, else asked. -ENODATA where the server has none for it. */
+static int file_checksum(const char *path, enum digest_algo a,
+			 char hex[DIGEST_HEX_MAX])
+{
+	struct fs_ctx *c = ctx();
+	struct sum_req q = { .algo = a };
+	struct stat st;
+	int64_t size;
+	time_t mtime;
+	mode_t mode;
+	char *sp;
+	int r;
+
+	/* the server has the old contents until the writer's close */
+	if (wfile_stat(c->wfiles, path, &size, &mtime, &mode))
+		return -EBUSY;
+	r = lookup(path, &st);
+	if (r < 0)
+		return r;
+	if (!S_ISREG(st.st_mode))
+		return -ENODATA;
+	if (sum_cache_get(c->sums, path, a, st.st_size, st.st_mtime, hex))
+		return 0;
+	r = srv_path(path, &sp);
+	if (r < 0)
+		return r;
+	q.srv = sp;
+	r = pool_run(c->pool, do_checksum, &q);
+	free(sp);
+	if (r == -EOPNOTSUPP)
+		return -ENODATA; /* offered in FEAT, refused for this file */
+	if (r < 0)
+		return r == -EPROTO ? -EIO : session_user_errno(r);
+	sum_cache_put(c->sums, path, a, st.st_size, st.st_mtime, q.hex);
+	memcpy(hex, q.hex, DIGEST_HEX_MAX);
+	return 0;
+}
+
+/* Any other name is answered at once, without the server: file managers
+ * ask for security.selinux, system.posix_acl_access... of every file. */
+static int ftpfs_getxattr(const char *path, const char *name, char *value,
+			  size_t size)
+{
+	char hex[DIGEST_HEX_MAX];
+	int a = xattr_checksum_algo(name), r;
+	size_t len;
+
+	if (a < 0 || !ctx()->sums ||
+	    !(pool_caps(ctx()->pool) & SESS_CAP_SUM(a)))
+		return -ENODATA;
+	r = file_checksum(path, (enum digest_algo)a, hex);
+	if (r < 0)
+		return r;
+	len = strlen(hex);
+	if (size == 0)
+		return (int)len;
+	if (size < len)
+		return -ERANGE;
+	memcpy(value, hex, len);
+	return (int)len;
+}
+
+static int ftpfs_listxattr(const char *path, char *list, size_t size)
+{
+	unsigned caps = pool_caps(ctx()->pool), algos = 0;
+	struct stat st;
+	int a, r;
+
+	for (a = 0; a < DIGEST_N; a++)
+		if (caps & SESS_CAP_SUM(a))
+			algos |= 1u << a;
+	if (!algos || !ctx()->sums)
+		return 0;
+	r = lookup(path, &st);
+	if (r < 0)
+		return r;
+	return S_ISREG(st.st_mode) ? xattr_list(algos, list, size) : 0;
+}
+
+/* The checksums are the server's: nothing can be set or removed. */
+static int ftpfs_setxattr(const char *path, const char *name,
+			  const char *value, size_t size, int flags)
+{
+	return -ENOTSUP;
+}
+
+static int ftpfs_removexattr(const char *path, const char *name)
+{
+	return -ENOTSUP;
+}
+
 static const struct fuse_operations ops = {
 	.init = ftpfs_init,
 	.destroy = ftpfs_destroy,
@@ -2234,7 +2346,33 @@ static const struct fuse_operations ops = {
 	.symlink = ftpfs_symlink,
 	.mknod = ftpfs_mknod,
 	.statfs = ftpfs_statfs,
+	.getxattr = ftpfs_getxattr,
+	.listxattr = ftpfs_listxattr,
+	.setxattr = ftpfs_setxattr,
+	.removexattr = ftpfs_removexattr,
 };
+
+void fs_flush(struct fs_ctx *c, const char *path)
+{
+	char *parent;
+
+	if (!path) {
+		cache_clear(c->cache);
+		sum_cache_drop(c->sums, NULL);
+		if (c->fuse)
+			fuse_invalidate_path(c->fuse, "/");
+		return;
+	}
+	cache_invalidate(c->cache, path);
+	sum_cache_drop(c->sums, path);
+	if (!c->fuse)
+		return;
+	fuse_invalidate_path(c->fuse, path); /* -ENOENT: never looked up */
+	parent = parent_path(path);
+	if (parent)
+		fuse_invalidate_path(c->fuse, parent);
+	free(parent);
+}
 
 const struct fuse_operations *fs_operations(void)
 {

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "status.h"
+
 static atomic_bool debug_on;
 static atomic_bool to_syslog;
 
@@ -32,6 +34,8 @@ void log_msg(enum log_level lvl, const char *func, const char *fmt, ...)
 	char buf[1024];
 	va_list ap;
 
+	if (lvl == LOG_LVL_ERR)
+		status_add(ST_ERRORS, 1);
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

@@ -31,9 +31,12 @@
 #include "pool.h"
 #include "prefetch.h"
 #include "charset.h"
+#include "control.h"
 #include "session.h"
+#include "status.h"
 #include "tls.h"
 #include "wfile.h"
+#include "xattr.h"
 
 /* FUSE worker threads at most, unless -o max_threads= says otherwise */
 #define FTPFS_MAX_THREADS 256
@@ -100,6 +103,63 @@ static int read_secret(const char *prompt, char **out, char *err,
 	*out = strdup(line);
 	explicit_bzero(line, sizeof(line));
 	return *out ? 0 : -ENOMEM;
+}
+
+/* -o verify_upload[=ALGO]: the algorithm, which the server must offer
+ * (FEAT: HASH or its X command); without ALGO the strongest offered. */
+static int verify_algo(const struct ftpfs_opts *o, unsigned caps,
+		       enum digest_algo *out)
+{
+	int a = o->verify_algo ? digest_from_name(o->verify_algo) : 0;
+
+	for (; a >= 0 && a < DIGEST_N; a++) {
+		if (caps & SESS_CAP_SUM(a)) {
+			*out = (enum digest_algo)a;
+			return 0;
+		}
+		if (o->verify_algo)
+			break;
+	}
+	if (o->verify_algo)
+		fprintf(stderr, "ftpfs: verify_upload=%s: the server offers no "
+				"%s checksum (neither HASH nor its X command in "
+				"FEAT)\n", o->verify_algo, o->verify_algo);
+	else
+		fprintf(stderr, "ftpfs: verify_upload: the server offers no "
+				"checksum (HASH, XSHA256, XSHA1, XMD5 or XCRC in "
+				"FEAT)\n");
+	return -EOPNOTSUPP;
+}
+
+static char *status_cb(void *ctx, bool json)
+{
+	(void)ctx;
+	return status_report(json);
+}
+
+static void flush_cb(void *ctx, const char *path)
+{
+	fs_flush(ctx, path);
+}
+
+/* The control socket and SIGHUP (which then flushes the caches instead
+ * of unmounting: libfuse leaves a handler it did not set alone). */
+static struct control *control_up(struct fs_ctx *c, const char *mountpoint)
+{
+	struct control_ops ops = { status_cb, flush_cb, c };
+	struct sigaction sa = { .sa_handler = control_sighup };
+	struct control *ctl = NULL;
+	int r = control_start(mountpoint, &ops, &ctl);
+
+	if (r < 0) {
+		log_warn("no control socket (ftpfs status, flush): %s",
+			 strerror(-r));
+		return NULL;
+	}
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	return ctl;
 }
 
 static bool anonymous(const char *user)
@@ -343,12 +403,18 @@ int main(int argc, char *argv[])
 	struct pool_cfg pcfg = { 0 };
 	struct fs_ctx c = { 0 };
 	struct fuse *fuse = NULL;
+	struct control *ctl = NULL;
 	struct tls_ctx *tls = NULL;
 	struct proxy_cfg proxy = { 0 };
 	char *active_addr = NULL;
 	char err[1024] = "", *display = NULL, *fsname = NULL;
 	int r, ret = 1;
 
+	if (argc >= 2 && (!strcmp(argv[1], "status") ||
+			  !strcmp(argv[1], "flush"))) {
+		fuse_opt_free_args(&args);
+		return control_main(argc, argv);
+	}
 	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err);
 		goto out_opts; /* what it took so far (the URL, proxy=...) */
@@ -469,10 +535,19 @@ int main(int argc, char *argv[])
 	pcfg.reconnect_s = (int)o.reconnect_timeout;
 	pcfg.hard = o.hard;
 	pcfg.idle_close_s = 600;
+	display = url_display(&u);
+	if (!display || status_init(display, cl.mountpoint, o.connections) < 0)
+		goto out_url;
 	r = pool_new(&scfg, &pcfg, &c.pool, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err);
 		goto out_url;
+	}
+	/* every session (the pool keeps &scfg) checksums what it uploads */
+	if (o.verify_upload || o.verify_algo) {
+		if (verify_algo(&o, pool_caps(c.pool), &scfg.verify_algo) < 0)
+			goto out_pool;
+		scfg.verify_upload = true;
 	}
 	if (o.server_tz && strcmp(o.server_tz, "auto")) {
 		if (fs_parse_tz(o.server_tz, &c.tz_offset) < 0) {
@@ -488,8 +563,9 @@ int main(int argc, char *argv[])
 			 c.tz_offset / 3600, labs(c.tz_offset % 3600) / 60);
 	}
 	c.cache = cache_new(o.cache_timeout, 200000);
-	if (!c.cache)
-		goto out_pool;
+	c.sums = sum_cache_new();
+	if (!c.cache || !c.sums)
+		goto out_cache;
 	{
 		const char *sd = o.spool_dir ? o.spool_dir : getenv("TMPDIR");
 
@@ -528,8 +604,7 @@ int main(int argc, char *argv[])
 		c.prefetch = prefetch_new(&pfc, c.pool, fs_prefetch_list, &c);
 	}
 
-	display = url_display(&u);
-	fsname = display ? mount_opts(display) : NULL;
+	fsname = mount_opts(display);
 	if (!fsname || fuse_opt_add_arg(&args, fsname) < 0)
 		goto out_cache;
 	/* Other users act on the server with our login: let the kernel check
@@ -550,6 +625,9 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	if (!cl.foreground)
 		log_use_syslog();
+	c.fuse = fuse;
+	status_set_cache_entries(cache_entries, c.cache);
+	ctl = control_up(&c, cl.mountpoint); /* before libfuse's handlers */
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_unmount;
 	if (cl.singlethread) {
@@ -579,19 +657,22 @@ int main(int argc, char *argv[])
 out_signals:
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:
+	control_stop(ctl);
 	fuse_unmount(fuse);
 out_fuse:
 	fuse_destroy(fuse);
 out_cache:
 	prefetch_free(c.prefetch); /* joins its workers: before the pool */
 	free(fsname);
-	free(display);
 	wfile_table_free(c.wfiles);
 	ino_free(c.inos);
 	cache_free(c.cache);
+	sum_cache_free(c.sums);
 out_pool:
 	pool_free(c.pool);
 out_url:
+	free(display);
+	status_fini();
 	charset_free(c.charset);
 	free(active_addr);
 	opts_proxy_free(&proxy);

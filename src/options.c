@@ -1,6 +1,8 @@
 /* options — URL, netrc and -o options. See options.h. */
 #include "options.h"
 
+#include "digest.h"
+
 #include <errno.h>
 #include <fuse_opt.h>
 #include <stddef.h>
@@ -680,6 +682,9 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("user=%s", user, 0),
 	OPT("credentials=%s", credentials, 0),
 	OPT("password_stdin", password_stdin, 1),
+	OPT("verify_upload", verify_upload, 1),
+	OPT("verify_upload=%s", verify_algo, 0),
+	OPT("verify_upload=", verify_upload, 1),
 	OPT("no_default_permissions", no_default_permissions, 1),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
@@ -817,6 +822,11 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 		snprintf(err, errlen, "spool_max must be at least 1 (MiB)");
 		return -EINVAL;
 	}
+	if (o->verify_algo && digest_from_name(o->verify_algo) < 0) {
+		snprintf(err, errlen, "verify_upload must be sha256, sha1, md5 "
+				      "or crc32");
+		return -EINVAL;
+	}
 	if (o->max_entries < 1) {
 		snprintf(err, errlen, "max_entries must be at least 1");
 		return -EINVAL;
@@ -845,12 +855,16 @@ void opts_free(struct ftpfs_opts *o)
 	free(o->fingerprint);
 	free(o->cert);
 	free(o->key);
+	free(o->verify_algo);
 	memset(o, 0, sizeof(*o));
 }
 
 void opts_usage(const char *prog)
 {
 	printf("usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
+	       "       %s status [--json] MOUNTPOINT   what a running mount is doing\n"
+	       "       %s flush MOUNTPOINT [PATH]      forget cached listings and attributes\n"
+	       "                           (of PATH only); SIGHUP to the daemon flushes all\n"
 	       "\n"
 	       "ftpfs options:\n"
 	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
@@ -893,6 +907,9 @@ void opts_usage(const char *prog)
 	       "    -o fingerprint=sha256:HEX  trust the server certificate with this hash\n"
 	       "    -o no_verify           accept any certificate (insecure)\n"
 	       "    -o cert=FILE,key=FILE  client certificate\n"
+	       "    -o verify_upload[=sha256|sha1|md5|crc32]  compare the server's checksum\n"
+	       "                           of each upload with the bytes sent before it\n"
+	       "                           replaces the file (default: the best offered)\n"
 	       "    -o ignore_attr_errors  chmod/chown/touch succeed where the server cannot\n"
 	       "    -o spool_dir=DIR       where files edited in place are kept (default\n"
 	       "                           $TMPDIR or /var/tmp)\n"
@@ -900,7 +917,7 @@ void opts_usage(const char *prog)
 	       "    -h, --help             this help, then FUSE's options\n"
 	       "    -V, --version          print the version\n"
 	       "\n",
-	       prog);
+	       prog, prog, prog);
 }
 
 /* Remove s[0..n) from the string s belongs to (which ends at or after

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "status.h"
 
 /* in this order: from SLOT_FREE on, the slot holds a logged-in session */
 enum slot_state { SLOT_EMPTY, SLOT_CONNECTING, SLOT_FREE, SLOT_BUSY,
@@ -431,6 +432,7 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 						 live, live);
 				p->limit = live;
 				server_up(p); /* full, but there */
+				status_pool_limit(live);
 				continue;
 			}
 		}
@@ -493,6 +495,8 @@ void pool_put(struct pool *p, struct ftp_session *s)
 	pthread_mutex_lock(&p->lock);
 	sl = slot_of(p, s);
 	close_it = session_broken(s) || session_xfer_active(s);
+	if (session_broken(s))
+		status_add(ST_RECONNECTS, 1); /* its slot opens a new one */
 	if (close_it) {
 		close_slot(p, sl);
 	} else {

@@ -34,6 +34,7 @@
 #include "net.h"
 #include "proxy.h"
 #include "reply.h"
+#include "status.h"
 #include "tls.h"
 
 #define CTRL_BUF 16384
@@ -75,6 +76,11 @@ struct ftp_session {
 	int mtime_method;  /* 0 unknown, 1 works, -1 the server cannot */
 	char *cwd;         /* known working directory, or NULL */
 	char *root;
+	unsigned hash_algos; /* 1 << algo: FEAT's HASH line offers it */
+	unsigned x_algos;  /* 1 << algo: FEAT lists its X command */
+	int hash_sel;      /* the algorithm HASH uses now, -1 unknown */
+	struct digest *sent; /* verify_upload: the current STOR's bytes */
+	bool sent_on;      /* sent counts the current (or last) STOR */
 	unsigned id;       /* "[S<id>]" in -o ftp_trace lines */
 	size_t sent_len;   /* the last command line's length, CRLF included */
 	char errmsg[640];
@@ -351,6 +357,47 @@ static void first_line(const struct ftp_session *s, char *out, size_t n)
 	out[l] = '\0';
 }
 
+/* draft-bryan-ftpext-hash names, by enum digest_algo */
+static const char *const hash_names[DIGEST_N] = { "SHA-256", "SHA-1", "MD5",
+						  "CRC32" };
+/* the older X commands, by enum digest_algo */
+static const char *const x_cmds[DIGEST_N] = { "XSHA256", "XSHA1", "XMD5",
+					      "XCRC" };
+
+/* "SHA-1;SHA-256*;SHA-512;MD5" (draft-bryan-ftpext-hash 3.1): the '*'
+ * marks the algorithm HASH uses until OPTS HASH chooses another. */
+static void parse_feat_hash(struct ftp_session *s, const char *f, size_t l)
+{
+	while (l) {
+		size_t n = 0, w;
+		int a;
+
+		while (n < l && f[n] != ';')
+			n++;
+		w = n && f[n - 1] == '*' ? n - 1 : n;
+		for (a = 0; a < DIGEST_N; a++)
+			if (strlen(hash_names[a]) == w &&
+			    !strncasecmp(f, hash_names[a], w)) {
+				s->hash_algos |= 1u << a;
+				if (w < n)
+					s->hash_sel = a;
+			}
+		f += n < l ? n + 1 : n;
+		l -= n < l ? n + 1 : n;
+	}
+}
+
+/* " XSHA256", " XCRC"... ("XSHA" alone is not taken: SHA-1 on some
+ * servers, SHA-512 on others) */
+static void parse_feat_x(struct ftp_session *s, const char *f, size_t l)
+{
+	int a;
+
+	for (a = 0; a < DIGEST_N; a++)
+		if (strlen(x_cmds[a]) == l && !strncasecmp(f, x_cmds[a], l))
+			s->x_algos |= 1u << a;
+}
+
 static void parse_feat(struct ftp_session *s)
 {
 	const char *t = reply_text(s->rp);
@@ -379,8 +426,15 @@ static void parse_feat(struct ftp_session *s)
 			s->caps |= SESS_CAP_AVBL;
 		else if (l == 4 && !strncasecmp(f, "MFMT", 4))
 			s->caps |= SESS_CAP_MFMT;
+		else if (l > 5 && !strncasecmp(f, "HASH ", 5))
+			parse_feat_hash(s, f + 5, l - 5);
+		else
+			parse_feat_x(s, f, l);
 		t = nl ? nl + 1 : NULL;
 	}
+	for (int a = 0; a < DIGEST_N; a++)
+		if ((s->hash_algos | s->x_algos) & (1u << a))
+			s->caps |= SESS_CAP_SUM(a);
 	/* "REST STREAM" in FEAT: REST may go out pipelined from the start */
 	s->rest_ok = s->caps & SESS_CAP_REST;
 }
@@ -612,6 +666,7 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 	s->cfg = cfg;
 	s->id = atomic_fetch_add(&next_id, 1) + 1;
 	s->no_epsv = cfg->disable_epsv;
+	s->hash_sel = -1;
 	s->rp = reply_parser_new();
 	if (!s->rp) {
 		r = -ENOMEM;
@@ -623,6 +678,8 @@ int session_open(const struct session_cfg *cfg, struct ftp_session **out,
 	r = login(s);
 	if (r < 0)
 		goto err;
+	status_sess_open(s->id);
+	status_add(ST_SESSIONS_OPENED, 1);
 	*out = s;
 	return 0;
 err:
@@ -648,10 +705,12 @@ void session_close(struct ftp_session *s)
 		if (send_cmd(s, "QUIT", NULL) == 0)
 			read_reply(s);
 	}
+	status_sess_close(s->id);
 	net_close(s->data);
 	net_listener_close(s->listener);
 	net_close(s->ctrl);
 	reply_parser_free(s->rp);
+	digest_free(s->sent);
 	free(s->cwd);
 	free(s->root);
 	free(s);
@@ -781,6 +840,7 @@ static int open_active(struct ftp_session *s)
 			goto err;
 		}
 		s->no_eprt = true;
+		status_quirk(SQ_NO_EPRT);
 	}
 	if (sscanf_free_ipv4(host, a) < 0) {
 		r = -EPROTO;
@@ -886,6 +946,7 @@ static int open_data(struct ftp_session *s)
 				return r;
 		} else if (code >= 500) {
 			s->no_epsv = true;
+			status_quirk(SQ_NO_EPSV);
 		} else {
 			return refused(s, code, false);
 		}
@@ -1115,6 +1176,8 @@ static int reconnect(struct ftp_session *s)
 	s->ctrl = NULL;
 	s->buf_off = s->buf_len = 0;
 	s->caps = 0;
+	s->hash_algos = s->x_algos = 0;
+	s->hash_sel = -1;
 	s->prot_p = false;
 	s->root = NULL;
 	free(s->cwd);
@@ -1128,6 +1191,35 @@ static int reconnect(struct ftp_session *s)
 		s->broken = true;
 		return r;
 	}
+	return 0;
+}
+
+static enum status_state xfer_state(const char *cmd)
+{
+	if (!strcmp(cmd, "STOR") || !strcmp(cmd, "APPE"))
+		return SS_WRITING;
+	return strcmp(cmd, "RETR") ? SS_LISTING : SS_READING;
+}
+
+void session_xfer_note(struct ftp_session *s, const char *dest,
+		       int64_t total)
+{
+	status_sess_note(s->id, dest, total);
+}
+
+/* verify_upload: a STOR's bytes are checksummed from its first byte (the
+ * digest is made once per session and reset for each STOR). */
+static int count_sent(struct ftp_session *s, const char *cmd)
+{
+	s->sent_on = s->cfg->verify_upload && !strcmp(cmd, "STOR");
+	if (!s->sent_on)
+		return 0;
+	if (!s->sent) {
+		s->sent = digest_new(s->cfg->verify_algo);
+		if (!s->sent)
+			return -ENOMEM;
+	}
+	digest_reset(s->sent);
 	return 0;
 }
 
@@ -1145,6 +1237,9 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 	if (s->data)
 		return -EBUSY;
 	s->upload = upload;
+	r = count_sent(s, cmd);
+	if (r < 0)
+		return r;
 	for (attempt = 0; attempt < 3; attempt++) {
 		if (attempt == 2) {
 			r = reconnect(s);
@@ -1154,6 +1249,8 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		s->tls_again = attempt == 1;
 		r = xfer_start_once(s, cmd, path, rest, upload);
 		s->tls_again = false;
+		if (r == 0)
+			status_sess_xfer(s->id, xfer_state(cmd), path, rest, -1);
 		if (r != DATA_REFUSED)
 			return r;
 		log_dbg("%s: data connection refused (%s); trying again", cmd,
@@ -1173,6 +1270,10 @@ ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len)
 	if (!s->data)
 		return -EBADF;
 	n = net_read(s->data, buf, len);
+	if (n > 0) {
+		status_add(ST_BYTES_IN, (uint64_t)n);
+		status_sess_moved(s->id, (uint64_t)n);
+	}
 	if (n < 0) /* the data connection only: the control one decides */
 		snprintf(s->errmsg, sizeof(s->errmsg), "reading data: %s",
 			 strerror((int)-n));
@@ -1183,6 +1284,7 @@ int session_xfer_finish(struct ftp_session *s)
 {
 	int code;
 
+	status_sess_idle(s->id);
 	net_close(s->data);
 	s->data = NULL;
 	code = read_reply(s);
@@ -1206,6 +1308,12 @@ int session_xfer_write(struct ftp_session *s, const void *buf, size_t len)
 	if (!s->data)
 		return -EBADF;
 	r = net_write_all(s->data, buf, len);
+	if (r == 0 && s->sent_on)
+		digest_update(s->sent, buf, len);
+	if (r == 0) {
+		status_add(ST_BYTES_OUT, len);
+		status_sess_moved(s->id, len);
+	}
 	if (r < 0) /* finish reads the server's reason (552...) */
 		snprintf(s->errmsg, sizeof(s->errmsg), "writing data: %s",
 			 strerror(-r));
@@ -1216,6 +1324,7 @@ int session_xfer_abort(struct ftp_session *s)
 {
 	int code, i;
 
+	status_sess_idle(s->id);
 	net_close(s->data);
 	s->data = NULL;
 	if (send_cmd(s, "ABOR", NULL) < 0)
@@ -1457,8 +1566,10 @@ static int list_as(struct ftp_session *s, const char *path,
 		r = -EOPNOTSUPP;
 		if (!s->list_no_a) {
 			r = session_xfer_start(s, "LIST", "-a", 0);
-			if (r == -EOPNOTSUPP || r == -ENOENT || r == -EINVAL)
+			if (r == -EOPNOTSUPP || r == -ENOENT || r == -EINVAL) {
 				s->list_no_a = true;
+				status_quirk(SQ_NO_LIST_A);
+			}
 		}
 		if (r < 0 && s->list_no_a && !s->broken)
 			r = session_xfer_start(s, "LIST", NULL, 0);
@@ -1556,6 +1667,183 @@ int session_avbl(struct ftp_session *s, const char *path, uint64_t *out)
 	if (code != 213)
 		return refused(s, code, false);
 	return parse_u64(reply_first_text(s->rp), out);
+}
+
+/* --- checksums -------------------------------------------------------- */
+
+/* The next blank-separated word of *t (advanced past it); its length, 0 at
+ * the end of the line. */
+static size_t next_word(const char **t, const char **w)
+{
+	const char *p = *t;
+	size_t n;
+
+	while (*p == ' ')
+		p++;
+	n = strcspn(p, " \r\n");
+	*w = p;
+	*t = p + n;
+	return n;
+}
+
+static bool all_hex(const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)w[i]))
+			return false;
+	return n > 0;
+}
+
+/* Copy n hex digits, lowercased; a CRC-32 written without its leading
+ * zeros gets them back. */
+static void copy_hex(const char *w, size_t n, size_t want,
+		     char out[DIGEST_HEX_MAX])
+{
+	size_t pad = want - n, i;
+
+	memset(out, '0', pad);
+	for (i = 0; i < n; i++)
+		out[pad + i] = (char)tolower((unsigned char)w[i]);
+	out[want] = '\0';
+}
+
+/* Does the word fit as the value: the exact length, or (CRC-32 only) up
+ * to 8 digits? */
+static bool value_fits(const char *w, size_t n, enum digest_algo a, bool exact)
+{
+	size_t want = digest_hex_len(a);
+
+	if (!all_hex(w, n))
+		return false;
+	return n == want || (!exact && a == DIGEST_CRC32 && n < want);
+}
+
+int session_parse_checksum(const char *text, enum digest_algo a,
+			   bool hash_form, char out[DIGEST_HEX_MAX])
+{
+	const char *t = text, *w;
+	size_t n, want = digest_hex_len(a);
+	int pass;
+
+	if (a >= DIGEST_N)
+		return -EINVAL;
+	if (hash_form) {
+		/* "SHA-256 0-49 <hex> name": the algorithm must be ours */
+		n = next_word(&t, &w);
+		if (n != strlen(hash_names[a]) ||
+		    strncasecmp(w, hash_names[a], n))
+			return -EPROTO;
+		n = next_word(&t, &w);
+		if (n && memchr(w, '-', n) && strspn(w, "0123456789-") == n)
+			n = next_word(&t, &w); /* the byte range */
+		if (!value_fits(w, n, a, false))
+			return -EPROTO;
+		copy_hex(w, n, want, out);
+		return 0;
+	}
+	/* X commands: the first hex word of the exact length, else (CRC)
+	 * the first short one */
+	for (pass = 0; pass < 2; pass++) {
+		t = text;
+		while ((n = next_word(&t, &w)))
+			if (value_fits(w, n, a, pass == 0)) {
+				copy_hex(w, n, want, out);
+				return 0;
+			}
+	}
+	return -EPROTO;
+}
+
+/* The text after the code on the last line of the reply: ProFTPD says
+ * "213-Computing SHA-256 digest" first and puts the value on the last. */
+static const char *last_line_text(const struct ftp_session *s)
+{
+	const char *t = reply_text(s->rp), *nl = strrchr(t, '\n');
+
+	if (nl && strlen(nl + 1) >= 4) /* "ddd " and the text */
+		return nl + 5;
+	return reply_first_text(s->rp);
+}
+
+/* OPTS HASH when HASH uses another algorithm now. */
+static int hash_select(struct ftp_session *s, enum digest_algo a)
+{
+	char arg[32];
+	int code;
+
+	if (s->hash_sel == (int)a)
+		return 0;
+	snprintf(arg, sizeof(arg), "HASH %s", hash_names[a]);
+	code = session_cmd(s, "OPTS", arg);
+	if (code < 0)
+		return code;
+	if (code != 200)
+		return refused(s, code, false);
+	s->hash_sel = (int)a;
+	return 0;
+}
+
+int session_checksum(struct ftp_session *s, enum digest_algo a,
+		     const char *path, char out[DIGEST_HEX_MAX])
+{
+	bool hash = a < DIGEST_N && (s->hash_algos & (1u << a));
+	int code, r;
+
+	if (a >= DIGEST_N || !((s->hash_algos | s->x_algos) & (1u << a)))
+		return -EOPNOTSUPP;
+	if (hash && (r = hash_select(s, a)) < 0)
+		return r;
+	code = session_cmd(s, hash ? "HASH" : x_cmds[a], path);
+	if (code < 0)
+		return code;
+	/* HASH answers 213; the X commands 250 (ProFTPD) or 213 */
+	if (code != 213 && !(!hash && code == 250)) {
+		snprintf(s->errmsg, sizeof(s->errmsg), "%s: %.200s",
+			 hash ? "HASH" : x_cmds[a], reply_text(s->rp));
+		return refused(s, code, false);
+	}
+	r = session_parse_checksum(last_line_text(s), a, hash, out);
+	if (r < 0)
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "no %s value in the reply: %.200s", digest_name(a),
+			 reply_text(s->rp));
+	return r;
+}
+
+int session_verify_upload(struct ftp_session *s, const char *path)
+{
+	char mine[DIGEST_HEX_MAX], theirs[DIGEST_HEX_MAX];
+	enum digest_algo a = s->cfg->verify_algo;
+	int r;
+
+	if (!s->cfg->verify_upload)
+		return 0;
+	if (!s->sent_on || !s->sent) {
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "verify_upload: no upload to verify");
+		return -EIO;
+	}
+	s->sent_on = false;
+	r = digest_hex(s->sent, mine);
+	if (r < 0)
+		return r;
+	r = session_checksum(s, a, path, theirs);
+	if (r < 0) {
+		log_err("verify_upload: %s", s->errmsg);
+		return session_broken(s) ? r : -EIO;
+	}
+	if (strcmp(mine, theirs)) {
+		snprintf(s->errmsg, sizeof(s->errmsg),
+			 "verify_upload: the server's %s of the upload is %s, "
+			 "the bytes sent have %s", digest_name(a), theirs, mine);
+		return -EIO;
+	}
+	if (s->cfg->trace)
+		log_info("[S%u] verify_upload: %s %s matches", s->id,
+			 digest_name(a), mine);
+	return 0;
 }
 
 /* --- changes ---------------------------------------------------------- */
@@ -1695,6 +1983,8 @@ int session_chmod(struct ftp_session *s, const char *path, unsigned mode)
 	code = site_cmd(s, "CHMOD", arg, n);
 	if (code <= 0)
 		return code;
+	if (code == 500 || code == 502 || code == 504)
+		status_quirk(SQ_NO_CHMOD); /* the command, not this file */
 	if (code == 500 || code == 501 || code == 502 || code == 504 ||
 	    code == 530 || code == 550)
 		return -EPERM;
@@ -1821,8 +2111,10 @@ int session_mdtm_batch(struct ftp_session *s, const char *const *paths,
 			else if (code < 400)
 				return fail(s, -EPROTO, "unexpected MDTM reply");
 		}
-		if (s->no_mdtm)
+		if (s->no_mdtm) {
+			status_quirk(SQ_NO_MDTM);
 			break;
+		}
 	}
 	return 0;
 }
@@ -1873,6 +2165,7 @@ int session_set_mtime(struct ftp_session *s, const char *path, time_t t)
 	 * remembering it would refuse every file after it on this session */
 	if (s->mtime_method == 0 && !mfmt && code != 550) {
 		s->mtime_method = -1;
+		status_quirk(SQ_NO_MTIME);
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			 "the server cannot set modification times");
 	}

@@ -36,6 +36,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "status.h"
 #include "net.h"
 
 struct tls_ctx {
@@ -43,6 +44,7 @@ struct tls_ctx {
 	unsigned char pin[32];
 	bool pinned;
 	bool no_verify;
+	bool cafile;
 };
 
 #define TICKETS 8
@@ -226,6 +228,7 @@ int tls_ctx_new(const struct tls_cfg *cfg, struct tls_ctx **out, char *err,
 		t->pinned = true;
 	}
 	t->no_verify = cfg->no_verify;
+	t->cafile = cfg->cafile != NULL;
 	if (cfg->cafile) {
 		if (!SSL_CTX_load_verify_locations(t->ctx, cfg->cafile, NULL)) {
 			ssl_err(err, errlen, "cannot load cafile");
@@ -330,6 +333,12 @@ int tls_start_control(struct tls_ctx *t, struct net_conn *c,
 	if (t->no_verify && SSL_get_verify_result(ssl) != X509_V_OK)
 		log_warn("TLS certificate of %s NOT verified (no_verify): "
 			 "SHA-256 %s", host, st->fp);
+	status_tls(SSL_get_version(ssl),
+		   SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)),
+		   t->pinned      ? "pinned SHA-256 fingerprint"
+		   : t->no_verify ? "nothing (no_verify)"
+		   : t->cafile    ? "cafile and host name"
+				  : "system CAs and host name");
 	return 0;
 }
 

@@ -373,6 +373,11 @@ static int commit_tmp(struct wnode *w, struct ftp_session *s)
 
 	if (r < 0)
 		return r;
+	/* -o verify_upload: the server's checksum of the temporary must be
+	 * that of the bytes sent, or the old file stays */
+	r = session_verify_upload(s, n.tmp);
+	if (r < 0)
+		goto out;
 	/* the new file gets the mode of the one it replaces, not the
 	 * server's default (a script stays executable, a private file is
 	 * not made readable by others) */
@@ -468,6 +473,19 @@ static int after_commit(struct wnode *w, struct ftp_session *s)
 	return 0;
 }
 
+/* Tell ftpfs status which file s is uploading (total bytes, -1 unknown),
+ * under its current name. */
+static void note_upload(struct wnode *w, struct ftp_session *s,
+			int64_t total)
+{
+	struct wnames n;
+
+	if (names_get(w, &n) == 0) {
+		session_xfer_note(s, n.srv, total);
+		names_free(&n);
+	}
+}
+
 /* Upload the spool (or nothing, fd < 0) to a temporary, then rename. */
 static int upload(struct wnode *w)
 {
@@ -486,6 +504,7 @@ static int upload(struct wnode *w)
 	if (r < 0)
 		goto out_put;
 	started = true;
+	note_upload(w, s, w->fd >= 0 ? w->size : 0);
 	buf = malloc(CHUNK);
 	if (!buf)
 		r = -ENOMEM;
@@ -642,6 +661,8 @@ static int stream_start(struct wnode *w)
 	if (w->mode == M_STREAM) {
 		r = start_named(w, w->s, "STOR", true);
 		w->tmp_moded = false;
+		if (r == 0)
+			note_upload(w, w->s, -1);
 		if (r == 0)
 			restrict_tmp(w);
 	} else {

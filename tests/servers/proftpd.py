@@ -5,6 +5,7 @@ tests/servers/unpack.sh, not installed) as a test FTP server.
     /usr/bin/python3 tests/servers/proftpd.py --root DIR --port-file FILE \
         [--port 0] [--host 127.0.0.1] [--log FILE] [--keep-tmp] \
         [--user NAME --password PW] [--system-user nobody] [--no-mlsd] \
+        [--digest] \
         [--tls-cert FILE [--tls-key FILE] [--tls-force] [--tls-implicit]]
 
 ServerType standalone, in the foreground (-n), SocketBindTight on, bound to
@@ -20,6 +21,11 @@ CHMOD) plus mod_site_misc (SITE SYMLINK/UTIME/MKDIR/RMDIR) and, with
 --tls-cert, mod_tls from the unpacked tree (ModulePath).
 AllowOverwrite on, AllowStoreRestart on (REST + STOR), AllowRetrieveRestart,
 PassivePorts 30000-65000, umask 022.
+
+--digest: mod_digest from the unpacked tree (LoadModule mod_digest.c,
+DigestEngine on, DigestCache off): FEAT lists "HASH
+CRC32;MD5;SHA-1*;SHA-256;SHA-512;" and XCRC/XMD5/XSHA/XSHA1/XSHA256/XSHA512; off by default, so the matrix sees a
+server without checksums as before.
 
 --no-mlsd: FEAT does not advertise MLST (FactsAdvertise off) and
 MLSD/MLST are refused ("550") so clients must use LIST.
@@ -96,6 +102,7 @@ TransferLog {tmp}/xferlog
 ModulePath {modpath}
 {modules}
 {mlsd}
+{digest}
 {tls}
 """
 
@@ -129,6 +136,8 @@ def main():
     p.add_argument("--system-user", default="nobody",
                    help="the uid/gid the sessions run as")
     p.add_argument("--no-mlsd", action="store_true")
+    p.add_argument("--digest", action="store_true",
+                   help="load mod_digest: HASH, XCRC, XMD5, XSHA1, XSHA256")
     a = p.parse_args()
     daemonlib.check_tls_args(p, a)
     t = daemonlib.tree("proftpd")
@@ -155,6 +164,13 @@ def main():
         os.chmod(os.path.join(d.tmp, n), 0o600)
     modpath = os.path.join(t, "usr", "lib", "proftpd")
     modules = ["LoadModule mod_site_misc.c"]
+    digest = ""
+    if a.digest:
+        modules.append("LoadModule mod_digest.c")
+        # DigestCache off: its cache can answer for a file replaced
+        # within the same second by one of the same size
+        digest = ("<IfModule mod_digest.c>\n  DigestEngine on\n"
+                  "  DigestCache off\n</IfModule>\n")
     tls = ""
     if a.tls_cert:
         modules.append("LoadModule mod_tls.c")
@@ -174,7 +190,8 @@ def main():
                                   modpath=modpath, modules="\n".join(
                                       "<IfModule !%s>\n%s\n</IfModule>" % (
                                           m.split()[1], m) for m in modules),
-                                  mlsd=NO_MLSD if a.no_mlsd else "", tls=tls))
+                                  mlsd=NO_MLSD if a.no_mlsd else "",
+                                  digest=digest, tls=tls))
         os.chmod(conf, 0o600)
         d.spawn([binary, "-n", "-q", "-c", conf])
         return d.wait_ready(port)

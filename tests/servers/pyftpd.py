@@ -7,7 +7,8 @@ Run with Debian's interpreter (it has python3-pyftpdlib):
         [--host 127.0.0.1] [--port 0] [--user NAME --password PW] \
         [--anonymous] [--writable] [--latency-ms N] [--rate-bps N] \
         [--max-cons N] [--idle-timeout S] [--fix-0o-mode] [--log FILE] \
-        [--max-file-bytes N [--quota-code CODE]] [--readonly-subdir REL]...
+        [--max-file-bytes N [--quota-code CODE]] [--readonly-subdir REL]... \
+        [--hash right|wrong]
 
 The server listens (port 0: the kernel picks a free port), writes the port
 number to --port-file atomically (temp file + rename) once the listening
@@ -77,6 +78,11 @@ Knobs for the write tests:
   "Exceeded storage allocation", RFC 959; stock pyftpdlib would answer
   "426 No space left on device; transfer aborted.").  The partial file
   stays on disk, as on a real full disk.
+* --hash right|wrong: FEAT offers "HASH SHA-256*" (draft-bryan-ftpext-hash)
+  and HASH answers "213 SHA-256 0-<last> <hex> <name>" for a regular file
+  ("550" otherwise; OPTS HASH accepts SHA-256 only, "504" for others).
+  "wrong" answers the checksum of the file with one more byte: a server
+  that lies, or a file damaged in transit (the verify_upload tests).
 * --readonly-subdir REL (repeatable): the directory ROOT/REL and everything
   below it is read-only ("elr") for every user (authorizer.override_perm):
   STOR/APPE/MKD/DELE/RNFR/... there are answered "550 Not enough
@@ -85,6 +91,7 @@ Knobs for the write tests:
 
 import argparse
 import errno
+import hashlib
 import logging
 import os
 import signal
@@ -420,6 +427,37 @@ class TestFTPHandler(FTPHandler):
             self.respond("%d Disk full: cannot rename." % self.rnto_code)
             return
         return super().ftp_RNTO(path)
+    # --hash: draft-bryan-ftpext-hash's HASH, SHA-256 only
+    hash_mode = None
+
+    def ftp_FEAT(self, line):
+        if self.hash_mode and "HASH SHA-256*" not in self._extra_feats:
+            self._extra_feats = list(self._extra_feats) + ["HASH SHA-256*"]
+        return super().ftp_FEAT(line)
+
+    def ftp_OPTS(self, line):
+        if self.hash_mode and line.upper().startswith("HASH"):
+            algo = line[4:].strip().upper()
+            if algo == "SHA-256":
+                self.respond("200 SHA-256")
+            else:
+                self.respond("504 Unknown algorithm %s." % algo)
+            return
+        return super().ftp_OPTS(line)
+
+    def ftp_HASH(self, path):
+        if not os.path.isfile(path):
+            self.respond("550 %s: not a regular file." % self.fs.fs2ftp(path))
+            return
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 16), b""):
+                h.update(chunk)
+        if self.hash_mode == "wrong":
+            h.update(b"!")
+        size = os.path.getsize(path)
+        self.respond("213 SHA-256 0-%d %s %s" % (
+            max(size - 1, 0), h.hexdigest(), self.fs.fs2ftp(path)))
 
     def respond(self, resp, logfun=logging.getLogger("pyftpdlib").debug):
         if self.latency > 0 and not self._closed:
@@ -475,6 +513,8 @@ def parse_args(argv):
     p.add_argument("--list-tz-offset", type=int, default=0,
                    help="LIST times in a zone this many seconds east of "
                         "UTC (MLSD/MDTM stay UTC)")
+    p.add_argument("--hash", choices=["right", "wrong"],
+                   help="offer HASH (SHA-256); 'wrong': answer a wrong value")
     p.add_argument("--log", help="log file (default: warnings to stderr)")
     a = p.parse_args(argv)
     if (a.user is None) != (a.password is None):
@@ -539,6 +579,12 @@ def main(argv=None):
             auth.override_perm(name, d, READ_PERMS, recursive=True)
 
     TestFTPHandler.authorizer = auth
+    if a.hash:
+        TestFTPHandler.hash_mode = a.hash
+        TestFTPHandler.proto_cmds = dict(TestFTPHandler.proto_cmds)
+        TestFTPHandler.proto_cmds["HASH"] = dict(
+            perm="r", auth=True, arg=True,
+            help="Syntax: HASH <SP> file-name (SHA-256 checksum).")
     TestFTPHandler.latency = a.latency_ms / 1000.0
     TestFTPHandler.max_live = a.max_cons
     TestFTPHandler.timeout = a.idle_timeout or None

@@ -912,6 +912,127 @@ START_TEST(rename_no_pipeline)
 }
 END_TEST
 
+START_TEST(checksum_parse)
+{
+	char out[DIGEST_HEX_MAX];
+
+	/* draft-bryan-ftpext-hash 3.2: algorithm, range, value, name */
+	ck_assert_int_eq(session_parse_checksum("SHA-256 0-5 5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03 a.txt",
+						DIGEST_SHA256, true, out), 0);
+	ck_assert_str_eq(out, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	/* no range (older drafts) */
+	ck_assert_int_eq(session_parse_checksum("MD5 b1946ac92492d2347c6235b4d2611184 a b",
+						DIGEST_MD5, true, out), 0);
+	ck_assert_str_eq(out, "b1946ac92492d2347c6235b4d2611184");
+	/* another algorithm than asked for, a short or long value, junk */
+	ck_assert_int_eq(session_parse_checksum("SHA-1 0-5 f572d396fae9206628714fb2ce00f72e94f2258f a",
+						DIGEST_SHA256, true, out), -EPROTO);
+	ck_assert_int_eq(session_parse_checksum("SHA-1 0-5 f572d396 a",
+						DIGEST_SHA1, true, out), -EPROTO);
+	ck_assert_int_eq(session_parse_checksum("MD5 0-5 b1946ac92492d2347c6235b4d26111840 a",
+						DIGEST_MD5, true, out), -EPROTO);
+	ck_assert_int_eq(session_parse_checksum("MD5 0-5 x1946ac92492d2347c6235b4d2611184 a",
+						DIGEST_MD5, true, out), -EPROTO);
+	ck_assert_int_eq(session_parse_checksum("", DIGEST_CRC32, true, out),
+			 -EPROTO);
+	/* CRC-32 without its leading zeros */
+	ck_assert_int_eq(session_parse_checksum("CRC32 0-5 3a3020 a",
+						DIGEST_CRC32, true, out), 0);
+	ck_assert_str_eq(out, "003a3020");
+	/* X commands: "250 <HEX>" (ProFTPD), a name before it */
+	ck_assert_int_eq(session_parse_checksum("F572D396FAE9206628714FB2CE00F72E94F2258F",
+						DIGEST_SHA1, false, out), 0);
+	ck_assert_str_eq(out, "f572d396fae9206628714fb2ce00f72e94f2258f");
+	ck_assert_int_eq(session_parse_checksum("cafe.txt 363A3020",
+						DIGEST_CRC32, false, out), 0);
+	ck_assert_str_eq(out, "363a3020");
+	ck_assert_int_eq(session_parse_checksum("Computing CRC32 digest",
+						DIGEST_CRC32, false, out), -EPROTO);
+	ck_assert_int_eq(session_parse_checksum("b1946ac92492d2347c6235b4d261118",
+						DIGEST_MD5, false, out), -EPROTO);
+}
+END_TEST
+
+#define LOGIN_FEAT(feat)                                                   \
+	{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY }, \
+	{ "PASS pw", "230 in", A_REPLY },                                  \
+	{ "FEAT", "211-Features:\r\n" feat "211 End", A_REPLY },           \
+	{ "TYPE I", "200 ok", A_REPLY }, { "PWD", "257 \"/\"", A_REPLY }
+
+START_TEST(checksum_hash)
+{
+	static const struct step steps[] = {
+		LOGIN_FEAT(" HASH CRC32;MD5;SHA-1*;SHA-256;SHA-512;\r\n XSHA256\r\n"),
+		/* SHA-1 is selected: no OPTS */
+		{ "HASH /a b", "213-Computing SHA-1 digest\r\n213 SHA-1 0-5 F572D396FAE9206628714FB2CE00F72E94F2258F /a b", A_REPLY },
+		{ "OPTS HASH SHA-256", "200 SHA-256", A_REPLY },
+		{ "HASH /f", "213 SHA-256 0-5 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03 /f", A_REPLY },
+		{ "HASH /d", "553 /d: Not a regular file", A_REPLY },
+		{ "OPTS HASH MD5", "504 no", A_REPLY },
+		{ "NOOP", "200 ok", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], out[DIGEST_HEX_MAX];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(session_caps(s) &
+				  (SESS_CAP_SUM_SHA256 | SESS_CAP_SUM_SHA1 |
+				   SESS_CAP_SUM_MD5 | SESS_CAP_SUM_CRC32),
+			  SESS_CAP_SUM_SHA256 | SESS_CAP_SUM_SHA1 |
+				  SESS_CAP_SUM_MD5 | SESS_CAP_SUM_CRC32);
+	ck_assert_int_eq(session_checksum(s, DIGEST_SHA1, "/a b", out), 0);
+	ck_assert_str_eq(out, "f572d396fae9206628714fb2ce00f72e94f2258f");
+	ck_assert_int_eq(session_checksum(s, DIGEST_SHA256, "/f", out), 0);
+	ck_assert_str_eq(out, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	/* selected now: no second OPTS */
+	ck_assert_int_eq(session_checksum(s, DIGEST_SHA256, "/d", out), -EACCES);
+	ck_assert_int_eq(session_checksum(s, DIGEST_MD5, "/f", out),
+			 -EOPNOTSUPP);
+	ck_assert(!session_broken(s));
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+START_TEST(checksum_x_commands)
+{
+	static const struct step steps[] = {
+		LOGIN_FEAT(" XMD5\r\n XCRC\r\n XSHA\r\n"),
+		{ "XMD5 /f", "250-Computing MD5 digest\r\n250 B1946AC92492D2347C6235B4D2611184", A_REPLY },
+		{ "XCRC /f", "250 363A3020", A_REPLY },
+		{ "XCRC /g", "250 Computing", A_REPLY },
+		{ "NOOP", "200 ok", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], out[DIGEST_HEX_MAX];
+
+	fake_start(&f, steps);
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	/* "XSHA" alone is not taken for XSHA1 */
+	ck_assert_uint_eq(session_caps(s) &
+				  (SESS_CAP_SUM_SHA256 | SESS_CAP_SUM_SHA1 |
+				   SESS_CAP_SUM_MD5 | SESS_CAP_SUM_CRC32),
+			  SESS_CAP_SUM_MD5 | SESS_CAP_SUM_CRC32);
+	ck_assert_int_eq(session_checksum(s, DIGEST_MD5, "/f", out), 0);
+	ck_assert_str_eq(out, "b1946ac92492d2347c6235b4d2611184");
+	ck_assert_int_eq(session_checksum(s, DIGEST_CRC32, "/f", out), 0);
+	ck_assert_str_eq(out, "363a3020");
+	ck_assert_int_eq(session_checksum(s, DIGEST_CRC32, "/g", out), -EPROTO);
+	/* not offered: nothing is sent */
+	ck_assert_int_eq(session_checksum(s, DIGEST_SHA256, "/f", out),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("session");
@@ -942,6 +1063,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, rename_pipelined);
 	tcase_add_test(tc, rename_alone_after_failed_rnto);
 	tcase_add_test(tc, rename_no_pipeline);
+	tcase_add_test(tc, checksum_parse);
+	tcase_add_test(tc, checksum_hash);
+	tcase_add_test(tc, checksum_x_commands);
 	suite_add_tcase(s, tc);
 	return s;
 }
