@@ -559,14 +559,24 @@ def proxy_killed_during_transfer():
         if not m.alive():
             problems.append("ftpfs died")
             return problems
-        # the proxy is back at the same port: the mount works again
+        # the proxy is back at the same port: the mount works again once
+        # the pool's probe (every 1 s, backing off to 10 s) sees the
+        # server through it
         p.start()
-        try:
-            with open(m.path("small.txt"), "rb") as f:
-                if f.read() != b"small\n":
-                    problems.append("small.txt differs after recovery")
-        except OSError as e2:
-            problems.append("no recovery once the proxy is back: %s" % e2)
+        deadline, last = time.time() + 25, None
+        while True:
+            try:
+                with open(m.path("small.txt"), "rb") as f:
+                    if f.read() != b"small\n":
+                        problems.append("small.txt differs after recovery")
+                break
+            except OSError as e2:
+                last = e2
+            if time.time() > deadline:
+                problems.append("no recovery 25 s after the proxy is "
+                                "back: %s" % last)
+                break
+            time.sleep(0.5)
         return problems
 
     with stopping(p, s):
