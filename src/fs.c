@@ -1719,10 +1719,15 @@ static int ftpfs_mkdir(const char *path, mode_t mode)
 		if (path_op(path, NULL, op_chmod, &q) < 0)
 			log_dbg("%s: mode %o not set", path, q.mode);
 	}
-	if (r == 0)
+	if (r == 0) {
 		cache_changed_dir(ctx()->cache, path);
-	else
+		/* just made, so empty: names looked up in it (cp -r, tar x
+		 * filling it) are answered "missing" without asking */
+		cache_put_dir(ctx()->cache, path, NULL, 0,
+			      cache_gen(ctx()->cache));
+	} else {
 		forget(path);
+	}
 	dir_changed(path, r);
 	if (r < 0 && exists(path, NULL))
 		r = -EEXIST;
