@@ -741,7 +741,10 @@ def long_path_test(no_mlst):
         finally:
             os.close(fd)
         path_ok = (deepest_ok + 1) * (COMP + 1) + 2
-        if path_ok < 3000:
+        # ftpfs sends no command line over 2048 bytes (servers that cut
+        # longer lines may run the rest as a command): paths up to about
+        # 2000 bytes must work, longer ones give ENAMETOOLONG
+        if path_ok < 1900:
             raise HarnessError("only %d chars of path work (level %d: %s)" % (
                 path_ok, refused_at, harness.errno_name(err or 0)))
         if refused_at is not None and err not in (errno.ENAMETOOLONG, errno.EIO,
