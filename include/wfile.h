@@ -61,6 +61,11 @@ int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
  * deleted, the old file kept) instead of committing a part of a file; a
  * spool is still uploaded, APPE data is already in the file. */
 void wfile_table_stop(struct wfile_table *t);
+/* Delete the temporaries that failed uploads on broken sessions could not
+ * (the server may hold them): at unmount, after the last upload. At most
+ * WFILE_ORPHANS_MAX are kept; more are logged. */
+#define WFILE_ORPHANS_MAX 256
+void wfile_orphans_sweep(struct wfile_table *t);
 void wfile_table_free(struct wfile_table *t);
 
 /* Open (or join) the node for path. srv: the server path. size: the

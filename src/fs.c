@@ -2216,6 +2216,7 @@ static void ftpfs_destroy(void *private_data)
 		pthread_mutex_lock(&open_lock);
 	}
 	pthread_mutex_unlock(&open_lock);
+	wfile_orphans_sweep(c->wfiles);
 }
 
 /* ---- extended attributes: the server's checksums ------------------ */

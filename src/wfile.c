@@ -98,7 +98,55 @@ struct wfile_table {
 	unsigned long names_gen; /* bumped by each that moved a node */
 	pthread_cond_t renamed;  /* renaming went to 0 */
 	atomic_bool no_chmod;  /* SITE CHMOD refused: keep_mode not tried */
+	/* temporaries a broken session kept us from deleting: deleted at
+	 * unmount (wfile_orphans_sweep); protected by lock */
+	char *orphans[WFILE_ORPHANS_MAX];
+	unsigned n_orphans;
 };
+
+/* tmp may be on the server and could not be deleted now (the session
+ * broke): keep it for wfile_orphans_sweep(). */
+static void orphan_add(struct wfile_table *t, const char *tmp)
+{
+	char *c = strdup(tmp);
+
+	pthread_mutex_lock(&t->lock);
+	if (c && t->n_orphans < WFILE_ORPHANS_MAX) {
+		t->orphans[t->n_orphans++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (c || !tmp)
+		log_warn("the temporary %s may be left on the server", tmp);
+	free(c);
+}
+
+void wfile_orphans_sweep(struct wfile_table *t)
+{
+	char *v[WFILE_ORPHANS_MAX];
+	struct ftp_session *s = NULL;
+	unsigned n, i;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->n_orphans;
+	memcpy(v, t->orphans, n * sizeof(v[0]));
+	t->n_orphans = 0;
+	pthread_mutex_unlock(&t->lock);
+	for (i = 0; i < n; i++) {
+		if (!s && pool_get_timed(t->pool, POOL_META, 10000, &s) < 0)
+			s = NULL;
+		/* 550: it was never made, or is gone */
+		if (!s || (session_delete(s, v[i]) < 0 && session_broken(s)))
+			log_warn("could not remove the temporary %s", v[i]);
+		if (s && session_broken(s)) {
+			pool_put(t->pool, s);
+			s = NULL;
+		}
+		free(v[i]);
+	}
+	if (s)
+		pool_put(t->pool, s);
+}
 
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,
 		    bool ignore_attr_errors, struct wfile_table **out)
@@ -139,6 +187,8 @@ void wfile_table_free(struct wfile_table *t)
 	if (t->nodes)
 		log_warn("files still open for writing at unmount");
 	rmdir(t->dir);
+	while (t->n_orphans)
+		free(t->orphans[--t->n_orphans]);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->renamed);
 	free(t->dir);
@@ -322,6 +372,8 @@ static int start_named(struct wnode *w, struct ftp_session *s,
 		if (r < 0)
 			return r;
 		r = session_xfer_start(s, cmd, to_tmp ? n.tmp : n.srv, 0);
+		if (r < 0 && to_tmp && n.tmp && session_broken(s))
+			orphan_add(w->t, n.tmp); /* the server may have made it */
 		again = r < 0 && !session_broken(s) && tries++ < 3 &&
 			names_moved(w, &n);
 		names_free(&n);
@@ -422,8 +474,12 @@ static void drop_tmp(struct wnode *w, struct ftp_session **sp)
 	if (session_broken(s)) {
 		pool_put(w->t->pool, s);
 		*sp = NULL;
-		if (pool_get(w->t->pool, POOL_META, &s2) < 0)
+		if (pool_get(w->t->pool, POOL_META, &s2) < 0) {
+			if (names_get(w, &n) == 0 && n.tmp)
+				orphan_add(w->t, n.tmp);
+			names_free(&n);
 			return;
+		}
 		s = s2;
 	}
 	do {
@@ -433,7 +489,9 @@ static void drop_tmp(struct wnode *w, struct ftp_session **sp)
 			r = session_delete(s, n.tmp);
 	} while (r < 0 && n.tmp && !session_broken(s) && tries++ < 3 &&
 		 names_moved(w, &n));
-	if (r < 0)
+	if (r < 0 && n.tmp && session_broken(s))
+		orphan_add(w->t, n.tmp); /* at unmount */
+	else if (r < 0)
 		log_warn("could not remove the temporary %s",
 			 n.tmp ? n.tmp : "(no memory)");
 	names_free(&n);

@@ -69,6 +69,7 @@ class DropProxy:
         self.pairs = []
         self.lock = threading.Lock()
         self.drops = []
+        self.dropping = True  # False: relay only (the unmount's cleanup)
         self.stopping = False
         self.threads = [threading.Thread(target=self._accept, daemon=True)]
         if every > 0:
@@ -123,7 +124,7 @@ class DropProxy:
         while not self.stopping:
             time.sleep(self.every * self.rng.uniform(0.5, 1.5))
             with self.lock:
-                if not self.pairs or self.stopping:
+                if not self.pairs or self.stopping or not self.dropping:
                     continue
                 c, s = self.rng.choice(self.pairs)
                 self.drops.append(time.monotonic())
@@ -379,7 +380,7 @@ def main():
         state["server"] = server
         try:
             url = "ftp://soak:soak@127.0.0.1:%d/" % proxy.port
-            m = harness.mount(url, mp, ["connections=4", "reconnect_timeout=10"])
+            m = harness.mount(url, mp, ["connections=4", "reconnect_timeout=10"] + [o for o in os.environ.get("FTPFS_SOAK_OPTS", "").split(",") if o])
             outs, procs = {}, {}
             try:
                 for wid in range(a.workers):
@@ -403,7 +404,7 @@ def main():
                     if pr.poll() is None:
                         pr.kill()
                         pr.wait()
-                proxy.stopping = True  # no drops during the unmount
+                proxy.dropping = False  # no drops during the unmount
                 m.unmount()
             proxy.stop()
             if bad:
