@@ -13,7 +13,7 @@
 #                     switch off an extra oracle (see each fuzz_*.c)
 #   FUZZ_ARGS         extra libFuzzer flags (e.g. "-jobs=2 -workers=2")
 #   FUZZ_SRC          directory with reply.c, listparse.c, options.c,
-#                     proxy.c, net.c
+#                     digest.c, proxy.c, net.c
 #                     (default: src/ of this tree; e.g. a patched copy)
 #   CC                compiler (default clang, then clang-14)
 #
@@ -119,7 +119,7 @@ srcs_of() {
 	case $1 in
 	reply) echo "$src/reply.c" ;;
 	listparse) echo "$src/listparse.c" ;;
-	url) echo "$src/options.c" ;;
+	url) echo "$src/options.c $src/digest.c" ;; # verify_upload= names
 	proxy) echo "$src/proxy.c $src/net.c" ;;
 	*) return 1 ;;
 	esac
@@ -146,7 +146,7 @@ for t in $targets; do
 	logs=$build/logs
 	mkdir -p "$corpus" "$artifacts" "$logs"
 	libs=
-	[ "$t" = url ] && libs=$(fuse_flags)
+	[ "$t" = url ] && libs="$(fuse_flags) -lcrypto"
 	[ "$t" = proxy ] && libs="-lssl -lcrypto"
 
 	log "build fuzz_$t"
