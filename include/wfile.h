@@ -113,6 +113,8 @@ int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	       time_t *mtime, mode_t *mode);
 /* The node has data not yet on the server. */
 bool wfile_pending(struct wnode *w);
+/* path is open for writing through this mount (committed or not). */
+bool wfile_has_node(struct wfile_table *t, const char *path);
 /* A rename through the mount, around its RNFR/RNTO (sent on a session
  * the caller already holds; never waits for a node): done = it
  * succeeded; the nodes at and below from (a file, or a directory's files)

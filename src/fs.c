@@ -961,6 +961,13 @@ static int stat_path(const char *path, struct stat *st)
 		return 0;
 	}
 	r = lookup(path, st);
+	if (r == -ENOENT && wfile_has_node(ctx()->wfiles, path)) {
+		/* written through this mount and committed (perhaps by a
+		 * read, not a close): a listing cached before that does not
+		 * have it yet; ask the server */
+		forget(path);
+		r = lookup(path, st);
+	}
 	if (r == 0 && S_ISREG(st->st_mode))
 		handles_seen_size(path, st->st_size);
 	if (r == 0)

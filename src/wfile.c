@@ -1371,6 +1371,16 @@ int wfile_stat(struct wfile_table *t, const char *path, int64_t *size,
 	return r;
 }
 
+bool wfile_has_node(struct wfile_table *t, const char *path)
+{
+	bool r;
+
+	pthread_mutex_lock(&t->lock);
+	r = find_locked(t, path) != NULL;
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 bool wfile_pending(struct wnode *w)
 {
 	bool r;
