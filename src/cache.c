@@ -386,7 +386,10 @@ int cache_get_dir(struct cache *c, const char *path,
 	return r;
 }
 
-bool cache_listed(struct cache *c, const char *path)
+/* A fresh listing of path is held: one that may serve readdir (not
+ * stale), or one that answers "missing" for its children (used, not a
+ * prefetch's). */
+static bool dir_held(struct cache *c, const char *path, bool for_readdir)
 {
 	struct dir_ent *d;
 	bool r;
@@ -395,9 +398,14 @@ bool cache_listed(struct cache *c, const char *path)
 		return false;
 	pthread_mutex_lock(&c->lock);
 	d = *find_dir(c, path);
-	r = d && d->expires > now_s() && !d->spec;
+	r = d && d->expires > now_s() && (for_readdir ? !d->stale : !d->spec);
 	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+bool cache_listed(struct cache *c, const char *path)
+{
+	return dir_held(c, path, false);
 }
 
 bool cache_is_changed(struct cache *c, const char *path, mode_t *mode)
@@ -429,16 +437,7 @@ size_t cache_entries(void *cache)
 
 bool cache_has_dir(struct cache *c, const char *path)
 {
-	struct dir_ent *d;
-	bool r;
-
-	if (c->ttl <= 0)
-		return false;
-	pthread_mutex_lock(&c->lock);
-	d = *find_dir(c, path);
-	r = d && d->expires > now_s() && !d->stale;
-	pthread_mutex_unlock(&c->lock);
-	return r;
+	return dir_held(c, path, true);
 }
 
 /* unused_s > 0: an unused listing (cache_put_dir_unused). */
