@@ -298,19 +298,23 @@ def start_server(kind, root, **knobs):
 
 # --- a TCP relay ----------------------------------------------------------
 
-class ChunkProxy:
-    """A TCP relay on 127.0.0.1 to 127.0.0.1:target_port that passes what
-    the client sends in pieces of `chunk` bytes, `gap` seconds apart (as a
-    real network delivers a long command line in segments). stop() ends
-    it."""
+class Relay:
+    """A TCP relay on 127.0.0.1 to 127.0.0.1:target_port. With chunk, what
+    the client sends is passed on in pieces of chunk bytes, gap seconds
+    apart (as a real network delivers a long command line in segments).
+    self.pairs (under self.lock) holds the live (client, server) socket
+    pairs; cut() closes one. stop() ends it."""
 
-    def __init__(self, target_port, chunk=1000, gap=0.02):
+    def __init__(self, target_port, chunk=None, gap=0.0):
         import select as _select
         self._select = _select
         self.target, self.chunk, self.gap = target_port, chunk, gap
+        self.pairs = []
+        self.lock = threading.Lock()
         self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(16)
+        self.lsock.listen(64)
         self.port = self.lsock.getsockname()[1]
         self.stopping = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -326,10 +330,14 @@ class ChunkProxy:
             except OSError:
                 c.close()
                 continue
-            threading.Thread(target=self._pump, args=(c, sv),
+            pair = (c, sv)
+            with self.lock:
+                self.pairs.append(pair)
+            threading.Thread(target=self._pump, args=(pair,),
                              daemon=True).start()
 
-    def _pump(self, c, sv):
+    def _pump(self, pair):
+        c, sv = pair
         try:
             while not self.stopping:
                 r, _, _ = self._select.select([c, sv], [], [], 0.5)
@@ -337,18 +345,33 @@ class ChunkProxy:
                     data = x.recv(65536)
                     if not data:
                         raise OSError("closed")
-                    if x is sv:
-                        c.sendall(data)
+                    if x is sv or not self.chunk:
+                        (c if x is sv else sv).sendall(data)
                         continue
                     for i in range(0, len(data), self.chunk):
                         sv.sendall(data[i:i + self.chunk])
                         if i + self.chunk < len(data):
                             time.sleep(self.gap)
-        except OSError:
+        except (OSError, ValueError):
             pass
         finally:
-            c.close()
-            sv.close()
+            with self.lock:
+                if pair in self.pairs:
+                    self.pairs.remove(pair)
+            for x in pair:
+                try:
+                    x.close()
+                except OSError:
+                    pass
+
+    @staticmethod
+    def cut(pair):
+        """Close both ends of a pair (its pump thread then ends)."""
+        for x in pair:
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def stop(self):
         self.stopping = True

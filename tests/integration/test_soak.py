@@ -36,8 +36,6 @@ import errno
 import json
 import os
 import random
-import select
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,73 +50,19 @@ OP_LIMIT = 60.0  # seconds: longer is a hang
 
 # --- the flaky proxy ------------------------------------------------------
 
-class DropProxy:
-    """TCP proxy on 127.0.0.1 to a server port; every `every` seconds
-    (randomised +-50%) it closes one live connection pair at random and
+class DropProxy(harness.Relay):
+    """A relay to a server port that every `every` seconds (randomised
+    +-50%) closes one live connection pair at random while `dropping`, and
     records the time (time.monotonic())."""
 
     def __init__(self, target_port, every, seed):
-        self.target = ("127.0.0.1", target_port)
+        super().__init__(target_port)
         self.every = every
         self.rng = random.Random(seed)
-        self.lsock = socket.socket()
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(64)
-        self.port = self.lsock.getsockname()[1]
-        self.pairs = []
-        self.lock = threading.Lock()
         self.drops = []
         self.dropping = True  # False: relay only (the unmount's cleanup)
-        self.stopping = False
-        self.threads = [threading.Thread(target=self._accept, daemon=True)]
         if every > 0:
-            self.threads.append(threading.Thread(target=self._dropper,
-                                                 daemon=True))
-        for t in self.threads:
-            t.start()
-
-    def _accept(self):
-        while not self.stopping:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            try:
-                s = socket.create_connection(self.target, timeout=10)
-            except OSError:
-                c.close()
-                continue
-            pair = (c, s)
-            with self.lock:
-                self.pairs.append(pair)
-            threading.Thread(target=self._pump, args=(pair,),
-                             daemon=True).start()
-
-    def _pump(self, pair):
-        c, s = pair
-        peer = {c: s, s: c}
-        try:
-            while True:
-                r, _, _ = select.select([c, s], [], [], 1.0)
-                if self.stopping:
-                    break
-                for x in r:
-                    data = x.recv(65536)
-                    if not data:
-                        raise OSError("closed")
-                    peer[x].sendall(data)
-        except (OSError, ValueError):
-            pass
-        finally:
-            with self.lock:
-                if pair in self.pairs:
-                    self.pairs.remove(pair)
-            for x in pair:
-                try:
-                    x.close()
-                except OSError:
-                    pass
+            threading.Thread(target=self._dropper, daemon=True).start()
 
     def _dropper(self):
         while not self.stopping:
@@ -126,17 +70,9 @@ class DropProxy:
             with self.lock:
                 if not self.pairs or self.stopping or not self.dropping:
                     continue
-                c, s = self.rng.choice(self.pairs)
+                pair = self.rng.choice(self.pairs)
                 self.drops.append(time.monotonic())
-            for x in (c, s):
-                try:
-                    x.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def stop(self):
-        self.stopping = True
-        self.lsock.close()
+            self.cut(pair)
 
 
 # --- a worker (run as a child process: test_soak.py --worker ...) ---------

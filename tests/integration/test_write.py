@@ -1775,7 +1775,7 @@ def no_command_splitting():
     # made where the session stands (its home, or /pub after a CWD)
     injected = [os.path.join(os.path.dirname(C.root), "injected"),
                 disk("injected")]
-    relay = harness.ChunkProxy(C.server.port, chunk=300, gap=0.05)
+    relay = harness.Relay(C.server.port, chunk=300, gap=0.05)
     mp = os.path.join(os.path.dirname(C.mount.mountpoint), "mnt-split")
     os.makedirs(mp, exist_ok=True)
     err = None
