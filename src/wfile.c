@@ -762,21 +762,31 @@ static int stream_end(struct wnode *w, int r, bool commit)
 	return session_user_errno(r);
 }
 
+static int stream_resume(struct wnode *w, const char *buf, size_t len);
+
+/* End the transfer; where its connection broke before the server's
+ * final reply (which may have come after all the bytes arrived), resume
+ * it with nothing more to send and end that. */
 static int stream_finish(struct wnode *w, bool commit)
 {
+	int r;
+
 	if (!w->s)
 		return 0;
-	return stream_end(w, session_xfer_finish(w->s), commit);
+	r = session_xfer_finish(w->s);
+	if (r < 0 && commit && stream_resume(w, NULL, 0) == 0)
+		r = session_xfer_finish(w->s);
+	return stream_end(w, r, commit);
 }
 
-/* The resume window: the last RESUME_WINDOW bytes a STREAM sent, ending
- * at w->pos (a ring: byte off is at off % RESUME_WINDOW). Best effort:
- * without memory there is no resume. */
+/* The resume window: the last RESUME_WINDOW bytes a STREAM or APPEND
+ * sent, ending at w->pos (a ring: byte off is at off % RESUME_WINDOW).
+ * Best effort: without memory there is no resume. */
 static void win_keep(struct wnode *w, const char *buf, size_t len)
 {
 	int64_t off = w->pos;
 
-	if (w->mode != M_STREAM)
+	if (w->mode == M_SPOOL)
 		return;
 	if (!w->win && !(w->win = malloc(RESUME_WINDOW)))
 		return;
@@ -815,35 +825,43 @@ static int win_resend(struct wnode *w, struct ftp_session *s, int64_t off)
 	return r;
 }
 
-/* The connection broke during a STREAM (the server restarted, a network
- * fault): on a new session, ask the temporary's SIZE and go on with
- * REST + STOR from there, resending from the window, then buf. Not
- * possible (no REST, the server kept less than the window reaches back,
- * no session within reconnect_timeout): an error, and the caller rolls
- * the upload back. On failure w->s is still the broken session. */
+/* The connection broke during a STREAM or an APPEND (the server
+ * restarted, a network fault): on a new session, ask the SIZE of the
+ * file being written (a STREAM's temporary, an APPEND's file) and go on
+ * from there, REST + STOR or APPE, resending from the window, then buf.
+ * An APPEND's offsets are the file's, so its SIZE says how much of what
+ * was appended arrived. Not possible (no REST, the server has less than
+ * the window reaches back or more than was sent, no session within
+ * reconnect_timeout): an error; the caller rolls a STREAM back, and an
+ * APPEND's file keeps the part that arrived. On failure w->s is still
+ * the broken session. */
 static int stream_resume(struct wnode *w, const char *buf, size_t len)
 {
 	struct ftp_session *s;
 	struct wnames n;
+	const char *name_on_server;
 	char name[256];
 	int64_t have = -1;
 	int r;
 
-	if (w->mode != M_STREAM || !w->win || !session_broken(w->s))
+	if (w->mode == M_SPOOL || !w->win || !session_broken(w->s))
 		return -EIO;
 	r = pool_get(w->t->pool, POOL_BULK, &s);
 	if (r < 0)
 		return r;
 	r = names_get(w, &n);
-	if (r == 0 && n.tmp)
-		r = session_size(s, n.tmp, &have);
+	name_on_server = w->mode == M_STREAM ? n.tmp : n.srv;
+	if (r == 0 && name_on_server)
+		r = session_size(s, name_on_server, &have);
 	if (r == 0 && (have > w->pos || have < w->pos - (int64_t)w->win_len))
 		r = -EIO; /* more than we sent, or less than we kept */
 	if (r == 0)
-		r = session_xfer_start(s, "STOR", n.tmp, have);
+		r = w->mode == M_STREAM
+			    ? session_xfer_start(s, "STOR", n.tmp, have)
+			    : session_xfer_start(s, "APPE", n.srv, 0);
 	if (r == 0)
 		r = win_resend(w, s, have);
-	if (r == 0)
+	if (r == 0 && len > 0)
 		r = session_xfer_write(s, buf, len);
 	if (r == 0) {
 		log_info("%s: connection lost; upload resumed at byte %lld",

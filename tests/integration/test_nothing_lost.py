@@ -566,12 +566,13 @@ def sigterm_during_upload():
 
 RESTART_WRITER = r'''
 import os, sys
-path, src = sys.argv[1], sys.argv[2]
+path, src, how = sys.argv[1], sys.argv[2], sys.argv[3]
 data = open(src, "rb").read()
 half = len(data) // 2
 err = "ok"
 try:
-    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    fd = os.open(path, os.O_WRONLY |
+                 (os.O_APPEND if how == "append" else os.O_TRUNC))
     try:
         for i in range(0, half, 1 << 20):
             os.write(fd, data[i:i + (1 << 20)])
@@ -587,10 +588,11 @@ print(err, flush=True)
 '''
 
 
-def restart_case(name, lose_tmp):
-    """A writer process writes 12 MiB over old.bin; after 6 MiB the server
-    is killed (-9) and started again on the same port (lose_tmp: its
-    half-written temporary deleted meanwhile), then the writer goes on.
+def restart_case(name, lose_tmp, how="trunc"):
+    """A writer process writes 12 MiB over old.bin (how="append": appends
+    them to it, O_APPEND); after 6 MiB the server is killed (-9) and
+    started again on the same port (lose_tmp: its half-written temporary
+    deleted meanwhile), then the writer goes on.
     (The writer is another process: starting the server forks, and the
     close of an inherited descriptor would commit the upload.)
     Returns (problems, errno or None, bytes on disk, old, data)."""
@@ -612,7 +614,7 @@ def restart_case(name, lose_tmp):
     problems, err = [], None
     try:
         w = subprocess.Popen([sys.executable, "-c", RESTART_WRITER,
-                              os.path.join(mp, "old.bin"), src],
+                              os.path.join(mp, "old.bin"), src, how],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
         if w.stdout.readline().strip() == "half":
@@ -652,6 +654,25 @@ def server_restart_resumes_upload():
         problems.append("on disk: %d bytes, %s" % (
             len(got), "the old file" if got == old else "not what was "
             "written"))
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
+@test(servers=("pyftpdlib",))
+def server_restart_resumes_append():
+    """The same for an append (O_APPEND: APPE on the file itself): ftpfs
+    asks the file's SIZE and appends the rest from there with APPE, so
+    close() succeeds and the file is the old bytes then the new, once."""
+    problems, err, got, old, data = restart_case("restart-append", False,
+                                                 "append")
+    if err is not None:
+        problems.append("write/close failed: %s" % harness.errno_name(err))
+    if got != old + data:
+        problems.append("on disk: %d bytes, want %d%s" % (
+            len(got), len(old + data),
+            " (the old file then a part of the new bytes)"
+            if got[:len(old)] == old and len(got) < len(old + data)
+            else ""))
     if problems:
         raise AssertionError("\n".join(problems))
 
