@@ -118,7 +118,7 @@ fi
 srcs_of() {
 	case $1 in
 	reply) echo "$src/reply.c" ;;
-	listparse) echo "$src/listparse.c" ;;
+	listparse) echo "$src"/listparse*.c ;;
 	url) echo "$src/options.c $src/digest.c" ;; # verify_upload= names
 	proxy) echo "$src/proxy.c $src/net.c" ;;
 	*) return 1 ;;
