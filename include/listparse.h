@@ -158,6 +158,17 @@ enum listparse_fmt listparse_fmt_from_syst(const char *text, size_t len);
  * with link_target set when a non-empty target is given. */
 int listparse_mlsx_line(const char *line, size_t len, struct ftp_entry *out);
 
+/* Parse the entry line of an MLST reply (RFC 3659 7.2: "250-..." then
+ * " facts SP pathname", then "250 ..."), given without its line end;
+ * leading spaces are skipped. The facts are read as listparse_mlsx_line()
+ * reads them, except that type=cdir and type=pdir are FTP_TYPE_DIR entries
+ * (the directory asked about), not lines without one. The pathname is the
+ * one asked about, not a name in a directory: out->name is it as given,
+ * unchecked (it may hold '/', be "." or be empty); do not hand it to the
+ * kernel. Returns 0 with *out filled, or -EINVAL when there are no facts
+ * or they are malformed (*out zeroed). */
+int listparse_mlst_entry(const char *line, size_t len, struct ftp_entry *out);
+
 /* A name from the server that may be handed to the kernel: non-empty, not
  * "." or "..", no '/', NUL, CR or LF. */
 bool listparse_name_ok(const char *name, size_t len);

@@ -193,15 +193,17 @@ int lp_finish(const char *line, struct parsed *e, struct ftp_entry *out)
 	const char *name = e->use_alt ? e->alt : line + e->ns;
 	size_t nlen = e->use_alt ? e->alt_len : e->ne - e->ns;
 
-	if (!e->use_alt && e->ne <= e->ns)
-		return -EINVAL;
-	if (e->skip)
-		return 1;
-	if ((nlen == 1 && name[0] == '.') ||
-	    (nlen == 2 && name[0] == '.' && name[1] == '.'))
-		return 1;
-	if (!listparse_name_ok(name, nlen))
-		return -EINVAL;
+	if (!e->pathname) {
+		if (!e->use_alt && e->ne <= e->ns)
+			return -EINVAL;
+		if (e->skip)
+			return 1;
+		if ((nlen == 1 && name[0] == '.') ||
+		    (nlen == 2 && name[0] == '.' && name[1] == '.'))
+			return 1;
+		if (!listparse_name_ok(name, nlen))
+			return -EINVAL;
+	}
 	if (e->has_target && !target_ok(line + e->ts, e->te - e->ts))
 		return -EINVAL;
 	out->name = dup_bytes(name, nlen);

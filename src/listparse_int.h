@@ -56,6 +56,7 @@ struct parsed {
 	size_t ns, ne;   /* name */
 	bool has_target;
 	size_t ts, te;   /* link target */
+	bool pathname;   /* the name is an MLST pathname: kept as given */
 	bool use_alt;    /* the name is alt, not a part of the line */
 	char alt[64];
 	size_t alt_len;
@@ -249,7 +250,8 @@ static inline void parsed_init(struct parsed *e, size_t len)
 }
 
 /* Build *out from what a parser found: 0, 1 (".", "..", an MLSD
- * cdir/pdir), or -EINVAL (unsafe name or target), -ENOMEM. */
+ * cdir/pdir), or -EINVAL (unsafe name or target), -ENOMEM. A pathname
+ * (e->pathname) is not checked. */
 int lp_finish(const char *line, struct parsed *e, struct ftp_entry *out);
 
 /* ---- the LIST formats, in their files ------------------------------- */

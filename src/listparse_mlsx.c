@@ -75,8 +75,10 @@ static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 		} else if (eq_ci(v, vn, "dir")) {
 			e->type = FTP_TYPE_DIR;
 		} else if (eq_ci(v, vn, "cdir") || eq_ci(v, vn, "pdir")) {
+			/* no entry in a listing; in an MLST entry, the
+			 * directory asked about */
 			e->type = FTP_TYPE_DIR;
-			e->skip = true;
+			e->skip = !e->pathname;
 		} else if ((k = link_fact(v, vn)) != 0) {
 			/* Pure-FTPd "OS.unix=slink:/target" (the target may be
 			 * empty, or missing with its ':'), ProFTPD
@@ -127,36 +129,22 @@ static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 	return true;
 }
 
-int listparse_mlsx_line(const char *line, size_t len, struct ftp_entry *out)
+/* The facts from line[i]; true with e->ns after the blank (SP, or a TAB
+ * from some servers) that ends them. */
+static bool mlsx_facts(const char *line, size_t len, size_t i,
+		       struct parsed *e)
 {
-	struct parsed e;
 	int64_t sizd = -1;
-	size_t i = 0, nb, ne, vb, ve;
+	size_t nb, ne, vb, ve;
 	bool first = true;
 
-	if (!out)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	if (!line || len > LISTPARSE_LINE_MAX)
-		return -EINVAL;
-	if (len == 0)
-		return 1;
-	parsed_init(&e, len);
-	if (line[0] == ' ') {
-		/* an MLST entry line, or " name" with no facts */
-		i = 1;
-		if (!mlsx_fact_ahead(line + 1, len - 1)) {
-			e.ns = 1;
-			return lp_finish(line, &e, out);
-		}
-	}
 	for (;;) {
 		nb = i;
 		while (i < len && line[i] != '=' && line[i] != ';' &&
 		       !is_blank(line[i]) && !is_ctl(line[i]))
 			i++;
 		if (i >= len || line[i] != '=' || i == nb)
-			return -EINVAL;
+			return false;
 		ne = i++;
 		vb = i;
 		while (i < len && line[i] != ';' && !is_blank(line[i]) &&
@@ -164,17 +152,17 @@ int listparse_mlsx_line(const char *line, size_t len, struct ftp_entry *out)
 			i++;
 		ve = i;
 		if (i >= len || is_ctl(line[i]))
-			return -EINVAL;
+			return false;
 		if (line[i] != ';') {
 			/* Drafts before mlst-07 had no ';' after the last
 			 * fact. Only a lone "type=file" is taken that way;
 			 * anything else without its ';' is malformed. */
 			if (!first || !eq_ci(line + nb, ne - nb, "type") ||
 			    !eq_ci(line + vb, ve - vb, "file"))
-				return -EINVAL;
+				return false;
 		}
-		if (!mlsx_fact(&e, line, nb, ne, vb, ve, &sizd))
-			return -EINVAL;
+		if (!mlsx_fact(e, line, nb, ne, vb, ve, &sizd))
+			return false;
 		first = false;
 		if (line[i] != ';')
 			break;
@@ -182,13 +170,59 @@ int listparse_mlsx_line(const char *line, size_t len, struct ftp_entry *out)
 		while (i < len && line[i] == ';')
 			i++;
 		if (i >= len)
-			return -EINVAL;
+			return false;
 		if (is_blank(line[i]))
 			break;
 	}
-	/* one blank (SP, or a TAB from some servers) ends the facts */
-	e.ns = i + 1;
-	if (e.size < 0)
-		e.size = sizd;
+	if (e->size < 0)
+		e->size = sizd;
+	e->ns = i + 1;
+	return true;
+}
+
+/* Zero *out; false when the arguments cannot be parsed at all. */
+static bool mlsx_start(const char *line, size_t len, struct ftp_entry *out,
+		       struct parsed *e)
+{
+	if (!out)
+		return false;
+	memset(out, 0, sizeof(*out));
+	if (!line || len > LISTPARSE_LINE_MAX)
+		return false;
+	parsed_init(e, len);
+	return true;
+}
+
+int listparse_mlsx_line(const char *line, size_t len, struct ftp_entry *out)
+{
+	struct parsed e;
+
+	if (!mlsx_start(line, len, out, &e))
+		return -EINVAL;
+	if (len == 0)
+		return 1;
+	if (line[0] == ' ' && !mlsx_fact_ahead(line + 1, len - 1)) {
+		/* " name" with no facts */
+		e.ns = 1;
+		return lp_finish(line, &e, out);
+	}
+	/* an MLST-style leading space is skipped */
+	if (!mlsx_facts(line, len, line[0] == ' ', &e))
+		return -EINVAL;
+	return lp_finish(line, &e, out);
+}
+
+int listparse_mlst_entry(const char *line, size_t len, struct ftp_entry *out)
+{
+	struct parsed e;
+	size_t i = 0;
+
+	if (!mlsx_start(line, len, out, &e))
+		return -EINVAL;
+	while (i < len && line[i] == ' ')
+		i++;
+	e.pathname = true;
+	if (!mlsx_facts(line, len, i, &e))
+		return -EINVAL;
 	return lp_finish(line, &e, out);
 }

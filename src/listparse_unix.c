@@ -94,31 +94,18 @@ static bool date_md_dash(const struct toks *tk, size_t i, struct ftp_time *t,
 	return true;
 }
 
-/* "2001-04-27 12:00" (ls long-iso); a time is required */
-static bool date_iso(const struct toks *tk, size_t i, struct ftp_time *t,
-		     size_t *next, bool *skip_all)
+static void set_date(struct ftp_time *t, int y, int m, int d)
 {
-	const char *p = tp(tk, i);
-	struct tok pt[3];
-	int a, b, c;
-
-	(void)skip_all;
-	if (i + 1 >= tk->n || !lp_split3(p, tl(tk, i), '-', pt, 3) ||
-	    !part_int(p, &pt[0], 4, 4, &a) || !part_int(p, &pt[1], 1, 2, &b) ||
-	    !part_int(p, &pt[2], 1, 2, &c) ||
-	    !lp_tok_time(tp(tk, i + 1), tl(tk, i + 1), t))
-		return false;
-	t->year = a;
-	t->mon = b;
-	t->day = c;
+	t->year = y;
+	t->mon = m;
+	t->day = d;
 	t->has_year = true;
-	*next = i + 2;
-	return true;
 }
 
-/* "24-04-2003 17:12": day first unless that cannot be */
-static bool date_dmy_dash(const struct toks *tk, size_t i, struct ftp_time *t,
-			  size_t *next, bool *skip_all)
+/* "2001-04-27 12:00" (ls long-iso), "24-04-2003 17:12" (day first unless
+ * that cannot be); a time is required */
+static bool date_dash_time(const struct toks *tk, size_t i, struct ftp_time *t,
+			   size_t *next, bool *skip_all)
 {
 	const char *p = tp(tk, i);
 	struct tok pt[3];
@@ -126,18 +113,23 @@ static bool date_dmy_dash(const struct toks *tk, size_t i, struct ftp_time *t,
 
 	(void)skip_all;
 	if (i + 1 >= tk->n || !lp_split3(p, tl(tk, i), '-', pt, 3) ||
-	    !part_int(p, &pt[0], 1, 2, &a) || !part_int(p, &pt[1], 1, 2, &b) ||
-	    !part_int(p, &pt[2], 4, 4, &c) ||
-	    !lp_tok_time(tp(tk, i + 1), tl(tk, i + 1), t))
+	    !part_int(p, &pt[1], 1, 2, &b))
 		return false;
-	t->day = a;
-	t->mon = b;
-	if (b > 12 && a <= 12) {
-		t->day = b;
-		t->mon = a;
+	if (part_int(p, &pt[0], 4, 4, &a) && part_int(p, &pt[2], 1, 2, &c)) {
+		if (!lp_tok_time(tp(tk, i + 1), tl(tk, i + 1), t))
+			return false;
+		set_date(t, a, b, c);
+	} else if (part_int(p, &pt[0], 1, 2, &a) &&
+		   part_int(p, &pt[2], 4, 4, &c)) {
+		if (!lp_tok_time(tp(tk, i + 1), tl(tk, i + 1), t))
+			return false;
+		if (b > 12 && a <= 12)
+			set_date(t, c, a, b);
+		else
+			set_date(t, c, b, a);
+	} else {
+		return false;
 	}
-	t->year = c;
-	t->has_year = true;
 	*next = i + 2;
 	return true;
 }
@@ -156,10 +148,7 @@ static bool date_d_mon_y(const struct toks *tk, size_t i, struct ftp_time *t,
 	    !(b = lp_tok_month_alpha(p + pt[1].s, pt[1].e - pt[1].s)) ||
 	    !(part_int(p, &pt[2], 2, 2, &c) || part_int(p, &pt[2], 4, 4, &c)))
 		return false;
-	t->day = a;
-	t->mon = b;
-	t->year = year_short(c, pt[2].e - pt[2].s);
-	t->has_year = true;
+	set_date(t, year_short(c, pt[2].e - pt[2].s), b, a);
 	*next = i + 1;
 	return true;
 }
@@ -185,18 +174,13 @@ static bool date_slash_dot(const struct toks *tk, size_t i, struct ftp_time *t,
 	    (p[pt[0].e] == '.' && n0 == 4 && !h1))
 		return false;
 	if (n0 == 4) {
-		t->year = a;
-		t->mon = b;
-		t->day = c;
+		set_date(t, a, b, c);
 	} else {
 		/* '.' is day first; '/' month first unless that cannot be */
 		bool dmy = p[pt[0].e] == '.' || (a > 12 && b <= 12);
 
-		t->year = c;
-		t->mon = dmy ? b : a;
-		t->day = dmy ? a : b;
+		set_date(t, c, dmy ? b : a, dmy ? a : b);
 	}
-	t->has_year = true;
 	*next = i + 1;
 	if (h1 && lp_tok_time(tp(tk, i + 1), tl(tk, i + 1), t))
 		*next = i + 2;
@@ -216,20 +200,16 @@ static bool date_ymd_dot(const struct toks *tk, size_t i, struct ftp_time *t,
 	    !part_int(p, &pt[0], 4, 4, &a) || !part_int(p, &pt[1], 1, 2, &b) ||
 	    !part_int(p, &pt[2], 1, 2, &c))
 		return false;
-	t->year = a;
-	t->mon = b;
-	t->day = c;
-	t->has_year = true;
+	set_date(t, a, b, c);
 	*next = i + 1;
 	*skip_all = true;
 	return true;
 }
 
 /* In this order: a token that splits at '-' can only be one of the first
- * four (the others need digits between their separators). */
+ * three (the others need digits between their separators). */
 static date_form_fn *const date_forms1[] = {
-	date_md_dash, date_iso, date_dmy_dash, date_d_mon_y, date_slash_dot,
-	date_ymd_dot,
+	date_md_dash, date_dash_time, date_d_mon_y, date_slash_dot, date_ymd_dot,
 };
 
 static bool unix_date1(const struct toks *tk, size_t i, struct ftp_time *t,
