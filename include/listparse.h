@@ -3,15 +3,18 @@
  * Pure functions: no sockets, no global state, no allocation beyond the
  * strings in the returned entry and the context object of the per-listing
  * API. Every input is bounded by the caller (one line, at most
- * LISTPARSE_LINE_MAX bytes, without its CRLF).
+ * LISTPARSE_LINE_MAX bytes, without its CRLF; a longer one is refused).
+ * The sources: src/listparse.c and one src/listparse_*.c per family of
+ * formats (see src/listparse_int.h).
  *
  * Return rule: 0 = an entry was parsed into *out (free it with
  * ftp_entry_free()); 1 = the line is valid but carries no entry (a "total N"
  * header, a blank line, ".", "..", an MLSD cdir/pdir fact, a VMS or MVS
  * header or trailer, a VMS line held to be joined with the next, an older
- * VMS version); a negative errno (-EINVAL) = the line is not understood or
- * the entry is unsafe (a name with '/', NUL, CR or LF). On anything but 0,
- * *out is left zeroed.
+ * VMS version); a negative errno (-EINVAL; -ENOMEM) = the line is not
+ * understood or the entry is unsafe (a name with '/', NUL, CR or LF; a
+ * link target with NUL, CR or LF). On anything but 0, *out is left zeroed.
+ * listparse_mlst_entry() differs: see there.
  *
  * LIST formats: unix ls -l (also numeric-mode, NetPresenz, Sterling
  * Connect:Enterprise; dates as "2001-04-27 12:00", "24-04-2003 17:12",
@@ -88,7 +91,9 @@ struct ftp_entry {
  * w store). */
 #define LISTPARSE_RIGHT(c) (1u << ((c) - 'a'))
 
-/* Families of LIST formats: a SYST hint, and what a listing has shown. */
+/* Families of LIST formats: a SYST hint (listparse_fmt_from_syst(), given
+ * to listparse_ctx_new()), and what a listing has shown
+ * (listparse_ctx_format()). */
 enum listparse_fmt {
 	LISTPARSE_AUTO = 0, /* not known */
 	LISTPARSE_UNIX,
@@ -150,9 +155,12 @@ size_t listparse_ctx_refused(const struct listparse_ctx *c);
  * "VM/CMS", "z/VM", "NONSTOP ..."; LISTPARSE_AUTO for anything else. */
 enum listparse_fmt listparse_fmt_from_syst(const char *text, size_t len);
 
-/* Parse one MLSD line or the entry line of an MLST reply
- * ("facts; name", RFC 3659 7.2; a leading space, as in MLST replies, is
- * skipped). Fact names and type values are case-insensitive. Symlinks:
+/* Parse one MLSD line ("facts; name", RFC 3659 7.2: "entry = [ facts ]
+ * SP pathname"; one leading space, as in MLST replies, is skipped; a TAB
+ * may stand for the SP). The name must be a name in the listed directory
+ * (see the return rule); for the entry line of an MLST reply, whose
+ * pathname may hold '/', use listparse_mlst_entry(). Fact names and type
+ * values are case-insensitive. Symlinks:
  * "type=OS.unix=slink" (Pure-FTPd; ":TARGET" may follow, empty or not) and
  * "type=OS.unix=symlink" (ProFTPD; also with ":TARGET") are FTP_TYPE_LINK,
  * with link_target set when a non-empty target is given. */

@@ -9,11 +9,13 @@
  * of its own in alt[]); lp_finish() then applies the common safety rules to
  * the name and builds the entry.
  *
- * A LIST line: blank, "total N" and EPLF ("+facts\tname") are recognised
- * first; then the tokens go through formats[], in its order, the formats
- * of the listing's format (struct pstate) first. The order matters where
- * two formats could read one line: each entry sits after those it must
- * not steal lines from.
+ * A LIST line: a blank line, "total N", EPLF ("+facts\tname") and the
+ * header and trailer lines of VMS and MVS listings are recognised first;
+ * then the tokens go through formats[] in its order, those of the
+ * listing's family (struct pstate) first. The order matters where two
+ * formats could read one line: each entry sits after those it must not
+ * steal lines from; a new format goes where the corpus
+ * (tests/data/list-lines.tsv) stays green.
  *
  * The only state across lines is in struct listparse_ctx: the detected
  * format, the OS/400 date order, a VMS name line held for joining (bounded
@@ -242,8 +244,9 @@ static bool is_total(const char *p, size_t len)
 	return i > d && i == len;
 }
 
-/* Every LIST parser, in the order they are tried when the listing's
- * format is not known; the ones of a known format go first. */
+/* Every LIST format, in the order they are tried when the listing's
+ * format is not known; those of the listing's family (fmt) go first. The
+ * name is the one of the format column of tests/data/list-lines.tsv. */
 static const struct list_format {
 	const char *name;
 	list_parse_fn *fn;
@@ -254,17 +257,17 @@ static const struct list_format {
 	{ "netware", lp_parse_netware, LISTPARSE_OTHER },
 	{ "os2", lp_parse_os2, LISTPARSE_OTHER },
 	{ "vshell", lp_parse_vshell, LISTPARSE_OTHER },
-	{ "numeric-mode", lp_parse_numeric_link, LISTPARSE_UNIX },
-	{ "connect-enterprise", lp_parse_enterprise, LISTPARSE_UNIX },
+	{ "unix-numeric-mode", lp_parse_numeric_link, LISTPARSE_UNIX },
+	{ "enterprise-unix", lp_parse_enterprise, LISTPARSE_UNIX },
 	{ "vms", lp_parse_vms, LISTPARSE_VMS },
 	{ "os400", lp_parse_os400, LISTPARSE_OS400 },
-	{ "mvs-dataset", lp_parse_mvs_dataset, LISTPARSE_MVS },
+	{ "mvs", lp_parse_mvs_dataset, LISTPARSE_MVS },
 	{ "mvs-member", lp_parse_mvs_member, LISTPARSE_MVS },
 	{ "mvs-jes", lp_parse_mvs_jes, LISTPARSE_MVS },
 	{ "vmcms", lp_parse_vmcms, LISTPARSE_VMCMS },
-	{ "nonstop", lp_parse_nonstop, LISTPARSE_NONSTOP },
+	{ "hp-nonstop", lp_parse_nonstop, LISTPARSE_NONSTOP },
 	{ "win16", lp_parse_win16, LISTPARSE_OTHER },
-	{ "wfftp", lp_parse_wfftp, LISTPARSE_OTHER },
+	{ "nortel-wfftp", lp_parse_wfftp, LISTPARSE_OTHER },
 	{ "vxworks", lp_parse_vxworks, LISTPARSE_OTHER },
 	{ "os9", lp_parse_os9, LISTPARSE_OTHER },
 };

@@ -209,7 +209,8 @@ static bool date_ymd_dot(const struct toks *tk, size_t i, struct ftp_time *t,
 /* In this order: a token that splits at '-' can only be one of the first
  * three (the others need digits between their separators). */
 static date_form_fn *const date_forms1[] = {
-	date_md_dash, date_dash_time, date_d_mon_y, date_slash_dot, date_ymd_dot,
+	date_md_dash, date_dash_time, date_d_mon_y, date_slash_dot,
+	date_ymd_dot,
 };
 
 static bool unix_date1(const struct toks *tk, size_t i, struct ftp_time *t,

@@ -861,8 +861,8 @@ START_TEST(test_mlst_entry)
 	ftp_entry_free(&e);
 	/* facts as in MLSD: sizd, unix.mode, a link and its target, a lone
 	 * "type=file" without its ';', several leading spaces, a TAB */
-	ck_assert_int_eq(mlst_str("   type=dir;sizd=4096;UNIX.mode=0o755; /", &e),
-			 0);
+	ck_assert_int_eq(mlst_str("   type=dir;sizd=4096;UNIX.mode=0o755; /",
+				  &e), 0);
 	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
 	ck_assert_int_eq(e.size, 4096);
 	ck_assert_uint_eq(e.perm, 0755);
