@@ -358,6 +358,125 @@ static void vms_expect(struct field *name, const struct field *type)
 		name->n -= 4;
 }
 
+/* Where listparse.h's rules replace the corpus expectation of an accepted
+ * row (see the top of this file): adjust f, count in ov. */
+static void header_rules(struct field *f, int *ov, bool *skip_size,
+			 bool *skip_mtime)
+{
+	bool vms = field_eq(&f[F_FORMAT], "vms");
+	bool mvs = field_eq(&f[F_FORMAT], "mvs") ||
+		   field_eq(&f[F_FORMAT], "mvs-member");
+
+	if (vms) {
+		size_t n0 = f[F_NAME].n;
+
+		vms_expect(&f[F_NAME], &f[F_TYPE]);
+		ov[OV_VMS_NAME] += f[F_NAME].n != n0;
+		if (field_eq(&f[F_TYPE], "dir") && !f[F_SIZE].n) {
+			*skip_size = true;
+			ov[OV_VMS_DIRSIZE]++;
+		}
+	}
+	if (mvs && field_eq(&f[F_SIZE], "100") &&
+	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "placeholder size of 100")) {
+		f[F_SIZE].n = 0;
+		ov[OV_MVS_SIZE]++;
+	}
+	if (ci_contains(f[F_NOTES].p, f[F_NOTES].n,
+			"records are not bytes")) {
+		f[F_SIZE].n = 0;
+		ov[OV_RECORDS]++;
+	}
+	if (mvs && !f[F_MTIME].n &&
+	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "sets no timestamp")) {
+		*skip_mtime = true;
+		ov[OV_MVS_MTIME]++;
+	}
+}
+
+/* Name, type, size and link target of e against the row. */
+static bool fields_match(const struct field *f, const struct ftp_entry *e,
+			 bool skip_size, char *why, size_t wl)
+{
+	int64_t sz;
+	bool ok = true;
+
+	if (strlen(e->name) != f[F_NAME].n ||
+	    memcmp(e->name, f[F_NAME].p, f[F_NAME].n) != 0) {
+		snprintf(why, wl, "name '%s' want '%.*s'", e->name,
+			 (int)f[F_NAME].n, f[F_NAME].p);
+		ok = false;
+	} else if (!field_eq(&f[F_TYPE], type_name(e->type))) {
+		snprintf(why, wl, "type %s want %.*s", type_name(e->type),
+			 (int)f[F_TYPE].n, f[F_TYPE].p);
+		ok = false;
+	} else if (!skip_size && f[F_SIZE].n && (!parse_i64(&f[F_SIZE], &sz) ||
+				   sz != e->size)) {
+		snprintf(why, wl, "size %lld want %.*s", (long long)e->size,
+			 (int)f[F_SIZE].n, f[F_SIZE].p);
+		ok = false;
+	} else if (!skip_size && !f[F_SIZE].n && e->size != -1) {
+		snprintf(why, wl, "size %lld want none (-1)",
+			 (long long)e->size);
+		ok = false;
+	} else if (f[F_TARGET].n &&
+		   (!e->link_target ||
+		    strlen(e->link_target) != f[F_TARGET].n ||
+		    memcmp(e->link_target, f[F_TARGET].p, f[F_TARGET].n))) {
+		snprintf(why, wl, "link target '%s' want '%.*s'",
+			 e->link_target ? e->link_target : "(null)",
+			 (int)f[F_TARGET].n, f[F_TARGET].p);
+		ok = false;
+	} else if (!f[F_TARGET].n && e->link_target) {
+		snprintf(why, wl, "link target '%s' want none",
+			 e->link_target);
+		ok = false;
+	}
+	return ok;
+}
+
+/* The mtime of e against the row. */
+static bool mtime_matches(const struct field *f, const struct ftp_entry *e,
+			  bool skip_mtime, char *why, size_t wl)
+{
+	struct exp_time xt;
+	bool ok = true;
+
+	if (skip_mtime) {
+		ok = true;
+	} else if (!f[F_MTIME].n) {
+		if (e->mtime.valid) {
+			snprintf(why, wl, "mtime given, want none");
+			ok = false;
+		}
+	} else if (!parse_exp_time(&f[F_MTIME], &xt)) {
+		snprintf(why, wl, "corpus mtime '%.*s' not understood",
+			 (int)f[F_MTIME].n, f[F_MTIME].p);
+		ok = false;
+	} else {
+		const struct ftp_time *t = &e->mtime;
+
+		if (!t->valid || t->has_year != xt.has_year ||
+		    (xt.has_year && t->year != xt.year) ||
+		    t->mon != xt.mon || t->day != xt.day ||
+		    t->has_time != xt.has_time ||
+		    (xt.has_time && (t->hour != xt.hour || t->min != xt.min)) ||
+		    (xt.has_sec && t->sec != xt.sec) || t->utc != xt.utc) {
+			snprintf(why, wl,
+				 "mtime %s%04d-%02d-%02d%s%02d:%02d:%02d%s%s "
+				 "want %.*s",
+				 t->valid ? "" : "(invalid) ", t->year, t->mon,
+				 t->day, t->has_time ? "T" : " (no time) ",
+				 t->hour, t->min, t->sec,
+				 t->has_year ? "" : " (no year)",
+				 t->utc ? "Z" : "", (int)f[F_MTIME].n,
+				 f[F_MTIME].p);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 /* Checks one row; fills why on failure. *bad_accept is set when an
  * expect_valid=0 row was accepted. ov[] counts how header rules replaced
  * the corpus expectation. */
@@ -365,16 +484,11 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 		      int *ov)
 {
 	struct ftp_entry e, e1;
-	bool mlsd = field_eq(&f[F_FORMAT], "mlsd"), ok = true;
-	bool vms = field_eq(&f[F_FORMAT], "vms");
-	bool mvs = field_eq(&f[F_FORMAT], "mvs") ||
-		   field_eq(&f[F_FORMAT], "mvs-member");
+	bool mlsd = field_eq(&f[F_FORMAT], "mlsd"), ok;
 	bool skip_mtime = false, skip_size = false;
 	enum listparse_fmt hint = row_hint(&f[F_NOTES]);
 	size_t pieces = 1;
 	int r, r1, want;
-	struct exp_time xt;
-	int64_t sz;
 
 	*bad_accept = false;
 	memset(ov, 0, sizeof(int) * OV_MAX);
@@ -438,100 +552,9 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 		return false;
 	}
 
-	if (vms) {
-		size_t n0 = f[F_NAME].n;
-
-		vms_expect(&f[F_NAME], &f[F_TYPE]);
-		ov[OV_VMS_NAME] += f[F_NAME].n != n0;
-		if (field_eq(&f[F_TYPE], "dir") && !f[F_SIZE].n) {
-			skip_size = true;
-			ov[OV_VMS_DIRSIZE]++;
-		}
-	}
-	if (mvs && field_eq(&f[F_SIZE], "100") &&
-	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "placeholder size of 100")) {
-		f[F_SIZE].n = 0;
-		ov[OV_MVS_SIZE]++;
-	}
-	if (ci_contains(f[F_NOTES].p, f[F_NOTES].n,
-			"records are not bytes")) {
-		f[F_SIZE].n = 0;
-		ov[OV_RECORDS]++;
-	}
-	if (mvs && !f[F_MTIME].n &&
-	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "sets no timestamp")) {
-		skip_mtime = true;
-		ov[OV_MVS_MTIME]++;
-	}
-
-	if (strlen(e.name) != f[F_NAME].n ||
-	    memcmp(e.name, f[F_NAME].p, f[F_NAME].n) != 0) {
-		snprintf(why, wl, "name '%s' want '%.*s'", e.name,
-			 (int)f[F_NAME].n, f[F_NAME].p);
-		ok = false;
-	} else if (!field_eq(&f[F_TYPE], type_name(e.type))) {
-		snprintf(why, wl, "type %s want %.*s", type_name(e.type),
-			 (int)f[F_TYPE].n, f[F_TYPE].p);
-		ok = false;
-	} else if (!skip_size && f[F_SIZE].n && (!parse_i64(&f[F_SIZE], &sz) ||
-				   sz != e.size)) {
-		snprintf(why, wl, "size %lld want %.*s", (long long)e.size,
-			 (int)f[F_SIZE].n, f[F_SIZE].p);
-		ok = false;
-	} else if (!skip_size && !f[F_SIZE].n && e.size != -1) {
-		snprintf(why, wl, "size %lld want none (-1)",
-			 (long long)e.size);
-		ok = false;
-	} else if (f[F_TARGET].n &&
-		   (!e.link_target ||
-		    strlen(e.link_target) != f[F_TARGET].n ||
-		    memcmp(e.link_target, f[F_TARGET].p, f[F_TARGET].n))) {
-		snprintf(why, wl, "link target '%s' want '%.*s'",
-			 e.link_target ? e.link_target : "(null)",
-			 (int)f[F_TARGET].n, f[F_TARGET].p);
-		ok = false;
-	} else if (!f[F_TARGET].n && e.link_target) {
-		snprintf(why, wl, "link target '%s' want none",
-			 e.link_target);
-		ok = false;
-	}
-	if (!ok) {
-		ftp_entry_free(&e);
-		return false;
-	}
-
-	if (skip_mtime) {
-		ok = true;
-	} else if (!f[F_MTIME].n) {
-		if (e.mtime.valid) {
-			snprintf(why, wl, "mtime given, want none");
-			ok = false;
-		}
-	} else if (!parse_exp_time(&f[F_MTIME], &xt)) {
-		snprintf(why, wl, "corpus mtime '%.*s' not understood",
-			 (int)f[F_MTIME].n, f[F_MTIME].p);
-		ok = false;
-	} else {
-		const struct ftp_time *t = &e.mtime;
-
-		if (!t->valid || t->has_year != xt.has_year ||
-		    (xt.has_year && t->year != xt.year) ||
-		    t->mon != xt.mon || t->day != xt.day ||
-		    t->has_time != xt.has_time ||
-		    (xt.has_time && (t->hour != xt.hour || t->min != xt.min)) ||
-		    (xt.has_sec && t->sec != xt.sec) || t->utc != xt.utc) {
-			snprintf(why, wl,
-				 "mtime %s%04d-%02d-%02d%s%02d:%02d:%02d%s%s "
-				 "want %.*s",
-				 t->valid ? "" : "(invalid) ", t->year, t->mon,
-				 t->day, t->has_time ? "T" : " (no time) ",
-				 t->hour, t->min, t->sec,
-				 t->has_year ? "" : " (no year)",
-				 t->utc ? "Z" : "", (int)f[F_MTIME].n,
-				 f[F_MTIME].p);
-			ok = false;
-		}
-	}
+	header_rules(f, ov, &skip_size, &skip_mtime);
+	ok = fields_match(f, &e, skip_size, why, wl) &&
+	     mtime_matches(f, &e, skip_mtime, why, wl);
 	ftp_entry_free(&e);
 	return ok;
 }
@@ -586,6 +609,45 @@ static const char *corpus_path(void)
 	return "tests/data/list-lines.tsv";
 }
 
+/* The NFIELDS tab-separated fields of corpus line l[0..ll), unescaped. */
+static void split_row(char *l, size_t ll, int lineno, struct field *f)
+{
+	size_t k, s = 0, nf = 0;
+
+	for (k = 0; k <= ll; k++) {
+		if (k < ll && l[k] != '\t')
+			continue;
+		ck_assert_msg(nf < NFIELDS, "corpus line %d: too many fields",
+			      lineno);
+		f[nf].p = l + s;
+		f[nf].n = k - s;
+		nf++;
+		s = k + 1;
+	}
+	ck_assert_msg(nf == NFIELDS, "corpus line %d: %zu fields", lineno, nf);
+	for (k = 0; k < NFIELDS; k++)
+		ck_assert_msg(unescape(&f[k]), "corpus line %d: bad escape",
+			      lineno);
+}
+
+static void print_formats(const struct fmt_stat *st, size_t nst)
+{
+	size_t i;
+
+	printf("\n%-20s %s\n", "format", "pass/total");
+	for (i = 0; i < nst; i++) {
+		char ref[32] = "";
+		size_t k;
+
+		for (k = 0; k < sizeof(required_formats) /
+				sizeof(required_formats[0]); k++)
+			if (!strcmp(st[i].name, required_formats[k]))
+				memcpy(ref, " (required)", 12);
+		printf("%-20s %d/%d%s\n", st[i].name, st[i].pass, st[i].total,
+		       ref);
+	}
+}
+
 START_TEST(test_corpus)
 {
 	const char *path = corpus_path();
@@ -606,7 +668,7 @@ START_TEST(test_corpus)
 	while (pos < len) {
 		struct field f[NFIELDS];
 		char *l = buf + pos, *nl = memchr(l, '\n', len - pos);
-		size_t ll = nl ? (size_t)(nl - l) : len - pos, k, s = 0, nf = 0;
+		size_t ll = nl ? (size_t)(nl - l) : len - pos, k;
 		char why[512];
 		bool ok, bad, req;
 		int ov[OV_MAX];
@@ -623,22 +685,7 @@ START_TEST(test_corpus)
 		}
 		if (ll == 0)
 			continue;
-		for (k = 0; k <= ll; k++) {
-			if (k < ll && l[k] != '\t')
-				continue;
-			ck_assert_msg(nf < NFIELDS,
-				      "corpus line %d: too many fields",
-				      lineno);
-			f[nf].p = l + s;
-			f[nf].n = k - s;
-			nf++;
-			s = k + 1;
-		}
-		ck_assert_msg(nf == NFIELDS, "corpus line %d: %zu fields",
-			      lineno, nf);
-		for (k = 0; k < NFIELDS; k++)
-			ck_assert_msg(unescape(&f[k]),
-				      "corpus line %d: bad escape", lineno);
+		split_row(l, ll, lineno, f);
 		rows++;
 
 		for (i = 0; i < nst; i++)
@@ -678,18 +725,7 @@ START_TEST(test_corpus)
 	}
 	free(buf);
 
-	printf("\n%-20s %s\n", "format", "pass/total");
-	for (i = 0; i < nst; i++) {
-		char ref[32] = "";
-		size_t k;
-
-		for (k = 0; k < sizeof(required_formats) /
-				sizeof(required_formats[0]); k++)
-			if (!strcmp(st[i].name, required_formats[k]))
-				memcpy(ref, " (required)", 12);
-		printf("%-20s %d/%d%s\n", st[i].name, st[i].pass, st[i].total,
-		       ref);
-	}
+	print_formats(st, nst);
 	printf("rows %d; rows passing by a header rule:", rows);
 	for (i = 1; i < OV_MAX; i++)
 		printf("%s %d %s", i > 1 ? "," : "", ov_tot[i], ov_names[i]);

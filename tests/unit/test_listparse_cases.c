@@ -507,6 +507,12 @@ START_TEST(test_details)
 	ck_assert_str_eq(e.name, "a");
 	ck_assert_ptr_null(e.link_target);
 	ftp_entry_free(&e);
+}
+END_TEST
+
+START_TEST(test_mlsx_details)
+{
+	struct ftp_entry e;
 
 	/* MLSD: sizd for directories; size wins over sizd */
 	ck_assert_int_eq(mlsx_str("type=dir;sizd=4096; d", &e), 0);
@@ -557,8 +563,6 @@ START_TEST(test_ctx)
 {
 	struct listparse_ctx *c;
 	struct ftp_entry e;
-	const char *vms2 = "                         4/15         24-FEB-2003 "
-			   "13:17:24  [POSTWARE,LP]    (RWED,RWED,RE,)";
 
 	/* an MVS member name alone needs an MVS listing */
 	ck_assert_int_lt(list_str("65-MVS-PDS-MEMBER", &e), 0);
@@ -597,6 +601,15 @@ START_TEST(test_ctx)
 	ck_assert_int_eq(e.size, 528);
 	ftp_entry_free(&e);
 	listparse_ctx_free(c);
+}
+END_TEST
+
+START_TEST(test_ctx_vms)
+{
+	struct listparse_ctx *c;
+	struct ftp_entry e;
+	const char *vms2 = "                         4/15         24-FEB-2003 "
+			   "13:17:24  [POSTWARE,LP]    (RWED,RWED,RE,)";
 
 	/* VMS: a long name on its own line is joined with the next; older
 	 * versions of a file are dropped; headers and trailers skipped */
@@ -901,7 +914,9 @@ static Suite *cases_suite(void)
 	tcase_add_test(tc, test_name_ok);
 	tcase_add_test(tc, test_time_to_epoch);
 	tcase_add_test(tc, test_details);
+	tcase_add_test(tc, test_mlsx_details);
 	tcase_add_test(tc, test_ctx);
+	tcase_add_test(tc, test_ctx_vms);
 	tcase_add_test(tc, test_syst);
 	tcase_add_test(tc, test_links_and_dates);
 	tcase_add_test(tc, test_mlst_entry);
