@@ -80,7 +80,7 @@ struct wfile_table {
 	bool ignore_attr_errors;
 	char *dir;
 	uint64_t spool_max;
-	pthread_mutex_t lock;   /* the table lock, a leaf: guards what says so */
+	pthread_mutex_t lock;   /* the table lock, a leaf */
 	struct wnode *nodes;    /* protected by lock */
 	atomic_bool warned_rename; /* said once: no rename over a file */
 	atomic_bool stopping;   /* wfile_table_stop */

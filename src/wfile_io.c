@@ -61,7 +61,8 @@ static int start_named(struct wnode *w, struct ftp_session *s,
 			return r;
 		r = session_xfer_start(s, cmd, to_tmp ? n.tmp : n.srv, 0);
 		if (r < 0 && to_tmp && n.tmp && session_broken(s))
-			wf_orphan_add(w->t, n.tmp); /* the server may have made it */
+			/* the server may have made it */
+			wf_orphan_add(w->t, n.tmp);
 		again = r < 0 && !session_broken(s) && tries++ < 3 &&
 			wf_names_moved(w, &n);
 		wf_names_free(&n);
@@ -273,7 +274,8 @@ int wf_upload(struct wnode *w)
 		r = after_commit(w, s);
 out_put:
 	if (r < 0)
-		log_err("%s: upload failed: %s", wf_log_name(w, name, sizeof(name)),
+		log_err("%s: upload failed: %s",
+			wf_log_name(w, name, sizeof(name)),
 			session_last_error(s)[0] ? session_last_error(s)
 						 : strerror(-r));
 	if (r < 0 && started && !committed)
@@ -441,7 +443,8 @@ static int stream_end(struct wnode *w, int r, bool commit)
 	if (r == 0)
 		r = after_commit(w, w->s);
 	else
-		log_err("%s: upload failed: %s", wf_log_name(w, name, sizeof(name)),
+		log_err("%s: upload failed: %s",
+			wf_log_name(w, name, sizeof(name)),
 			session_last_error(w->s));
 	if (r < 0 && stor)
 		drop_tmp(w, &w->s);
