@@ -12,6 +12,8 @@
  *    uploaded to a temporary name and renamed over the file on commit.
  * A STREAM node that is written out of order, read, or shrunk becomes a
  * SPOOL node (its upload is committed first, then fetched back).
+ * (The node's states and their transitions, traced under -d: the table
+ * at the top of wfile.c.)
  *
  * wfile_flush() commits (upload + rename) and returns the upload's error;
  * when it has returned 0 the data is on the server. Data that a failed

@@ -2,7 +2,10 @@
 #include "fake_ftp.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -46,4 +49,48 @@ int fake_read_line(int fd, char *buf, size_t n)
 		buf[i++] = c;
 	}
 	return -1;
+}
+
+struct acceptor {
+	int lfd;
+	void *(*conn)(void *);
+};
+
+static void *acceptor_main(void *arg)
+{
+	struct acceptor a = *(struct acceptor *)arg;
+	pthread_t t;
+	int fd;
+
+	free(arg);
+	while ((fd = accept(a.lfd, NULL, NULL)) >= 0)
+		if (pthread_create(&t, NULL, a.conn, (void *)(intptr_t)fd) == 0)
+			pthread_detach(t);
+	return NULL;
+}
+
+int fake_serve(int lfd, void *(*conn)(void *), pthread_t *acceptor)
+{
+	struct acceptor *a = malloc(sizeof(*a));
+	int r;
+
+	if (!a)
+		return ENOMEM;
+	a->lfd = lfd;
+	a->conn = conn;
+	r = pthread_create(acceptor, NULL, acceptor_main, a);
+	if (r)
+		free(a);
+	return r;
+}
+
+int fake_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -2,6 +2,8 @@
 #ifndef FTPFS_TEST_FAKE_FTP_H
 #define FTPFS_TEST_FAKE_FTP_H
 
+#include <check.h>
+#include <pthread.h>
 #include <stddef.h>
 
 /* A listening TCP socket on 127.0.0.1, port chosen by the kernel (stored
@@ -12,5 +14,11 @@ void fake_say(int fd, const char *s);
 /* Read one line, without its LF or CRLF, into buf. 0, or -1 at the end of
  * the connection or when the line does not fit. */
 int fake_read_line(int fd, char *buf, size_t n);
+/* Accept on lfd until it is shut down, each connection served by
+ * conn((void *)(intptr_t)fd) in a detached thread; *acceptor is the
+ * accepting thread (join it after the shutdown). 0 or an errno. */
+int fake_serve(int lfd, void *(*conn)(void *), pthread_t *acceptor);
+/* Run a unit test's suite: main's exit status. */
+int fake_run_suite(Suite *s);
 
 #endif
