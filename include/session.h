@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "digest.h"
+#include "errclass.h"
 #include "listparse.h"
 
 struct ftp_session;
@@ -118,14 +119,16 @@ int session_cmd(struct ftp_session *s, const char *cmd, const char *arg);
 /* Text of the last reply (all lines, see reply.h). */
 const char *session_reply(const struct ftp_session *s);
 
-/* What a user sees of a failure: connection and protocol errors (reset,
- * closed, malformed or overlong replies, TLS truncation) become -EIO;
- * -ETIMEDOUT and errors from replies stay as they are. */
+/* What a user sees of a failure (err_user()): connection and protocol
+ * errors (reset, closed, refused, malformed or overlong replies, the mount
+ * stopping) become -EIO; -ETIMEDOUT and errors from replies stay as they
+ * are. */
 int session_user_errno(int r);
 
-/* Map a final reply code to an errno (negative); 0 for 1xx-3xx. For an
- * upload (STOR/APPE and the RNFR/RNTO that commit it) a 550 or 553 is a
- * refusal (-EACCES), not a missing file. */
+/* Map a final reply code to an errno (negative); 0 for 1xx-3xx
+ * (err_reply_errno(), the table in errclass.c). For an upload (STOR/APPE
+ * and the RNFR/RNTO that commit it) a 550 or 553 is a refusal (-EACCES),
+ * not a missing file. */
 int session_code_errno(int code, bool upload);
 
 /* Open a data connection, send REST (when rest > 0) and "cmd path", and

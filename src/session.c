@@ -30,6 +30,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "errclass.h"
 #include "log.h"
 #include "net.h"
 #include "proxy.h"
@@ -120,59 +121,17 @@ bool session_xfer_active(const struct ftp_session *s)
 
 int session_user_errno(int r)
 {
-	switch (r) {
-	case -ECONNRESET:
-	case -ECONNABORTED:
-	case -ECONNREFUSED:
-	case -ENOTCONN:
-	case -EPIPE:
-	case -EPROTO:
-	case -EMSGSIZE:
-	case -ESHUTDOWN:
-	case -EHOSTUNREACH:
-	case -ENETUNREACH:
-		return -EIO;
-	default:
-		return r;
-	}
+	return err_user(r);
 }
 
 int session_code_errno(int code, bool upload)
 {
-	if (code < 400)
-		return 0;
-	if (upload && (code == 550 || code == 553))
-		return -EACCES;
-	switch (code) {
-	case 421:
-		return -ECONNRESET;
-	case 450:
-		return -EBUSY;
-	case 452:
-	case 552:
-		return -ENOSPC;
-	case 530:
-	case 532:
-	case 553:
-		return -EACCES;
-	case 550:
-		return -ENOENT;
-	case 500:
-	case 502:
-	case 504:
-		return -EOPNOTSUPP;
-	case 501:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
+	return err_reply_errno(code, upload);
 }
 
 static int fail(struct ftp_session *s, int err, const char *what)
 {
-	if (err == -ETIMEDOUT || err == -ECONNRESET || err == -EPIPE ||
-	    err == -EPROTO || err == -EMSGSIZE || err == -ECONNABORTED ||
-	    err == -ENOTCONN || err == -EIO)
+	if (err_breaks_session(err))
 		s->broken = true;
 	if (s->ctrl && net_tls(s->ctrl) && net_tls_error(s->ctrl)[0])
 		snprintf(s->errmsg, sizeof(s->errmsg), "%s: TLS: %s", what,
