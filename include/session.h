@@ -5,10 +5,11 @@
  * session_xfer_read() ... session_xfer_finish() or session_xfer_abort().
  *
  * Return rule: 0 (or a count) on success, a negative errno on failure.
- * FTP reply codes become errnos in session_code_errno() and nowhere else.
- * Any I/O error, timeout or reply that does not fit the dialogue marks the
- * session broken (session_broken()); a broken session must be closed and a
- * new one opened. Paths handed in are absolute server paths; a path with
+ * FTP reply codes become errnos in session_code_errno() (the table in
+ * errclass.c), except where a function below says otherwise. Any I/O
+ * error, timeout or reply that does not fit the dialogue marks the
+ * session broken (session_broken(); which errnos do: err_breaks_session()
+ * in errclass.h); a broken session must be closed and a new one opened. Paths handed in are absolute server paths; a path with
  * CR, LF or NUL is refused with -EINVAL before anything is sent.
  */
 #ifndef FTPFS_SESSION_H
@@ -21,6 +22,7 @@
 #include <time.h>
 
 #include "digest.h"
+#include "errclass.h"
 #include "listparse.h"
 
 struct ftp_session;
@@ -118,18 +120,23 @@ int session_cmd(struct ftp_session *s, const char *cmd, const char *arg);
 /* Text of the last reply (all lines, see reply.h). */
 const char *session_reply(const struct ftp_session *s);
 
-/* What a user sees of a failure: connection and protocol errors (reset,
- * closed, malformed or overlong replies, TLS truncation) become -EIO;
- * -ETIMEDOUT and errors from replies stay as they are. */
+/* What a user sees of a failure (err_user()): connection and protocol
+ * errors (reset, closed, refused, malformed or overlong replies, the mount
+ * stopping) become -EIO; -ETIMEDOUT and errors from replies stay as they
+ * are. */
 int session_user_errno(int r);
 
-/* Map a final reply code to an errno (negative); 0 for 1xx-3xx. For an
- * upload (STOR/APPE and the RNFR/RNTO that commit it) a 550 or 553 is a
- * refusal (-EACCES), not a missing file. */
+/* Map a final reply code to an errno (negative); 0 for 1xx-3xx
+ * (err_reply_errno(), the table in errclass.c). For an upload (STOR/APPE
+ * and the RNFR/RNTO that commit it) a 550 or 553 is a refusal (-EACCES),
+ * not a missing file. */
 int session_code_errno(int code, bool upload);
 
 /* Open a data connection, send REST (when rest > 0) and "cmd path", and
- * wait for 125/150. On failure nothing is left open. */
+ * wait for 125/150. On failure nothing is left open. A refused REST is
+ * -ESPIPE. A data connection the server refuses (425, or its TLS) is
+ * tried twice more, the last time on a new control connection; then -EIO
+ * and the session is broken. Otherwise a refusal is its errno. */
 int session_xfer_start(struct ftp_session *s, const char *cmd,
 		       const char *path, int64_t rest);
 /* Read transfer data; 0 at the end of the data. */
@@ -179,18 +186,23 @@ int session_mkdir(struct ftp_session *s, const char *path);
 int session_rmdir(struct ftp_session *s, const char *path);
 /* RNFR from + RNTO to. */
 int session_rename(struct ftp_session *s, const char *from, const char *to);
-/* SITE CHMOD mode path. -EPERM when the server refuses the command. */
+/* SITE CHMOD mode path. -EPERM when the server refuses it (500, 501,
+ * 502, 504, 530, 550), else a refusal as its errno. */
 int session_chmod(struct ftp_session *s, const char *path, unsigned mode);
 /* SITE SYMLINK target path (ProFTPD's mod_site_misc), where SITE HELP
  * lists it (asked once per session): -EPERM where not, -EACCES when the
- * server refuses,
- * -EINVAL for a blank in either (the server splits at blanks). */
+ * server refuses (501, 530, 550, 553), -EINVAL for a blank in either (the
+ * server splits at blanks). */
 int session_symlink(struct ftp_session *s, const char *target,
 		    const char *path);
-/* Set the modification time: MFMT where offered, else SITE UTIME, else the
- * MDTM write form, each checked; -EPERM when none works. */
+/* Set the modification time: MFMT where FEAT offers it, else the MDTM
+ * write form ("MDTM YYYYMMDDhhmmss path", vsftpd), which is checked with
+ * an MDTM query afterwards. -ENOENT when MFMT answers 550; -EPERM when it
+ * does not work (and for the rest of the session once the server has
+ * shown it cannot: no such command, or the time did not change). */
 int session_set_mtime(struct ftp_session *s, const char *path, time_t t);
-/* MDTM: modification time of a file (UTC). */
+/* MDTM: modification time of a file (UTC); -EPROTO for a reply that is
+ * not a time. */
 int session_mdtm(struct ftp_session *s, const char *path, time_t *out);
 
 /* MDTM of n paths, a batch of them sent before their replies are read

@@ -95,15 +95,10 @@ static void stamp(struct slot *sl)
 
 static void *reaper_main(void *arg);
 
-/* Failures to open a session that may pass if we wait: the server is
- * restarting, unreachable for a moment, or full (421); its name does not
- * resolve (DNS away) or its directory is missing (being restored). */
+/* Failures to open a session that may pass if we wait (errclass.h). */
 static bool transient(int r)
 {
-	return r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT ||
-	       r == -ECONNRESET || r == -EHOSTUNREACH || r == -ENETUNREACH ||
-	       r == -EPROTO || r == -ENOTCONN || r == -ECONNABORTED ||
-	       r == -EAGAIN || r == -EPIPE;
+	return err_transient(r);
 }
 
 int pool_new(const struct session_cfg *scfg, const struct pool_cfg *pcfg,

@@ -1033,6 +1033,74 @@ START_TEST(checksum_x_commands)
 }
 END_TEST
 
+/* A refused EPSV is remembered (quirk no_epsv): the next transfer asks
+ * for PASV at once. */
+START_TEST(epsv_refusal_remembered)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPSV", "500 no EPSV here", A_REPLY },
+		{ "PASV", "227 Entering Passive Mode", A_PASV_127_0_0_2 },
+		{ "RETR /f", "150 Opening", A_SEND },
+		{ "PASV", "227 Entering Passive Mode", A_PASV_127_0_0_2 },
+		{ "RETR /g", "150 Opening", A_SEND },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[64];
+	int i;
+
+	fake_start(&f, steps);
+	f.payload = "data";
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(session_xfer_start(s, "RETR", i ? "/g" : "/f",
+						    0), 0);
+		ck_assert_int_eq(session_xfer_read(s, buf, sizeof(buf)), 4);
+		ck_assert_int_eq(session_xfer_read(s, buf, sizeof(buf)), 0);
+		ck_assert_int_eq(session_xfer_finish(s), 0);
+	}
+	session_close(s);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
+/* Once EPSV has worked, EPSV+REST+RETR go out in one write; a REST
+ * refused then gives the session up (-EIO, broken) with no data
+ * connection left open. */
+START_TEST(pipelined_rest_refused)
+{
+	static const struct step steps[] = {
+		LOGIN_STEPS,
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "RETR /f", "150 Opening", A_SEND },
+		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
+		{ "REST 5", "502 no REST", A_REPLY },
+		{ "RETR /g", "150 Opening", A_REPLY },
+		{ 0 } };
+	struct ftp_session *s;
+	struct fake f;
+	char err[256], buf[64];
+
+	fake_start(&f, steps);
+	f.payload = "data";
+	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/f", 0), 0);
+	ck_assert_int_eq(session_xfer_read(s, buf, sizeof(buf)), 4);
+	ck_assert_int_eq(session_xfer_read(s, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(session_xfer_finish(s), 0);
+	ck_assert_int_eq(session_xfer_start(s, "RETR", "/g", 5), -EIO);
+	ck_assert(session_broken(s));
+	ck_assert(!session_xfer_active(s));
+	ck_assert_ptr_nonnull(strstr(session_last_error(s), "REST refused"));
+	session_close(s);
+	close(f.dlfd);
+	fake_join(&f);
+	ck_assert_int_eq(f.failed_step, -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("session");
@@ -1066,6 +1134,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, checksum_parse);
 	tcase_add_test(tc, checksum_hash);
 	tcase_add_test(tc, checksum_x_commands);
+	tcase_add_test(tc, epsv_refusal_remembered);
+	tcase_add_test(tc, pipelined_rest_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
