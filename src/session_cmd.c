@@ -21,9 +21,8 @@
 
 int session_mlst(struct ftp_session *s, const char *path, struct ftp_entry *out)
 {
-	const char *t, *l, *sp;
-	char line[LISTPARSE_LINE_MAX];
-	size_t fl;
+	const char *t, *l;
+	size_t n;
 	int code, r;
 
 	memset(out, 0, sizeof(*out));
@@ -32,32 +31,18 @@ int session_mlst(struct ftp_session *s, const char *path, struct ftp_entry *out)
 		return code;
 	if (code != 250)
 		return sess_refused(s, code, false);
-	/* "250-Listing x\n type=file;size=1; /x\n250 End" (RFC 3659 7.2) */
+	/* "250-Listing x\n type=file;size=1; /x\n250 End" (RFC 3659 7.2):
+	 * the entry line is facts, a space, the pathname (which may hold
+	 * '/', and may be the directory itself: type=cdir) */
 	t = reply_text(s->rp);
 	l = strchr(t, '\n');
 	if (!l)
 		return -EPROTO;
-	l++;
-	while (*l == ' ')
-		l++;
-	sp = strchr(l, ' ');
-	if (!sp || memchr(l, '\n', (size_t)(sp - l)))
+	l += 1 + strspn(l + 1, " ");
+	n = strcspn(l, "\n");
+	if (!memchr(l, ' ', n) || n > LISTPARSE_LINE_MAX)
 		return -EPROTO;
-	/* Facts only: the pathname may hold '/', which listparse refuses
-	 * in a name; give it a stand-in. A cdir/pdir type is a directory. */
-	fl = (size_t)(sp - l);
-	if (fl + 3 > sizeof(line))
-		return -EPROTO;
-	memcpy(line, l, fl);
-	memcpy(line + fl, " x", 3);
-	for (char *p = line; (p = strcasestr(p, "type=")) != NULL; p += 5) {
-		if (!strncasecmp(p + 5, "cdir", 4) ||
-		    !strncasecmp(p + 5, "pdir", 4)) {
-			memmove(p + 5, p + 6, strlen(p + 6) + 1);
-			fl--;
-		}
-	}
-	r = listparse_mlsx_line(line, fl + 2, out);
+	r = listparse_mlst_entry(l, n, out);
 	if (r != 0)
 		return r < 0 ? r : -EPROTO;
 	return 0;
