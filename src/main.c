@@ -13,14 +13,12 @@
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -44,66 +42,6 @@
 #ifndef FTPFS_VERSION
 #define FTPFS_VERSION "0.1"
 #endif
-
-static struct termios tty_saved;
-static volatile sig_atomic_t tty_echo_off;
-
-static void tty_restore_and_die(int sig)
-{
-	if (tty_echo_off)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Read one line from standard input into *out (malloc'd). At a terminal,
- * prompt on stderr and turn echo off while the user types (restored also
- * when a signal ends us meanwhile). */
-static int read_secret(const char *prompt, char **out, char *err,
-		       size_t errlen)
-{
-	char line[1024];
-	bool tty = isatty(STDIN_FILENO);
-	struct sigaction sa = { .sa_handler = tty_restore_and_die }, old[3];
-	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	char *got;
-	int i;
-
-	if (tty) {
-		struct termios t;
-
-		if (tcgetattr(STDIN_FILENO, &tty_saved) < 0)
-			tty = false;
-		t = tty_saved;
-		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		for (i = 0; tty && i < 3; i++)
-			sigaction(sigs[i], &sa, &old[i]);
-		if (tty) {
-			/* echo off before the prompt: what is typed after
-			 * it is never shown nor flushed */
-			tty_echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
-			fprintf(stderr, "%s", prompt);
-			fflush(stderr);
-		}
-	}
-	got = fgets(line, sizeof(line), stdin);
-	if (tty) {
-		if (tty_echo_off)
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-		tty_echo_off = 0;
-		for (i = 0; i < 3; i++)
-			sigaction(sigs[i], &old[i], NULL);
-		fputc('\n', stderr);
-	}
-	if (!got) {
-		snprintf(err, errlen, "no password on standard input");
-		return -EINVAL;
-	}
-	line[strcspn(line, "\r\n")] = '\0';
-	*out = strdup(line);
-	explicit_bzero(line, sizeof(line));
-	return *out ? 0 : -ENOMEM;
-}
 
 /* -o verify_upload[=ALGO]: the algorithm, which the server must offer
  * (FEAT: HASH or its X command); without ALGO the strongest offered. */
@@ -160,96 +98,6 @@ static struct control *control_up(struct fs_ctx *c, const char *mountpoint)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
 	return ctl;
-}
-
-static bool anonymous(const char *user)
-{
-	return !user || !strcmp(user, "anonymous") || !strcmp(user, "ftp");
-}
-
-/* "Password for bob@host: " */
-static int prompt_password(const struct ftp_url *u, char **pass, char *err,
-			   size_t errlen)
-{
-	char prompt[600];
-
-	snprintf(prompt, sizeof(prompt), "Password for %.200s@%.300s: ",
-		 u->user, u->host);
-	free(*pass);
-	*pass = NULL;
-	return read_secret(prompt, pass, err, errlen);
-}
-
-/* Credentials: URL, then -o user=, then the netrc file, else anonymous. A
- * user named without a password, on a terminal, is asked for one. */
-static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
-		       struct proxy_cfg *proxy, char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-	int n;
-	const char *home;
-	int r;
-
-	if (o->user) {
-		char *colon = strchr(o->user, ':');
-
-		free(u->user);
-		u->user = colon ? strndup(o->user, (size_t)(colon - o->user))
-				: strdup(o->user);
-		if (colon) {
-			free(u->pass);
-			u->pass = strdup(colon + 1);
-		}
-		if (!u->user || strpbrk(o->user, "\r\n"))
-			return -EINVAL;
-	}
-	if (o->credentials) {
-		r = credentials_read(o->credentials, &u->user, &u->pass,
-				     proxy->host ? &proxy->user : NULL,
-				     proxy->host ? &proxy->pass : NULL, err,
-				     errlen);
-		if (r < 0)
-			return r;
-	}
-	if (o->password_stdin) {
-		if (!u->user)
-			u->user = strdup("anonymous");
-		r = u->user ? prompt_password(u, &u->pass, err, errlen)
-			    : -ENOMEM;
-		if (r < 0)
-			return r;
-	}
-	if (u->pass)
-		return 0;
-	if (o->netrc) {
-		n = snprintf(path, sizeof(path), "%s", o->netrc);
-	} else {
-		home = getenv("HOME");
-		if (!home) {
-			struct passwd *pw = getpwuid(getuid());
-
-			home = pw ? pw->pw_dir : NULL;
-		}
-		if (!home)
-			return 0;
-		n = snprintf(path, sizeof(path), "%s/.netrc", home);
-	}
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	r = netrc_lookup(path, u->host, &u->user, &u->pass);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read %.200s: %s", path,
-			 strerror(-r));
-		return r;
-	}
-	if (r == 0 && o->netrc) {
-		snprintf(err, errlen, "%.200s has no entry for %.200s", path,
-			 u->host);
-		return -ENOENT;
-	}
-	if (!u->pass && !anonymous(u->user) && isatty(STDIN_FILENO))
-		return prompt_password(u, &u->pass, err, errlen);
-	return 0;
 }
 
 /* "-ofsname=URL,subtype=ftpfs" with ',' and '\\' in URL escaped for
@@ -495,7 +343,7 @@ int main(int argc, char *argv[])
 		goto out_url;
 	}
 	scfg.proxy = proxy.host ? &proxy : NULL;
-	if (credentials(&o, &u, &proxy, err, sizeof(err)) < 0) {
+	if (credentials_get(&o, &u, &proxy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpfs: %s\n", err[0] ? err : "bad user name");
 		goto out_url;
 	}
