@@ -11,12 +11,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "credentials.h"
 #include "proxy.h"
 #include "url.h"
 
 struct fuse_args;
+struct fuse_opt;
 
 struct ftpfs_opts {
 	char *url;            /* first non-option argument */
@@ -70,6 +72,26 @@ struct ftpfs_opts {
 	int remount;          /* -o remount: refused */
 };
 
+/* A row of options.c's table of ftpfs's options (see there). */
+struct opt_def {
+	const char *templ; /* fuse_opt template: "connections=%u", "hard" */
+	size_t off;        /* the field it fills in struct ftpfs_opts */
+	const char *def;   /* the default as documented, or NULL */
+	const char *usage; /* --help's column: "connections=N" ("-o " added
+			    * unless it starts with '-') */
+	const char *help;  /* --help's text ("%s" = def, '\n' = next line),
+			    * or NULL: not shown */
+};
+
+enum opt_type { OPT_FLAG, OPT_UINT, OPT_INT, OPT_DOUBLE, OPT_STRING };
+
+/* The table (*n rows); the option's type, from its template's conversion. */
+const struct opt_def *opts_table(size_t *n);
+enum opt_type opts_type(const struct opt_def *d);
+/* The other words the parser takes (*n): other names of the table's
+ * options, curlftpfs's and fstab's words, and FUSE's that ftpfs sees. */
+const struct fuse_opt *opts_spellings(size_t *n);
+
 /* Take ftpfs's options and the URL out of args (the rest is for FUSE). */
 int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	       size_t errlen);
@@ -80,7 +102,9 @@ void opts_free(struct ftpfs_opts *o);
  * proxy_user=. 0 with out->host NULL when there is none. */
 int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
 	       size_t errlen);
+/* The usage line and ftpfs's options, from the table, on stdout or fp. */
 void opts_usage(const char *prog);
+void opts_usage_fp(FILE *fp, const char *prog);
 
 /* Cut the passwords out of argv's strings in place: in the argument that
  * is the URL (with or without a scheme), "user:pass@" becomes "user@";

@@ -73,12 +73,6 @@ int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
 	}
 	return 0;
 }
-#define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
-
-/* FUSE's options that ftpfs also looks at: kept for FUSE */
-enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL,
-       KEY_MAX_THREADS, KEY_REMOUNT };
-
 /* curlftpfs options ftpfs does not take, and what to say instead. (Those
  * with the same meaning are in ftpfs_optspec; those for what ftpfs always
  * does are accepted there and dropped.) */
@@ -120,44 +114,133 @@ static const char *curlftpfs_says(const char *arg)
 	return NULL;
 }
 
-static const struct fuse_opt ftpfs_optspec[] = {
-	OPT("connections=%u", connections, 0),
-	OPT("cache_timeout=%lf", cache_timeout, 0),
-	OPT("prefetch_timeout=%lf", prefetch_timeout, 0),
-	OPT("no_prefetch", no_prefetch, 1),
-	OPT("parallel_read=%d", parallel_read, 0),
-	OPT("timeout=%u", timeout, 0),
+/* The one table of ftpfs's own options. Each row: the fuse_opt template
+ * (its conversion is the type: %u, %d, %lf, %s, none for a flag that
+ * sets 1), the field it fills, the default as the documentation gives it
+ * (NULL: none, or "off" for a flag), and the --help entry, in which "%s"
+ * is that default and '\n' starts the next line (NULL: not shown).
+ *
+ * opts_parse() starts a number at its default; a default that is no
+ * number ("connections-1") leaves -1, for main to work out. A string
+ * stays NULL, and the module that reads it applies the default. The
+ * fuse_opt table is these rows plus opt_spellings; opts_usage() prints
+ * them; tests/check_option_docs.py checks that --help, ftpfs.8 and
+ * README.md give each row with this default and document no option that
+ * neither table has. */
+#define ROW(t, f, def, use, help) \
+	{ t, offsetof(struct ftpfs_opts, f), def, use, help }
+
+static const struct opt_def opt_table[] = {
+	ROW("connections=%u", connections, "4", "connections=N",
+	    "FTP sessions to use at most (default %s)"),
+	ROW("cache_timeout=%lf", cache_timeout, "30", "cache_timeout=SECS",
+	    "attribute and directory cache lifetime (default %s)"),
+	ROW("prefetch_timeout=%lf", prefetch_timeout, "5",
+	    "prefetch_timeout=SECS",
+	    "a subdirectory listed ahead is used only if\n"
+	    "opened within SECS (default %s, 0 = no prefetch)"),
+	ROW("no_prefetch", no_prefetch, NULL, "no_prefetch",
+	    "do not list subdirectories ahead of use"),
+	ROW("parallel_read=%d", parallel_read, "connections-1",
+	    "parallel_read=N",
+	    "sessions fetching a slow sequential read ahead\n"
+	    "in parallel (default %s; 0 = off)"),
+	ROW("timeout=%u", timeout, "30", "timeout=SECS",
+	    "network timeout (default %s)"),
+	ROW("reconnect_timeout=%u", reconnect_timeout, "30",
+	    "reconnect_timeout=SECS",
+	    "wait this long for an absent server, then\n"
+	    "fail at once with EIO until it is back (default %s)"),
+	ROW("hard", hard, NULL, "hard",
+	    "wait for an absent server as long as it takes"),
+	ROW("keepalive=%u", keepalive, "60", "keepalive=SECS",
+	    "NOOP on idle sessions (default %s, 0 = off)"),
+	ROW("max_entries=%u", max_entries, "1000000", "max_entries=N",
+	    "refuse directory listings longer than N (default %s)"),
+	ROW("user=%s", user, NULL, "user=NAME[:PASS]",
+	    "log in as NAME (instead of the URL's user)"),
+	ROW("netrc=%s", netrc, "~/.netrc", "netrc=FILE",
+	    "credentials file (default %s)"),
+	ROW("credentials=%s", credentials, NULL, "credentials=FILE",
+	    "user=, password= (proxy_user=, proxy_password=)\n"
+	    "lines (mode 0600)"),
+	ROW("password_stdin", password_stdin, NULL, "password_stdin",
+	    "read the password from standard input"),
+	ROW("no_default_permissions", no_default_permissions, NULL,
+	    "no_default_permissions",
+	    "with allow_other: no kernel checks of the\n"
+	    "modes shown (allow_other implies them)"),
+	ROW("server_tz=%s", server_tz, "auto", "server_tz=auto|UTC|+HH:MM",
+	    "zone of LIST times (default %s)"),
+	ROW("codepage=%s", codepage, NULL, "codepage=CHARSET",
+	    "the server's charset for names (e.g. CP1251)"),
+	ROW("iocharset=%s", iocharset, "UTF-8", "iocharset=CHARSET",
+	    "ours (default %s)"),
+	ROW("active", active, NULL, "active",
+	    "active mode: the server connects to us"),
+	ROW("ftp_port=%s", ftp_port, NULL, "ftp_port=ADDR[:LO-HI]",
+	    "active mode from this address/ports"),
+	ROW("proxy=%s", proxy, NULL, "proxy=URL",
+	    "through a proxy: socks5://, socks4:// or http://\n"
+	    "[user:pass@]host[:port]; proxy=env: $ftp_proxy,\n"
+	    "$all_proxy or $ALL_PROXY (only when asked)"),
+	ROW("proxy_user=%s", proxy_user, NULL, "proxy_user=NAME[:PASS]",
+	    "the proxy's user and password"),
+	ROW("disable_epsv", disable_epsv, NULL, "disable_epsv",
+	    "use PASV, not EPSV"),
+	ROW("no_pipeline", no_pipeline, NULL, "no_pipeline",
+	    "send EPSV, REST, RETR, RNFR, RNTO one at a time"),
+	ROW("disable_mlsd", disable_mlsd, NULL, "disable_mlsd",
+	    "use LIST even where MLSD is offered"),
+	ROW("pasv_ip", pasv_ip, NULL, "pasv_ip",
+	    "connect to the address in PASV replies"),
+	ROW("ftp_trace", ftp_trace, NULL, "ftp_trace",
+	    "log the FTP dialogue (passwords hidden)"),
+	ROW("tls=%s", tls, "try", "tls=none|try|require",
+	    "AUTH TLS on ftp:// URLs (default %s)"),
+	ROW("tls_data=%s", tls_data, "private", "tls_data=clear",
+	    "leave data connections unencrypted (PROT C;\n"
+	    "default %s: PROT P)"),
+	ROW("cafile=%s", cafile, NULL, "cafile=FILE",
+	    "trust the CAs in FILE instead of the system's"),
+	ROW("fingerprint=%s", fingerprint, NULL, "fingerprint=sha256:HEX",
+	    "trust the server certificate with this hash"),
+	ROW("no_verify", no_verify, NULL, "no_verify",
+	    "accept any certificate (insecure)"),
+	ROW("cert=%s", cert, NULL, "cert=FILE,key=FILE",
+	    "client certificate"),
+	ROW("key=%s", key, NULL, "key=FILE", NULL), /* in cert='s line */
+	ROW("verify_upload", verify_upload, NULL,
+	    "verify_upload[=sha256|sha1|md5|crc32]",
+	    "compare the server's checksum\n"
+	    "of each upload with the bytes sent before it\n"
+	    "replaces the file (default: the best offered)"),
+	ROW("ignore_attr_errors", ignore_attr_errors, NULL,
+	    "ignore_attr_errors",
+	    "chmod/chown/touch succeed where the server cannot"),
+	ROW("spool_dir=%s", spool_dir, "$TMPDIR or /var/tmp", "spool_dir=DIR",
+	    "where files edited in place are kept (default\n%s)"),
+	ROW("spool_max=%u", spool_max, "4096", "spool_max=MIB",
+	    "largest file edited in place (default %s)"),
+	ROW("--help", show_help, NULL, "-h, --help",
+	    "this help, then FUSE's options"),
+	ROW("--version", show_version, NULL, "-V, --version",
+	    "print the version"),
+};
+
+#define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
+
+/* FUSE's options that ftpfs also looks at: kept for FUSE */
+enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL,
+       KEY_MAX_THREADS, KEY_REMOUNT };
+
+/* The other words fuse_opt takes: other names for opt_table's options
+ * (ours, curlftpfs's), words dropped, and FUSE's that ftpfs looks at. */
+static const struct fuse_opt opt_spellings[] = {
 	OPT("connect_timeout=%u", timeout, 0),
-	OPT("reconnect_timeout=%u", reconnect_timeout, 0),
-	OPT("hard", hard, 1),
 	OPT("soft", hard, 0),
-	OPT("keepalive=%u", keepalive, 0),
-	OPT("max_entries=%u", max_entries, 0),
-	OPT("pasv_ip", pasv_ip, 1),
-	OPT("disable_epsv", disable_epsv, 1),
-	OPT("no_pipeline", no_pipeline, 1),
-	OPT("disable_mlsd", disable_mlsd, 1),
-	OPT("ftp_trace", ftp_trace, 1),
-	OPT("ignore_attr_errors", ignore_attr_errors, 1),
-	OPT("spool_dir=%s", spool_dir, 0),
-	OPT("spool_max=%u", spool_max, 0),
-	OPT("netrc=%s", netrc, 0),
-	OPT("tls=%s", tls, 0),
-	OPT("tls_data=%s", tls_data, 0),
-	OPT("cafile=%s", cafile, 0),
-	OPT("fingerprint=%s", fingerprint, 0),
-	OPT("cert=%s", cert, 0),
-	OPT("key=%s", key, 0),
-	OPT("no_verify", no_verify, 1),
 	/* curlftpfs's names for the same things */
 	OPT("ssl", ssl, 1),
-	OPT("active", active, 1),
-	OPT("server_tz=%s", server_tz, 0),
-	OPT("codepage=%s", codepage, 0),
-	OPT("iocharset=%s", iocharset, 0),
-	OPT("ftp_port=%s", ftp_port, 0),
-	OPT("proxy=%s", proxy, 0),
-	OPT("proxy_user=%s", proxy_user, 0),
 	OPT("httpproxy", proxy_kind, PROXY_HTTP),
 	OPT("socks4", proxy_kind, PROXY_SOCKS4A),
 	OPT("socks5", proxy_kind, PROXY_SOCKS5),
@@ -176,20 +259,14 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("cacert=%s", cafile, 0),
 	OPT("no_verify_peer", no_verify, 1),
 	OPT("no_verify_hostname", no_verify, 1),
-	OPT("user=%s", user, 0),
-	OPT("credentials=%s", credentials, 0),
-	OPT("password_stdin", password_stdin, 1),
-	OPT("verify_upload", verify_upload, 1),
+	/* verify_upload=ALGO: the flag and the algorithm */
 	OPT("verify_upload=%s", verify_algo, 0),
 	OPT("verify_upload=", verify_upload, 1),
-	OPT("no_default_permissions", no_default_permissions, 1),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
 	FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
 	OPT("-h", show_help, 1),
-	OPT("--help", show_help, 1),
 	OPT("-V", show_version, 1),
-	OPT("--version", show_version, 1),
 	/* fstab-only words: accepted, not passed on */
 	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
@@ -209,8 +286,73 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	FUSE_OPT_KEY("lazytime", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nolazytime", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("remount", KEY_REMOUNT),
-	FUSE_OPT_END
 };
+
+#define N_TABLE (sizeof(opt_table) / sizeof(opt_table[0]))
+#define N_SPELLINGS (sizeof(opt_spellings) / sizeof(opt_spellings[0]))
+
+const struct opt_def *opts_table(size_t *n)
+{
+	*n = N_TABLE;
+	return opt_table;
+}
+
+const struct fuse_opt *opts_spellings(size_t *n)
+{
+	*n = N_SPELLINGS;
+	return opt_spellings;
+}
+
+enum opt_type opts_type(const struct opt_def *d)
+{
+	const char *conv = strchr(d->templ, '%');
+
+	if (!conv)
+		return OPT_FLAG;
+	if (!strcmp(conv, "%u"))
+		return OPT_UINT;
+	if (!strcmp(conv, "%d"))
+		return OPT_INT;
+	return !strcmp(conv, "%lf") ? OPT_DOUBLE : OPT_STRING;
+}
+
+/* A number's default into its field (see opt_table). */
+static void opt_default(struct ftpfs_opts *o, const struct opt_def *d)
+{
+	void *field = (char *)o + d->off;
+	enum opt_type t = opts_type(d);
+	char *end;
+	double v;
+
+	if (!d->def || t == OPT_FLAG || t == OPT_STRING)
+		return;
+	v = strtod(d->def, &end);
+	if (end == d->def || *end)
+		v = -1;
+	if (t == OPT_UINT)
+		*(unsigned *)field = (unsigned)v;
+	else if (t == OPT_INT)
+		*(int *)field = (int)v;
+	else
+		*(double *)field = v;
+}
+
+/* opt_table's rows and opt_spellings as one fuse_opt table (malloc'd). */
+static struct fuse_opt *optspec_new(void)
+{
+	struct fuse_opt *spec = calloc(N_TABLE + N_SPELLINGS + 1, sizeof(*spec));
+	size_t i;
+
+	if (!spec)
+		return NULL;
+	for (i = 0; i < N_TABLE; i++) {
+		spec[i].templ = opt_table[i].templ;
+		spec[i].offset = opt_table[i].off;
+		spec[i].value = opts_type(&opt_table[i]) == OPT_FLAG;
+	}
+	memcpy(spec + N_TABLE, opt_spellings, sizeof(opt_spellings));
+	return spec; /* calloc's zeros end it: FUSE_OPT_END */
+}
 
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
@@ -259,17 +401,16 @@ static int opt_proc(void *data, const char *arg, int key,
 int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	       size_t errlen)
 {
+	struct fuse_opt *spec = optspec_new();
+	size_t i;
+	int r;
+
 	memset(o, 0, sizeof(*o));
-	o->connections = 4;
-	o->cache_timeout = 30;
-	o->prefetch_timeout = 5;
-	o->parallel_read = -1;
-	o->timeout = 30;
-	o->reconnect_timeout = 30;
-	o->keepalive = 60;
-	o->max_entries = 1000000;
-	o->spool_max = 4096;
-	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
+	for (i = 0; i < N_TABLE; i++)
+		opt_default(o, &opt_table[i]);
+	r = spec ? fuse_opt_parse(args, o, spec, opt_proc) : -1;
+	free(spec);
+	if (r < 0) {
 		snprintf(err, errlen, "%s",
 			 o->opt_err[0] ? o->opt_err : "invalid options");
 		return -EINVAL;
@@ -356,65 +497,44 @@ void opts_free(struct ftpfs_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* One --help entry: "    -o NAME=ARG            text", the text's
+ * further lines under its first. */
+static void usage_entry(FILE *fp, const struct opt_def *d)
+{
+	char col[80], text[400], *line, *nl;
+
+	snprintf(col, sizeof(col), "%s%s", d->usage[0] == '-' ? "" : "-o ",
+		 d->usage);
+	snprintf(text, sizeof(text), d->help, d->def ? d->def : "");
+	fprintf(fp, "    %-21s  ", col);
+	for (line = text; line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		fprintf(fp, "%*s%s\n", line == text ? 0 : 27, "", line);
+	}
+}
+
+void opts_usage_fp(FILE *fp, const char *prog)
+{
+	size_t i;
+
+	fprintf(fp, "usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
+		"       %s status [--json] MOUNTPOINT   what a running mount is doing\n"
+		"       %s flush MOUNTPOINT [PATH]      forget cached listings and attributes\n"
+		"                           (of PATH only); SIGHUP to the daemon flushes all\n"
+		"\n"
+		"ftpfs options:\n",
+		prog, prog, prog);
+	for (i = 0; i < N_TABLE; i++)
+		if (opt_table[i].help)
+			usage_entry(fp, &opt_table[i]);
+	fputc('\n', fp);
+}
+
 void opts_usage(const char *prog)
 {
-	printf("usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
-	       "       %s status [--json] MOUNTPOINT   what a running mount is doing\n"
-	       "       %s flush MOUNTPOINT [PATH]      forget cached listings and attributes\n"
-	       "                           (of PATH only); SIGHUP to the daemon flushes all\n"
-	       "\n"
-	       "ftpfs options:\n"
-	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
-	       "    -o cache_timeout=SECS  attribute and directory cache lifetime (default 30)\n"
-	       "    -o prefetch_timeout=SECS  a subdirectory listed ahead is used only if\n"
-	       "                           opened within SECS (default 5, 0 = no prefetch)\n"
-	       "    -o no_prefetch         do not list subdirectories ahead of use\n"
-	       "    -o parallel_read=N     sessions fetching a slow sequential read ahead\n"
-	       "                           in parallel (default connections-1; 0 = off)\n"
-	       "    -o timeout=SECS        network timeout (default 30)\n"
-	       "    -o reconnect_timeout=SECS  wait this long for an absent server, then\n"
-	       "                           fail at once with EIO until it is back (30)\n"
-	       "    -o hard                wait for an absent server as long as it takes\n"
-	       "    -o keepalive=SECS      NOOP on idle sessions (default 60, 0 = off)\n"
-	       "    -o max_entries=N       refuse directory listings longer than N (default 1000000)\n"
-	       "    -o user=NAME[:PASS]    log in as NAME (instead of the URL's user)\n"
-	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"
-	       "    -o credentials=FILE    user=, password= (proxy_user=, proxy_password=)\n"
-	       "                           lines (mode 0600)\n"
-	       "    -o password_stdin      read the password from standard input\n"
-	       "    -o no_default_permissions  with allow_other: no kernel checks of the\n"
-	       "                           modes shown (allow_other implies them)\n"
-	       "    -o server_tz=auto|UTC|+HH:MM  zone of LIST times (default auto)\n"
-	       "    -o codepage=CHARSET    the server's charset for names (e.g. CP1251)\n"
-	       "    -o iocharset=CHARSET   ours (default UTF-8)\n"
-	       "    -o active              active mode: the server connects to us\n"
-	       "    -o ftp_port=ADDR[:LO-HI]  active mode from this address/ports\n"
-	       "    -o proxy=URL           through a proxy: socks5://, socks4:// or http://\n"
-	       "                           [user:pass@]host[:port]; proxy=env: $ftp_proxy,\n"
-	       "                           $all_proxy or $ALL_PROXY (only when asked)\n"
-	       "    -o proxy_user=NAME[:PASS]  the proxy's user and password\n"
-	       "    -o disable_epsv        use PASV, not EPSV\n"
-	       "    -o no_pipeline         send EPSV, REST, RETR, RNFR, RNTO one at a time\n"
-	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
-	       "    -o pasv_ip             connect to the address in PASV replies\n"
-	       "    -o ftp_trace           log the FTP dialogue (passwords hidden)\n"
-	       "    -o tls=none|try|require  AUTH TLS on ftp:// URLs (default try)\n"
-	       "    -o tls_data=clear      leave data connections unencrypted (PROT C)\n"
-	       "    -o cafile=FILE         trust the CAs in FILE instead of the system's\n"
-	       "    -o fingerprint=sha256:HEX  trust the server certificate with this hash\n"
-	       "    -o no_verify           accept any certificate (insecure)\n"
-	       "    -o cert=FILE,key=FILE  client certificate\n"
-	       "    -o verify_upload[=sha256|sha1|md5|crc32]  compare the server's checksum\n"
-	       "                           of each upload with the bytes sent before it\n"
-	       "                           replaces the file (default: the best offered)\n"
-	       "    -o ignore_attr_errors  chmod/chown/touch succeed where the server cannot\n"
-	       "    -o spool_dir=DIR       where files edited in place are kept (default\n"
-	       "                           $TMPDIR or /var/tmp)\n"
-	       "    -o spool_max=MIB       largest file edited in place (default 4096)\n"
-	       "    -h, --help             this help, then FUSE's options\n"
-	       "    -V, --version          print the version\n"
-	       "\n",
-	       prog, prog, prog);
+	opts_usage_fp(stdout, prog);
 }
 
 /* Remove s[0..n) from the string s belongs to (which ends at or after
