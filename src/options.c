@@ -474,25 +474,14 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 
 void opts_free(struct ftpfs_opts *o)
 {
-	free(o->url);
-	free(o->netrc);
-	free(o->user);
-	free(o->spool_dir);
-	free(o->credentials);
-	free(o->ftp_port);
-	free(o->proxy);
+	size_t i;
+
 	if (o->proxy_user)
 		explicit_bzero(o->proxy_user, strlen(o->proxy_user));
-	free(o->proxy_user);
-	free(o->server_tz);
-	free(o->codepage);
-	free(o->iocharset);
-	free(o->tls);
-	free(o->tls_data);
-	free(o->cafile);
-	free(o->fingerprint);
-	free(o->cert);
-	free(o->key);
+	for (i = 0; i < N_TABLE; i++)
+		if (opts_type(&opt_table[i]) == OPT_STRING)
+			free(*(char **)((char *)o + opt_table[i].off));
+	free(o->url);
 	free(o->verify_algo);
 	memset(o, 0, sizeof(*o));
 }
