@@ -1,62 +1,24 @@
-/* options — the ftp URL, credentials from ~/.netrc, and ftpfs's -o options.
+/* options — ftpfs's -o options and the command line's passwords.
  *
  * Pure parsing (no network). Return rule: 0 or a negative errno, with a
  * one-line message for the user in err.
+ *
+ * It includes url.h (the URL, proxy and ftp_port= parsers) and
+ * credentials.h (netrc, credentials files), which its callers use with it.
  */
 #ifndef FTPFS_OPTIONS_H
 #define FTPFS_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "credentials.h"
 #include "proxy.h"
+#include "url.h"
 
 struct fuse_args;
-
-struct ftp_url {
-	bool implicit_tls;  /* ftps:// */
-	bool explicit_tls;  /* ftpes:// */
-	char *user;         /* percent-decoded, or NULL */
-	char *pass;         /* percent-decoded, or NULL */
-	char *host;         /* without [] for IPv6 literals */
-	char *port;         /* digits */
-	char *path;         /* percent-decoded, without the leading '/' */
-};
-
-/* Parse ftp://[user[:pass]@]host[:port][/path] (also ftps://, ftpes://,
- * and a bare host[/path], taken as ftp://). Refuses CR, LF, NUL (also
- * percent-encoded) anywhere and an invalid port. */
-int url_parse(const char *s, struct ftp_url *out, char *err, size_t errlen);
-void url_free(struct ftp_url *u);
-/* "ftp://user@host:port/path" without the password (malloc'd). */
-char *url_display(const struct ftp_url *u);
-
-/* Look host up in a netrc file. When *user is set, only a matching login
- * counts. Fills *user and *pass (malloc'd) when found. 1 = found, 0 = not,
- * negative errno when the file exists but is unreadable or malformed. A
- * missing file is 0. */
-int netrc_lookup(const char *file, const char *host, char **user,
-		 char **pass);
-
-/* Split "ADDR[:LO[-HI]]", "[V6ADDR]:LO-HI", ":LO-HI" or "-" (any). *addr is
- * malloc'd or NULL. */
-int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi);
-
-/* Read "user=NAME", "password=SECRET", "proxy_user=NAME" and
- * "proxy_password=SECRET" lines from file, which must not be accessible to
- * group or others (-EPERM, message in err). Fills what the file has
- * (malloc'd); proxy_user and proxy_pass may be NULL (such lines are then
- * refused). */
-int credentials_read(const char *file, char **user, char **pass,
-		     char **proxy_user, char **proxy_pass, char *err,
-		     size_t errlen);
-
-/* Parse a proxy: socks5://, socks5h://, socks4://, socks4a:// or http://
- * [user[:pass]@]host[:port][/] (port 1080 unless given), or curlftpfs's
- * bare host:port, of bare_kind (an enum proxy_kind; 0 = HTTP). */
-int opts_proxy_parse(const char *s, int bare_kind, struct proxy_cfg *out,
-		     char *err, size_t errlen);
-void opts_proxy_free(struct proxy_cfg *p);
+struct fuse_opt;
 
 struct ftpfs_opts {
 	char *url;            /* first non-option argument */
@@ -110,6 +72,26 @@ struct ftpfs_opts {
 	int remount;          /* -o remount: refused */
 };
 
+/* A row of options.c's table of ftpfs's options (see there). */
+struct opt_def {
+	const char *templ; /* fuse_opt template: "connections=%u", "hard" */
+	size_t off;        /* the field it fills in struct ftpfs_opts */
+	const char *def;   /* the default as documented, or NULL */
+	const char *usage; /* --help's column: "connections=N" ("-o " added
+			    * unless it starts with '-') */
+	const char *help;  /* --help's text ("%s" = def, '\n' = next line),
+			    * or NULL: not shown */
+};
+
+enum opt_type { OPT_FLAG, OPT_UINT, OPT_INT, OPT_DOUBLE, OPT_STRING };
+
+/* The table (*n rows); the option's type, from its template's conversion. */
+const struct opt_def *opts_table(size_t *n);
+enum opt_type opts_type(const struct opt_def *d);
+/* The other words the parser takes (*n): other names of the table's
+ * options, curlftpfs's and fstab's words, and FUSE's that ftpfs sees. */
+const struct fuse_opt *opts_spellings(size_t *n);
+
 /* Take ftpfs's options and the URL out of args (the rest is for FUSE). */
 int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	       size_t errlen);
@@ -120,7 +102,9 @@ void opts_free(struct ftpfs_opts *o);
  * proxy_user=. 0 with out->host NULL when there is none. */
 int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
 	       size_t errlen);
+/* The usage line and ftpfs's options, from the table, on stdout or fp. */
 void opts_usage(const char *prog);
+void opts_usage_fp(FILE *fp, const char *prog);
 
 /* Cut the passwords out of argv's strings in place: in the argument that
  * is the URL (with or without a scheme), "user:pass@" becomes "user@";

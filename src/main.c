@@ -13,14 +13,12 @@
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -31,6 +29,7 @@
 #include "pool.h"
 #include "prefetch.h"
 #include "charset.h"
+#include "config.h"
 #include "control.h"
 #include "session.h"
 #include "status.h"
@@ -44,92 +43,6 @@
 #ifndef FTPFS_VERSION
 #define FTPFS_VERSION "0.1"
 #endif
-
-static struct termios tty_saved;
-static volatile sig_atomic_t tty_echo_off;
-
-static void tty_restore_and_die(int sig)
-{
-	if (tty_echo_off)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Read one line from standard input into *out (malloc'd). At a terminal,
- * prompt on stderr and turn echo off while the user types (restored also
- * when a signal ends us meanwhile). */
-static int read_secret(const char *prompt, char **out, char *err,
-		       size_t errlen)
-{
-	char line[1024];
-	bool tty = isatty(STDIN_FILENO);
-	struct sigaction sa = { .sa_handler = tty_restore_and_die }, old[3];
-	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	char *got;
-	int i;
-
-	if (tty) {
-		struct termios t;
-
-		if (tcgetattr(STDIN_FILENO, &tty_saved) < 0)
-			tty = false;
-		t = tty_saved;
-		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		for (i = 0; tty && i < 3; i++)
-			sigaction(sigs[i], &sa, &old[i]);
-		if (tty) {
-			/* echo off before the prompt: what is typed after
-			 * it is never shown nor flushed */
-			tty_echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
-			fprintf(stderr, "%s", prompt);
-			fflush(stderr);
-		}
-	}
-	got = fgets(line, sizeof(line), stdin);
-	if (tty) {
-		if (tty_echo_off)
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-		tty_echo_off = 0;
-		for (i = 0; i < 3; i++)
-			sigaction(sigs[i], &old[i], NULL);
-		fputc('\n', stderr);
-	}
-	if (!got) {
-		snprintf(err, errlen, "no password on standard input");
-		return -EINVAL;
-	}
-	line[strcspn(line, "\r\n")] = '\0';
-	*out = strdup(line);
-	explicit_bzero(line, sizeof(line));
-	return *out ? 0 : -ENOMEM;
-}
-
-/* -o verify_upload[=ALGO]: the algorithm, which the server must offer
- * (FEAT: HASH or its X command); without ALGO the strongest offered. */
-static int verify_algo(const struct ftpfs_opts *o, unsigned caps,
-		       enum digest_algo *out)
-{
-	int a = o->verify_algo ? digest_from_name(o->verify_algo) : 0;
-
-	for (; a >= 0 && a < DIGEST_N; a++) {
-		if (caps & SESS_CAP_SUM(a)) {
-			*out = (enum digest_algo)a;
-			return 0;
-		}
-		if (o->verify_algo)
-			break;
-	}
-	if (o->verify_algo)
-		fprintf(stderr, "ftpfs: verify_upload=%s: the server offers no "
-				"%s checksum (neither HASH nor its X command in "
-				"FEAT)\n", o->verify_algo, o->verify_algo);
-	else
-		fprintf(stderr, "ftpfs: verify_upload: the server offers no "
-				"checksum (HASH, XSHA256, XSHA1, XMD5 or XCRC in "
-				"FEAT)\n");
-	return -EOPNOTSUPP;
-}
 
 static char *status_cb(void *ctx, bool json)
 {
@@ -160,96 +73,6 @@ static struct control *control_up(struct fs_ctx *c, const char *mountpoint)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);
 	return ctl;
-}
-
-static bool anonymous(const char *user)
-{
-	return !user || !strcmp(user, "anonymous") || !strcmp(user, "ftp");
-}
-
-/* "Password for bob@host: " */
-static int prompt_password(const struct ftp_url *u, char **pass, char *err,
-			   size_t errlen)
-{
-	char prompt[600];
-
-	snprintf(prompt, sizeof(prompt), "Password for %.200s@%.300s: ",
-		 u->user, u->host);
-	free(*pass);
-	*pass = NULL;
-	return read_secret(prompt, pass, err, errlen);
-}
-
-/* Credentials: URL, then -o user=, then the netrc file, else anonymous. A
- * user named without a password, on a terminal, is asked for one. */
-static int credentials(const struct ftpfs_opts *o, struct ftp_url *u,
-		       struct proxy_cfg *proxy, char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-	int n;
-	const char *home;
-	int r;
-
-	if (o->user) {
-		char *colon = strchr(o->user, ':');
-
-		free(u->user);
-		u->user = colon ? strndup(o->user, (size_t)(colon - o->user))
-				: strdup(o->user);
-		if (colon) {
-			free(u->pass);
-			u->pass = strdup(colon + 1);
-		}
-		if (!u->user || strpbrk(o->user, "\r\n"))
-			return -EINVAL;
-	}
-	if (o->credentials) {
-		r = credentials_read(o->credentials, &u->user, &u->pass,
-				     proxy->host ? &proxy->user : NULL,
-				     proxy->host ? &proxy->pass : NULL, err,
-				     errlen);
-		if (r < 0)
-			return r;
-	}
-	if (o->password_stdin) {
-		if (!u->user)
-			u->user = strdup("anonymous");
-		r = u->user ? prompt_password(u, &u->pass, err, errlen)
-			    : -ENOMEM;
-		if (r < 0)
-			return r;
-	}
-	if (u->pass)
-		return 0;
-	if (o->netrc) {
-		n = snprintf(path, sizeof(path), "%s", o->netrc);
-	} else {
-		home = getenv("HOME");
-		if (!home) {
-			struct passwd *pw = getpwuid(getuid());
-
-			home = pw ? pw->pw_dir : NULL;
-		}
-		if (!home)
-			return 0;
-		n = snprintf(path, sizeof(path), "%s/.netrc", home);
-	}
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	r = netrc_lookup(path, u->host, &u->user, &u->pass);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read %.200s: %s", path,
-			 strerror(-r));
-		return r;
-	}
-	if (r == 0 && o->netrc) {
-		snprintf(err, errlen, "%.200s has no entry for %.200s", path,
-			 u->host);
-		return -ENOENT;
-	}
-	if (!u->pass && !anonymous(u->user) && isatty(STDIN_FILENO))
-		return prompt_password(u, &u->pass, err, errlen);
-	return 0;
 }
 
 /* "-ofsname=URL,subtype=ftpfs" with ',' and '\\' in URL escaped for
@@ -388,300 +211,304 @@ static void mountpoint_warnings(const char *mp)
 /* The server's command line limit, once it refused a line (session.h) */
 static _Atomic size_t line_limit = SIZE_MAX;
 
-int main(int argc, char *argv[])
-{
-	/* measured before anything moves argv's pointers */
-	size_t argv_area = opts_argv_area(argc, argv);
-	char *argv_start = argv[0], prog[256];
-	bool fake = mount_helper_flags(&argc, argv);
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_cmdline_opts cl = { 0 };
-	struct fuse_loop_config *loop = NULL;
+/* What main() builds, in the order it builds it; freed in reverse. */
+struct ftpfs {
+	struct fuse_args args;
+	struct fuse_cmdline_opts cl;
 	struct ftpfs_opts o;
-	struct ftp_url u = { 0 };
-	struct session_cfg scfg = { 0 };
-	struct pool_cfg pcfg = { 0 };
-	struct fs_ctx c = { 0 };
-	struct fuse *fuse = NULL;
-	struct control *ctl = NULL;
-	struct tls_ctx *tls = NULL;
-	struct proxy_cfg proxy = { 0 };
-	char *active_addr = NULL;
-	char err[1024] = "", *display = NULL, *fsname = NULL;
-	int r, ret = 1;
+	struct ftp_url u;
+	struct session_cfg scfg;
+	struct tls_ctx *tls;
+	char *active_addr;
+	struct proxy_cfg proxy;
+	struct pool_cfg pcfg;
+	char *display;  /* the URL without the password */
+	struct fs_ctx c;
+	char *fsname;   /* the fsname= and subtype= FUSE option */
+	struct fuse *fuse;
+	struct control *ctl;
+	char err[1024];
+};
 
-	if (argc >= 2 && (!strcmp(argv[1], "status") ||
-			  !strcmp(argv[1], "flush"))) {
-		fuse_opt_free_args(&args);
-		return control_main(argc, argv);
-	}
-	if (opts_parse(&args, &o, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_opts; /* what it took so far (the URL, proxy=...) */
-	}
+/* A start-up error: one line on stderr; -1. */
+static int say(const char *msg)
+{
+	fprintf(stderr, "ftpfs: %s\n", msg);
+	return -1;
+}
+
+/* The options (argv's passwords then cut out), --version, --help, FUSE's
+ * command line and the URL. 1: go on; 0: done, exit status 0; -1: exit
+ * status 1, said why. */
+static int cmdline(struct ftpfs *f, int argc, char **argv, bool fake,
+		   char *area, size_t area_len)
+{
+	char prog[256];
+
+	if (opts_parse(&f->args, &f->o, f->err, sizeof(f->err)) < 0)
+		return say(f->err);
 	snprintf(prog, sizeof(prog), "%s", argv[0]);
-	if (opts_scrub_argv(argc, argv, o.url) && argv_area)
-		opts_rewrite_cmdline(argc, argv, argv_start, argv_area);
-	if (o.show_version) {
+	if (opts_scrub_argv(argc, argv, f->o.url) && area_len)
+		opts_rewrite_cmdline(argc, argv, area, area_len);
+	if (f->o.show_version) {
 		printf("ftpfs %s\n", FTPFS_VERSION);
 		printf("FUSE library version %s\n", fuse_pkgversion());
-		ret = 0;
-		goto out_opts;
+		return 0;
 	}
-	if (o.show_help) {
+	if (f->o.show_help) {
 		opts_usage(prog);
-		fuse_lib_help(&args);
+		fuse_lib_help(&f->args);
 		fuse_cmdline_help();
-		ret = 0;
-		goto out_opts;
+		return 0;
 	}
-	if (fuse_parse_cmdline(&args, &cl) != 0)
-		goto out_opts;
-	if (fake) {
-		ret = 0; /* mount -f: pretend */
-		goto out_cl;
-	}
-	if (!o.url || !cl.mountpoint) {
+	if (fuse_parse_cmdline(&f->args, &f->cl) != 0)
+		return -1;
+	if (fake)
+		return 0; /* mount -f: pretend */
+	if (!f->o.url || !f->cl.mountpoint) {
 		fprintf(stderr,
 			"usage: %s ftp://[user@]host[:port][/path] MOUNTPOINT [-o options]\n"
 			"       %s --help\n",
 			prog, prog);
-		goto out_cl;
+		return -1;
 	}
-	if (url_parse(o.url, &u, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_cl;
-	}
-	if (u.implicit_tls)
-		scfg.tls = SESS_TLS_IMPLICIT;
-	else if (u.explicit_tls || o.ssl || (o.tls && !strcmp(o.tls, "require")))
-		scfg.tls = SESS_TLS_REQUIRE;
-	else if (o.tls && !strcmp(o.tls, "none"))
-		scfg.tls = SESS_TLS_NONE;
-	else
-		scfg.tls = SESS_TLS_TRY;
-	if (scfg.tls != SESS_TLS_NONE) {
-		struct tls_cfg tc = { .cafile = o.cafile,
-				      .fingerprint = o.fingerprint,
-				      .cert = o.cert,
-				      .key = o.key,
-				      .no_verify = o.no_verify };
+	if (url_parse(f->o.url, &f->u, f->err, sizeof(f->err)) < 0)
+		return say(f->err);
+	return 1;
+}
 
-		if (tls_ctx_new(&tc, &tls, err, sizeof(err)) < 0) {
-			fprintf(stderr, "ftpfs: %s\n", err);
-			goto out_url;
-		}
-		if (o.no_verify)
-			fprintf(stderr, "ftpfs: warning: no_verify: the server's "
-					"certificate is not checked\n");
-	}
-	scfg.tls_ctx = tls;
-	if (o.ftp_port && ftp_port_parse(o.ftp_port, &active_addr,
-					 &scfg.port_lo, &scfg.port_hi) < 0) {
-		fprintf(stderr, "ftpfs: ftp_port must be ADDR[:PORT[-PORT]]\n");
-		goto out_url;
-	}
-	scfg.active = o.active || o.ftp_port;
-	scfg.active_addr = active_addr;
-	scfg.tls_data_clear = o.tls_data && !strcmp(o.tls_data, "clear");
-	if (opts_proxy(&o, &proxy, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_url;
-	}
-	if (proxy.host && scfg.active) {
-		/* the server would connect to us, past the proxy */
-		fprintf(stderr, "ftpfs: active mode (-o active, ftp_port=) "
-				"cannot work through a proxy; leave it out\n");
-		goto out_url;
-	}
-	scfg.proxy = proxy.host ? &proxy : NULL;
-	if (credentials(&o, &u, &proxy, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ftpfs: %s\n", err[0] ? err : "bad user name");
-		goto out_url;
-	}
-	log_set_debug(cl.debug);
-	if (o.codepage) {
-		char *conv;
+/* The TLS context the session configuration asks for. */
+static int tls_up(struct ftpfs *f)
+{
+	struct tls_cfg tc = { 0 };
 
-		if (charset_new(o.codepage, o.iocharset, &c.charset) < 0) {
-			fprintf(stderr, "ftpfs: unknown charset %s or %s\n",
-				o.codepage, o.iocharset ? o.iocharset : "UTF-8");
-			goto out_url;
-		}
-		/* the URL's path is ours: the server wants its own */
-		if (charset_to_server(c.charset, u.path, &conv) < 0) {
-			fprintf(stderr, "ftpfs: the path cannot be written in %s\n",
-				o.codepage);
-			goto out_url;
-		}
-		free(u.path);
-		u.path = conv;
+	tls_cfg_from_opts(&f->o, &tc);
+	if (tls_ctx_new(&tc, &f->tls, f->err, sizeof(f->err)) < 0)
+		return say(f->err);
+	if (f->o.no_verify)
+		fprintf(stderr, "ftpfs: warning: no_verify: the server's "
+				"certificate is not checked\n");
+	f->scfg.tls_ctx = f->tls;
+	return 0;
+}
+
+/* -o codepage=: the charset, and the URL's path (ours) in the server's. */
+static int codepage_up(struct ftpfs *f)
+{
+	struct ftpfs_opts *o = &f->o;
+	char *conv;
+
+	if (charset_new(o->codepage, o->iocharset, &f->c.charset) < 0) {
+		fprintf(stderr, "ftpfs: unknown charset %s or %s\n",
+			o->codepage, o->iocharset ? o->iocharset : "UTF-8");
+		return -1;
 	}
-	scfg.host = u.host;
-	scfg.port = u.port;
-	scfg.user = u.user;
-	scfg.pass = u.pass;
-	scfg.path = u.path;
-	scfg.timeout_ms = (int)o.timeout * 1000;
-	scfg.pasv_ip = o.pasv_ip;
-	scfg.disable_epsv = o.disable_epsv;
-	scfg.no_pipeline = o.no_pipeline;
-	scfg.disable_mlsd = o.disable_mlsd;
-	scfg.trace = o.ftp_trace;
-	scfg.line_limit = &line_limit;
-	pcfg.max_sessions = o.connections;
-	pcfg.park_ms = 2000;
-	pcfg.keepalive_s = (int)o.keepalive;
-	pcfg.reconnect_s = (int)o.reconnect_timeout;
-	pcfg.hard = o.hard;
-	pcfg.idle_close_s = 600;
-	display = url_display(&u);
-	if (!display || status_init(display, cl.mountpoint, o.connections) < 0)
-		goto out_url;
-	r = pool_new(&scfg, &pcfg, &c.pool, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "ftpfs: %s\n", err);
-		goto out_url;
+	if (charset_to_server(f->c.charset, f->u.path, &conv) < 0) {
+		fprintf(stderr, "ftpfs: the path cannot be written in %s\n",
+			o->codepage);
+		return -1;
 	}
-	/* every session (the pool keeps &scfg) checksums what it uploads */
-	if (o.verify_upload || o.verify_algo) {
-		if (verify_algo(&o, pool_caps(c.pool), &scfg.verify_algo) < 0)
-			goto out_pool;
-		scfg.verify_upload = true;
-	}
-	if (o.server_tz && strcmp(o.server_tz, "auto")) {
-		if (fs_parse_tz(o.server_tz, &c.tz_offset) < 0) {
-			fprintf(stderr, "ftpfs: server_tz must be auto, UTC or "
-					"+HH:MM\n");
-			goto out_pool;
-		}
-	} else if (!(pool_caps(c.pool) & SESS_CAP_MLST) &&
-		   (pool_caps(c.pool) & SESS_CAP_MDTM) &&
-		   fs_detect_server_tz(c.pool, &c.tz_offset) == 0 &&
-		   c.tz_offset) {
+	free(f->u.path);
+	f->u.path = conv;
+	return 0;
+}
+
+/* Everything a session needs: TLS, active mode, proxy, credentials, the
+ * codepage. */
+static int session_up(struct ftpfs *f)
+{
+	struct ftpfs_opts *o = &f->o;
+	struct session_cfg *s = &f->scfg;
+
+	session_cfg_from_opts(o, &f->u, s);
+	if (s->tls != SESS_TLS_NONE && tls_up(f) < 0)
+		return -1;
+	if (session_port_from_opts(o, s, &f->active_addr, f->err,
+				   sizeof(f->err)) < 0 ||
+	    session_proxy_from_opts(o, s, &f->proxy, f->err,
+				    sizeof(f->err)) < 0)
+		return say(f->err);
+	if (credentials_get(o, &f->u, &f->proxy, f->err, sizeof(f->err)) < 0)
+		return say(f->err[0] ? f->err : "bad user name");
+	log_set_debug(f->cl.debug);
+	if (o->codepage && codepage_up(f) < 0)
+		return -1;
+	session_cfg_set_url(s, &f->u);
+	s->line_limit = &line_limit;
+	return 0;
+}
+
+/* The status report and the pool, which logs in once now: a wrong host or
+ * password is said before mounting. */
+static int pool_up(struct ftpfs *f)
+{
+	pool_cfg_from_opts(&f->o, &f->pcfg);
+	f->display = url_display(&f->u);
+	if (!f->display ||
+	    status_init(f->display, f->cl.mountpoint, f->o.connections) < 0)
+		return -1;
+	if (pool_new(&f->scfg, &f->pcfg, &f->c.pool, f->err,
+		     sizeof(f->err)) < 0)
+		return say(f->err);
+	return 0;
+}
+
+/* What the logged-in server decides: verify_upload's checksum (every
+ * session checksums, as the pool keeps &scfg), the zone of its LIST
+ * times. */
+static int server_up(struct ftpfs *f)
+{
+	unsigned caps = pool_caps(f->c.pool);
+	const char *tz = f->o.server_tz;
+	long *off = &f->c.tz_offset;
+
+	if (session_verify_from_opts(&f->o, caps, &f->scfg, f->err,
+				     sizeof(f->err)) < 0)
+		return say(f->err);
+	if (tz && strcmp(tz, "auto")) {
+		if (fs_parse_tz(tz, off) < 0)
+			return say("server_tz must be auto, UTC or +HH:MM");
+	} else if (!(caps & SESS_CAP_MLST) && (caps & SESS_CAP_MDTM) &&
+		   fs_detect_server_tz(f->c.pool, off) == 0 && *off) {
 		log_info("the server's listings are in UTC%+ld:%02ld",
-			 c.tz_offset / 3600, labs(c.tz_offset % 3600) / 60);
+			 *off / 3600, labs(*off % 3600) / 60);
 	}
-	c.cache = cache_new(o.cache_timeout, 200000);
-	c.sums = sum_cache_new();
-	if (!c.cache || !c.sums)
-		goto out_cache;
-	{
-		const char *sd = o.spool_dir ? o.spool_dir : getenv("TMPDIR");
+	return 0;
+}
 
-		r = wfile_table_new(c.pool, sd && *sd ? sd : "/var/tmp",
-				    (uint64_t)o.spool_max << 20,
-				    o.ignore_attr_errors, &c.wfiles);
-		if (r < 0) {
-			fprintf(stderr, "ftpfs: cannot make a spool directory in %s: %s\n",
-				sd && *sd ? sd : "/var/tmp", strerror(-r));
-			goto out_cache;
-		}
-	}
-	c.ignore_attr_errors = o.ignore_attr_errors;
-	c.cache_timeout = o.cache_timeout;
-	c.max_entries = o.max_entries;
-	c.parallel_read = o.parallel_read >= 0 ? (unsigned)o.parallel_read
-						: o.connections - 1;
-	c.mountpoint = cl.mountpoint;
-	c.inos = ino_new(INO_HELD_MAX);
-	if (!c.inos)
-		goto out_cache;
-	c.uid = getuid();
-	c.gid = getgid();
-	/* prefetch needs the cache to keep its results and a session to spare
-	 * beside the user's; workers start on demand, after the fork */
-	if (!o.no_prefetch && o.prefetch_timeout > 0 && o.cache_timeout > 0 &&
-	    o.connections >= 2) {
-		struct prefetch_cfg pfc = {
-			.workers = o.connections - 1 < 8 ? o.connections - 1 : 8,
-			.queue_max = 256,
-		};
+/* The file system: caches, spool, inode numbers, prefetch (its workers
+ * start on demand, after the fork), and the options FUSE gets from us. */
+static int fs_up(struct ftpfs *f)
+{
+	struct fs_ctx *c = &f->c;
+	struct prefetch_cfg pfc = { 0 };
+	const struct ftpfs_opts *o = &f->o;
 
-		c.prefetch_unused = o.prefetch_timeout < o.cache_timeout
-					    ? o.prefetch_timeout
-					    : o.cache_timeout;
-		c.prefetch = prefetch_new(&pfc, c.pool, fs_prefetch_list, &c);
-	}
-
-	fsname = mount_opts(display);
-	if (!fsname || fuse_opt_add_arg(&args, fsname) < 0)
-		goto out_cache;
+	c->cache = cache_from_opts(o);
+	c->sums = sum_cache_new();
+	if (!c->cache || !c->sums)
+		return -1;
+	if (wfile_table_from_opts(o, c->pool, &c->wfiles, f->err,
+				  sizeof(f->err)) < 0)
+		return say(f->err);
+	fs_ctx_from_opts(o, c);
+	c->mountpoint = f->cl.mountpoint;
+	c->inos = ino_new(INO_HELD_MAX);
+	if (!c->inos)
+		return -1;
+	c->uid = getuid();
+	c->gid = getgid();
+	if (prefetch_cfg_from_opts(o, &pfc, &c->prefetch_unused))
+		c->prefetch = prefetch_new(&pfc, c->pool, fs_prefetch_list, c);
+	f->fsname = mount_opts(f->display);
+	if (!f->fsname || fuse_opt_add_arg(&f->args, f->fsname) < 0)
+		return -1;
 	/* Other users act on the server with our login: let the kernel check
 	 * the modes ls shows them, unless told not to. */
-	if (o.allow_other && !o.default_permissions &&
-	    !o.no_default_permissions &&
-	    fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
-		goto out_cache;
+	if (o->allow_other && !o->default_permissions &&
+	    !o->no_default_permissions &&
+	    fuse_opt_add_arg(&f->args, "-odefault_permissions") < 0)
+		return -1;
+	return 0;
+}
 
-	mountpoint_warnings(cl.mountpoint);
-	fuse = fuse_new(&args, fs_operations(), sizeof(struct fuse_operations),
-			&c);
-	if (!fuse)
-		goto out_cache;
-	if (fuse_mount(fuse, cl.mountpoint) != 0)
-		goto out_fuse;
-	if (fuse_daemonize(cl.foreground) != 0)
-		goto out_unmount;
-	if (!cl.foreground)
-		log_use_syslog();
-	c.fuse = fuse;
-	status_set_cache_entries(cache_entries, c.cache);
-	ctl = control_up(&c, cl.mountpoint); /* before libfuse's handlers */
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
-		goto out_unmount;
-	if (cl.singlethread) {
-		r = fuse_loop(fuse);
-	} else {
-		loop = fuse_loop_cfg_create();
-		if (!loop)
-			goto out_signals;
-		fuse_loop_cfg_set_clone_fd(loop, (unsigned)cl.clone_fd);
-		/* A request may wait for a session that a file open for
-		 * writing holds between its writes; that file's next write
-		 * needs a thread to get through. libfuse's default of 10
-		 * threads, all waiting, would deadlock 10 such waiters. */
-		if (!o.max_threads_given)
-			cl.max_threads = FTPFS_MAX_THREADS;
-		if (cl.max_threads > 0 && cl.max_threads <= 100000)
-			fuse_loop_cfg_set_max_threads(loop, cl.max_threads);
-		if (cl.max_idle_threads != UINT_MAX)
-			fuse_loop_cfg_set_idle_threads(loop,
-						       cl.max_idle_threads);
-		r = fuse_loop_mt(fuse, loop);
-		fuse_loop_cfg_destroy(loop);
+/* FUSE's loop until unmounted or stopped: its result. */
+static int serve(struct ftpfs *f)
+{
+	struct fuse_cmdline_opts *cl = &f->cl;
+	struct fuse_loop_config *loop;
+	int r;
+
+	if (cl->singlethread)
+		return fuse_loop(f->fuse);
+	loop = fuse_loop_cfg_create();
+	if (!loop)
+		return -1;
+	fuse_loop_cfg_set_clone_fd(loop, (unsigned)cl->clone_fd);
+	/* A request may wait for a session that a file open for writing
+	 * holds between its writes; that file's next write needs a thread
+	 * to get through. libfuse's default of 10 threads, all waiting,
+	 * would deadlock 10 such waiters. */
+	if (!f->o.max_threads_given)
+		cl->max_threads = FTPFS_MAX_THREADS;
+	if (cl->max_threads > 0 && cl->max_threads <= 100000)
+		fuse_loop_cfg_set_max_threads(loop, cl->max_threads);
+	if (cl->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(loop, cl->max_idle_threads);
+	r = fuse_loop_mt(f->fuse, loop);
+	fuse_loop_cfg_destroy(loop);
+	return r;
+}
+
+int main(int argc, char *argv[])
+{
+	/* measured before anything moves argv's pointers */
+	size_t argv_area = opts_argv_area(argc, argv);
+	char *argv_start = argv[0];
+	bool fake = mount_helper_flags(&argc, argv);
+	struct ftpfs f = { .args = FUSE_ARGS_INIT(argc, argv) };
+	int r, ret = 1;
+
+	if (argc >= 2 && (!strcmp(argv[1], "status") ||
+			  !strcmp(argv[1], "flush")))
+		return control_main(argc, argv);
+	r = cmdline(&f, argc, argv, fake, argv_start, argv_area);
+	if (r <= 0) {
+		ret = r < 0;
+		goto out_cl;
 	}
+	if (session_up(&f) < 0 || pool_up(&f) < 0)
+		goto out_url;
+	if (server_up(&f) < 0)
+		goto out_pool;
+	if (fs_up(&f) < 0)
+		goto out_cache;
+	mountpoint_warnings(f.cl.mountpoint);
+	f.fuse = fuse_new(&f.args, fs_operations(),
+			  sizeof(struct fuse_operations), &f.c);
+	if (!f.fuse)
+		goto out_cache;
+	if (fuse_mount(f.fuse, f.cl.mountpoint) != 0)
+		goto out_fuse;
+	if (fuse_daemonize(f.cl.foreground) != 0)
+		goto out_unmount;
+	if (!f.cl.foreground)
+		log_use_syslog();
+	f.c.fuse = f.fuse;
+	status_set_cache_entries(cache_entries, f.c.cache);
+	f.ctl = control_up(&f.c, f.cl.mountpoint); /* before libfuse's handlers */
+	if (fuse_set_signal_handlers(fuse_get_session(f.fuse)) != 0)
+		goto out_unmount;
+	r = serve(&f);
 	/* libfuse's loop returns the signal that stopped it: a stop asked
 	 * for (SIGTERM from systemd, ^C) is a clean exit */
 	ret = r == 0 || r == SIGTERM || r == SIGINT || r == SIGHUP ? 0 : 1;
-out_signals:
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	fuse_remove_signal_handlers(fuse_get_session(f.fuse));
 out_unmount:
-	control_stop(ctl);
-	fuse_unmount(fuse);
+	control_stop(f.ctl);
+	fuse_unmount(f.fuse);
 out_fuse:
-	fuse_destroy(fuse);
+	fuse_destroy(f.fuse);
 out_cache:
-	prefetch_free(c.prefetch); /* joins its workers: before the pool */
-	free(fsname);
-	wfile_table_free(c.wfiles);
-	ino_free(c.inos);
-	cache_free(c.cache);
-	sum_cache_free(c.sums);
+	prefetch_free(f.c.prefetch); /* joins its workers: before the pool */
+	free(f.fsname);
+	wfile_table_free(f.c.wfiles);
+	ino_free(f.c.inos);
+	cache_free(f.c.cache);
+	sum_cache_free(f.c.sums);
 out_pool:
-	pool_free(c.pool);
+	pool_free(f.c.pool);
 out_url:
-	free(display);
+	free(f.display);
 	status_fini();
-	charset_free(c.charset);
-	free(active_addr);
-	opts_proxy_free(&proxy);
-	tls_ctx_free(tls);
-	url_free(&u);
+	charset_free(f.c.charset);
+	free(f.active_addr);
+	opts_proxy_free(&f.proxy);
+	tls_ctx_free(f.tls);
+	url_free(&f.u);
 out_cl:
-	free(cl.mountpoint);
-out_opts:
-	opts_free(&o);
-	fuse_opt_free_args(&args);
+	free(f.cl.mountpoint);
+	opts_free(&f.o);
+	fuse_opt_free_args(&f.args);
 	return ret;
 }

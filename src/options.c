@@ -1,4 +1,5 @@
-/* options — URL, netrc and -o options. See options.h. */
+/* options — the -o options and the command line's passwords. See
+ * options.h. */
 #include "options.h"
 
 #include "digest.h"
@@ -10,273 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define NETRC_MAX (1024 * 1024)
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode s[0..n) into a new string; NULL on bad escapes or a
- * decoded CR, LF or NUL. */
-static char *pct_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1), *o = out;
-	size_t i;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n)
-				goto bad;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				goto bad;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c == '\0' || c == '\r' || c == '\n')
-			goto bad;
-		*o++ = c;
-	}
-	*o = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
-void url_free(struct ftp_url *u)
-{
-	free(u->user);
-	free(u->pass);
-	free(u->host);
-	free(u->port);
-	free(u->path);
-	memset(u, 0, sizeof(*u));
-}
-
-static int url_err(struct ftp_url *u, char *err, size_t errlen,
-		   const char *msg)
-{
-	snprintf(err, errlen, "invalid URL: %s", msg);
-	url_free(u);
-	return -EINVAL;
-}
-
-/* [user[:pass]@]host[:port] from p up to the first '/', '?' or '#' (or
- * the end) into u; *rest is where it stopped. */
-static int parse_authority(const char *p, const char *def_port,
-			   struct ftp_url *u, const char **rest, char *err,
-			   size_t errlen)
-{
-	const char *auth_end, *at, *hp, *hend, *colon;
-	size_t i;
-
-	auth_end = p + strcspn(p, "/?#");
-	/* the last '@' before the path: passwords may contain '@' */
-	at = NULL;
-	for (hp = p; hp < auth_end; hp++)
-		if (*hp == '@')
-			at = hp;
-	hp = p;
-	if (at) {
-		colon = memchr(p, ':', (size_t)(at - p));
-		u->user = pct_decode(p, (size_t)((colon ? colon : at) - p));
-		if (!u->user || !*u->user)
-			return url_err(u, err, errlen, "bad user name");
-		if (colon) {
-			u->pass = pct_decode(colon + 1,
-					     (size_t)(at - colon - 1));
-			if (!u->pass)
-				return url_err(u, err, errlen, "bad password");
-		}
-		hp = at + 1;
-	}
-	if (*hp == '[') {
-		hend = memchr(hp, ']', (size_t)(auth_end - hp));
-		if (!hend || hend == hp + 1)
-			return url_err(u, err, errlen, "bad IPv6 address");
-		u->host = strndup(hp + 1, (size_t)(hend - hp - 1));
-		hend++;
-		if (hend < auth_end && *hend != ':')
-			return url_err(u, err, errlen, "junk after ']'");
-	} else {
-		hend = memchr(hp, ':', (size_t)(auth_end - hp));
-		if (!hend)
-			hend = auth_end;
-		u->host = strndup(hp, (size_t)(hend - hp));
-	}
-	if (!u->host || !*u->host)
-		return url_err(u, err, errlen, "no host");
-	for (i = 0; u->host[i]; i++) {
-		char c = u->host[i];
-
-		if (!(c == '.' || c == '-' || c == ':' || c == '_' ||
-		      (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		      (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80))
-			return url_err(u, err, errlen, "bad host name");
-	}
-	if (u->host[0] == '-')
-		return url_err(u, err, errlen, "host may not begin with '-'");
-	if (hend < auth_end && *hend == ':') {
-		const char *q = hend + 1;
-		unsigned long v = 0;
-
-		if (q == auth_end)
-			return url_err(u, err, errlen, "empty port");
-		for (; q < auth_end; q++) {
-			if (*q < '0' || *q > '9')
-				return url_err(u, err, errlen, "bad port");
-			v = v * 10 + (unsigned long)(*q - '0');
-			if (v > 65535)
-				return url_err(u, err, errlen, "bad port");
-		}
-		if (v == 0)
-			return url_err(u, err, errlen, "bad port");
-		u->port = strndup(hend + 1, (size_t)(auth_end - hend - 1));
-	} else {
-		u->port = strdup(def_port);
-	}
-	if (!u->port)
-		return url_err(u, err, errlen, "out of memory");
-	*rest = auth_end;
-	return 0;
-}
-
-int url_parse(const char *s, struct ftp_url *u, char *err, size_t errlen)
-{
-	const char *p, *auth_end;
-	const char *def_port = "21";
-
-	memset(u, 0, sizeof(*u));
-	if (!s || !*s)
-		return url_err(u, err, errlen, "empty");
-	if (strpbrk(s, "\r\n"))
-		return url_err(u, err, errlen, "contains a line break");
-	if (!strncasecmp(s, "ftp://", 6)) {
-		p = s + 6;
-	} else if (!strncasecmp(s, "ftps://", 7)) {
-		p = s + 7;
-		u->implicit_tls = true;
-		def_port = "990";
-	} else if (!strncasecmp(s, "ftpes://", 8)) {
-		p = s + 8;
-		u->explicit_tls = true;
-	} else if (strstr(s, "://")) {
-		return url_err(u, err, errlen,
-			       "scheme must be ftp://, ftps:// or ftpes://");
-	} else {
-		p = s; /* "host/path", as curlftpfs took it */
-	}
-	if (parse_authority(p, def_port, u, &auth_end, err, errlen) < 0)
-		return -EINVAL;
-	if (*auth_end && *auth_end != '/')
-		return url_err(u, err, errlen, "'?' and '#' are not allowed");
-	p = *auth_end ? auth_end + 1 : auth_end;
-	u->path = pct_decode(p, strlen(p));
-	if (!u->path)
-		return url_err(u, err, errlen, "bad path");
-	return 0;
-}
-
-char *url_display(const struct ftp_url *u)
-{
-	const char *scheme = u->implicit_tls   ? "ftps"
-			     : u->explicit_tls ? "ftpes"
-					       : "ftp";
-	bool v6 = strchr(u->host, ':') != NULL;
-	size_t n = strlen(scheme) + strlen(u->host) + strlen(u->port) +
-		   strlen(u->path) + (u->user ? strlen(u->user) : 0) + 16;
-	char *s = malloc(n);
-
-	if (!s)
-		return NULL;
-	snprintf(s, n, "%s://%s%s%s%s%s:%s/%s", scheme, u->user ? u->user : "",
-		 u->user ? "@" : "", v6 ? "[" : "", u->host, v6 ? "]" : "",
-		 u->port, u->path);
-	return s;
-}
-
-static const struct {
-	const char *scheme;
-	enum proxy_kind kind;
-} proxy_schemes[] = {
-	/* the name is always resolved by the proxy: socks5 is socks5h */
-	{ "socks5h://", PROXY_SOCKS5 },
-	{ "socks5://", PROXY_SOCKS5 },
-	{ "socks4a://", PROXY_SOCKS4A },
-	{ "socks4://", PROXY_SOCKS4A },
-	{ "http://", PROXY_HTTP },
-};
-
-void opts_proxy_free(struct proxy_cfg *p)
-{
-	free(p->host);
-	free(p->port);
-	free(p->user);
-	if (p->pass)
-		explicit_bzero(p->pass, strlen(p->pass));
-	free(p->pass);
-	memset(p, 0, sizeof(*p));
-}
-
-int opts_proxy_parse(const char *s, int bare_kind, struct proxy_cfg *out,
-		     char *err, size_t errlen)
-{
-	struct ftp_url u = { 0 };
-	const char *p = s, *rest;
-	char why[200];
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	out->kind = bare_kind ? (enum proxy_kind)bare_kind : PROXY_HTTP;
-	for (i = 0; i < sizeof(proxy_schemes) / sizeof(proxy_schemes[0]); i++)
-		if (!strncasecmp(s, proxy_schemes[i].scheme,
-				 strlen(proxy_schemes[i].scheme))) {
-			out->kind = proxy_schemes[i].kind;
-			p = s + strlen(proxy_schemes[i].scheme);
-			break;
-		}
-	if (p == s && strstr(s, "://")) {
-		snprintf(err, errlen, "proxy must be socks5://, socks4:// or "
-				      "http://[user:pass@]host[:port]");
-		return -EINVAL;
-	}
-	if (strpbrk(s, "\r\n") ||
-	    parse_authority(p, "1080", &u, &rest, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "invalid proxy: %s",
-			 strpbrk(s, "\r\n") ? "contains a line break"
-					    : why + strlen("invalid URL: "));
-		return -EINVAL;
-	}
-	if (*rest && strcmp(rest, "/")) {
-		url_free(&u);
-		snprintf(err, errlen, "invalid proxy: a proxy has no path");
-		return -EINVAL;
-	}
-	out->host = u.host;
-	out->port = u.port;
-	out->user = u.user;
-	out->pass = u.pass;
-	return 0;
-}
 
 int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
 	       size_t errlen)
@@ -339,249 +73,6 @@ int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
 	}
 	return 0;
 }
-
-/* Next whitespace-separated token of a netrc file (quotes allowed). */
-static char *netrc_token(char **pp)
-{
-	char *p = *pp, *tok, *o;
-
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	if (!*p) {
-		*pp = p;
-		return NULL;
-	}
-	if (*p == '"') {
-		tok = o = ++p;
-		while (*p && *p != '"') {
-			if (*p == '\\' && p[1])
-				p++;
-			*o++ = *p++;
-		}
-		if (*p)
-			p++;
-		*o = '\0';
-		*pp = p;
-		return tok;
-	}
-	tok = p;
-	while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-		p++;
-	if (*p)
-		*p++ = '\0';
-	*pp = p;
-	return tok;
-}
-
-int netrc_lookup(const char *file, const char *host, char **user,
-		 char **pass)
-{
-	FILE *fp = fopen(file, "r");
-	char *buf, *p, *tok;
-	size_t n;
-	bool in_match = false, found = false;
-	char *login = NULL, *password = NULL;
-	int r = 0;
-
-	if (!fp)
-		return errno == ENOENT ? 0 : -errno;
-	buf = malloc(NETRC_MAX + 1);
-	if (!buf) {
-		fclose(fp);
-		return -ENOMEM;
-	}
-	n = fread(buf, 1, NETRC_MAX, fp);
-	if (ferror(fp) || !feof(fp))
-		r = ferror(fp) ? -EIO : -EFBIG;
-	fclose(fp);
-	if (r < 0)
-		goto out;
-	buf[n] = '\0';
-	p = buf;
-	while (!found && (tok = netrc_token(&p))) {
-		if (!strcmp(tok, "machine") || !strcmp(tok, "default")) {
-			if (in_match && login && password &&
-			    (!*user || !strcmp(*user, login))) {
-				found = true;
-				break;
-			}
-			login = password = NULL;
-			if (!strcmp(tok, "default")) {
-				in_match = true;
-			} else {
-				tok = netrc_token(&p);
-				in_match = tok && !strcasecmp(tok, host);
-			}
-		} else if (!strcmp(tok, "login")) {
-			login = netrc_token(&p);
-		} else if (!strcmp(tok, "password")) {
-			password = netrc_token(&p);
-		} else if (!strcmp(tok, "account")) {
-			netrc_token(&p);
-		} else if (!strcmp(tok, "macdef")) {
-			/* a macro runs to the next blank line */
-			char *end = strstr(p, "\n\n");
-
-			p = end ? end + 2 : p + strlen(p);
-		}
-	}
-	if (!found && in_match && login && password &&
-	    (!*user || !strcmp(*user, login)))
-		found = true;
-	if (found) {
-		if (!*user)
-			*user = strdup(login);
-		*pass = strdup(password);
-		r = (*user && *pass) ? 1 : -ENOMEM;
-	}
-out:
-	free(buf);
-	return r;
-}
-
-int credentials_read(const char *file, char **user, char **pass,
-		     char **proxy_user, char **proxy_pass, char *err,
-		     size_t errlen)
-{
-	char line[1024];
-	struct stat st;
-	FILE *fp;
-	int fd, r = 0;
-
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open %.200s: %s", file,
-			 strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%.200s is not a regular file", file);
-		close(fd);
-		return -EINVAL;
-	}
-	if (st.st_mode & 077) {
-		snprintf(err, errlen,
-			 "%.200s is readable by others: chmod 600 it first",
-			 file);
-		close(fd);
-		return -EPERM;
-	}
-	fp = fdopen(fd, "r");
-	if (!fp) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (r == 0 && fgets(line, sizeof(line), fp)) {
-		size_t l = strcspn(line, "\r\n");
-		char **dst = NULL;
-		const char *v = NULL;
-
-		line[l] = '\0';
-		if (!strncmp(line, "user=", 5)) {
-			dst = user;
-			v = line + 5;
-		} else if (!strncmp(line, "password=", 9)) {
-			dst = pass;
-			v = line + 9;
-		} else if (!strncmp(line, "proxy_user=", 11) && proxy_user) {
-			dst = proxy_user;
-			v = line + 11;
-		} else if (!strncmp(line, "proxy_password=", 15) &&
-			   proxy_pass) {
-			dst = proxy_pass;
-			v = line + 15;
-		} else if (!strncmp(line, "proxy_", 6)) {
-			/* the name only: the value may be a password */
-			snprintf(err, errlen, "%.200s: %.*s lines need "
-					      "-o proxy=", file,
-				 (int)strcspn(line, "=") > 20
-					 ? 20
-					 : (int)strcspn(line, "=") + 1,
-				 line);
-			r = -EINVAL;
-		} else if (line[0] && line[0] != '#') {
-			snprintf(err, errlen, "%.200s: lines must be user=, "
-					      "password=, proxy_user= or "
-					      "proxy_password=", file);
-			r = -EINVAL;
-		}
-		if (dst) {
-			free(*dst);
-			*dst = strdup(v);
-			if (!*dst)
-				r = -ENOMEM;
-		}
-	}
-	explicit_bzero(line, sizeof(line));
-	fclose(fp);
-	return r;
-}
-
-static int port_num(const char *s, const char *end, unsigned *out)
-{
-	unsigned v = 0;
-
-	if (s == end)
-		return -EINVAL;
-	for (; s < end; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*s - '0');
-		if (v > 65535)
-			return -EINVAL;
-	}
-	if (v == 0)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
-{
-	const char *ports = NULL, *dash;
-	size_t al;
-
-	*addr = NULL;
-	*lo = *hi = 0;
-	if (!strcmp(s, "-") || !*s)
-		return 0;
-	if (*s == '[') {
-		const char *e = strchr(s, ']');
-
-		if (!e || (e[1] && e[1] != ':'))
-			return -EINVAL;
-		*addr = strndup(s + 1, (size_t)(e - s - 1));
-		ports = e[1] ? e + 2 : NULL;
-	} else {
-		const char *c = strchr(s, ':');
-
-		if (c && strchr(c + 1, ':'))
-			c = NULL; /* a bare IPv6 address */
-		al = c ? (size_t)(c - s) : strlen(s);
-		if (al && !(al == 1 && *s == '-'))
-			*addr = strndup(s, al);
-		ports = c ? c + 1 : NULL;
-	}
-	if (ports) {
-		dash = strchr(ports, '-');
-		if (port_num(ports, dash ? dash : ports + strlen(ports), lo) < 0 ||
-		    port_num(dash ? dash + 1 : ports,
-			     ports + strlen(ports), hi) < 0 ||
-		    *hi < *lo) {
-			free(*addr);
-			*addr = NULL;
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-#define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
-
-/* FUSE's options that ftpfs also looks at: kept for FUSE */
-enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL,
-       KEY_MAX_THREADS, KEY_REMOUNT };
-
 /* curlftpfs options ftpfs does not take, and what to say instead. (Those
  * with the same meaning are in ftpfs_optspec; those for what ftpfs always
  * does are accepted there and dropped.) */
@@ -623,44 +114,133 @@ static const char *curlftpfs_says(const char *arg)
 	return NULL;
 }
 
-static const struct fuse_opt ftpfs_optspec[] = {
-	OPT("connections=%u", connections, 0),
-	OPT("cache_timeout=%lf", cache_timeout, 0),
-	OPT("prefetch_timeout=%lf", prefetch_timeout, 0),
-	OPT("no_prefetch", no_prefetch, 1),
-	OPT("parallel_read=%d", parallel_read, 0),
-	OPT("timeout=%u", timeout, 0),
+/* The one table of ftpfs's own options. Each row: the fuse_opt template
+ * (its conversion is the type: %u, %d, %lf, %s, none for a flag that
+ * sets 1), the field it fills, the default as the documentation gives it
+ * (NULL: none, or "off" for a flag), and the --help entry, in which "%s"
+ * is that default and '\n' starts the next line (NULL: not shown).
+ *
+ * opts_parse() starts a number at its default; a default that is no
+ * number ("connections-1") leaves -1, for main to work out. A string
+ * stays NULL, and the module that reads it applies the default. The
+ * fuse_opt table is these rows plus opt_spellings; opts_usage() prints
+ * them; tests/check_option_docs.py checks that --help, ftpfs.8 and
+ * README.md give each row with this default and document no option that
+ * neither table has. */
+#define ROW(t, f, def, use, help) \
+	{ t, offsetof(struct ftpfs_opts, f), def, use, help }
+
+static const struct opt_def opt_table[] = {
+	ROW("connections=%u", connections, "4", "connections=N",
+	    "FTP sessions to use at most (default %s)"),
+	ROW("cache_timeout=%lf", cache_timeout, "30", "cache_timeout=SECS",
+	    "attribute and directory cache lifetime (default %s)"),
+	ROW("prefetch_timeout=%lf", prefetch_timeout, "5",
+	    "prefetch_timeout=SECS",
+	    "a subdirectory listed ahead is used only if\n"
+	    "opened within SECS (default %s, 0 = no prefetch)"),
+	ROW("no_prefetch", no_prefetch, NULL, "no_prefetch",
+	    "do not list subdirectories ahead of use"),
+	ROW("parallel_read=%d", parallel_read, "connections-1",
+	    "parallel_read=N",
+	    "sessions fetching a slow sequential read ahead\n"
+	    "in parallel (default %s; 0 = off)"),
+	ROW("timeout=%u", timeout, "30", "timeout=SECS",
+	    "network timeout (default %s)"),
+	ROW("reconnect_timeout=%u", reconnect_timeout, "30",
+	    "reconnect_timeout=SECS",
+	    "wait this long for an absent server, then\n"
+	    "fail at once with EIO until it is back (default %s)"),
+	ROW("hard", hard, NULL, "hard",
+	    "wait for an absent server as long as it takes"),
+	ROW("keepalive=%u", keepalive, "60", "keepalive=SECS",
+	    "NOOP on idle sessions (default %s, 0 = off)"),
+	ROW("max_entries=%u", max_entries, "1000000", "max_entries=N",
+	    "refuse directory listings longer than N (default %s)"),
+	ROW("user=%s", user, NULL, "user=NAME[:PASS]",
+	    "log in as NAME (instead of the URL's user)"),
+	ROW("netrc=%s", netrc, "~/.netrc", "netrc=FILE",
+	    "credentials file (default %s)"),
+	ROW("credentials=%s", credentials, NULL, "credentials=FILE",
+	    "user=, password= (proxy_user=, proxy_password=)\n"
+	    "lines (mode 0600)"),
+	ROW("password_stdin", password_stdin, NULL, "password_stdin",
+	    "read the password from standard input"),
+	ROW("no_default_permissions", no_default_permissions, NULL,
+	    "no_default_permissions",
+	    "with allow_other: no kernel checks of the\n"
+	    "modes shown (allow_other implies them)"),
+	ROW("server_tz=%s", server_tz, "auto", "server_tz=auto|UTC|+HH:MM",
+	    "zone of LIST times (default %s)"),
+	ROW("codepage=%s", codepage, NULL, "codepage=CHARSET",
+	    "the server's charset for names (e.g. CP1251)"),
+	ROW("iocharset=%s", iocharset, "UTF-8", "iocharset=CHARSET",
+	    "ours (default %s)"),
+	ROW("active", active, NULL, "active",
+	    "active mode: the server connects to us"),
+	ROW("ftp_port=%s", ftp_port, NULL, "ftp_port=ADDR[:LO-HI]",
+	    "active mode from this address/ports"),
+	ROW("proxy=%s", proxy, NULL, "proxy=URL",
+	    "through a proxy: socks5://, socks4:// or http://\n"
+	    "[user:pass@]host[:port]; proxy=env: $ftp_proxy,\n"
+	    "$all_proxy or $ALL_PROXY (only when asked)"),
+	ROW("proxy_user=%s", proxy_user, NULL, "proxy_user=NAME[:PASS]",
+	    "the proxy's user and password"),
+	ROW("disable_epsv", disable_epsv, NULL, "disable_epsv",
+	    "use PASV, not EPSV"),
+	ROW("no_pipeline", no_pipeline, NULL, "no_pipeline",
+	    "send EPSV, REST, RETR, RNFR, RNTO one at a time"),
+	ROW("disable_mlsd", disable_mlsd, NULL, "disable_mlsd",
+	    "use LIST even where MLSD is offered"),
+	ROW("pasv_ip", pasv_ip, NULL, "pasv_ip",
+	    "connect to the address in PASV replies"),
+	ROW("ftp_trace", ftp_trace, NULL, "ftp_trace",
+	    "log the FTP dialogue (passwords hidden)"),
+	ROW("tls=%s", tls, "try", "tls=none|try|require",
+	    "AUTH TLS on ftp:// URLs (default %s)"),
+	ROW("tls_data=%s", tls_data, "private", "tls_data=clear",
+	    "leave data connections unencrypted (PROT C;\n"
+	    "default %s: PROT P)"),
+	ROW("cafile=%s", cafile, NULL, "cafile=FILE",
+	    "trust the CAs in FILE instead of the system's"),
+	ROW("fingerprint=%s", fingerprint, NULL, "fingerprint=sha256:HEX",
+	    "trust the server certificate with this hash"),
+	ROW("no_verify", no_verify, NULL, "no_verify",
+	    "accept any certificate (insecure)"),
+	ROW("cert=%s", cert, NULL, "cert=FILE,key=FILE",
+	    "client certificate"),
+	ROW("key=%s", key, NULL, "key=FILE", NULL), /* in cert='s line */
+	ROW("verify_upload", verify_upload, NULL,
+	    "verify_upload[=sha256|sha1|md5|crc32]",
+	    "compare the server's checksum\n"
+	    "of each upload with the bytes sent before it\n"
+	    "replaces the file (default: the best offered)"),
+	ROW("ignore_attr_errors", ignore_attr_errors, NULL,
+	    "ignore_attr_errors",
+	    "chmod/chown/touch succeed where the server cannot"),
+	ROW("spool_dir=%s", spool_dir, "$TMPDIR or /var/tmp", "spool_dir=DIR",
+	    "where files edited in place are kept (default\n%s)"),
+	ROW("spool_max=%u", spool_max, "4096", "spool_max=MIB",
+	    "largest file edited in place (default %s)"),
+	ROW("--help", show_help, NULL, "-h, --help",
+	    "this help, then FUSE's options"),
+	ROW("--version", show_version, NULL, "-V, --version",
+	    "print the version"),
+};
+
+#define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
+
+/* FUSE's options that ftpfs also looks at: kept for FUSE */
+enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL,
+       KEY_MAX_THREADS, KEY_REMOUNT };
+
+/* The other words fuse_opt takes: other names for opt_table's options
+ * (ours, curlftpfs's), words dropped, and FUSE's that ftpfs looks at. */
+static const struct fuse_opt opt_spellings[] = {
 	OPT("connect_timeout=%u", timeout, 0),
-	OPT("reconnect_timeout=%u", reconnect_timeout, 0),
-	OPT("hard", hard, 1),
 	OPT("soft", hard, 0),
-	OPT("keepalive=%u", keepalive, 0),
-	OPT("max_entries=%u", max_entries, 0),
-	OPT("pasv_ip", pasv_ip, 1),
-	OPT("disable_epsv", disable_epsv, 1),
-	OPT("no_pipeline", no_pipeline, 1),
-	OPT("disable_mlsd", disable_mlsd, 1),
-	OPT("ftp_trace", ftp_trace, 1),
-	OPT("ignore_attr_errors", ignore_attr_errors, 1),
-	OPT("spool_dir=%s", spool_dir, 0),
-	OPT("spool_max=%u", spool_max, 0),
-	OPT("netrc=%s", netrc, 0),
-	OPT("tls=%s", tls, 0),
-	OPT("tls_data=%s", tls_data, 0),
-	OPT("cafile=%s", cafile, 0),
-	OPT("fingerprint=%s", fingerprint, 0),
-	OPT("cert=%s", cert, 0),
-	OPT("key=%s", key, 0),
-	OPT("no_verify", no_verify, 1),
 	/* curlftpfs's names for the same things */
 	OPT("ssl", ssl, 1),
-	OPT("active", active, 1),
-	OPT("server_tz=%s", server_tz, 0),
-	OPT("codepage=%s", codepage, 0),
-	OPT("iocharset=%s", iocharset, 0),
-	OPT("ftp_port=%s", ftp_port, 0),
-	OPT("proxy=%s", proxy, 0),
-	OPT("proxy_user=%s", proxy_user, 0),
 	OPT("httpproxy", proxy_kind, PROXY_HTTP),
 	OPT("socks4", proxy_kind, PROXY_SOCKS4A),
 	OPT("socks5", proxy_kind, PROXY_SOCKS5),
@@ -679,20 +259,14 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	OPT("cacert=%s", cafile, 0),
 	OPT("no_verify_peer", no_verify, 1),
 	OPT("no_verify_hostname", no_verify, 1),
-	OPT("user=%s", user, 0),
-	OPT("credentials=%s", credentials, 0),
-	OPT("password_stdin", password_stdin, 1),
-	OPT("verify_upload", verify_upload, 1),
+	/* verify_upload=ALGO: the flag and the algorithm */
 	OPT("verify_upload=%s", verify_algo, 0),
 	OPT("verify_upload=", verify_upload, 1),
-	OPT("no_default_permissions", no_default_permissions, 1),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
 	FUSE_OPT_KEY("max_threads=", KEY_MAX_THREADS),
 	OPT("-h", show_help, 1),
-	OPT("--help", show_help, 1),
 	OPT("-V", show_version, 1),
-	OPT("--version", show_version, 1),
 	/* fstab-only words: accepted, not passed on */
 	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
@@ -712,8 +286,73 @@ static const struct fuse_opt ftpfs_optspec[] = {
 	FUSE_OPT_KEY("lazytime", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nolazytime", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("remount", KEY_REMOUNT),
-	FUSE_OPT_END
 };
+
+#define N_TABLE (sizeof(opt_table) / sizeof(opt_table[0]))
+#define N_SPELLINGS (sizeof(opt_spellings) / sizeof(opt_spellings[0]))
+
+const struct opt_def *opts_table(size_t *n)
+{
+	*n = N_TABLE;
+	return opt_table;
+}
+
+const struct fuse_opt *opts_spellings(size_t *n)
+{
+	*n = N_SPELLINGS;
+	return opt_spellings;
+}
+
+enum opt_type opts_type(const struct opt_def *d)
+{
+	const char *conv = strchr(d->templ, '%');
+
+	if (!conv)
+		return OPT_FLAG;
+	if (!strcmp(conv, "%u"))
+		return OPT_UINT;
+	if (!strcmp(conv, "%d"))
+		return OPT_INT;
+	return !strcmp(conv, "%lf") ? OPT_DOUBLE : OPT_STRING;
+}
+
+/* A number's default into its field (see opt_table). */
+static void opt_default(struct ftpfs_opts *o, const struct opt_def *d)
+{
+	void *field = (char *)o + d->off;
+	enum opt_type t = opts_type(d);
+	char *end;
+	double v;
+
+	if (!d->def || t == OPT_FLAG || t == OPT_STRING)
+		return;
+	v = strtod(d->def, &end);
+	if (end == d->def || *end)
+		v = -1;
+	if (t == OPT_UINT)
+		*(unsigned *)field = (unsigned)v;
+	else if (t == OPT_INT)
+		*(int *)field = (int)v;
+	else
+		*(double *)field = v;
+}
+
+/* opt_table's rows and opt_spellings as one fuse_opt table (malloc'd). */
+static struct fuse_opt *optspec_new(void)
+{
+	struct fuse_opt *spec = calloc(N_TABLE + N_SPELLINGS + 1, sizeof(*spec));
+	size_t i;
+
+	if (!spec)
+		return NULL;
+	for (i = 0; i < N_TABLE; i++) {
+		spec[i].templ = opt_table[i].templ;
+		spec[i].offset = opt_table[i].off;
+		spec[i].value = opts_type(&opt_table[i]) == OPT_FLAG;
+	}
+	memcpy(spec + N_TABLE, opt_spellings, sizeof(opt_spellings));
+	return spec; /* calloc's zeros end it: FUSE_OPT_END */
+}
 
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
@@ -762,17 +401,16 @@ static int opt_proc(void *data, const char *arg, int key,
 int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	       size_t errlen)
 {
+	struct fuse_opt *spec = optspec_new();
+	size_t i;
+	int r;
+
 	memset(o, 0, sizeof(*o));
-	o->connections = 4;
-	o->cache_timeout = 30;
-	o->prefetch_timeout = 5;
-	o->parallel_read = -1;
-	o->timeout = 30;
-	o->reconnect_timeout = 30;
-	o->keepalive = 60;
-	o->max_entries = 1000000;
-	o->spool_max = 4096;
-	if (fuse_opt_parse(args, o, ftpfs_optspec, opt_proc) < 0) {
+	for (i = 0; i < N_TABLE; i++)
+		opt_default(o, &opt_table[i]);
+	r = spec ? fuse_opt_parse(args, o, spec, opt_proc) : -1;
+	free(spec);
+	if (r < 0) {
 		snprintf(err, errlen, "%s",
 			 o->opt_err[0] ? o->opt_err : "invalid options");
 		return -EINVAL;
@@ -836,88 +474,56 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 
 void opts_free(struct ftpfs_opts *o)
 {
-	free(o->url);
-	free(o->netrc);
-	free(o->user);
-	free(o->spool_dir);
-	free(o->credentials);
-	free(o->ftp_port);
-	free(o->proxy);
+	size_t i;
+
 	if (o->proxy_user)
 		explicit_bzero(o->proxy_user, strlen(o->proxy_user));
-	free(o->proxy_user);
-	free(o->server_tz);
-	free(o->codepage);
-	free(o->iocharset);
-	free(o->tls);
-	free(o->tls_data);
-	free(o->cafile);
-	free(o->fingerprint);
-	free(o->cert);
-	free(o->key);
+	for (i = 0; i < N_TABLE; i++)
+		if (opts_type(&opt_table[i]) == OPT_STRING)
+			free(*(char **)((char *)o + opt_table[i].off));
+	free(o->url);
 	free(o->verify_algo);
 	memset(o, 0, sizeof(*o));
 }
 
+/* One --help entry: "    -o NAME=ARG            text", the text's
+ * further lines under its first. */
+static void usage_entry(FILE *fp, const struct opt_def *d)
+{
+	char col[80], text[400], *line, *nl;
+
+	snprintf(col, sizeof(col), "%s%s", d->usage[0] == '-' ? "" : "-o ",
+		 d->usage);
+	snprintf(text, sizeof(text), d->help, d->def ? d->def : "");
+	fprintf(fp, "    %-21s  ", col);
+	for (line = text; line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		fprintf(fp, "%*s%s\n", line == text ? 0 : 27, "", line);
+	}
+}
+
+void opts_usage_fp(FILE *fp, const char *prog)
+{
+	size_t i;
+
+	fprintf(fp, "usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
+		"       %s status [--json] MOUNTPOINT   what a running mount is doing\n"
+		"       %s flush MOUNTPOINT [PATH]      forget cached listings and attributes\n"
+		"                           (of PATH only); SIGHUP to the daemon flushes all\n"
+		"\n"
+		"ftpfs options:\n",
+		prog, prog, prog);
+	for (i = 0; i < N_TABLE; i++)
+		if (opt_table[i].help)
+			usage_entry(fp, &opt_table[i]);
+	fputc('\n', fp);
+}
+
 void opts_usage(const char *prog)
 {
-	printf("usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
-	       "       %s status [--json] MOUNTPOINT   what a running mount is doing\n"
-	       "       %s flush MOUNTPOINT [PATH]      forget cached listings and attributes\n"
-	       "                           (of PATH only); SIGHUP to the daemon flushes all\n"
-	       "\n"
-	       "ftpfs options:\n"
-	       "    -o connections=N       FTP sessions to use at most (default 4)\n"
-	       "    -o cache_timeout=SECS  attribute and directory cache lifetime (default 30)\n"
-	       "    -o prefetch_timeout=SECS  a subdirectory listed ahead is used only if\n"
-	       "                           opened within SECS (default 5, 0 = no prefetch)\n"
-	       "    -o no_prefetch         do not list subdirectories ahead of use\n"
-	       "    -o parallel_read=N     sessions fetching a slow sequential read ahead\n"
-	       "                           in parallel (default connections-1; 0 = off)\n"
-	       "    -o timeout=SECS        network timeout (default 30)\n"
-	       "    -o reconnect_timeout=SECS  wait this long for an absent server, then\n"
-	       "                           fail at once with EIO until it is back (30)\n"
-	       "    -o hard                wait for an absent server as long as it takes\n"
-	       "    -o keepalive=SECS      NOOP on idle sessions (default 60, 0 = off)\n"
-	       "    -o max_entries=N       refuse directory listings longer than N (default 1000000)\n"
-	       "    -o user=NAME[:PASS]    log in as NAME (instead of the URL's user)\n"
-	       "    -o netrc=FILE          credentials file (default ~/.netrc)\n"
-	       "    -o credentials=FILE    user=, password= (proxy_user=, proxy_password=)\n"
-	       "                           lines (mode 0600)\n"
-	       "    -o password_stdin      read the password from standard input\n"
-	       "    -o no_default_permissions  with allow_other: no kernel checks of the\n"
-	       "                           modes shown (allow_other implies them)\n"
-	       "    -o server_tz=auto|UTC|+HH:MM  zone of LIST times (default auto)\n"
-	       "    -o codepage=CHARSET    the server's charset for names (e.g. CP1251)\n"
-	       "    -o iocharset=CHARSET   ours (default UTF-8)\n"
-	       "    -o active              active mode: the server connects to us\n"
-	       "    -o ftp_port=ADDR[:LO-HI]  active mode from this address/ports\n"
-	       "    -o proxy=URL           through a proxy: socks5://, socks4:// or http://\n"
-	       "                           [user:pass@]host[:port]; proxy=env: $ftp_proxy,\n"
-	       "                           $all_proxy or $ALL_PROXY (only when asked)\n"
-	       "    -o proxy_user=NAME[:PASS]  the proxy's user and password\n"
-	       "    -o disable_epsv        use PASV, not EPSV\n"
-	       "    -o no_pipeline         send EPSV, REST, RETR, RNFR, RNTO one at a time\n"
-	       "    -o disable_mlsd        use LIST even where MLSD is offered\n"
-	       "    -o pasv_ip             connect to the address in PASV replies\n"
-	       "    -o ftp_trace           log the FTP dialogue (passwords hidden)\n"
-	       "    -o tls=none|try|require  AUTH TLS on ftp:// URLs (default try)\n"
-	       "    -o tls_data=clear      leave data connections unencrypted (PROT C)\n"
-	       "    -o cafile=FILE         trust the CAs in FILE instead of the system's\n"
-	       "    -o fingerprint=sha256:HEX  trust the server certificate with this hash\n"
-	       "    -o no_verify           accept any certificate (insecure)\n"
-	       "    -o cert=FILE,key=FILE  client certificate\n"
-	       "    -o verify_upload[=sha256|sha1|md5|crc32]  compare the server's checksum\n"
-	       "                           of each upload with the bytes sent before it\n"
-	       "                           replaces the file (default: the best offered)\n"
-	       "    -o ignore_attr_errors  chmod/chown/touch succeed where the server cannot\n"
-	       "    -o spool_dir=DIR       where files edited in place are kept (default\n"
-	       "                           $TMPDIR or /var/tmp)\n"
-	       "    -o spool_max=MIB       largest file edited in place (default 4096)\n"
-	       "    -h, --help             this help, then FUSE's options\n"
-	       "    -V, --version          print the version\n"
-	       "\n",
-	       prog, prog, prog);
+	opts_usage_fp(stdout, prog);
 }
 
 /* Remove s[0..n) from the string s belongs to (which ends at or after

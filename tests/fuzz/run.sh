@@ -12,8 +12,8 @@
 #   FUZZ_CFLAGS       extra compiler flags, e.g. -DFUZZ_NO_YEAR_CHECK to
 #                     switch off an extra oracle (see each fuzz_*.c)
 #   FUZZ_ARGS         extra libFuzzer flags (e.g. "-jobs=2 -workers=2")
-#   FUZZ_SRC          directory with reply.c, listparse.c, options.c,
-#                     digest.c, proxy.c, net.c
+#   FUZZ_SRC          directory with reply.c, listparse.c, url.c,
+#                     options.c, digest.c, proxy.c, net.c
 #                     (default: src/ of this tree; e.g. a patched copy)
 #   CC                compiler (default clang, then clang-14)
 #
@@ -119,7 +119,7 @@ srcs_of() {
 	case $1 in
 	reply) echo "$src/reply.c" ;;
 	listparse) echo "$src"/listparse*.c ;;
-	url) echo "$src/options.c $src/digest.c" ;; # verify_upload= names
+	url) echo "$src/url.c $src/options.c $src/digest.c" ;; # verify_upload= names
 	proxy) echo "$src/proxy.c $src/net.c" ;;
 	*) return 1 ;;
 	esac

@@ -205,6 +205,53 @@ START_TEST(opts_remount)
 }
 END_TEST
 
+/* the table: numbers start at their documented default (-1 where that is
+ * no number), the rest at 0/NULL; --help's "%s" is the default */
+START_TEST(opts_table_defaults)
+{
+	char a0[] = "ftpfs";
+	char *argv[] = { a0, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	struct ftpfs_opts o;
+	const struct opt_def *t;
+	size_t n, i;
+
+	t = opts_table(&n);
+	ck_assert_int_eq(opts_parse(&args, &o, err, sizeof(err)), 0);
+	for (i = 0; i < n; i++) {
+		const char *field = (const char *)&o + t[i].off;
+		char *end;
+		double want = t[i].def ? strtod(t[i].def, &end) : 0;
+
+		if (t[i].def && (end == t[i].def || *end))
+			want = -1;
+		switch (opts_type(&t[i])) {
+		case OPT_UINT:
+			ck_assert_uint_eq(*(const unsigned *)field,
+					  (unsigned)want);
+			break;
+		case OPT_INT:
+		case OPT_FLAG:
+			ck_assert_int_eq(*(const int *)field, (int)want);
+			break;
+		case OPT_DOUBLE:
+			ck_assert(*(const double *)field == want);
+			break;
+		case OPT_STRING:
+			ck_assert_ptr_null(*(char *const *)field);
+			break;
+		}
+		if (t[i].help)
+			ck_assert_msg(!strstr(t[i].help, "%s") == !t[i].def,
+				      "%s: help has %%s but no default, or "
+				      "the reverse", t[i].templ);
+	}
+	ck_assert_int_eq(o.parallel_read, -1); /* connections-1 */
+	opts_free(&o);
+	fuse_opt_free_args(&args);
+}
+END_TEST
+
 START_TEST(scrub)
 {
 	char a1[] = "ftp://bob:secret@host/x";
@@ -286,6 +333,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, opts_bad);
 	tcase_add_test(tc, opts_atime_words);
 	tcase_add_test(tc, opts_remount);
+	tcase_add_test(tc, opts_table_defaults);
 	tcase_add_test(tc, scrub);
 	tcase_add_test(tc, rewrite_cmdline);
 	suite_add_tcase(s, tc);
