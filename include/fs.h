@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "servertz.h"
+
 struct pool;
 struct cache;
 struct wfile_table;
@@ -42,13 +44,16 @@ struct fs_ctx {
 	struct fuse *fuse;     /* for kernel cache invalidation, or NULL */
 };
 
-/* Guess the zone of the server's LIST times: list the root, and compare
- * the LIST time of a file with its MDTM (UTC, RFC 3659). 0 and *offset
- * (a multiple of 15 minutes) when a file allowed it, else -ENOENT. Only
- * meaningful without MLST (MLSD times are UTC). */
-int fs_detect_server_tz(struct pool *p, long *offset);
-/* "UTC", "+HH", "-HH:MM", "+HHMM" → seconds east of UTC; -EINVAL. */
-int fs_parse_tz(const char *s, long *offset);
+/* The old names of servertz_detect and servertz_parse (servertz.h). */
+static inline int fs_detect_server_tz(struct pool *p, long *offset)
+{
+	return servertz_detect(p, offset);
+}
+
+static inline int fs_parse_tz(const char *s, long *offset)
+{
+	return servertz_parse(s, offset);
+}
 
 const struct fuse_operations *fs_operations(void);
 
