@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "servertz.h"
 
@@ -23,6 +24,10 @@ struct ino_table;
 struct sum_cache;
 struct fuse;
 
+/* The mount's context. main.c fills it before the FUSE loop; from then on
+ * it is read-only (no lock), but for the atomics and mount_time (set by
+ * the init operation, before any other). What the pointers lead to has
+ * its own lock: cache.h, wfile.h, pool.h... */
 struct fs_ctx {
 	struct pool *pool;
 	struct cache *cache;
@@ -42,6 +47,13 @@ struct fs_ctx {
 	struct ino_table *inos; /* st_ino of every path (stat and readdir) */
 	struct sum_cache *sums; /* user.checksum.* answers, or NULL */
 	struct fuse *fuse;     /* for kernel cache invalidation, or NULL */
+	time_t mount_time;     /* the root's time where the server has none */
+	/* writes through the mount, counted before each is answered (so
+	 * before the kernel takes the new size): a listing taken earlier
+	 * must not give the old size back through readdirplus (dirsnap.c).
+	 * A file being written meanwhile has its node's size in getattr and
+	 * in listings; its commit moves the cache's generation. */
+	atomic_ulong writes_seen;
 };
 
 /* The old names of servertz_detect and servertz_parse (servertz.h). */
