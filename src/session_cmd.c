@@ -63,16 +63,30 @@ static int parse_u64(const char *t, uint64_t *out)
 	return 0;
 }
 
-int session_size(struct ftp_session *s, const char *path, int64_t *out)
+/* cmd path, answered by 213 (SIZE, AVBL, MDTM: RFC 3659): 0 and the
+ * reply's first line in *text, or the refusal's errno. */
+static int ask_213(struct ftp_session *s, const char *cmd, const char *path,
+		   const char **text)
 {
-	uint64_t v;
-	int code = session_cmd(s, "SIZE", path);
+	int code = session_cmd(s, cmd, path);
 
 	if (code < 0)
 		return code;
 	if (code != 213)
 		return sess_refused(s, code, false);
-	if (parse_u64(reply_first_text(s->rp), &v) < 0 || v > INT64_MAX)
+	*text = reply_first_text(s->rp);
+	return 0;
+}
+
+int session_size(struct ftp_session *s, const char *path, int64_t *out)
+{
+	const char *t = NULL;
+	uint64_t v;
+	int r = ask_213(s, "SIZE", path, &t);
+
+	if (r < 0)
+		return r;
+	if (parse_u64(t, &v) < 0 || v > INT64_MAX)
 		return -EPROTO;
 	*out = (int64_t)v;
 	return 0;
@@ -80,13 +94,10 @@ int session_size(struct ftp_session *s, const char *path, int64_t *out)
 
 int session_avbl(struct ftp_session *s, const char *path, uint64_t *out)
 {
-	int code = session_cmd(s, "AVBL", path);
+	const char *t = NULL;
+	int r = ask_213(s, "AVBL", path, &t);
 
-	if (code < 0)
-		return code;
-	if (code != 213)
-		return sess_refused(s, code, false);
-	return parse_u64(reply_first_text(s->rp), out);
+	return r < 0 ? r : parse_u64(t, out);
 }
 
 /* --- checksums -------------------------------------------------------- */
@@ -490,13 +501,10 @@ static int parse_time_val(const char *t, time_t *out)
 
 int session_mdtm(struct ftp_session *s, const char *path, time_t *out)
 {
-	int code = session_cmd(s, "MDTM", path);
+	const char *t = NULL;
+	int r = ask_213(s, "MDTM", path, &t);
 
-	if (code < 0)
-		return code;
-	if (code != 213)
-		return sess_refused(s, code, false);
-	return parse_time_val(reply_first_text(s->rp), out);
+	return r < 0 ? r : parse_time_val(t, out);
 }
 
 int session_mdtm_batch(struct ftp_session *s, const char *const *paths,
