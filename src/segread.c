@@ -50,8 +50,29 @@ struct helper_arg {
 	bool first;
 };
 
+/* Under lock: free the segments wholly before the one holding off. */
+static void drop_before(struct segread *r, int64_t off)
+{
+	while (r->head && r->head->done &&
+	       r->head->off + SEGREAD_SEG <= off) {
+		struct seg *g = r->head;
+
+		r->head = g->next;
+		if (!r->head)
+			r->tail = NULL;
+		r->nseg--;
+		free(g->buf);
+		free(g);
+		pthread_cond_broadcast(&r->cond);
+	}
+}
+
 /* Under lock: the next segment to fill, or NULL when there is none to
- * hand out (waits while the helpers are far enough ahead). */
+ * hand out (waits while the helpers are far enough ahead). Segments the
+ * reader has left behind are freed here as well as in segread_read: one
+ * finished (its ABOR answered) after the reader last looked would
+ * otherwise hold its place in the list until the reader came back, and
+ * the reader may be waiting for the very segment it keeps out. */
 static struct seg *take(struct segread *r)
 {
 	struct seg *g;
@@ -60,6 +81,7 @@ static struct seg *take(struct segread *r)
 		if (r->stop || r->failed || (r->eof >= 0 && r->next >= r->eof) ||
 		    (r->size >= 0 && r->next >= r->size))
 			return NULL;
+		drop_before(r, r->reader - SEGREAD_SEG);
 		if (r->nseg < r->max_seg)
 			break;
 		pthread_cond_wait(&r->cond, &r->lock);
@@ -212,23 +234,6 @@ struct segread *segread_new(struct pool *p, const char *path, int64_t start,
 		return NULL;
 	}
 	return r;
-}
-
-/* Under lock: free the segments wholly before the one holding off. */
-static void drop_before(struct segread *r, int64_t off)
-{
-	while (r->head && r->head->done &&
-	       r->head->off + SEGREAD_SEG <= off) {
-		struct seg *g = r->head;
-
-		r->head = g->next;
-		if (!r->head)
-			r->tail = NULL;
-		r->nseg--;
-		free(g->buf);
-		free(g);
-		pthread_cond_broadcast(&r->cond);
-	}
 }
 
 ssize_t segread_read(struct segread *r, char *buf, size_t len, int64_t off)

@@ -26,6 +26,7 @@
 static int lfd;
 static atomic_int conns, retrs;
 static atomic_llong fail_at;
+static atomic_int slow_abor_ms; /* ABOR of the transfer from 0 answers late */
 static pthread_t acceptor;
 static char portstr[16];
 static struct session_cfg scfg;
@@ -73,7 +74,7 @@ static void *xfer_main(void *arg)
 static void *conn_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg, dport = 0, dl = -1;
-	long long rest = 0;
+	long long rest = 0, from = -1;
 	char line[512], buf[128];
 	pthread_t t = 0;
 
@@ -113,7 +114,7 @@ static void *conn_main(void *arg)
 			x = malloc(sizeof(*x));
 			x->lfd = dl;
 			x->ctrl = fd;
-			x->from = rest;
+			x->from = from = rest;
 			dl = -1;
 			rest = 0;
 			fake_say(fd, "150 here it comes\r\n");
@@ -122,6 +123,8 @@ static void *conn_main(void *arg)
 			if (t)
 				pthread_join(t, NULL); /* client closed data */
 			t = 0;
+			if (from == 0 && atomic_load(&slow_abor_ms))
+				usleep(1000 * (useconds_t)atomic_load(&slow_abor_ms));
 			fake_say(fd, "426 aborted\r\n226 ABOR ok\r\n");
 		} else if (!strncmp(line, "QUIT", 4)) {
 			fake_say(fd, "221 bye\r\n");
@@ -160,6 +163,7 @@ static struct pool *setup(void)
 	atomic_store(&conns, 0);
 	atomic_store(&retrs, 0);
 	atomic_store(&fail_at, 1LL << 62);
+	atomic_store(&slow_abor_ms, 0);
 	lfd = fake_listen(&port);
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	memset(&scfg, 0, sizeof(scfg));
@@ -237,6 +241,26 @@ START_TEST(unknown_size_ends_at_eof)
 }
 END_TEST
 
+/* The helper of the first segment is still in its ABOR when the reader
+ * has read every later segment the list may hold: the segments the
+ * reader is done with must still make room for the next one (they once
+ * did only when the reader came back, which it never does: a hang). */
+START_TEST(slow_abort_does_not_stall_the_reader)
+{
+	struct pool *p = setup();
+	struct segread *r;
+	long long err, got;
+
+	atomic_store(&slow_abor_ms, 700);
+	r = segread_new(p, "/f", 0, FSIZE, 2);
+	got = read_all(r, 0, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(got, FSIZE);
+	segread_free(r);
+	teardown(p);
+}
+END_TEST
+
 START_TEST(seek_back_is_erange)
 {
 	struct pool *p = setup();
@@ -287,6 +311,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, whole_file_over_several_sessions);
 	tcase_add_test(tc, unknown_size_ends_at_eof);
+	tcase_add_test(tc, slow_abort_does_not_stall_the_reader);
 	tcase_add_test(tc, seek_back_is_erange);
 	tcase_add_test(tc, failed_segment_is_an_error_not_a_short_read);
 	tcase_add_test(tc, free_while_fetching);
