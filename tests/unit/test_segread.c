@@ -227,17 +227,27 @@ START_TEST(whole_file_over_several_sessions)
 }
 END_TEST
 
-START_TEST(unknown_size_ends_at_eof)
+/* The whole file from 0 with n helpers, size known or not (-1), the
+ * first segment's ABOR answered abor_ms late. */
+static void whole_file_from_0(int64_t size, unsigned n, int abor_ms)
 {
 	struct pool *p = setup();
-	struct segread *r = segread_new(p, "/f", 0, -1, 2);
+	struct segread *r;
 	long long err, got;
+
+	atomic_store(&slow_abor_ms, abor_ms);
+	r = segread_new(p, "/f", 0, size, n);
 
 	got = read_all(r, 0, &err);
 	ck_assert_int_eq(err, 0);
 	ck_assert_int_eq(got, FSIZE);
 	segread_free(r);
 	teardown(p);
+}
+
+START_TEST(unknown_size_ends_at_eof)
+{
+	whole_file_from_0(-1, 2, 0);
 }
 END_TEST
 
@@ -247,17 +257,7 @@ END_TEST
  * did only when the reader came back, which it never does: a hang). */
 START_TEST(slow_abort_does_not_stall_the_reader)
 {
-	struct pool *p = setup();
-	struct segread *r;
-	long long err, got;
-
-	atomic_store(&slow_abor_ms, 700);
-	r = segread_new(p, "/f", 0, FSIZE, 2);
-	got = read_all(r, 0, &err);
-	ck_assert_int_eq(err, 0);
-	ck_assert_int_eq(got, FSIZE);
-	segread_free(r);
-	teardown(p);
+	whole_file_from_0(FSIZE, 2, 700);
 }
 END_TEST
 
