@@ -70,6 +70,15 @@ bool cache_listed(struct cache *c, const char *path);
  * when it was not known). */
 bool cache_is_changed(struct cache *c, const char *path, mode_t *mode);
 
+/* The count of meta.c's miss heuristic, kept in the attribute entry of
+ * directory dir: cache_dir_miss counts one more lookup of a name in dir
+ * that the cache could not answer and returns the count (0, counting
+ * nothing, while dir has no fresh entry); cache_dir_miss_reset starts it
+ * again. The count lives as long as the entry (an invalidation of dir
+ * drops it). */
+unsigned cache_dir_miss(struct cache *c, const char *dir);
+void cache_dir_miss_reset(struct cache *c, const char *dir);
+
 /* path was created or changed through the mount: its attributes are asked
  * of the server at the next lookup, its parent's listing no longer serves
  * readdir, but still answers that the names it lacks do not exist. So

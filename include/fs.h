@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
+
+#include "servertz.h"
 
 struct pool;
 struct cache;
@@ -21,6 +24,10 @@ struct ino_table;
 struct sum_cache;
 struct fuse;
 
+/* The mount's context. main.c fills it before the FUSE loop; from then on
+ * it is read-only (no lock), but for the atomics and mount_time (set by
+ * the init operation, before any other). What the pointers lead to has
+ * its own lock: cache.h, wfile.h, pool.h... */
 struct fs_ctx {
 	struct pool *pool;
 	struct cache *cache;
@@ -40,15 +47,25 @@ struct fs_ctx {
 	struct ino_table *inos; /* st_ino of every path (stat and readdir) */
 	struct sum_cache *sums; /* user.checksum.* answers, or NULL */
 	struct fuse *fuse;     /* for kernel cache invalidation, or NULL */
+	time_t mount_time;     /* the root's time where the server has none */
+	/* writes through the mount, counted before each is answered (so
+	 * before the kernel takes the new size): a listing taken earlier
+	 * must not give the old size back through readdirplus (dirsnap.c).
+	 * A file being written meanwhile has its node's size in getattr and
+	 * in listings; its commit moves the cache's generation. */
+	atomic_ulong writes_seen;
 };
 
-/* Guess the zone of the server's LIST times: list the root, and compare
- * the LIST time of a file with its MDTM (UTC, RFC 3659). 0 and *offset
- * (a multiple of 15 minutes) when a file allowed it, else -ENOENT. Only
- * meaningful without MLST (MLSD times are UTC). */
-int fs_detect_server_tz(struct pool *p, long *offset);
-/* "UTC", "+HH", "-HH:MM", "+HHMM" → seconds east of UTC; -EINVAL. */
-int fs_parse_tz(const char *s, long *offset);
+/* The old names of servertz_detect and servertz_parse (servertz.h). */
+static inline int fs_detect_server_tz(struct pool *p, long *offset)
+{
+	return servertz_detect(p, offset);
+}
+
+static inline int fs_parse_tz(const char *s, long *offset)
+{
+	return servertz_parse(s, offset);
+}
 
 const struct fuse_operations *fs_operations(void);
 

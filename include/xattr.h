@@ -41,4 +41,17 @@ void sum_cache_put(struct sum_cache *c, const char *path, enum digest_algo a,
 /* Forget path (every algorithm), or everything when path is NULL. */
 void sum_cache_drop(struct sum_cache *c, const char *path);
 
+struct fs_ctx;
+
+/* getxattr of path: a checksum the server offers (asked, or cached), as
+ * hex; size 0 only measures. -ENODATA for any other name (answered at
+ * once: file managers ask for security.selinux... of every file), for
+ * what is not a regular file, or where the server has none for it;
+ * -EBUSY while the file is being written through the mount; -ERANGE. */
+int xattr_get(struct fs_ctx *c, const char *path, const char *name,
+	      char *value, size_t size);
+/* listxattr of path: the checksums the server offers, for a regular
+ * file (xattr_list's answer), else none. */
+int xattr_names(struct fs_ctx *c, const char *path, char *list, size_t size);
+
 #endif

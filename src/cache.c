@@ -31,6 +31,7 @@ struct attr_ent {
 	bool missing;
 	bool spec;     /* put by an unadopted listing, expires with it */
 	bool unknown;  /* changed through the mount: ask the server */
+	unsigned misses; /* a directory's: cache_dir_miss */
 	struct stat st;
 	char *link;
 };
@@ -406,6 +407,32 @@ static bool dir_held(struct cache *c, const char *path, bool for_readdir)
 bool cache_listed(struct cache *c, const char *path)
 {
 	return dir_held(c, path, false);
+}
+
+unsigned cache_dir_miss(struct cache *c, const char *dir)
+{
+	struct attr_ent *a;
+	unsigned n = 0;
+
+	if (c->ttl <= 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	a = *find_attr(c, dir);
+	if (a && a->expires > now_s())
+		n = ++a->misses;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+void cache_dir_miss_reset(struct cache *c, const char *dir)
+{
+	struct attr_ent *a;
+
+	pthread_mutex_lock(&c->lock);
+	a = *find_attr(c, dir);
+	if (a)
+		a->misses = 0;
+	pthread_mutex_unlock(&c->lock);
 }
 
 bool cache_is_changed(struct cache *c, const char *path, mode_t *mode)

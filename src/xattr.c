@@ -1,4 +1,5 @@
-/* xattr — user.checksum.* names and the checksum cache. See xattr.h. */
+/* xattr — user.checksum.* names, the checksum cache, and getxattr /
+ * listxattr over them. See xattr.h. */
 #include "xattr.h"
 
 #include <errno.h>
@@ -6,6 +7,14 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "fs.h"
+#include "meta.h"
+#include "pool.h"
+#include "refusal.h"
+#include "session.h"
+#include "wfile.h"
 
 #define SUM_SLOTS 1024 /* direct-mapped: path and algorithm pick the slot */
 
@@ -141,4 +150,94 @@ void sum_cache_drop(struct sum_cache *c, const char *path)
 			slot_clear(e);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- the FUSE side: getxattr and listxattr ------------------------ */
+
+struct sum_req {
+	const char *srv;
+	enum digest_algo algo;
+	char hex[DIGEST_HEX_MAX];
+};
+
+static int do_checksum(struct ftp_session *s, void *arg)
+{
+	struct sum_req *q = arg;
+
+	return session_checksum(s, q->algo, q->srv, q->hex);
+}
+
+/* The server's checksum of a regular file: cached with its size and
+ * mtime, else asked. -ENODATA where the server has none for it. */
+static int file_checksum(struct fs_ctx *c, const char *path,
+			 enum digest_algo a, char hex[DIGEST_HEX_MAX])
+{
+	struct sum_req q = { .algo = a };
+	struct stat st;
+	int64_t size;
+	time_t mtime;
+	mode_t mode;
+	char *sp;
+	int r;
+
+	/* the server has the old contents until the writer's close */
+	if (wfile_stat(c->wfiles, path, &size, &mtime, &mode))
+		return -EBUSY;
+	r = meta_stat(c, path, &st);
+	if (r < 0)
+		return r;
+	if (!S_ISREG(st.st_mode))
+		return -ENODATA;
+	if (sum_cache_get(c->sums, path, a, st.st_size, st.st_mtime, hex))
+		return 0;
+	r = meta_srv_path(c, path, &sp);
+	if (r < 0)
+		return r;
+	q.srv = sp;
+	r = pool_run(c->pool, do_checksum, &q);
+	free(sp);
+	if (r < 0)
+		return refusal_errno(RF_CHECKSUM, session_user_errno(r),
+				     RF_NOT_ASKED, false);
+	sum_cache_put(c->sums, path, a, st.st_size, st.st_mtime, q.hex);
+	memcpy(hex, q.hex, DIGEST_HEX_MAX);
+	return 0;
+}
+
+int xattr_get(struct fs_ctx *c, const char *path, const char *name,
+	      char *value, size_t size)
+{
+	char hex[DIGEST_HEX_MAX];
+	int a = xattr_checksum_algo(name), r;
+	size_t len;
+
+	if (a < 0 || !c->sums || !(pool_caps(c->pool) & SESS_CAP_SUM(a)))
+		return -ENODATA;
+	r = file_checksum(c, path, (enum digest_algo)a, hex);
+	if (r < 0)
+		return r;
+	len = strlen(hex);
+	if (size == 0)
+		return (int)len;
+	if (size < len)
+		return -ERANGE;
+	memcpy(value, hex, len);
+	return (int)len;
+}
+
+int xattr_names(struct fs_ctx *c, const char *path, char *list, size_t size)
+{
+	unsigned caps = pool_caps(c->pool), algos = 0;
+	struct stat st;
+	int a, r;
+
+	for (a = 0; a < DIGEST_N; a++)
+		if (caps & SESS_CAP_SUM(a))
+			algos |= 1u << a;
+	if (!algos || !c->sums)
+		return 0;
+	r = meta_stat(c, path, &st);
+	if (r < 0)
+		return r;
+	return S_ISREG(st.st_mode) ? xattr_list(algos, list, size) : 0;
 }

@@ -287,6 +287,29 @@ START_TEST(links)
 }
 END_TEST
 
+START_TEST(miss_count_per_directory)
+{
+	struct cache *c = cache_new(30, 1000);
+	struct stat dir = { .st_mode = S_IFDIR | 0755 };
+
+	/* no entry for the directory: nothing is counted */
+	ck_assert_uint_eq(cache_dir_miss(c, "/a"), 0);
+	cache_put_attr(c, "/a", &dir, NULL, cache_gen(c));
+	cache_put_attr(c, "/b", &dir, NULL, cache_gen(c));
+	ck_assert_uint_eq(cache_dir_miss(c, "/a"), 1);
+	ck_assert_uint_eq(cache_dir_miss(c, "/b"), 1);
+	ck_assert_uint_eq(cache_dir_miss(c, "/a"), 2); /* /b did not reset it */
+	cache_put_attr(c, "/a", &dir, NULL, cache_gen(c)); /* refreshed: kept */
+	ck_assert_uint_eq(cache_dir_miss(c, "/a"), 3);
+	cache_dir_miss_reset(c, "/a");
+	ck_assert_uint_eq(cache_dir_miss(c, "/a"), 1);
+	ck_assert_uint_eq(cache_dir_miss(c, "/b"), 2);
+	cache_invalidate(c, "/a"); /* the entry goes, and its count */
+	ck_assert_uint_eq(cache_dir_miss(c, "/a"), 0);
+	cache_free(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -303,6 +326,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, disabled);
 	tcase_add_test(tc, links);
+	tcase_add_test(tc, miss_count_per_directory);
 	suite_add_tcase(s, tc);
 	return s;
 }
