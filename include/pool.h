@@ -87,6 +87,10 @@ void pool_put(struct pool *p, struct ftp_session *s);
 
 void pool_park(struct pool *p, struct ftp_session *s, const void *owner);
 bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner);
+/* For xfer.c: pool_park() with owner x, an xfer (xfer.h) whose state the
+ * pool turns to STOLEN, under its lock, when it takes the session back. */
+struct xfer;
+void pool_park_xfer(struct pool *p, struct ftp_session *s, struct xfer *x);
 
 /* Run fn on a metadata session; if it fails because the session broke,
  * retry once on a fresh session (fn must be idempotent). */

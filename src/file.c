@@ -1,10 +1,12 @@
 /* file — per-open-file read stream. See file.h.
  *
- * State (protected by f->lock): f->s is the session we hold or parked, and
- * f->pos the offset of the next byte its transfer will deliver. win holds
- * the FILE_WINDOW bytes before pos (ring buffer, win_len valid bytes).
- * eof_at is the file's end once a transfer reached it, else -1; a larger
- * size seen since (seen_size, set without the lock by a stat) forgets it.
+ * State (protected by f->lock): f->x is the transfer (xfer.h), running,
+ * parked between reads, or closed, and f->pos the offset of the next byte
+ * it will deliver. win holds the FILE_WINDOW bytes before pos (ring
+ * buffer, win_len valid bytes). eof_at is the file's end once a transfer
+ * reached it, else -1; a larger size seen since (seen_size, set without
+ * the lock by a stat) forgets it. Lock order: f->lock, then the pool's
+ * (inside xfer and segread calls; see xfer.c).
  */
 #include "file.h"
 
@@ -18,13 +20,14 @@
 
 #include "log.h"
 #include "segread.h"
+#include "xfer.h"
 
 struct file_stream {
 	pthread_mutex_t lock;
-	struct pool *pool;
+	struct pool *pool;     /* fixed */
+	/* all the rest protected by lock, but seen_size (atomic) */
 	char *path;
-	struct ftp_session *s; /* held (busy) or parked; NULL = none */
-	bool xfer;             /* a RETR is running on s */
+	struct xfer *x;        /* its RETR, parked between reads */
 	int64_t pos;
 	int64_t eof_at;
 	_Atomic int64_t seen_size; /* largest size a stat reported, or -1 */
@@ -63,7 +66,10 @@ struct file_stream *file_stream_new(struct pool *p, const char *path)
 	if (!f)
 		return NULL;
 	f->path = strdup(path);
-	if (!f->path) {
+	f->x = xfer_new(p, XFER_TAKE_TRANSFER, 0);
+	if (!f->path || !f->x) {
+		xfer_free(f->x);
+		free(f->path);
 		free(f);
 		return NULL;
 	}
@@ -112,55 +118,29 @@ static size_t win_get(struct file_stream *f, char *buf, size_t len,
 	return n;
 }
 
-/* Give up our session: stop its transfer and return it to the pool. */
-static void release_session(struct file_stream *f)
+static bool running(const struct file_stream *f)
 {
-	if (!f->s)
-		return;
-	if (f->xfer && !session_broken(f->s))
-		session_xfer_abort(f->s);
-	pool_put(f->pool, f->s);
-	f->s = NULL;
-	f->xfer = false;
+	return xfer_get_state(f->x) == XFER_RUNNING;
 }
 
-/* Make sure we hold a session with a transfer delivering byte off. */
+/* Make sure a transfer delivers byte off (or, without REST, from 0): a
+ * new one, or the last one resumed there after a drop or a theft. */
 static int start_at(struct file_stream *f, int64_t off)
 {
 	int r;
 
-	if (f->s && f->xfer && f->pos == off)
+	if (running(f) && f->pos == off)
 		return 0;
-	if (f->s && f->xfer) {
-		r = session_xfer_abort(f->s);
-		f->xfer = false;
-		if (r < 0)
-			release_session(f);
-	}
-	if (!f->s) {
-		r = pool_get_transfer(f->pool, &f->s);
-		if (r < 0) {
-			f->s = NULL;
-			return r;
-		}
-	}
-	r = session_xfer_start(f->s, "RETR", f->path, off);
-	if (r == -ESPIPE && off > 0) {
-		/* no REST: read from the start and skip */
-		r = session_xfer_start(f->s, "RETR", f->path, 0);
-		off = 0;
-	}
-	if (r < 0) {
-		if (session_broken(f->s))
-			release_session(f);
+	r = xfer_open(f->x, "RETR", f->path, off);
+	if (r == -ESPIPE && off > 0) /* no REST: read from the start, skip */
+		r = xfer_open(f->x, "RETR", f->path, 0);
+	if (r < 0)
 		return r;
-	}
-	f->xfer = true;
 	f->decided = false;
 	f->meas_bytes = f->meas_ns = 0;
-	if (off != f->pos)
+	if (xfer_pos(f->x) != f->pos)
 		f->win_len = 0;
-	f->pos = off;
+	f->pos = xfer_pos(f->x);
 	return 0;
 }
 
@@ -177,7 +157,7 @@ static ssize_t pull(struct file_stream *f, char *buf, size_t len)
 	if (!buf && len > sizeof(tmp))
 		len = sizeof(tmp);
 	t0 = f->helpers && !f->decided ? now_ns() : 0;
-	n = session_xfer_read(f->s, dst, len);
+	n = xfer_read(f->x, dst, len);
 	if (t0 && n > 0) {
 		f->meas_ns += now_ns() - t0;
 		f->meas_bytes += n;
@@ -188,19 +168,15 @@ static ssize_t pull(struct file_stream *f, char *buf, size_t len)
 		return n;
 	}
 	if (n == 0) {
-		f->xfer = false;
-		r = session_xfer_finish(f->s);
-		if (r < 0) {
-			log_err("%s: %s", f->path, session_last_error(f->s));
-			release_session(f);
-			return r;
-		}
-		f->eof_at = f->pos;
-		pool_put(f->pool, f->s);
-		f->s = NULL;
-		return 0;
+		r = xfer_finish(f->x);
+		if (r < 0)
+			log_err("%s: %s", f->path, xfer_error(f->x));
+		else
+			f->eof_at = f->pos;
+		xfer_release(f->x);
+		return r;
 	}
-	return n;
+	return n; /* an error ended the transfer (xfer_read) */
 }
 
 /* After a sequential read: is the transfer slow enough (measured while
@@ -210,7 +186,7 @@ static void maybe_parallel(struct file_stream *f)
 {
 	int64_t rate;
 
-	if (!f->helpers || f->decided || !f->xfer || f->sr)
+	if (!f->helpers || f->decided || !running(f) || f->sr)
 		return;
 	if (f->meas_bytes < 2 * 1024 * 1024 &&
 	    !(f->meas_bytes >= 256 * 1024 && f->meas_ns >= 300000000))
@@ -221,7 +197,7 @@ static void maybe_parallel(struct file_stream *f)
 		return;
 	if (f->size >= 0 && f->size - f->pos < 2 * SEGREAD_SEG)
 		return;
-	release_session(f);
+	xfer_release(f->x);
 	f->sr = segread_new(f->pool, f->path, f->pos, f->size, f->helpers);
 	log_dbg("%s: %lld B/s on one connection: %u parallel segments from %lld",
 		f->path, (long long)rate, f->sr ? f->helpers : 0,
@@ -238,10 +214,7 @@ ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 	pthread_mutex_lock(&f->lock);
 	if (f->eof_at >= 0 && atomic_load(&f->seen_size) > f->eof_at)
 		f->eof_at = -1; /* it grew since: read on to its new end */
-	if (f->s && !pool_unpark(f->pool, f->s, f)) {
-		f->s = NULL; /* taken back by the pool */
-		f->xfer = false;
-	}
+	xfer_unpark(f->x); /* -ESTALE: taken back by the pool, CLOSED */
 	got = win_get(f, buf, len, off);
 	if (f->sr && got < len) {
 		n = segread_read(f->sr, buf + got, len - got,
@@ -260,7 +233,7 @@ ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 
 		if (f->eof_at >= 0 && want >= f->eof_at)
 			break;
-		if (!(f->s && f->xfer && want >= f->pos &&
+		if (!(running(f) && want >= f->pos &&
 		      want - f->pos <= FILE_SKIP_MAX)) {
 			r = start_at(f, want);
 			if (r < 0)
@@ -277,15 +250,8 @@ ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 			break; /* file ended before off */
 		if (n >= 0)
 			continue;
-		r = (int)n;
-		/* the data connection failed: end that transfer, keeping
-		 * the control connection when it is still in step */
-		if (f->xfer && !session_broken(f->s))
-			session_xfer_abort(f->s);
-		f->xfer = false;
+		r = (int)n; /* that transfer ended: the next one resumes */
 fail:
-		if (f->s && session_broken(f->s))
-			release_session(f);
 		if (r == -ENOENT || r == -EACCES || r == -ESHUTDOWN ||
 		    --retries < 0)
 			break;
@@ -293,25 +259,16 @@ fail:
 			(long long)(off + (int64_t)got), r);
 		r = 0;
 	}
-	if (r >= 0 && f->s && f->xfer && f->size >= 0 && f->pos >= f->size &&
-	    pull(f, NULL, 1) < 0) {
-		/* At the size seen at open: the server closes the data
-		 * connection right after the last byte, so reading its end
-		 * now is free, and the session goes back without an ABOR
-		 * round trip (the kernel never reads past the size). A file
-		 * that grew just goes on; an error is left to the next read. */
-		if (f->s && f->xfer && !session_broken(f->s))
-			session_xfer_abort(f->s);
-		f->xfer = false;
-	}
+	/* At the size seen at open: the server closes the data connection
+	 * right after the last byte, so reading its end now is free, and the
+	 * session goes back without an ABOR round trip (the kernel never
+	 * reads past the size). A file that grew just goes on; an error
+	 * ends that transfer (xfer_read) and is left to the next read. */
+	if (r >= 0 && running(f) && f->size >= 0 && f->pos >= f->size)
+		pull(f, NULL, 1);
 	if (r >= 0)
 		maybe_parallel(f);
-	if (f->s) {
-		if (f->xfer)
-			pool_park(f->pool, f->s, f);
-		else
-			release_session(f);
-	}
+	xfer_park(f->x); /* or give the session back: no transfer runs */
 	pthread_mutex_unlock(&f->lock);
 	/* Never a short count on failure: the kernel would take it for the
 	 * end of the file. */
@@ -354,9 +311,7 @@ void file_stream_free(struct file_stream *f)
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->lock);
-	if (f->s && !pool_unpark(f->pool, f->s, f))
-		f->s = NULL;
-	release_session(f);
+	xfer_free(f->x);
 	segread_free(f->sr);
 	pthread_mutex_unlock(&f->lock);
 	pthread_mutex_destroy(&f->lock);

@@ -5,8 +5,10 @@
  *   EMPTY -> CONNECTING -> FREE <-> BUSY <-> PARKED
  * and back to EMPTY when its session breaks or idles out. Waiters sleep on
  * p->cond, signalled whenever a slot becomes FREE or EMPTY, or parked.
- * A taker that finds a PARKED slot marks it BUSY under the lock (the owner
- * then loses it) and aborts the transfer outside the lock.
+ * A taker that finds a PARKED slot marks it BUSY under the lock, and its
+ * xfer (xfer.h) STOLEN: the owner then loses it; the taker aborts the
+ * transfer outside the lock (xfer_quiesce). The lock order is in xfer.c:
+ * p->lock is taken under an xfer owner's lock, never the other way round.
  *
  * 421 (too many connections) while opening a slot: if other sessions are
  * live, the pool caps itself at that count and the caller waits for one.
@@ -36,6 +38,7 @@
 
 #include "log.h"
 #include "status.h"
+#include "xfer.h"
 
 /* in this order: from SLOT_FREE on, the slot holds a logged-in session */
 enum slot_state { SLOT_EMPTY, SLOT_CONNECTING, SLOT_FREE, SLOT_BUSY,
@@ -50,32 +53,39 @@ enum server_state { SRV_UP, SRV_FAILING, SRV_DOWN };
 #define PROBE_MIN_MS 1000
 #define PROBE_MAX_MS 10000
 
+/* Every field protected by pool.lock. The session itself (s) is used,
+ * without the lock, only by the thread that made the slot BUSY or
+ * CONNECTING. */
 struct slot {
 	struct ftp_session *s;
 	enum slot_state state;
 	enum pool_kind kind;  /* of the current user when BUSY/PARKED */
 	const void *owner;    /* when PARKED */
+	struct xfer *xfer;    /* when PARKED by pool_park_xfer() */
 	struct timespec used; /* last put/park */
 	struct timespec noop; /* last keepalive */
 };
 
 struct pool {
+	/* set by pool_new(), read-only after */
 	const struct session_cfg *scfg;
 	struct pool_cfg cfg;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct slot *slots;  /* cfg.max_sessions of them */
-	unsigned limit;      /* slots usable now (<= max; lowered by 421) */
 	unsigned caps;
 	char *root;
-	bool stopping;       /* protected by lock */
+	struct session_cfg probe_cfg; /* scfg with short deadlines */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;          /* CLOCK_MONOTONIC */
+	/* the thread calling pool_start() and pool_free() */
 	bool started;
 	pthread_t reaper;
-	enum server_state srv;        /* protected by lock */
+	/* protected by lock */
+	struct slot *slots;           /* cfg.max_sessions of them */
+	unsigned limit;               /* slots usable now (<= max; 421) */
+	bool stopping;
+	enum server_state srv;
 	struct timespec fail_since;   /* FAILING/DOWN: the outage began */
 	struct timespec probed;       /* DOWN: last probe ended */
 	int probe_ms;                 /* DOWN: wait before the next probe */
-	struct session_cfg probe_cfg; /* scfg with short deadlines */
 };
 
 static double since(const struct timespec *t)
@@ -178,8 +188,7 @@ void pool_free(struct pool *p)
 	if (p->started)
 		pthread_join(p->reaper, NULL);
 	for (i = 0; i < p->cfg.max_sessions; i++) {
-		if (p->slots[i].s && session_xfer_active(p->slots[i].s))
-			session_xfer_abort(p->slots[i].s);
+		xfer_quiesce(p->slots[i].s);
 		session_close(p->slots[i].s);
 	}
 	pthread_cond_destroy(&p->cond);
@@ -353,16 +362,131 @@ static int wait_slot(struct pool *p, enum pool_kind kind, int timeout_ms,
 	}
 }
 
+/* get()'s helpers' results besides 0: pick a slot again; an attempt to
+ * open a session failed (struct dial_fail says how). */
+enum { GET_AGAIN = 1, GET_DIAL_FAILED = 2 };
+
+struct dial_fail {
+	int r;           /* session_open()'s error */
+	bool said;       /* logged already (the pool went DOWN) */
+	char err[1024];  /* the message */
+};
+
+/* Under lock: take slot sl (FREE or PARKED) for kind. A parked transfer's
+ * owner loses it: its xfer is marked STOLEN here; the caller aborts the
+ * transfer once the lock is dropped. */
+static struct ftp_session *take_slot(struct slot *sl, enum pool_kind kind)
+{
+	if (sl->state == SLOT_PARKED && sl->xfer)
+		xfer_stolen(sl->xfer);
+	sl->xfer = NULL;
+	sl->owner = NULL;
+	sl->kind = kind;
+	sl->state = SLOT_BUSY;
+	return sl->s;
+}
+
+/* Under lock (dropped meanwhile): hand out slot sl's logged-in session,
+ * FREE or PARKED. 0, or GET_AGAIN when it turned out broken (closed). */
+static int reuse(struct pool *p, struct slot *sl, enum pool_kind kind,
+		 struct ftp_session **out)
+{
+	bool parked = sl->state == SLOT_PARKED, ok;
+	struct ftp_session *s = take_slot(sl, kind);
+
+	pthread_mutex_unlock(&p->lock);
+	if (parked)
+		xfer_quiesce(s);
+	ok = session_reusable(s);
+	if (ok)
+		*out = s;
+	else
+		pool_put(p, s); /* closes it; try again */
+	pthread_mutex_lock(&p->lock);
+	return ok ? 0 : GET_AGAIN;
+}
+
+/* Under lock: 421 while opening a session. With other sessions logged
+ * in (not other dials, CONNECTING, which may get 421 too), the pool caps
+ * itself at their count and the caller waits for one: true. */
+static bool cap_to_live(struct pool *p)
+{
+	unsigned i, live = 0;
+
+	for (i = 0; i < p->cfg.max_sessions; i++)
+		if (p->slots[i].state >= SLOT_FREE)
+			live++;
+	if (live == 0)
+		return false;
+	if (live < p->limit)
+		log_warn("server allows %u connections; using %u", live, live);
+	p->limit = live;
+	server_up(p); /* full, but there */
+	status_pool_limit(live);
+	return true;
+}
+
+/* Under lock (dropped meanwhile): open a session for kind in the EMPTY
+ * slot sl. 0 with *out; GET_AGAIN to pick again (capped by 421; the
+ * server away but waited for, after a backoff sleep); GET_DIAL_FAILED,
+ * with *f. */
+static int dial(struct pool *p, struct slot *sl, enum pool_kind kind,
+		bool spare, unsigned *backoff_ms, struct ftp_session **out,
+		struct dial_fail *f)
+{
+	struct ftp_session *s;
+	struct timespec t0;
+	char *err = f->err;
+	unsigned sleep_ms;
+	int r;
+
+	sl->kind = kind;
+	sl->owner = NULL;
+	sl->state = SLOT_CONNECTING;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_unlock(&p->lock);
+	r = session_open(p->scfg, &s, err, sizeof(f->err));
+	pthread_mutex_lock(&p->lock);
+	if (r == 0) {
+		sl->s = s;
+		sl->state = SLOT_BUSY;
+		server_up(p);
+		*out = s;
+		return 0;
+	}
+	sl->state = SLOT_EMPTY;
+	sl->s = NULL;
+	if (r == -EAGAIN && cap_to_live(p))
+		return GET_AGAIN;
+	pthread_cond_broadcast(&p->cond);
+	if (transient(r) && !spare &&
+	    (server_failed(p, &t0, err) || p->cfg.hard)) {
+		/* the server is away (restart, outage, full): wait for it,
+		 * bounded, rather than answer "missing"; once DOWN, -o hard
+		 * sleeps in wait_slot() */
+		if (p->srv == SRV_DOWN)
+			return GET_AGAIN;
+		sleep_ms = retry_ms(p, *backoff_ms);
+		pthread_mutex_unlock(&p->lock);
+		usleep(sleep_ms * 1000);
+		*backoff_ms = *backoff_ms * 2 > 2000 ? 2000 : *backoff_ms * 2;
+		pthread_mutex_lock(&p->lock);
+		return GET_AGAIN;
+	}
+	if (!transient(r) && p->srv == SRV_FAILING)
+		server_up(p); /* it answers, if only to refuse */
+	f->said = transient(r) && p->srv == SRV_DOWN; /* logged there */
+	f->r = r;
+	return GET_DIAL_FAILED;
+}
+
 static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 	       bool spare, struct ftp_session **out)
 {
-	struct ftp_session *s;
 	struct slot *sl = NULL;
-	enum slot_state was;
-	struct timespec until, t0;
-	char err[1024];
-	unsigned backoff_ms = 100, sleep_ms;
-	bool said;
+	struct timespec until;
+	struct dial_fail f;
+	unsigned backoff_ms = 100;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -375,89 +499,23 @@ static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
 		}
 	}
 	pthread_mutex_lock(&p->lock);
-	for (;;) {
+	do {
 		r = wait_slot(p, kind, timeout_ms, spare, &until, &sl);
-		if (r < 0) {
-			pthread_mutex_unlock(&p->lock);
-			return r;
-		}
-		was = sl->state;
-		sl->kind = kind;
-		sl->owner = NULL;
-		if (was == SLOT_FREE || was == SLOT_PARKED) {
-			sl->state = SLOT_BUSY;
-			s = sl->s;
-			pthread_mutex_unlock(&p->lock);
-			if (was == SLOT_PARKED)
-				session_xfer_abort(s);
-			if (session_reusable(s)) {
-				*out = s;
-				return 0;
-			}
-			pool_put(p, s); /* closes it; try again */
-			pthread_mutex_lock(&p->lock);
-			continue;
-		}
-		sl->state = SLOT_CONNECTING;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		pthread_mutex_unlock(&p->lock);
-		r = session_open(p->scfg, &s, err, sizeof(err));
-		pthread_mutex_lock(&p->lock);
-		if (r == 0) {
-			sl->s = s;
-			sl->state = SLOT_BUSY;
-			server_up(p);
-			pthread_mutex_unlock(&p->lock);
-			*out = s;
-			return 0;
-		}
-		sl->state = SLOT_EMPTY;
-		sl->s = NULL;
-		if (r == -EAGAIN) {
-			unsigned i, live = 0;
-
-			/* sessions logged in; not other dials (CONNECTING),
-			 * which may get 421 too */
-			for (i = 0; i < p->cfg.max_sessions; i++)
-				if (p->slots[i].state >= SLOT_FREE)
-					live++;
-			if (live > 0) {
-				if (live < p->limit)
-					log_warn("server allows %u connections; using %u",
-						 live, live);
-				p->limit = live;
-				server_up(p); /* full, but there */
-				status_pool_limit(live);
-				continue;
-			}
-		}
-		pthread_cond_broadcast(&p->cond);
-		if (transient(r) && !spare &&
-		    (server_failed(p, &t0, err) || p->cfg.hard)) {
-			/* the server is away (restart, outage, full): wait
-			 * for it, bounded, rather than answer "missing"; once
-			 * DOWN, -o hard sleeps in wait_slot() */
-			if (p->srv == SRV_DOWN)
-				continue;
-			sleep_ms = retry_ms(p, backoff_ms);
-			pthread_mutex_unlock(&p->lock);
-			usleep(sleep_ms * 1000);
-			backoff_ms = backoff_ms * 2 > 2000 ? 2000 : backoff_ms * 2;
-			pthread_mutex_lock(&p->lock);
-			continue;
-		}
-		if (!transient(r) && p->srv == SRV_FAILING)
-			server_up(p); /* it answers, if only to refuse */
-		said = transient(r) && p->srv == SRV_DOWN; /* logged there */
-		pthread_mutex_unlock(&p->lock);
-		if (spare) {
-			log_dbg("%s", err);
-			return r;
-		}
-		if (!said)
-			log_err("%s", err);
-		return -EIO;
+		if (r == 0 && sl->state == SLOT_EMPTY)
+			r = dial(p, sl, kind, spare, &backoff_ms, out, &f);
+		else if (r == 0)
+			r = reuse(p, sl, kind, out);
+	} while (r == GET_AGAIN);
+	pthread_mutex_unlock(&p->lock);
+	if (r != GET_DIAL_FAILED)
+		return r;
+	if (spare) {
+		log_dbg("%s", f.err);
+		return f.r;
 	}
+	if (!f.said)
+		log_err("%s", f.err);
+	return -EIO;
 }
 
 int pool_get_transfer(struct pool *p, struct ftp_session **out)
@@ -502,7 +560,8 @@ void pool_put(struct pool *p, struct ftp_session *s)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void pool_park(struct pool *p, struct ftp_session *s, const void *owner)
+static void park(struct pool *p, struct ftp_session *s, const void *owner,
+		 struct xfer *x)
 {
 	struct slot *sl;
 
@@ -510,9 +569,20 @@ void pool_park(struct pool *p, struct ftp_session *s, const void *owner)
 	sl = slot_of(p, s);
 	sl->state = SLOT_PARKED;
 	sl->owner = owner;
+	sl->xfer = x;
 	stamp(sl);
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_park(struct pool *p, struct ftp_session *s, const void *owner)
+{
+	park(p, s, owner, NULL);
+}
+
+void pool_park_xfer(struct pool *p, struct ftp_session *s, struct xfer *x)
+{
+	park(p, s, x, x);
 }
 
 bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner)
@@ -526,6 +596,7 @@ bool pool_unpark(struct pool *p, struct ftp_session *s, const void *owner)
 		sl->state = SLOT_BUSY;
 		sl->kind = POOL_BULK;
 		sl->owner = NULL;
+		sl->xfer = NULL;
 		ours = true;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -575,9 +646,9 @@ static void maintain(struct pool *p)
 		int code = 0;
 
 		if (was == SLOT_PARKED && idle * 1000 >= p->cfg.park_ms) {
-			sl->state = SLOT_BUSY;
+			take_slot(sl, sl->kind);
 			pthread_mutex_unlock(&p->lock);
-			session_xfer_abort(s);
+			xfer_quiesce(s);
 			pool_put(p, s);
 			pthread_mutex_lock(&p->lock);
 		} else if (was == SLOT_FREE && p->cfg.idle_close_s &&

@@ -3,7 +3,10 @@
  * Segments are handed out in file order (next); each one is owned by the
  * helper filling it until done. r->lock guards the list and every
  * segment's filled/done/err; a helper writes into buf beyond filled
- * without the lock (nobody reads there), then publishes under it.
+ * without the lock (nobody reads there), then publishes under it. Each
+ * helper's transfer (xfer.h) is its own, used without r->lock: the lock
+ * order is the reader's file_stream lock, then r->lock; r->lock is never
+ * held while calling into xfer or the pool (xfer.c).
  */
 #include "segread.h"
 
@@ -14,9 +17,12 @@
 #include <string.h>
 
 #include "log.h"
+#include "xfer.h"
 
 #define MAX_HELPERS 16
 
+/* next, filled, done, err protected by segread.lock; off fixed; buf see
+ * above */
 struct seg {
 	struct seg *next;
 	int64_t off;
@@ -28,9 +34,11 @@ struct seg {
 
 struct segread {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct pool *pool;
-	char *path;
+	pthread_cond_t cond;     /* untimed waits; CLOCK_MONOTONIC anyway */
+	struct pool *pool;       /* fixed */
+	char *path;              /* fixed */
+	/* protected by lock, but n, th[] and started[] (segread_new() and
+	 * segread_free() only, with the helpers not running) */
 	struct seg *head, *tail; /* in file order */
 	int64_t next;            /* start of the next segment to hand out */
 	int64_t reader;          /* where the reader is */
@@ -106,14 +114,15 @@ static struct seg *take(struct segread *r)
 	return g;
 }
 
-/* Fill g on s. 0, 1 at the end of the file, or a negative errno. */
-static int fill(struct segread *r, struct ftp_session *s, struct seg *g)
+/* Fill g on x. 0, 1 at the end of the file, or a negative errno (then the
+ * transfer ended, and x is READY or BROKEN). */
+static int fill(struct segread *r, struct xfer *x, struct seg *g)
 {
 	ssize_t n = 0;
 	bool stop;
 	int ret;
 
-	ret = session_xfer_start(s, "RETR", r->path, g->off);
+	ret = xfer_open(x, "RETR", r->path, g->off);
 	if (ret < 0)
 		return ret;
 	for (;;) {
@@ -121,8 +130,8 @@ static int fill(struct segread *r, struct ftp_session *s, struct seg *g)
 
 		if (!want)
 			break;
-		n = session_xfer_read(s, g->buf + g->filled,
-				      want > 262144 ? 262144 : want);
+		n = xfer_read(x, g->buf + g->filled,
+			      want > 262144 ? 262144 : want);
 		if (n <= 0)
 			break;
 		pthread_mutex_lock(&r->lock);
@@ -130,14 +139,16 @@ static int fill(struct segread *r, struct ftp_session *s, struct seg *g)
 		stop = r->stop;
 		pthread_cond_broadcast(&r->cond);
 		pthread_mutex_unlock(&r->lock);
-		if (stop)
+		if (stop) {
+			xfer_abort(x);
 			return -ECANCELED;
+		}
 	}
 	if (n < 0)
 		return (int)n;
 	if (g->filled == SEGREAD_SEG)
-		return session_xfer_abort(s) < 0 ? -EIO : 0;
-	ret = session_xfer_finish(s);
+		return xfer_abort(x) < 0 ? -EIO : 0;
+	ret = xfer_finish(x);
 	return ret < 0 ? ret : 1;
 }
 
@@ -145,27 +156,23 @@ static void *helper(void *arg)
 {
 	struct helper_arg *a = arg;
 	struct segread *r = a->r;
-	struct ftp_session *s = NULL;
+	struct xfer *x = xfer_new(r->pool, XFER_TAKE_SPARE, 0);
 	struct seg *g;
-	int ret;
+	int ret = -ENOMEM;
 
-	ret = a->first ? pool_get_transfer(r->pool, &s)
-		       : pool_get_spare(r->pool, &s);
+	/* the first helper waits for a session, the others take spares */
+	if (x)
+		ret = xfer_take(x, a->first ? XFER_TAKE_TRANSFER
+					    : XFER_TAKE_SPARE, 0);
 	free(a);
 	pthread_mutex_lock(&r->lock);
 	while (ret == 0 && (g = take(r)) != NULL) {
 		pthread_mutex_unlock(&r->lock);
-		if (!s)
-			ret = pool_get_spare(r->pool, &s);
-		if (s)
-			ret = fill(r, s, g);
-		if (ret < 0 && s && session_xfer_active(s) &&
-		    !session_broken(s))
-			session_xfer_abort(s);
-		if (ret < 0 && s && session_broken(s)) {
-			pool_put(r->pool, s);
-			s = NULL;
-		}
+		ret = xfer_take(x, XFER_TAKE_SPARE, 0); /* none after a break */
+		if (ret == 0)
+			ret = fill(r, x, g);
+		if (ret < 0)
+			xfer_release(x); /* this helper ends */
 		pthread_mutex_lock(&r->lock);
 		g->done = true;
 		if (ret == 1 && (r->eof < 0 || g->off + (int64_t)g->filled <
@@ -183,8 +190,7 @@ static void *helper(void *arg)
 	r->live--;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
-	if (s)
-		pool_put(r->pool, s);
+	xfer_free(x);
 	return NULL;
 }
 
@@ -204,7 +210,14 @@ struct segread *segread_new(struct pool *p, const char *path, int64_t start,
 	if (n > MAX_HELPERS)
 		n = MAX_HELPERS;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&r->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	r->pool = p;
 	r->next = r->reader = start;
 	r->eof = -1;
