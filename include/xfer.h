@@ -10,7 +10,8 @@
  *                                              \-> BROKEN
  *   RUNNING  --xfer_read/xfer_write--> RUNNING
  *            --xfer_finish-->          FINISHING --> READY | BROKEN
- *            --xfer_abort, a failed read/write--> READY | BROKEN
+ *            --xfer_abort, a failed read--> READY | BROKEN
+ *            (a failed write stays RUNNING: xfer_finish reads why)
  *            --xfer_park-->            PARKED
  *   PARKED   --xfer_unpark-->          RUNNING
  *            --a taker in the pool-->  STOLEN  --xfer_unpark--> CLOSED
@@ -25,8 +26,9 @@
  *
  * xfer_open() on an xfer in any state starts afresh: it ends a running
  * transfer, gives back a broken session and takes a new one as needed. So
- * resuming after a drop (or a theft) is xfer_open() at the position, or
- * xfer_reopen() for the same command and path.
+ * resuming a read after a drop (or a theft) is xfer_open() at the
+ * position, or xfer_reopen() for the same command and path; resuming an
+ * upload is xfer_resume_upload() (SIZE, then REST + STOR or APPE).
  *
  * One thread at a time per xfer (the owner's lock); the pool's lock is
  * taken inside for park/unpark. Return rule as session.h: 0 or a count,
@@ -74,9 +76,18 @@ int xfer_take(struct xfer *x, enum xfer_take how, int timeout_ms);
  * or the pool's; after a refusal the session is kept (READY). */
 int xfer_open(struct xfer *x, const char *cmd, const char *path,
 	      int64_t off);
-/* The last command and path again, from byte at (for APPE: appended to
- * what the server has). */
+/* The last command and path again, from byte at (APPE sends no REST: at
+ * is only where xfer_pos() counts from, the server appends). */
 int xfer_reopen(struct xfer *x, int64_t at);
+/* Resume an upload (STOR, APPE) whose connection broke: on a fresh
+ * session (or the one held, when in step), ask the SIZE of size_of (the
+ * file the upload writes: a STOR's target, an APPE's file) and go on from
+ * there, which must lie between lo (the oldest byte the caller can send
+ * again) and xfer_pos(); *have is the size (-1 when not known). 0: the
+ * caller sends from *have on; else -EIO (the server has more than was
+ * sent, or less than lo) or the error of the pool or of SIZE. */
+int xfer_resume_upload(struct xfer *x, const char *size_of, int64_t lo,
+		       int64_t *have);
 /* Read up to len bytes of a RETR; 0 at the end of the data (then
  * xfer_finish() reads the final reply). A failed read ends the transfer,
  * as xfer_abort(): READY when the session is still in step, else BROKEN. */

@@ -175,7 +175,8 @@ int xfer_open(struct xfer *x, const char *cmd, const char *path,
 		return r;
 	x->pos = off;
 	set_state(x, XFER_OPENING);
-	r = session_xfer_start(x->s, cmd, path, off);
+	/* APPE has no REST: the server appends where its file ends */
+	r = session_xfer_start(x->s, cmd, path, strcmp(cmd, "APPE") ? off : 0);
 	if (r < 0) {
 		settle(x);
 		return r;
@@ -189,6 +190,26 @@ int xfer_reopen(struct xfer *x, int64_t at)
 	if (!x->cmd)
 		return -EINVAL;
 	return xfer_open(x, x->cmd, x->path, at);
+}
+
+int xfer_resume_upload(struct xfer *x, const char *size_of, int64_t lo,
+		       int64_t *have)
+{
+	int64_t n = -1, hi = x->pos;
+	int r;
+
+	xfer_unpark(x);
+	if (x->state != XFER_READY)
+		xfer_release(x); /* broken, or a transfer we cannot trust */
+	r = xfer_take(x, x->how, x->timeout_ms);
+	if (r == 0)
+		r = session_size(x->s, size_of, &n);
+	if (r == 0 && (n > hi || n < lo))
+		r = -EIO; /* more than we sent, or less than we can resend */
+	if (r == 0)
+		r = xfer_reopen(x, n);
+	*have = n;
+	return r;
 }
 
 /* A read or write failed: end the transfer, keeping the control

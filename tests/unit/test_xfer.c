@@ -195,16 +195,20 @@ START_TEST(upload_write_finish_and_resume)
 	ck_assert_int_eq(xfer_pos(x), 100000);
 	ck_assert_int_eq(xfer_finish(x), 0);
 	ck_state(x, READY);
-	/* as a resumed upload would: ask the server what it has, go on
-	 * from there (REST + STOR), on the session still held */
-	ck_assert_int_eq(session_size(xfer_session(x), "/up", &have), 0);
+	/* resumed: the server has it all, nothing to resend */
+	ck_assert_int_eq(xfer_resume_upload(x, "/up", 50000, &have), 0);
 	ck_assert_int_eq(have, 100000);
-	ck_assert_int_eq(xfer_reopen(x, have), 0);
+	ck_state(x, RUNNING);
 	ck_assert_int_eq(xfer_write(x, data + have, 150000), 0);
 	ck_assert_int_eq(xfer_finish(x), 0);
-	/* and APPE of the rest */
-	ck_assert_int_eq(xfer_open(x, "APPE", "/up", 0), 0);
+	/* the server has less than we can resend (from 260000 on) */
+	ck_assert_int_eq(xfer_resume_upload(x, "/up", 260000, &have), -EIO);
+	ck_assert_int_eq(have, 250000);
+	ck_state(x, READY);
+	/* and APPE of the rest, counted from the file's end */
+	ck_assert_int_eq(xfer_open(x, "APPE", "/up", 250000), 0);
 	ck_assert_int_eq(xfer_write(x, data + 250000, 50000), 0);
+	ck_assert_int_eq(xfer_pos(x), 300000);
 	ck_assert_int_eq(xfer_finish(x), 0);
 	xfer_free(x);
 	ck_assert_int_eq(fake_files_upload(got, sizeof(got)), sizeof(data));
