@@ -33,7 +33,7 @@ enum status_quirk {
 	SQ_NO_EPRT = 1 << 1,    /* EPRT refused: PORT */
 	SQ_NO_LIST_A = 1 << 2,  /* "LIST -a" refused: LIST */
 	SQ_NO_MDTM = 1 << 3,    /* MDTM unknown */
-	SQ_NO_MTIME = 1 << 4,   /* no MFMT, SITE UTIME nor MDTM write form */
+	SQ_NO_MTIME = 1 << 4,   /* no MFMT nor MDTM write form */
 	SQ_NO_CHMOD = 1 << 5,   /* SITE CHMOD refused */
 	SQ_POOL_LIMIT = 1 << 6, /* 421: fewer connections than asked */
 };

@@ -239,7 +239,7 @@ static const struct {
 	{ SQ_NO_EPRT, "EPRT refused (PORT used)" },
 	{ SQ_NO_LIST_A, "LIST -a refused" },
 	{ SQ_NO_MDTM, "no MDTM" },
-	{ SQ_NO_MTIME, "no MFMT, SITE UTIME or MDTM write form" },
+	{ SQ_NO_MTIME, "no MFMT or MDTM write form" },
 	{ SQ_NO_CHMOD, "SITE CHMOD refused" },
 	{ SQ_POOL_LIMIT, "fewer connections allowed than asked (421)" },
 };
