@@ -131,7 +131,7 @@ static void start_data(int fd, int *dl, long long *rest, const char *cmd,
 
 static void *conn_main(void *arg)
 {
-	int fd = (int)(intptr_t)arg, dport = 0, dl = -1;
+	int fd = (int)(intptr_t)arg, dl = -1;
 	long long rest = 0, from = -1; /* where the last RETR began */
 	char line[512], buf[128];
 	pthread_t t = 0;
@@ -139,20 +139,9 @@ static void *conn_main(void *arg)
 	atomic_fetch_add(&fake_files.conns, 1);
 	fake_say(fd, "220 fake file server\r\n");
 	while (fake_read_line(fd, line, sizeof(line)) == 0) {
-		if (!strncmp(line, "USER", 4)) {
-			fake_say(fd, "331 pw\r\n");
-		} else if (!strncmp(line, "PASS", 4)) {
-			fake_say(fd, "230 in\r\n");
-		} else if (!strncmp(line, "FEAT", 4)) {
-			fake_say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
-		} else if (!strncmp(line, "PWD", 3)) {
-			fake_say(fd, "257 \"/\"\r\n");
-		} else if (!strncmp(line, "EPSV", 4)) {
-			dl = fake_listen(&dport);
-			snprintf(buf, sizeof(buf),
-				 "229 Entering Extended Passive Mode (|||%d|)\r\n",
-				 dport);
-			fake_say(fd, buf);
+		if (fake_login(fd, line, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End",
+			       &dl)) {
+			continue;
 		} else if (!strncmp(line, "REST ", 5)) {
 			rest = atoll(line + 5);
 			fake_say(fd, "350 ok\r\n");

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -84,13 +85,36 @@ int fake_serve(int lfd, void *(*conn)(void *), pthread_t *acceptor)
 	return r;
 }
 
-int fake_run_suite(Suite *s)
+int fake_login_reply(const char *line, const char *feat, int *dl, char *reply,
+		     size_t n)
 {
-	SRunner *sr = srunner_create(s);
-	int failed;
+	int dport = 0;
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	if (!strncmp(line, "USER", 4)) {
+		snprintf(reply, n, "331 pw");
+	} else if (!strncmp(line, "PASS", 4)) {
+		snprintf(reply, n, "230 in");
+	} else if (!strncmp(line, "FEAT", 4)) {
+		snprintf(reply, n, "%s", feat ? feat : "211 none");
+	} else if (!strncmp(line, "PWD", 3)) {
+		snprintf(reply, n, "257 \"/\"");
+	} else if (dl && !strncmp(line, "EPSV", 4)) {
+		*dl = fake_listen(&dport);
+		snprintf(reply, n,
+			 "229 Entering Extended Passive Mode (|||%d|)", dport);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+int fake_login(int fd, const char *line, const char *feat, int *dl)
+{
+	char reply[256];
+
+	if (!fake_login_reply(line, feat, dl, reply, sizeof(reply) - 2))
+		return 0;
+	strcat(reply, "\r\n");
+	fake_say(fd, reply);
+	return 1;
 }

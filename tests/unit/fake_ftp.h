@@ -18,7 +18,16 @@ int fake_read_line(int fd, char *buf, size_t n);
  * conn((void *)(intptr_t)fd) in a detached thread; *acceptor is the
  * accepting thread (join it after the shutdown). 0 or an errno. */
 int fake_serve(int lfd, void *(*conn)(void *), pthread_t *acceptor);
-/* Run a unit test's suite: main's exit status. */
-int fake_run_suite(Suite *s);
+
+/* The login dialogue every fake server plays, for one line the client
+ * sent: USER -> 331, PASS -> 230, FEAT -> feat (a whole reply; "211 none"
+ * when NULL), PWD -> 257 "/", and, when dl is not NULL, EPSV -> 229 with
+ * the port of a new data listener, whose socket goes to *dl. The reply,
+ * without its CRLF, goes to reply (n bytes). 1 when line was one of these,
+ * 0 when the caller has to answer it. */
+int fake_login_reply(const char *line, const char *feat, int *dl, char *reply,
+		     size_t n);
+/* fake_login_reply, answered on fd (with CRLF). */
+int fake_login(int fd, const char *line, const char *feat, int *dl);
 
 #endif

@@ -1,11 +1,11 @@
 /* Unit tests for the attribute and directory cache. */
-#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "cache.h"
 
 static struct cache_dirent *ents(size_t n)
@@ -310,7 +310,7 @@ START_TEST(miss_count_per_directory)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("cache");
 	TCase *tc = tcase_create("cache");
@@ -329,15 +329,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, miss_count_per_directory);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

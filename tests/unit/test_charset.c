@@ -1,9 +1,9 @@
 /* Unit tests for the charset conversion. */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "charset.h"
 
 START_TEST(cp1251_both_ways)
@@ -46,7 +46,7 @@ START_TEST(shift_jis_and_unknown)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("charset");
 	TCase *tc = tcase_create("iconv");
@@ -55,15 +55,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, shift_jis_and_unknown);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

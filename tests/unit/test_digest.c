@@ -1,10 +1,10 @@
 /* Unit tests for digest (CRC-32 and the EVP checksums) and xattr (names,
  * listxattr's answer, the checksum cache). */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "digest.h"
 #include "xattr.h"
 
@@ -111,7 +111,7 @@ START_TEST(sum_cache)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("digest");
 	TCase *tc = tcase_create("core");
@@ -123,15 +123,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, sum_cache);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,9 +1,9 @@
 /* Unit tests for the inode numbers of paths. */
-#include <check.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check_main.h"
 #include "ino.h"
 
 static int cmp_u64(const void *a, const void *b)
@@ -107,21 +107,15 @@ START_TEST(bounded)
 }
 END_TEST
 
-int main(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("ino");
 	TCase *tc = tcase_create("ino");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, stable_and_distinct);
 	tcase_add_test(tc, rename_moves_the_number);
 	tcase_add_test(tc, directory_rename_takes_pinned_names);
 	tcase_add_test(tc, bounded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }

@@ -1,8 +1,8 @@
 /* Unit tests for linkpath: symlink targets between mount and server. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "linkpath.h"
 
 static void resolves(const char *dir, const char *target, const char *want)
@@ -66,19 +66,13 @@ START_TEST(to_local)
 }
 END_TEST
 
-int main(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("linkpath");
 	TCase *tc = tcase_create("paths");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, resolve);
 	tcase_add_test(tc, to_local);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }

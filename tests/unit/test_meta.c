@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "cache.h"
 #include "fs.h"
 #include "listparse.h"
@@ -76,7 +77,7 @@ START_TEST(invalidation)
 }
 END_TEST
 
-static Suite *meta_suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("meta");
 	TCase *tc = tcase_create("meta");
@@ -86,15 +87,4 @@ static Suite *meta_suite(void)
 	tcase_add_test(tc, invalidation);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(meta_suite());
-	int n;
-
-	srunner_run_all(sr, CK_NORMAL);
-	n = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n != 0;
 }

@@ -6,7 +6,6 @@
  * closes), ABOR, QUIT; BREAK answers twice, BYE closes after its reply.
  */
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "pool.h"
 #include "fake_ftp.h"
 
@@ -47,10 +47,12 @@ static void *flood_main(void *arg)
 	return NULL;
 }
 
+#define FEAT_REPLY "211-x\r\n SIZE\r\n REST STREAM\r\n211 End"
+
 static void *conn_main(void *arg)
 {
-	int fd = (int)(intptr_t)arg, dport = 0, dl = -1;
-	char line[512], buf[128];
+	int fd = (int)(intptr_t)arg, dl = -1;
+	char line[512];
 
 	if (atomic_fetch_add(&live, 1) >= atomic_load(&cap)) {
 		atomic_fetch_add(&refused, 1);
@@ -59,21 +61,9 @@ static void *conn_main(void *arg)
 	}
 	fake_say(fd, "220 fake pool server\r\n");
 	while (fake_read_line(fd, line, sizeof(line)) == 0) {
-		if (!strncmp(line, "USER", 4)) {
-			fake_say(fd, "331 pw\r\n");
-		} else if (!strncmp(line, "PASS", 4)) {
-			fake_say(fd, "230 in\r\n");
-		} else if (!strncmp(line, "FEAT", 4)) {
-			fake_say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
-		} else if (!strncmp(line, "PWD", 3)) {
-			fake_say(fd, "257 \"/\"\r\n");
-		} else if (!strncmp(line, "EPSV", 4)) {
-			dl = fake_listen(&dport);
-			snprintf(buf, sizeof(buf),
-				 "229 Entering Extended Passive Mode (|||%d|)\r\n",
-				 dport);
-			fake_say(fd, buf);
-		} else if (!strncmp(line, "RETR", 4)) {
+		if (fake_login(fd, line, FEAT_REPLY, &dl))
+			continue;
+		if (!strncmp(line, "RETR", 4)) {
 			struct flood *fl = malloc(sizeof(*fl));
 			pthread_t t;
 
@@ -534,7 +524,7 @@ START_TEST(idle_session_closed_by_server_is_replaced)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("pool");
 	TCase *tc = tcase_create("fake-server");
@@ -555,15 +545,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, idle_session_closed_by_server_is_replaced);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

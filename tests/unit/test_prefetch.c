@@ -6,7 +6,6 @@
  * the test looks at it.
  */
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "cache.h"
 #include "pool.h"
 #include "prefetch.h"
@@ -278,15 +278,9 @@ static void *conn_main(void *arg)
 
 	fake_say(fd, "220 fake\r\n");
 	while (fake_read_line(fd, line, sizeof(line)) == 0) {
-		if (!strncmp(line, "USER", 4))
-			fake_say(fd, "331 pw\r\n");
-		else if (!strncmp(line, "PASS", 4))
-			fake_say(fd, "230 in\r\n");
-		else if (!strncmp(line, "FEAT", 4))
-			fake_say(fd, "211 none\r\n");
-		else if (!strncmp(line, "PWD", 3))
-			fake_say(fd, "257 \"/\"\r\n");
-		else if (!strncmp(line, "QUIT", 4)) {
+		if (fake_login(fd, line, NULL, NULL))
+			continue;
+		if (!strncmp(line, "QUIT", 4)) {
 			fake_say(fd, "221 bye\r\n");
 			break;
 		} else
@@ -481,7 +475,7 @@ START_TEST(unused_listing_rules)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("prefetch");
 	TCase *q = tcase_create("queue");
@@ -504,15 +498,4 @@ static Suite *suite(void)
 	tcase_add_test(c, unused_listing_rules);
 	suite_add_tcase(s, c);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,6 +1,5 @@
 /* Unit tests for proxy.c (SOCKS5, SOCKS4a, HTTP CONNECT against scripted
  * fake proxies on loopback) and for the proxy parts of options.c. */
-#include <check.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "fake_ftp.h"
 #include "net.h"
 #include "options.h"
@@ -727,7 +727,7 @@ START_TEST(credentials_file_proxy_password)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("proxy");
 	TCase *tc = tcase_create("proxy");
@@ -755,15 +755,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, credentials_file_proxy_password);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 
+#include "check_main.h"
 #include "refusal.h"
 
 /* The errno op's failure r gives when the fresh lookup finds found. */
@@ -90,7 +91,7 @@ START_TEST(sent_on_a_broken_session)
 }
 END_TEST
 
-static Suite *refusal_suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("refusal");
 	TCase *tc = tcase_create("table");
@@ -102,15 +103,4 @@ static Suite *refusal_suite(void)
 	tcase_add_test(tc, sent_on_a_broken_session);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(refusal_suite());
-	int n;
-
-	srunner_run_all(sr, CK_NORMAL);
-	n = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n != 0;
 }

@@ -1,9 +1,9 @@
 /* Unit tests for the reply parser. */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "reply.h"
 
 static struct reply_parser *p;
@@ -148,7 +148,7 @@ START_TEST(nul_and_cr_inside)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("reply");
 	TCase *tc = tcase_create("parse");
@@ -165,15 +165,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, nul_and_cr_inside);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

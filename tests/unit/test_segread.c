@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "check_main.h"
 #include "pool.h"
 #include "segread.h"
 #include "fake_files.h"
@@ -150,7 +151,7 @@ START_TEST(free_while_fetching)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("segread");
 	TCase *tc = tcase_create("fake-server");
@@ -164,16 +165,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, free_while_fetching);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN); /* the fake server writes to closed sockets */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

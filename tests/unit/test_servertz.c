@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 
+#include "check_main.h"
 #include "servertz.h"
 
 START_TEST(parse_forms)
@@ -31,7 +32,7 @@ START_TEST(parse_forms)
 }
 END_TEST
 
-static Suite *servertz_suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("servertz");
 	TCase *tc = tcase_create("parse");
@@ -39,15 +40,4 @@ static Suite *servertz_suite(void)
 	tcase_add_test(tc, parse_forms);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(servertz_suite());
-	int n;
-
-	srunner_run_all(sr, CK_NORMAL);
-	n = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return n != 0;
 }

@@ -5,7 +5,6 @@
  * a passive data listener and send data on it.
  */
 #include <arpa/inet.h>
-#include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -16,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "session.h"
 #include "fake_ftp.h"
 
@@ -231,9 +231,17 @@ static void fake_join(struct fake *f)
 	close(f->lfd);
 }
 
+/* The fake server's login: the greeting and USER, then PASS, FEAT with
+ * feat's lines, TYPE I and PWD "/" (LOGIN_FEAT); LOGIN_STEPS with all the
+ * capabilities and a root to unquote. */
+#define LOGIN_USER \
+	{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY }
+#define LOGIN_FEAT(feat)                                         \
+	LOGIN_USER, { "PASS pw", "230 in", A_REPLY },            \
+	{ "FEAT", "211-Features:\r\n" feat "211 End", A_REPLY }, \
+	{ "TYPE I", "200 ok", A_REPLY }, { "PWD", "257 \"/\"", A_REPLY }
 #define LOGIN_STEPS                                                        \
-	{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY }, \
-	{ "PASS pw", "230 in", A_REPLY },                                  \
+	LOGIN_USER, { "PASS pw", "230 in", A_REPLY },                      \
 	{ "FEAT", "211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n UTF8\r\n REST STREAM\r\n211 End", A_REPLY }, \
 	{ "OPTS UTF8 ON", "200 ok", A_REPLY },                              \
 	{ "OPTS MLST", "200 ok", A_REPLY }, { "TYPE I", "200 ok", A_REPLY }, \
@@ -262,8 +270,8 @@ END_TEST
 START_TEST(login_refused)
 {
 	static const struct step steps[] = {
-		{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY },
-		{ "PASS pw", "530 Login incorrect.", A_REPLY }, { 0 } };
+		LOGIN_USER, { "PASS pw", "530 Login incorrect.", A_REPLY },
+		{ 0 } };
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -646,11 +654,7 @@ static int collect(void *ctx, struct ftp_entry *e)
 START_TEST(list_vms_syst)
 {
 	static const struct step steps[] = {
-		{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY },
-		{ "PASS pw", "230 in", A_REPLY },
-		{ "FEAT", "211-Features:\r\n SIZE\r\n211 End", A_REPLY },
-		{ "TYPE I", "200 ok", A_REPLY },
-		{ "PWD", "257 \"/\" is cwd", A_REPLY },
+		LOGIN_FEAT(" SIZE\r\n"),
 		{ "SYST", "215 VMS", A_REPLY },
 		{ "CWD /d", "250 ok", A_REPLY },
 		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
@@ -953,12 +957,6 @@ START_TEST(checksum_parse)
 }
 END_TEST
 
-#define LOGIN_FEAT(feat)                                                   \
-	{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY }, \
-	{ "PASS pw", "230 in", A_REPLY },                                  \
-	{ "FEAT", "211-Features:\r\n" feat "211 End", A_REPLY },           \
-	{ "TYPE I", "200 ok", A_REPLY }, { "PWD", "257 \"/\"", A_REPLY }
-
 START_TEST(checksum_hash)
 {
 	static const struct step steps[] = {
@@ -1101,7 +1099,7 @@ START_TEST(pipelined_rest_refused)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("session");
 	TCase *tc = tcase_create("fake-server");
@@ -1138,15 +1136,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, pipelined_rest_refused);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

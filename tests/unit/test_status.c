@@ -1,11 +1,11 @@
 /* Unit tests for status (counters, session states, the reports) and
  * control_path (the socket's name). */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "control.h"
 #include "status.h"
 
@@ -110,7 +110,7 @@ START_TEST(socket_path)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("status");
 	TCase *tc = tcase_create("core");
@@ -120,15 +120,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, socket_path);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

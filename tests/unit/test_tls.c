@@ -18,7 +18,6 @@
  * The server runs in a thread on 127.0.0.1 with a throw-away self-signed
  * EC certificate (the client runs with no_verify).
  */
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -35,6 +34,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "check_main.h"
 #include "fake_ftp.h"
 #include "session.h"
 #include "tls.h"
@@ -165,7 +165,7 @@ static void serve(struct fake *f, int cfd)
 	struct sline l = { 0 };
 	char line[1024], buf[4096];
 	SSL *cs;
-	int dlfd = -1, port;
+	int dlfd = -1;
 
 	fake_say(cfd, "220 fake FTPS\r\n");
 	if (fake_read_line(cfd, line, sizeof(line)) < 0 ||
@@ -179,19 +179,8 @@ static void serve(struct fake *f, int cfd)
 		goto out;
 	l.ssl = cs;
 	while (ssl_line(&l, line, sizeof(line)) == 0) {
-		if (!strncmp(line, "USER", 4)) {
-			ssl_say(cs, "331 pw?");
-		} else if (!strncmp(line, "PASS", 4)) {
-			ssl_say(cs, "230 in");
-		} else if (!strncmp(line, "FEAT", 4)) {
-			ssl_say(cs, "211-Features:\r\n EPSV\r\n211 End");
-		} else if (!strncmp(line, "PWD", 3)) {
-			ssl_say(cs, "257 \"/\" is cwd");
-		} else if (!strncmp(line, "EPSV", 4)) {
-			dlfd = fake_listen(&port);
-			snprintf(buf, sizeof(buf),
-				 "229 Entering Extended Passive Mode (|||%d|)",
-				 port);
+		if (fake_login_reply(line, "211-Features:\r\n EPSV\r\n211 End",
+				     &dlfd, buf, sizeof(buf))) {
 			ssl_say(cs, buf);
 		} else if ((!strncmp(line, "STOR", 4) ||
 			    !strncmp(line, "RETR", 4)) && dlfd >= 0) {
@@ -405,7 +394,7 @@ START_TEST(data_connections_resume)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("tls");
 	TCase *tc = tcase_create("fake-ftps-server");
@@ -415,16 +404,4 @@ static Suite *suite(void)
 			    (int)(sizeof(cases) / sizeof(cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN); /* writes to closed sockets */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

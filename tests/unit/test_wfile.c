@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "fake_ftp.h"
 #include "log.h"
 #include "pool.h"
@@ -556,7 +557,7 @@ START_TEST(update_fetches_then_uploads_the_spool)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("wfile");
 	TCase *tc = tcase_create("fake-server");
@@ -572,9 +573,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, update_fetches_then_uploads_the_spool);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	return fake_run_suite(suite());
 }

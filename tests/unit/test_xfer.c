@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "pool.h"
 #include "xfer.h"
 #include "fake_files.h"
@@ -241,7 +242,7 @@ START_TEST(state_names)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("xfer");
 	TCase *tc = tcase_create("fake-server");
@@ -257,16 +258,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, state_names);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	signal(SIGPIPE, SIG_IGN); /* the fake server writes to closed sockets */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
