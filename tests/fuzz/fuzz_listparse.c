@@ -37,23 +37,7 @@
 #include <time.h>
 
 #include "listparse.h"
-
-/* The harness's own code needs no coverage feedback (and its comparisons
- * would only slow the fuzzer down). */
-#if defined(__clang__) && __clang_major__ >= 13
-#define NO_COV __attribute__((no_sanitize("coverage")))
-#else
-#define NO_COV
-#endif
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-				__FILE__, __LINE__, #cond);                \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz.h"
 
 static bool leap(long long y)
 {

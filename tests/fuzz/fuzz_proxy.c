@@ -26,15 +26,7 @@
 #include <string.h>
 
 #include "proxy.h"
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-				__FILE__, __LINE__, #cond);                \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz.h"
 
 #define SOCKS5_MAX (4 + 1 + 255 + 2)
 

@@ -32,23 +32,7 @@
 #include <string.h>
 
 #include "reply.h"
-
-/* The harness's own code needs no coverage feedback (and its comparisons
- * would only slow the fuzzer down). */
-#if defined(__clang__) && __clang_major__ >= 13
-#define NO_COV __attribute__((no_sanitize("coverage")))
-#else
-#define NO_COV
-#endif
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-				__FILE__, __LINE__, #cond);                \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz.h"
 
 /* Longest stream built from one input (amplified). */
 #define STREAM_MAX (REPLY_TEXT_MAX + 2 * REPLY_LINE_MAX + 4096)
