@@ -21,6 +21,7 @@
  *  - MVS members, z/VM: no byte size where FileZilla turns record counts
  *    into one (the notes say "records are not bytes").
  */
+#include "check_main.h"
 #include "test_listparse.h"
 
 #include <errno.h>
@@ -740,7 +741,7 @@ START_TEST(test_corpus)
 END_TEST
 
 
-static Suite *listparse_suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("listparse");
 	TCase *tc;
@@ -750,15 +751,4 @@ static Suite *listparse_suite(void)
 	tcase_add_test(tc, test_corpus);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(listparse_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

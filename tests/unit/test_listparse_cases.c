@@ -2,6 +2,7 @@
  * overflows, time conversion, format details, the per-listing context,
  * SYST hints, MLST entries). The corpus is in test_listparse.c.
  */
+#include "check_main.h"
 #include "test_listparse.h"
 
 #include <errno.h>
@@ -901,7 +902,7 @@ START_TEST(test_mlst_entry)
 }
 END_TEST
 
-static Suite *cases_suite(void)
+Suite *suite(void)
 {
 	Suite *s = suite_create("listparse_cases");
 	TCase *tc;
@@ -922,15 +923,4 @@ static Suite *cases_suite(void)
 	tcase_add_test(tc, test_mlst_entry);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(cases_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
