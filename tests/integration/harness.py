@@ -14,10 +14,12 @@ python3-pyftpdlib).
         m.unmount()      # fusermount3 -u, daemon must exit 0, clean stderr
         server.stop()    # SIGTERM, must exit 0
 
-    r = Runner("readonly/pyftpdlib")
-    @r.test
+    R = Runner("readonly/pyftpdlib")
+    @R.test
     def listing(): ...
-    sys.exit(r.run())    # "ok - name" / "not ok - name: why", "N passed, N failed"
+    sys.exit(R.run())    # "ok - name" / "not ok - name: why", "N passed, N failed"
+    # or: sys.exit(main(R, "ftpfs-x-", setup=..., final=...)), which adds
+    # --only/--list/--server, the skips and a temp dir
 
 Environment:
     FTPFS_BIN        ftpfs binary (default: <repo>/build/ftpfs)
@@ -87,7 +89,8 @@ def skip_if_unavailable(kinds=()):
         sys.exit(SKIP)
 
 
-def _tail(path, n=4000):
+def tail(path, n=4000):
+    """The last n bytes of a file, as text ('' if it cannot be read)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -123,7 +126,8 @@ def fast_tmpdir(min_free=256 * 2 ** 20):
 
 SERVER_SCRIPTS = {"pyftpdlib": "pyftpd.py", "vsftpd": "vsftpd.py",
                   "proftpd": "proftpd.py", "pureftpd": "pureftpd.py",
-                  "inetutils": "inetftpd.py"}
+                  "inetutils": "inetftpd.py",
+                  "hostile": "hostile.py"}   # test_hostile's scripted server
 
 # kinds whose launcher has a login user by default (virtual user test/test;
 # inetutils: the system user the launcher creates) and the system user the
@@ -164,7 +168,10 @@ class Server:
     tls=None|"explicit"|"implicit" (knob, not passed on): --tls-cert with a
     self-signed certificate unless tls_cert is given, --tls-implicit for
     "implicit"; url() then says ftpes:// or ftps://.  log_text() is the
-    daemon's log (protocol/TLS log where the daemon has one)."""
+    daemon's log (protocol/TLS log where the daemon has one).  Knobs not
+    passed on either: log=False (no --log: the benchmark's servers),
+    args=[...] (flags added as they are), start_timeout (seconds for the
+    port file, default 20)."""
 
     def __init__(self, kind, root, knobs):
         script = SERVER_SCRIPTS.get(kind)
@@ -193,26 +200,31 @@ class Server:
         self.run_as = knobs.get("system_user") or RUN_AS.get(kind)
         if kind == "inetutils":
             self.run_as = knobs["user"]
+        logging = knobs.pop("log", True)
+        extra = list(knobs.pop("args", ()))
+        start_timeout = knobs.pop("start_timeout", 20)
         self.tmp = tempfile.mkdtemp(prefix="ftpfs-srv-")
         self.port_file = os.path.join(self.tmp, "port")
-        self.log = os.path.join(self.tmp, "server.log")
+        self.log = os.path.join(self.tmp, "server.log") if logging else None
         self.stderr_path = os.path.join(self.tmp, "server.stderr")
         self.user = knobs.get("user")
         self.password = knobs.get("password")
         cmd = [PY, os.path.join(SERVERS, script), "--root", root,
-               "--port-file", self.port_file, "--log", self.log]
+               "--port-file", self.port_file]
+        if self.log:
+            cmd += ["--log", self.log]
         for k, v in sorted(knobs.items()):
             if v is None or v is False:
                 continue
             flag = "--" + k.replace("_", "-")
             cmd += [flag] if v is True else [flag, str(v)]
-        self.cmd = cmd
+        self.cmd = cmd = cmd + extra
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                          stdout=err, stderr=err)
         _live_servers.append(self)
         self.port = None
-        deadline = time.time() + 20
+        deadline = time.time() + start_timeout
         while True:
             if os.path.exists(self.port_file):
                 with open(self.port_file) as f:
@@ -222,13 +234,14 @@ class Server:
                 self._forget()
                 raise HarnessError("%s server died at start (rc=%s): %s\n%s" % (
                     kind, self.proc.returncode, " ".join(cmd),
-                    _tail(self.stderr_path)))
+                    tail(self.stderr_path)))
             if time.time() > deadline:
                 self.proc.kill()
                 self.proc.wait()
                 self._forget()
-                raise HarnessError("%s server wrote no port file in 20 s: %s"
-                                   % (kind, _tail(self.stderr_path)))
+                raise HarnessError("%s server wrote no port file in %d s: %s"
+                                   % (kind, start_timeout,
+                                      tail(self.stderr_path)))
             time.sleep(0.05)
 
     def url(self, path="/"):
@@ -252,6 +265,8 @@ class Server:
         return pw.pw_uid, pw.pw_gid
 
     def log_text(self):
+        if self.log is None:
+            return ""
         try:
             with open(self.log, encoding="utf-8", errors="replace") as f:
                 return f.read()
@@ -275,7 +290,7 @@ class Server:
             raise HarnessError("%s server did not exit %d s after SIGTERM"
                                % (self.kind, timeout))
         self._forget()
-        err = _tail(self.stderr_path)
+        err = tail(self.stderr_path)
         if not keep_tmp():
             shutil.rmtree(self.tmp, ignore_errors=True)
         if rc != 0:
@@ -458,7 +473,7 @@ class Mount:
         return os.path.join(self.mountpoint, *parts)
 
     def stderr(self, n=6000):
-        return _tail(self.stderr_path, n)
+        return tail(self.stderr_path, n)
 
     def pid(self):
         return self.proc.pid
@@ -755,6 +770,88 @@ class Runner:
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.stdout.flush()
         return 1 if self.failed else 0
+
+
+def clean_exit_steps(mounts=(), servers=()):
+    """The final steps for main(): unmount each (name, Mount), then stop
+    each (name, Server); those that are None (never started) left out."""
+    return [(name, m.unmount) for name, m in mounts if m is not None] + \
+        [(name, s.stop) for name, s in servers if s is not None]
+
+
+def main(R, tmp_prefix, setup=None, final=None, servers=None, needs=(),
+         options=(), only_on=None, skip=None, prefix=None, early=None,
+         cleanup=None, min_free=256 * 2 ** 20):
+    """The main() of an integration suite; returns its exit status (0 all
+    passed, 1 a test failed, 2 a bad command line, 77 skipped).
+
+    Options: --only a,b (FTPFS_ONLY does the same), --list, --server KIND
+    when `servers` lists the kinds (the first is the default), and each
+    (flags, kwargs) of `options`. Then, with a = the parsed options:
+      only_on    {test: kinds}: that test runs only against those servers
+      early(a)   an exit status to return at once, or None (a worker mode)
+      needs      kinds skip_if_unavailable() checks (besides [a.server])
+      skip(a)    a reason to skip (a missing tool), or None
+      prefix(a)  the Runner's name prefix
+      setup(a, top)  builds the trees and starts servers and mounts, in top,
+                 a fresh temp dir; a HarnessError there is reported as the
+                 test `setup` and no test runs
+      final(a)   the (name, fn) steps that always run after the tests
+                 (unmount, server stop)
+      cleanup()  runs last, before every mount and server left is stopped
+                 and top is removed (kept with FTPFS_TEST_KEEP)
+    """
+    import argparse
+    p = argparse.ArgumentParser()
+    if servers:
+        p.add_argument("--server", choices=list(servers), default=servers[0])
+    for flags, kw in options:
+        p.add_argument(*flags, **kw)
+    p.add_argument("--only", help="comma-separated test names")
+    p.add_argument("--list", action="store_true")
+    a = p.parse_args()
+    a.error = p.error
+    server = getattr(a, "server", None)
+    every = {n for n, _ in R.tests}
+    if only_on:
+        R.tests = [(n, f) for n, f in R.tests
+                   if server in only_on.get(n, (server,))]
+    if early is not None:
+        rc = early(a)
+        if rc is not None:
+            return rc
+    if prefix is not None:
+        R.prefix = prefix(a)
+    if a.list:
+        for name, _ in R.tests:
+            print(name)
+        return 0
+    if a.only:
+        want = set(a.only.split(","))
+        if want - every:
+            p.error("unknown tests: %s" % ", ".join(sorted(want - every)))
+        R.tests = [(n, f) for n, f in R.tests if n in want]
+    skip_if_unavailable(([server] if server else []) + list(needs))
+    why = skip(a) if skip is not None else None
+    if why:
+        print("1..0 # SKIP %s" % why)
+        return SKIP
+    install_signal_cleanup()
+    top = tempfile.mkdtemp(prefix=tmp_prefix, dir=fast_tmpdir(min_free))
+    os.chmod(top, 0o755)
+    try:
+        if setup is not None:
+            try:
+                setup(a, top)
+            except HarnessError as e:
+                R.report("setup", e)
+                R.tests = []
+        return R.run(final=final(a) if final is not None else ())
+    finally:
+        if cleanup is not None:
+            cleanup()
+        cleanup_all()
+        safe_rmtree(top)
 
 
 # --- comparing -------------------------------------------------------------

@@ -29,7 +29,6 @@ import errno
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -342,33 +341,13 @@ def slow_replies_ls_during_reads():
         return "%d read(s) still running when ls started" % running
 
 
-def main():
-    args = sys.argv[1:]
-    if "--list" in args:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    if "--only" in args:
-        only = set(args[args.index("--only") + 1].split(","))
-        unknown = only - {n for n, _ in R.tests}
-        if unknown:
-            print("unknown tests: %s" % ", ".join(sorted(unknown)))
-            return 2
-        R.tests = [(n, f) for n, f in R.tests if n in only]
-    harness.skip_if_unavailable()
-    harness.install_signal_cleanup()
-    C.top = tempfile.mkdtemp(prefix="ftpfs-faults-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
+def setup(a, top):
+    C.top = top
     C.root = os.path.join(C.top, "tree")
     C.files = build_tree(C.root)
     th.C.top = C.top      # Setup makes its mount points there
     th.C.root = C.root
-    try:
-        return R.run()
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(R, "ftpfs-faults-", setup=setup))

@@ -55,45 +55,7 @@ class HostileServer(harness.Server):
     traceback); cleaned up by harness.cleanup_all()."""
 
     def __init__(self, root, **knobs):
-        self.kind = "hostile"
-        self.root = root
-        self.tmp = tempfile.mkdtemp(prefix="ftpfs-hostile-srv-")
-        self.port_file = os.path.join(self.tmp, "port")
-        self.log = os.path.join(self.tmp, "commands.log")
-        self.stderr_path = os.path.join(self.tmp, "server.stderr")
-        self.user = None
-        self.password = None
-        cmd = [harness.PY, os.path.join(harness.SERVERS, "hostile.py"),
-               "--root", root, "--port-file", self.port_file,
-               "--log", self.log]
-        for k, v in sorted(knobs.items()):
-            if v is None or v is False:
-                continue
-            flag = "--" + k.replace("_", "-")
-            cmd += [flag] if v is True else [flag, str(v)]
-        self.cmd = cmd
-        with open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=err, stderr=err)
-        harness._live_servers.append(self)
-        self.port = None
-        deadline = time.time() + 20
-        while True:
-            if os.path.exists(self.port_file):
-                with open(self.port_file) as f:
-                    self.port = int(f.read().strip())
-                break
-            if self.proc.poll() is not None:
-                self._forget()
-                raise HarnessError("hostile server died at start (rc=%s): %s\n%s"
-                                   % (self.proc.returncode, " ".join(cmd),
-                                      harness._tail(self.stderr_path)))
-            if time.time() > deadline:
-                self.proc.kill()
-                self.proc.wait()
-                self._forget()
-                raise HarnessError("hostile server wrote no port file in 20 s")
-            time.sleep(0.02)
+        harness.Server.__init__(self, "hostile", root, knobs)
 
     def records(self):
         """Everything logged so far: dicts with "line" (a command line as
@@ -802,31 +764,11 @@ def host_beginning_with_dash():
     return notes[0]
 
 
-def main():
-    args = sys.argv[1:]
-    if "--list" in args:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    if "--only" in args:
-        only = set(args[args.index("--only") + 1].split(","))
-        unknown = only - {n for n, _ in R.tests}
-        if unknown:
-            print("unknown tests: %s" % ", ".join(sorted(unknown)))
-            return 2
-        R.tests = [(n, f) for n, f in R.tests if n in only]
-    harness.skip_if_unavailable()
-    harness.install_signal_cleanup()
-    C.top = tempfile.mkdtemp(prefix="ftpfs-hostile-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
+def setup(a, top):
+    C.top = top
     C.root = os.path.join(C.top, "tree")
     build_tree(C.root)
-    try:
-        return R.run()
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(R, "ftpfs-hostile-", setup=setup))

@@ -26,7 +26,6 @@ Timings are hang guards only.  Exit 0 = all passed, 1 = a failure,
 77 = skipped.
 """
 
-import argparse
 import errno
 import json
 import os
@@ -34,7 +33,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -805,31 +803,9 @@ def prepare():
 
 # --- main ----------------------------------------------------------------------
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--server", choices=["pyftpdlib", "vsftpd"],
-                   default="pyftpdlib")
-    p.add_argument("--only", help="comma-separated test names")
-    p.add_argument("--list", action="store_true")
-    a = p.parse_args()
-    every = {n for n, _ in R.tests}
-    R.tests = [(n, f) for n, f in R.tests
-               if a.server in ONLY.get(n, (a.server,))]
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    if a.only:
-        want = set(a.only.split(","))
-        if want - every:
-            p.error("unknown tests: %s" % ", ".join(sorted(want - every)))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    harness.skip_if_unavailable([a.server])
-    harness.install_signal_cleanup()
+def setup(a, top):
     C.server_kind = a.server
-    R.prefix = "nothing-lost/%s" % a.server
-    C.top = tempfile.mkdtemp(prefix="ftpfs-nl-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
+    C.top = top
     tree = os.path.join(C.top, "tree")
     C.root = os.path.join(tree, "pub")
     C.local = os.path.join(C.top, "local")
@@ -838,31 +814,24 @@ def main():
     os.makedirs(os.path.join(C.top, "mnt"))
     os.chmod(tree, 0o755)
     C.mount = C.server = None
-    final = []
-    try:
-        prepare()
-        knobs = {}
-        if a.server == "vsftpd":
-            own(C.root)
-            knobs["writable"] = True
-        else:
-            knobs.update(user=USER, password=PASSWORD)
-        try:
-            C.server = harness.start_server(a.server, tree, **knobs)
-            C.mount = harness.mount(C.server.url("/pub"),
-                                    os.path.join(C.top, "mnt"))
-        except HarnessError as e:
-            R.report("setup", e)
-            R.tests = []
-        if C.mount is not None:
-            final.append(("unmount_clean_exit", C.mount.unmount))
-        if C.server is not None:
-            final.append(("server_clean_exit", C.server.stop))
-        return R.run(final=final)
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
+    prepare()
+    knobs = {}
+    if a.server == "vsftpd":
+        own(C.root)
+        knobs["writable"] = True
+    else:
+        knobs.update(user=USER, password=PASSWORD)
+    C.server = harness.start_server(a.server, tree, **knobs)
+    C.mount = harness.mount(C.server.url("/pub"), os.path.join(C.top, "mnt"))
+
+
+def final(a):
+    return harness.clean_exit_steps([("unmount_clean_exit", C.mount)],
+                                    [("server_clean_exit", C.server)])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-nl-", setup=setup, final=final, only_on=ONLY,
+        servers=("pyftpdlib", "vsftpd"),
+        prefix=lambda a: "nothing-lost/%s" % a.server))

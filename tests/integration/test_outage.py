@@ -29,14 +29,12 @@ The 2 s bound is the issue's "at once"; the other bounds are generous hang
 guards. Exit 0 = all passed, 1 = a failure, 77 = skipped.
 """
 
-import argparse
 import errno
 import os
 import pwd
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -458,35 +456,12 @@ def silent_server_in_use():
             t1, t2, tb)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--server", choices=["pyftpdlib", "vsftpd"],
-                   default="pyftpdlib")
-    p.add_argument("--only", help="comma-separated test names")
-    p.add_argument("--list", action="store_true")
-    a = p.parse_args()
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    if a.only:
-        want = set(a.only.split(","))
-        unknown = want - {n for n, _ in R.tests}
-        if unknown:
-            p.error("unknown tests: %s" % ", ".join(sorted(unknown)))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    harness.skip_if_unavailable([a.server])
-    harness.install_signal_cleanup()
+def setup(a, top):
     C.kind = a.server
-    R.prefix = "outage/%s" % a.server
-    C.top = tempfile.mkdtemp(prefix="ftpfs-outage-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
-    try:
-        return R.run()
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
+    C.top = top
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(R, "ftpfs-outage-", setup=setup,
+                          servers=("pyftpdlib", "vsftpd"),
+                          prefix=lambda a: "outage/%s" % a.server))

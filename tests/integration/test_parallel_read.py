@@ -23,16 +23,13 @@ timings:
 Exit 0 = all passed, 1 = a failure, 77 = skipped.
 """
 
-import argparse
 import os
 import re
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import HarnessError  # noqa: E402
 
 R = harness.Runner()
 SEG = 2 * 1024 * 1024
@@ -156,47 +153,23 @@ def off_switch():
                              % (len(retrs), rests(log)))
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--rate-bps", type=int, default=4 * 1024 * 1024)
-    p.add_argument("--only", help="comma-separated test names")
-    p.add_argument("--list", action="store_true")
-    a = p.parse_args()
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    harness.skip_if_unavailable(["pyftpdlib"])
-    harness.install_signal_cleanup()
-    R.prefix = "parallel-read/pyftpdlib[%d B/s]" % a.rate_bps
-    if a.only:
-        want = set(a.only.split(","))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    top = tempfile.mkdtemp(prefix="ftpfs-pr-", dir=harness.fast_tmpdir())
-    os.chmod(top, 0o755)
+def setup(a, top):
     C.root = os.path.join(top, "tree")
     os.mkdir(C.root)
     C.mp = os.path.join(top, "mnt")
     os.mkdir(C.mp)
-    final = []
-    try:
-        for name, size in (("big", 10 * SEG), ("odd", 5 * SEG + 12345),
-                           ("small", SEG + 777)):
-            with open(os.path.join(C.root, name), "wb") as f:
-                f.write(os.urandom(size))
-        try:
-            C.server = harness.start_server("pyftpdlib", C.root,
-                                            rate_bps=a.rate_bps)
-        except HarnessError as e:
-            R.report("setup", e)
-            R.tests = []
-        else:
-            final.append(("server_clean_exit", C.server.stop))
-        return R.run(final=final)
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(top)
+    C.server = None
+    for name, size in (("big", 10 * SEG), ("odd", 5 * SEG + 12345),
+                       ("small", SEG + 777)):
+        with open(os.path.join(C.root, name), "wb") as f:
+            f.write(os.urandom(size))
+    C.server = harness.start_server("pyftpdlib", C.root, rate_bps=a.rate_bps)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-pr-", setup=setup, needs=("pyftpdlib",),
+        options=[(("--rate-bps",), dict(type=int, default=4 * 1024 * 1024))],
+        prefix=lambda a: "parallel-read/pyftpdlib[%d B/s]" % a.rate_bps,
+        final=lambda a: harness.clean_exit_steps(
+            servers=[("server_clean_exit", C.server)])))

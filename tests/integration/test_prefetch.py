@@ -24,17 +24,14 @@ each test:
 Exit 0 = all passed, 1 = a failure, 77 = skipped.
 """
 
-import argparse
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import HarnessError  # noqa: E402
 
 R = harness.Runner()
 
@@ -243,44 +240,21 @@ def off_switches():
             raise AssertionError("-o %s: listed ahead %s" % (opts[0], ahead))
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--latency-ms", type=int, default=20)
-    p.add_argument("--only", help="comma-separated test names")
-    p.add_argument("--list", action="store_true")
-    a = p.parse_args()
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    harness.skip_if_unavailable(["pyftpdlib"])
-    harness.install_signal_cleanup()
-    R.prefix = "prefetch/pyftpdlib[latency=%dms]" % a.latency_ms
-    if a.only:
-        want = set(a.only.split(","))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    top = tempfile.mkdtemp(prefix="ftpfs-pf-", dir=harness.fast_tmpdir())
-    os.chmod(top, 0o755)
+def setup(a, top):
     C.root = os.path.join(top, "tree")
     os.mkdir(C.root)
     C.mp = os.path.join(top, "mnt")
     os.mkdir(C.mp)
-    final = []
-    try:
-        build_tree(C.root)
-        try:
-            C.server = harness.start_server("pyftpdlib", C.root,
-                                            latency_ms=a.latency_ms)
-        except HarnessError as e:
-            R.report("setup", e)
-            R.tests = []
-        else:
-            final.append(("server_clean_exit", C.server.stop))
-        return R.run(final=final)
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(top)
+    C.server = None
+    build_tree(C.root)
+    C.server = harness.start_server("pyftpdlib", C.root,
+                                    latency_ms=a.latency_ms)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-pf-", setup=setup, needs=("pyftpdlib",),
+        options=[(("--latency-ms",), dict(type=int, default=20))],
+        prefix=lambda a: "prefetch/pyftpdlib[latency=%dms]" % a.latency_ms,
+        final=lambda a: harness.clean_exit_steps(
+            servers=[("server_clean_exit", C.server)])))

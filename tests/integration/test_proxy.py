@@ -19,7 +19,6 @@ Start-up failures (wrong proxy password, proxy down, active mode) must exit
 Exit 0 = all passed, 1 = a failure, 77 = skipped (no microsocks, tinyproxy,
 /dev/fuse, fusermount3 or binary).
 """
-import argparse
 import os
 import re
 import shutil
@@ -588,30 +587,15 @@ def proxy_killed_during_transfer():
     fail_if(problems)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--only", help="comma-separated test names")
-    ap.add_argument("--list", action="store_true")
-    a = ap.parse_args()
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    harness.skip_if_unavailable()
+def missing_proxy(a):
     for prog in ("microsocks", "tinyproxy"):
         if shutil.which(prog) is None:
-            print("1..0 # SKIP %s is missing (apt-get install %s)"
-                  % (prog, prog))
-            return harness.SKIP
-    if a.only:
-        want = set(a.only.split(","))
-        unknown = want - {n for n, _ in R.tests}
-        if unknown:
-            ap.error("unknown tests: %s" % ", ".join(sorted(unknown)))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    harness.install_signal_cleanup()
-    C.top = tempfile.mkdtemp(prefix="ftpfs-proxy-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
+            return "%s is missing (apt-get install %s)" % (prog, prog)
+    return None
+
+
+def setup(a, top):
+    C.top = top
     C.root = os.path.join(C.top, "tree")
     os.mkdir(C.root, 0o755)
     os.mkdir(os.path.join(C.root, "pub"), 0o777)
@@ -622,12 +606,8 @@ def main():
         with open(os.path.join(C.root, name), "wb") as f:
             f.write(content)
         os.chmod(os.path.join(C.root, name), 0o644)
-    try:
-        return R.run()
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(R, "ftpfs-proxy-", setup=setup,
+                          skip=missing_proxy))

@@ -30,7 +30,6 @@ What each server shows (the expectations below depend on it):
   ones; if ftpfs asks MDTM it may get seconds -- both are accepted.
 """
 
-import argparse
 import errno
 import hashlib
 import os
@@ -841,80 +840,57 @@ def fresh_checks(mp, d, procs):
         raise AssertionError("tail -f printed %r" % got)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--server", choices=["pyftpdlib", "vsftpd"],
-                   default="pyftpdlib")
-    p.add_argument("--opts", default="", help="extra -o options for ftpfs")
-    p.add_argument("--latency-ms", type=int, default=0,
-                   help="pyftpdlib only: delay every server reply")
-    p.add_argument("--server-knob", action="append", default=[],
-                   metavar="KEY[=VAL]",
-                   help="extra server flag, e.g. fix_0o_mode (rewrite pyftpdlib's "
-                   "MLSD unix.mode=0o644 to 0644) or rate_bps=1000000")
-    p.add_argument("--only", help="comma-separated test names")
-    p.add_argument("--list", action="store_true")
-    a = p.parse_args()
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    harness.skip_if_unavailable([a.server])
-    harness.install_signal_cleanup()
+def setup(a, top):
     # the read-only suite mounts read-only: writes must fail with EROFS
     opts = ["ro"] + [o for o in a.opts.split(",") if o]
     C.mode = "follow" if a.server == "pyftpdlib" and \
         "disable_mlsd" not in opts else "links"
-    tags = [t for t in [a.opts, a.latency_ms and "latency=%dms" % a.latency_ms]
-            + a.server_knob if t]
-    R.prefix = "readonly/%s%s" % (a.server, "[%s]" % " ".join(tags) if tags else "")
-    if a.only:
-        want = set(a.only.split(","))
-        unknown = want - {n for n, _ in R.tests}
-        if unknown:
-            p.error("unknown tests: %s" % ", ".join(sorted(unknown)))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-
-    top = tempfile.mkdtemp(prefix="ftpfs-ro-", dir=harness.fast_tmpdir())
-    os.chmod(top, 0o755)
     C.root = os.path.join(top, "tree")
     os.mkdir(C.root)
     os.chmod(C.root, 0o755)
     mp = os.path.join(top, "mnt")
     os.mkdir(mp)
-    server = None
-    C.mount = None
-    final = []
-    try:
-        dt = build_tree(C.root)
-        print("# tree built in %.1fs at %s (mode %s)" % (dt, C.root, C.mode))
-        try:
-            knobs = {}
-            if a.latency_ms:
-                if a.server != "pyftpdlib":
-                    p.error("--latency-ms needs --server pyftpdlib")
-                knobs["latency_ms"] = a.latency_ms
-            for kv in a.server_knob:
-                k, _, v = kv.partition("=")
-                knobs[k.replace("-", "_")] = v if v else True
-            server = harness.start_server(a.server, C.root, **knobs)
-            C.server, C.opts = server, opts
-            C.mount = harness.mount(server.url(), mp, opts)
-        except HarnessError as e:
-            R.report("setup", e)
-            R.tests = []
-        else:
-            print("# %s on port %d, ftpfs pid %d: %s" % (
-                a.server, server.port, C.mount.pid(), " ".join(C.mount.cmd)))
-        if C.mount is not None:
-            final.append(("unmount_clean_exit", C.mount.unmount))
-        if server is not None:
-            final.append(("server_clean_exit", server.stop))
-        return R.run(final=final)
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(top)
+    C.server = C.mount = None
+    dt = build_tree(C.root)
+    print("# tree built in %.1fs at %s (mode %s)" % (dt, C.root, C.mode))
+    knobs = {}
+    if a.latency_ms:
+        if a.server != "pyftpdlib":
+            a.error("--latency-ms needs --server pyftpdlib")
+        knobs["latency_ms"] = a.latency_ms
+    for kv in a.server_knob:
+        k, _, v = kv.partition("=")
+        knobs[k.replace("-", "_")] = v if v else True
+    C.server = harness.start_server(a.server, C.root, **knobs)
+    C.opts = opts
+    C.mount = harness.mount(C.server.url(), mp, opts)
+    print("# %s on port %d, ftpfs pid %d: %s" % (
+        a.server, C.server.port, C.mount.pid(), " ".join(C.mount.cmd)))
+
+
+def final(a):
+    return harness.clean_exit_steps([("unmount_clean_exit", C.mount)],
+                                    [("server_clean_exit", C.server)])
+
+
+def prefix(a):
+    tags = [t for t in [a.opts, a.latency_ms and "latency=%dms" % a.latency_ms]
+            + a.server_knob if t]
+    return "readonly/%s%s" % (a.server,
+                              "[%s]" % " ".join(tags) if tags else "")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-ro-", setup=setup, final=final, prefix=prefix,
+        servers=("pyftpdlib", "vsftpd"),
+        options=[
+            (("--opts",), dict(default="", help="extra -o options for ftpfs")),
+            (("--latency-ms",), dict(
+                type=int, default=0,
+                help="pyftpdlib only: delay every server reply")),
+            (("--server-knob",), dict(
+                action="append", default=[], metavar="KEY[=VAL]",
+                help="extra server flag, e.g. fix_0o_mode (rewrite "
+                "pyftpdlib's MLSD unix.mode=0o644 to 0644) or "
+                "rate_bps=1000000"))]))

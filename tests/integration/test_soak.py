@@ -34,14 +34,12 @@ The checks, at the end:
 Exit 0 = all passed, 1 = a failure, 77 = skipped.
 """
 
-import argparse
 import errno
 import json
 import os
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -293,95 +291,98 @@ def check(root, results, drops):
     return problems, explained, partial
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--seconds", type=float,
-                   default=float(os.environ.get("FTPFS_SOAK_SECONDS", 40)))
-    p.add_argument("--workers", type=int, default=32)
-    p.add_argument("--seed", type=int, default=int(time.time()) % 10000)
-    p.add_argument("--drop-every", type=float, default=3.0)
-    p.add_argument("--worker", nargs=5, metavar=("MNT", "ID", "SEED", "SECS",
-                                                  "OUT"))
-    a = p.parse_args()
-    if a.worker:
-        m, wid, seed, secs, out = a.worker
-        return worker(m, int(wid), int(seed), float(secs), out)
-    harness.skip_if_unavailable(["pyftpdlib"])
-    harness.install_signal_cleanup()
-    R = harness.Runner(prefix="soak", timeout=a.seconds + 300)
-    top = tempfile.mkdtemp(prefix="ftpfs-soak-", dir=harness.fast_tmpdir())
-    os.chmod(top, 0o755)
-    root = os.path.join(top, "tree")
+class C:
+    a = top = root = mp = server = None
+
+
+R = harness.Runner(prefix="soak")
+
+
+@R.test
+def soak():
+    a, top, root, mp = C.a, C.top, C.root, C.mp
+    server = harness.start_server("pyftpdlib", root, user="soak",
+                                  password="soak")
+    proxy = DropProxy(server.port, a.drop_every, a.seed)
+    C.server = server
+    try:
+        url = "ftp://soak:soak@127.0.0.1:%d/" % proxy.port
+        m = harness.mount(url, mp, ["connections=4", "reconnect_timeout=10"] + [o for o in os.environ.get("FTPFS_SOAK_OPTS", "").split(",") if o])
+        outs, procs = {}, {}
+        try:
+            for wid in range(a.workers):
+                outs[wid] = os.path.join(top, "w%02d.json" % wid)
+                procs[wid] = subprocess.Popen(
+                    [sys.executable, os.path.abspath(__file__), "--worker",
+                     mp, str(wid), str(a.seed), str(a.seconds),
+                     outs[wid]])
+            bad = []
+            for wid, pr in procs.items():
+                try:
+                    rc = pr.wait(a.seconds + 120)
+                except subprocess.TimeoutExpired:
+                    pr.kill()
+                    pr.wait()
+                    rc = "hung"
+                if rc != 0:
+                    bad.append("worker %d: exit %s" % (wid, rc))
+        finally:
+            for pr in procs.values():
+                if pr.poll() is None:
+                    pr.kill()
+                    pr.wait()
+            proxy.dropping = False  # no drops during the unmount
+            m.unmount()
+        proxy.stop()
+        if bad:
+            raise AssertionError("; ".join(bad))
+        results = {}
+        for wid, out in outs.items():
+            with open(out) as f:
+                results[wid] = json.load(f)
+        problems, explained, partial = check(root, results, proxy.drops)
+        ops = sum(r["ops"] for r in results.values())
+        note = "%d operations, %d drops, %d EIO during drops, %d " \
+            "failed appends left a part" % (
+                ops, len(proxy.drops), explained, partial)
+        if problems:
+            raise AssertionError("%s; %d problems:\n%s" % (
+                note, len(problems), "\n".join(problems[:40])))
+        return note
+    finally:
+        proxy.stop()
+
+
+def run_worker(a):
+    if not a.worker:
+        return None
+    m, wid, seed, secs, out = a.worker
+    return worker(m, int(wid), int(seed), float(secs), out)
+
+
+def setup(a, top):
+    R.timeout = a.seconds + 300
+    C.a, C.top = a, top
+    C.root = root = os.path.join(top, "tree")
     os.makedirs(os.path.join(root, "shared"))
     for wid in range(a.workers):
         os.mkdir(os.path.join(root, "w%02d" % wid))
     open(os.path.join(root, "shared", "log"), "w").close()
-    mp = os.path.join(top, "mnt")
-    os.mkdir(mp)
+    C.mp = os.path.join(top, "mnt")
+    os.mkdir(C.mp)
     print("# seed %d, %d workers, %.0f s, a drop every ~%.1f s"
           % (a.seed, a.workers, a.seconds, a.drop_every))
-    state = {}
-
-    @R.test
-    def soak():
-        server = harness.start_server("pyftpdlib", root, user="soak",
-                                      password="soak")
-        proxy = DropProxy(server.port, a.drop_every, a.seed)
-        state["server"] = server
-        try:
-            url = "ftp://soak:soak@127.0.0.1:%d/" % proxy.port
-            m = harness.mount(url, mp, ["connections=4", "reconnect_timeout=10"] + [o for o in os.environ.get("FTPFS_SOAK_OPTS", "").split(",") if o])
-            outs, procs = {}, {}
-            try:
-                for wid in range(a.workers):
-                    outs[wid] = os.path.join(top, "w%02d.json" % wid)
-                    procs[wid] = subprocess.Popen(
-                        [sys.executable, os.path.abspath(__file__), "--worker",
-                         mp, str(wid), str(a.seed), str(a.seconds),
-                         outs[wid]])
-                bad = []
-                for wid, pr in procs.items():
-                    try:
-                        rc = pr.wait(a.seconds + 120)
-                    except subprocess.TimeoutExpired:
-                        pr.kill()
-                        pr.wait()
-                        rc = "hung"
-                    if rc != 0:
-                        bad.append("worker %d: exit %s" % (wid, rc))
-            finally:
-                for pr in procs.values():
-                    if pr.poll() is None:
-                        pr.kill()
-                        pr.wait()
-                proxy.dropping = False  # no drops during the unmount
-                m.unmount()
-            proxy.stop()
-            if bad:
-                raise AssertionError("; ".join(bad))
-            results = {}
-            for wid, out in outs.items():
-                with open(out) as f:
-                    results[wid] = json.load(f)
-            problems, explained, partial = check(root, results, proxy.drops)
-            ops = sum(r["ops"] for r in results.values())
-            note = "%d operations, %d drops, %d EIO during drops, %d " \
-                "failed appends left a part" % (
-                    ops, len(proxy.drops), explained, partial)
-            if problems:
-                raise AssertionError("%s; %d problems:\n%s" % (
-                    note, len(problems), "\n".join(problems[:40])))
-            return note
-        finally:
-            proxy.stop()
-
-    try:
-        return R.run(final=[("server_clean_exit",
-                             lambda: state["server"].stop())])
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(top)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-soak-", setup=setup, needs=("pyftpdlib",), early=run_worker,
+        final=lambda a: [("server_clean_exit", lambda: C.server.stop())],
+        options=[
+            (("--seconds",), dict(type=float, default=float(
+                os.environ.get("FTPFS_SOAK_SECONDS", 40)))),
+            (("--workers",), dict(type=int, default=32)),
+            (("--seed",), dict(type=int, default=int(time.time()) % 10000)),
+            (("--drop-every",), dict(type=float, default=3.0)),
+            (("--worker",), dict(nargs=5, metavar=("MNT", "ID", "SEED",
+                                                  "SECS", "OUT")))]))

@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -611,11 +610,8 @@ def help_and_version():
         raise AssertionError("no args: %d %r" % (r.returncode, r.stderr))
 
 
-def main():
-    harness.skip_if_unavailable(["pyftpdlib"])
-    harness.install_signal_cleanup()
-    C.top = tempfile.mkdtemp(prefix="ftpfs-start-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
+def setup(a, top):
+    C.top = top
     C.root = os.path.join(C.top, "tree")
     os.makedirs(os.path.join(C.root, "sub dir"))
     with open(os.path.join(C.root, "top.txt"), "w") as f:
@@ -624,14 +620,13 @@ def main():
         f.write("inner\n")
     C.mp = os.path.join(C.top, "mnt")
     os.mkdir(C.mp)
-    try:
-        C.server = harness.start_server("pyftpdlib", C.root, user=USER,
-                                        password=PASSWORD)
-        return R.run(final=[("server_clean_exit", C.server.stop)])
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
+    C.server = None
+    C.server = harness.start_server("pyftpdlib", C.root, user=USER,
+                                    password=PASSWORD)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-start-", setup=setup, needs=("pyftpdlib",),
+        final=lambda a: harness.clean_exit_steps(
+            servers=[("server_clean_exit", C.server)])))

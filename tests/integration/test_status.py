@@ -14,7 +14,6 @@ must make a change made on the server visible at once although
 cache_timeout=600 would hide it.  Exit 0 = all passed, 1 = a failure,
 77 = skipped.
 """
-import argparse
 import json
 import os
 import shutil
@@ -335,28 +334,13 @@ def not_a_mount():
         raise HarnessError("status without a mount point: %r" % r.stderr)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--only", help="comma-separated test names")
-    a = p.parse_args()
-    harness.skip_if_unavailable(["pyftpdlib"])
-    if shutil.which("setpriv") is None:
-        print("1..0 # SKIP setpriv missing")
-        return 77
-    harness.install_signal_cleanup()
-    if a.only:
-        want = set(a.only.split(","))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    C.top = tempfile.mkdtemp(prefix="ftpfs-status-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
+def setup(a, top):
+    C.top = top
     C.run = os.path.join(C.top, "run")
     os.makedirs(C.run, mode=0o700)
-    try:
-        return R.run()
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-status-", setup=setup, needs=("pyftpdlib",),
+        skip=lambda a: None if shutil.which("setpriv") else "setpriv missing"))

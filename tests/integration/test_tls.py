@@ -30,7 +30,6 @@ ssl_tlsv1, which means "TLS 1.0 and up"); tests/servers/vsftpd.py
 --tls-version runs it with a private OPENSSL_CONF (MinProtocol = MaxProtocol)
 instead; the log's "SSL version:" lines confirm what was negotiated.
 """
-import argparse
 import hashlib
 import os
 import re
@@ -38,7 +37,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -763,38 +761,21 @@ def client_certificate():
 
 # --- main ----------------------------------------------------------------------
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--only", help="comma-separated test names")
-    p.add_argument("--list", action="store_true")
-    p.add_argument("--server-tls-version", choices=["1.2", "1.3"],
-                   help="pin every server (not only the tls12/tls13 tests') "
-                   "to this TLS version")
-    a = p.parse_args()
+def tls_prefix(a):
     C.pin_version = a.server_tls_version
-    if C.pin_version:
-        R.prefix += "[TLS %s]" % C.pin_version
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    harness.skip_if_unavailable(["vsftpd"])
+    return R.prefix + ("[TLS %s]" % C.pin_version if C.pin_version else "")
+
+
+def tls_skip(a):
     if shutil.which("openssl") is None:
-        print("1..0 # SKIP the openssl command is missing")
-        return harness.SKIP
+        return "the openssl command is missing"
     if os.geteuid() != 0:
-        print("1..0 # SKIP vsftpd must be started as root")
-        return harness.SKIP
-    if a.only:
-        want = set(a.only.split(","))
-        unknown = want - {n for n, _ in R.tests}
-        if unknown:
-            p.error("unknown tests: %s" % ", ".join(sorted(unknown)))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    harness.install_signal_cleanup()
-    C.top = tempfile.mkdtemp(prefix="ftpfs-tls-",
-                             dir=harness.fast_tmpdir(200 * MiB))
-    os.chmod(C.top, 0o755)
+        return "vsftpd must be started as root"
+    return None
+
+
+def setup(a, top):
+    C.top = top
     C.root = os.path.join(C.top, "tree")
     os.mkdir(C.root, 0o755)
     os.chmod(C.root, 0o755)
@@ -802,43 +783,44 @@ def main():
     os.mkdir(C.certs, 0o700)
     C.mp = os.path.join(C.top, "mnt")
     os.mkdir(C.mp)
-    try:
-        try:
-            t0 = time.time()
-            make_certs(C.certs)
-            data = os.urandom(50 * MiB)
-            C.big_sha = hashlib.sha256(data).hexdigest()
-            for name, content in ((BIG, data), (SMALL, b"small file\n")):
-                with open(os.path.join(C.root, name), "wb") as f:
-                    f.write(content)
-                os.chmod(os.path.join(C.root, name), 0o644)
-            del data
-            os.mkdir(os.path.join(C.root, WDIR), 0o755)
-            print("# certificates and tree in %.1fs at %s" % (
-                time.time() - t0, C.top))
-        except HarnessError as e:
-            R.report("setup", e)
-            R.tests = []
-        final = []
+    t0 = time.time()
+    make_certs(C.certs)
+    data = os.urandom(50 * MiB)
+    C.big_sha = hashlib.sha256(data).hexdigest()
+    for name, content in ((BIG, data), (SMALL, b"small file\n")):
+        with open(os.path.join(C.root, name), "wb") as f:
+            f.write(content)
+        os.chmod(os.path.join(C.root, name), 0o644)
+    del data
+    os.mkdir(os.path.join(C.root, WDIR), 0o755)
+    print("# certificates and tree in %.1fs at %s" % (
+        time.time() - t0, C.top))
 
-        def stop_servers():
-            problems = []
-            for name, s in sorted(C.servers.items()):
-                try:
-                    s.stop()
-                except HarnessError as e:
-                    problems.append("%s: %s" % (name, e))
-            C.servers.clear()
-            if problems:
-                raise AssertionError("\n".join(problems))
-        final.append(("servers_clean_exit", stop_servers))
-        return R.run(final=final)
-    finally:
-        for s in C.servers.values():
-            s.proxy.close()
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
+
+def stop_servers():
+    problems = []
+    for name, s in sorted(C.servers.items()):
+        try:
+            s.stop()
+        except HarnessError as e:
+            problems.append("%s: %s" % (name, e))
+    C.servers.clear()
+    if problems:
+        raise AssertionError("\n".join(problems))
+
+
+def close_proxies():
+    for s in C.servers.values():
+        s.proxy.close()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-tls-", setup=setup, needs=("vsftpd",), skip=tls_skip,
+        options=[(("--server-tls-version",), dict(
+            choices=["1.2", "1.3"],
+            help="pin every server (not only the tls12/tls13 tests') "
+            "to this TLS version"))],
+        prefix=tls_prefix,
+        final=lambda a: [("servers_clean_exit", stop_servers)],
+        cleanup=close_proxies, min_free=200 * MiB))

@@ -69,7 +69,6 @@ Choices for tools that set attributes:
   times are checked.
 """
 
-import argparse
 import errno
 import hashlib
 import os
@@ -80,7 +79,6 @@ import sqlite3
 import stat
 import sys
 import tarfile
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -2408,39 +2406,12 @@ def whole_tree_matches():
 
 # --- main --------------------------------------------------------------------
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--server", choices=["pyftpdlib", "vsftpd"],
-                   default="pyftpdlib")
-    p.add_argument("--opts", default="", help="extra -o options for ftpfs")
-    p.add_argument("--seed", type=int, default=20240611)
-    p.add_argument("--ops", type=int, default=3000)
-    p.add_argument("--only", help="comma-separated test names")
-    p.add_argument("--list", action="store_true")
-    a = p.parse_args()
-    every = {n for n, _ in R.tests}
-    R.tests = [(n, f) for n, f in R.tests
-               if a.server in ONLY.get(n, (a.server,))]
-    if a.list:
-        for name, _ in R.tests:
-            print(name)
-        return 0
-    harness.skip_if_unavailable([a.server])
-    harness.install_signal_cleanup()
+def setup(a, top):
     C.server_kind = a.server
     C.seed = a.seed
     C.nops = a.ops
     C.opts = [o for o in a.opts.split(",") if o]
-    R.prefix = "write/%s%s" % (a.server, "[%s]" % a.opts if a.opts else "")
-    if a.only:
-        want = set(a.only.split(","))
-        unknown = want - every
-        if unknown:
-            p.error("unknown tests: %s" % ", ".join(sorted(unknown)))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-
-    C.top = tempfile.mkdtemp(prefix="ftpfs-wr-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
+    C.top = top
     tree = os.path.join(C.top, "tree")
     C.root = os.path.join(tree, "pub")
     C.local = os.path.join(C.top, "local")
@@ -2450,59 +2421,55 @@ def main():
         os.makedirs(os.path.join(C.top, d))
     os.chmod(tree, 0o755)
     C.mount = C.lmount = C.qmount = None
-    C.server = qserver = None
-    final = []
-    try:
-        prepare(C.root, os.path.join(C.root, "lenient"))
-        knobs = {}
-        if a.server == "vsftpd":
-            chown_ftp(C.root)
-            os.chown(disk("perm", "ro444.txt"), 0, 0)  # another owner
-            os.chown(disk("ro"), 0, 0)      # read-only for `ftp`
-            os.chmod(disk("ro"), 0o755)
-            knobs["writable"] = True
-        else:
-            knobs.update(user=USER, password=PASSWORD,
-                         readonly_subdir="pub/ro")
-        try:
-            C.server = harness.start_server(a.server, tree, **knobs)
-            C.mount = harness.mount(C.server.url("/pub"),
-                                    os.path.join(C.top, "mnt"), C.opts)
-            C.lmount = harness.mount(C.server.url("/pub/lenient"),
-                                     os.path.join(C.top, "mnt-lenient"),
-                                     C.opts + ["ignore_attr_errors"])
-            if a.server == "pyftpdlib" and any(
-                    n.startswith("quota_") for n, _ in R.tests):
-                qtree = os.path.join(C.top, "qtree")
-                C.qroot = os.path.join(qtree, "pub")
-                os.makedirs(C.qroot)
-                prepare_quota(C.qroot)
-                qserver = harness.start_server(
-                    "pyftpdlib", qtree, user=USER, password=PASSWORD,
-                    max_file_bytes=QUOTA)
-                C.qmount = harness.mount(qserver.url("/pub"),
-                                         os.path.join(C.top, "mnt-quota"),
-                                         C.opts)
-        except HarnessError as e:
-            R.report("setup", e)
-            R.tests = []
-        else:
-            print("# %s on port %d: %s" % (a.server, C.server.port,
-                                           " ".join(C.mount.cmd)))
-        for name, m in (("unmount_clean_exit", C.mount),
-                        ("unmount_lenient_clean_exit", C.lmount),
-                        ("unmount_quota_clean_exit", C.qmount)):
-            if m is not None:
-                final.append((name, m.unmount))
-        for name, s in (("server_clean_exit", C.server),
-                        ("quota_server_clean_exit", qserver)):
-            if s is not None:
-                final.append((name, s.stop))
-        return R.run(final=final)
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
+    C.server = C.qserver = None
+    prepare(C.root, os.path.join(C.root, "lenient"))
+    knobs = {}
+    if a.server == "vsftpd":
+        chown_ftp(C.root)
+        os.chown(disk("perm", "ro444.txt"), 0, 0)  # another owner
+        os.chown(disk("ro"), 0, 0)      # read-only for `ftp`
+        os.chmod(disk("ro"), 0o755)
+        knobs["writable"] = True
+    else:
+        knobs.update(user=USER, password=PASSWORD,
+                     readonly_subdir="pub/ro")
+    C.server = harness.start_server(a.server, tree, **knobs)
+    C.mount = harness.mount(C.server.url("/pub"),
+                            os.path.join(C.top, "mnt"), C.opts)
+    C.lmount = harness.mount(C.server.url("/pub/lenient"),
+                             os.path.join(C.top, "mnt-lenient"),
+                             C.opts + ["ignore_attr_errors"])
+    if a.server == "pyftpdlib" and any(
+            n.startswith("quota_") for n, _ in R.tests):
+        qtree = os.path.join(C.top, "qtree")
+        C.qroot = os.path.join(qtree, "pub")
+        os.makedirs(C.qroot)
+        prepare_quota(C.qroot)
+        C.qserver = harness.start_server(
+            "pyftpdlib", qtree, user=USER, password=PASSWORD,
+            max_file_bytes=QUOTA)
+        C.qmount = harness.mount(C.qserver.url("/pub"),
+                                 os.path.join(C.top, "mnt-quota"), C.opts)
+    print("# %s on port %d: %s" % (a.server, C.server.port,
+                                   " ".join(C.mount.cmd)))
+
+
+def final(a):
+    return harness.clean_exit_steps(
+        [("unmount_clean_exit", C.mount),
+         ("unmount_lenient_clean_exit", C.lmount),
+         ("unmount_quota_clean_exit", C.qmount)],
+        [("server_clean_exit", C.server),
+         ("quota_server_clean_exit", C.qserver)])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(
+        R, "ftpfs-wr-", setup=setup, final=final, only_on=ONLY,
+        servers=("pyftpdlib", "vsftpd"),
+        prefix=lambda a: "write/%s%s" % (
+            a.server, "[%s]" % a.opts if a.opts else ""),
+        options=[
+            (("--opts",), dict(default="", help="extra -o options for ftpfs")),
+            (("--seed",), dict(type=int, default=20240611)),
+            (("--ops",), dict(type=int, default=3000))]))

@@ -13,7 +13,6 @@ Reads of other attribute names must not reach the server (its command log
 is compared before and after).  Exit 0 = all passed, 1 = a failure,
 77 = skipped (no ProFTPD unpacked, no /dev/fuse, no binary).
 """
-import argparse
 import contextlib
 import errno
 import hashlib
@@ -279,23 +278,10 @@ def verify_upload_mismatch():
                 raise HarnessError("without verify_upload: not saved")
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--only", help="comma-separated test names")
-    a = p.parse_args()
-    harness.skip_if_unavailable(["pyftpdlib", "proftpd"])
-    harness.install_signal_cleanup()
-    if a.only:
-        want = set(a.only.split(","))
-        R.tests = [(n, f) for n, f in R.tests if n in want]
-    C.top = tempfile.mkdtemp(prefix="ftpfs-xattr-", dir=harness.fast_tmpdir())
-    os.chmod(C.top, 0o755)
-    try:
-        return R.run()
-    finally:
-        harness.cleanup_all()
-        harness.safe_rmtree(C.top)
+def setup(a, top):
+    C.top = top
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(R, "ftpfs-xattr-", setup=setup,
+                          needs=("pyftpdlib", "proftpd")))
