@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
 need_packages "${BUILD_PACKAGES[@]}" check python3-pyftpdlib vsftpd curl valgrind openssl \
-	groff-base rsync microsocks tinyproxy "${MATRIX_PACKAGES[@]}" "${PROGRAMS_PACKAGES[@]}"
+	groff-base rsync microsocks tinyproxy clang-format "${MATRIX_PACKAGES[@]}" "${PROGRAMS_PACKAGES[@]}"
 
 # 1. the normal build must compile cleanly with -Werror; its daemon must
 #    be valgrind-clean on an integration suite
