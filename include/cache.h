@@ -48,8 +48,8 @@ int cache_get_dir(struct cache *c, const char *path,
 		  void *ctx);
 /* Takes ownership of ents (and their strings); also caches every child's
  * attributes. */
-void cache_put_dir(struct cache *c, const char *path,
-		   struct cache_dirent *ents, size_t n, unsigned long gen);
+void cache_put_dir(struct cache *c, const char *path, struct cache_dirent *ents,
+		   size_t n, unsigned long gen);
 
 /* A listing fetched without being asked for (prefetch): served only if
  * used within unused_s (capped at the TTL) of now; until then it answers

@@ -29,8 +29,8 @@ struct wfile_table;
 /* What needs neither credentials nor the network: the TLS mode (from the
  * URL's scheme, tls=, ssl), the network timeout, pasv_ip, disable_epsv,
  * no_pipeline, disable_mlsd, ftp_trace, tls_data=, active mode. */
-void session_cfg_from_opts(const struct ftpfs_opts *o,
-			   const struct ftp_url *u, struct session_cfg *s);
+void session_cfg_from_opts(const struct ftpfs_opts *o, const struct ftp_url *u,
+			   struct session_cfg *s);
 /* ftp_port=: the address to announce (*addr, malloc'd, or NULL) and the
  * port range, into s. */
 int session_port_from_opts(const struct ftpfs_opts *o, struct session_cfg *s,
@@ -59,8 +59,8 @@ int wfile_table_from_opts(const struct ftpfs_opts *o, struct pool *p,
 /* Whether to prefetch listings: it needs the cache to keep them and a
  * session to spare beside the user's. When so, true, with *p and the
  * lifetime of an unused prefetched listing in *unused. */
-bool prefetch_cfg_from_opts(const struct ftpfs_opts *o,
-			    struct prefetch_cfg *p, double *unused);
+bool prefetch_cfg_from_opts(const struct ftpfs_opts *o, struct prefetch_cfg *p,
+			    double *unused);
 /* The file system's options: ignore_attr_errors, cache_timeout,
  * max_entries, parallel_read (default connections-1). */
 void fs_ctx_from_opts(const struct ftpfs_opts *o, struct fs_ctx *c);

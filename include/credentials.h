@@ -16,8 +16,7 @@ struct proxy_cfg;
  * counts. Fills *user and *pass (malloc'd) when found. 1 = found, 0 = not,
  * negative errno when the file exists but is unreadable or malformed. A
  * missing file is 0. */
-int netrc_lookup(const char *file, const char *host, char **user,
-		 char **pass);
+int netrc_lookup(const char *file, const char *host, char **user, char **pass);
 
 /* Read "user=NAME", "password=SECRET", "proxy_user=NAME" and
  * "proxy_password=SECRET" lines from file, which must not be accessible to

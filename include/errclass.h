@@ -18,20 +18,20 @@
 #include <stdbool.h>
 
 enum err_class {
-	ERR_NONE,        /* r >= 0: no error */
-	ERR_REFUSED,     /* any other errno: an answer (the server's refusal
+	ERR_NONE,	 /* r >= 0: no error */
+	ERR_REFUSED,	 /* any other errno: an answer (the server's refusal
 			  * or a local error); the session is fine */
-	ERR_CONN_LOST,   /* the control connection died or is out of step:
+	ERR_CONN_LOST,	 /* the control connection died or is out of step:
 			  * ECONNRESET ECONNABORTED ENOTCONN EPIPE EPROTO */
-	ERR_TIMEOUT,     /* no answer in time: ETIMEDOUT */
-	ERR_GARBLED,     /* a reply too long to read: EMSGSIZE */
-	ERR_GAVE_UP,     /* we gave the session up, already the user's
+	ERR_TIMEOUT,	 /* no answer in time: ETIMEDOUT */
+	ERR_GARBLED,	 /* a reply too long to read: EMSGSIZE */
+	ERR_GAVE_UP,	 /* we gave the session up, already the user's
 			  * errno: EIO */
 	ERR_UNREACHABLE, /* no connection could be made: ECONNREFUSED
 			  * EHOSTUNREACH ENETUNREACH (a refused data
 			  * connection is made -EIO first) */
-	ERR_STOPPING,    /* the mount is going away: ESHUTDOWN */
-	ERR_NOT_YET,     /* refused for now: EAGAIN (421, full), ENOENT
+	ERR_STOPPING,	 /* the mount is going away: ESHUTDOWN */
+	ERR_NOT_YET,	 /* refused for now: EAGAIN (421, full), ENOENT
 			  * (host unknown, start directory missing) */
 	ERR_CLASS_N,
 };

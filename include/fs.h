@@ -33,11 +33,11 @@ struct fs_ctx {
 	struct cache *cache;
 	struct wfile_table *wfiles;
 	int ignore_attr_errors; /* chmod/chown/utimens refused: succeed */
-	double cache_timeout;  /* seconds; the kernel's timeouts are at most 1 s */
-	size_t max_entries;    /* longest directory listing accepted */
+	double cache_timeout; /* seconds; the kernel's timeouts are at most 1 s */
+	size_t max_entries;   /* longest directory listing accepted */
 	uid_t uid;
 	gid_t gid;
-	long tz_offset;        /* server's LIST times: seconds east of UTC */
+	long tz_offset;		 /* server's LIST times: seconds east of UTC */
 	struct charset *charset; /* server names in another charset, or NULL */
 	struct prefetch *prefetch; /* or NULL: no prefetch */
 	double prefetch_unused; /* seconds an unused prefetched listing lives */
@@ -46,8 +46,8 @@ struct fs_ctx {
 	atomic_bool said_dir_times; /* logged: the server sets no dir times */
 	struct ino_table *inos; /* st_ino of every path (stat and readdir) */
 	struct sum_cache *sums; /* user.checksum.* answers, or NULL */
-	struct fuse *fuse;     /* for kernel cache invalidation, or NULL */
-	time_t mount_time;     /* the root's time where the server has none */
+	struct fuse *fuse;	/* for kernel cache invalidation, or NULL */
+	time_t mount_time;	/* the root's time where the server has none */
 	/* writes through the mount, counted before each is answered (so
 	 * before the kernel takes the new size): a listing taken earlier
 	 * must not give the old size back through readdirplus (dirsnap.c).

@@ -21,8 +21,8 @@ struct handle {
 	struct file_stream *rs;
 	struct wnode *w;
 	bool writer;
-	bool append;         /* O_APPEND: every write at the node's end */
-	char *path;          /* FUSE path, follows renames; open_lock */
+	bool append;	     /* O_APPEND: every write at the node's end */
+	char *path;	     /* FUSE path, follows renames; open_lock */
 	struct handle *next; /* the open list; open_lock */
 };
 

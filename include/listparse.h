@@ -54,7 +54,8 @@
 #define LISTPARSE_LINE_MAX 8192
 
 enum ftp_type {
-	FTP_TYPE_UNKNOWN = 0, /* fifo, socket, device, MLSD type=unknown/OS.*, no info */
+	FTP_TYPE_UNKNOWN =
+		0, /* fifo, socket, device, MLSD type=unknown/OS.*, no info */
 	FTP_TYPE_FILE,
 	FTP_TYPE_DIR,
 	FTP_TYPE_LINK,
@@ -75,11 +76,11 @@ struct ftp_time {
 };
 
 struct ftp_entry {
-	char *name;        /* exact bytes, leading/trailing blanks kept; NUL-terminated */
+	char *name; /* exact bytes, leading/trailing blanks kept; NUL-terminated */
 	enum ftp_type type;
-	int64_t size;      /* bytes; -1 when the line gives none */
+	int64_t size; /* bytes; -1 when the line gives none */
 	struct ftp_time mtime;
-	mode_t perm;       /* permission bits (07777) when known */
+	mode_t perm; /* permission bits (07777) when known */
 	bool has_perm;
 	char *link_target; /* for links when the line gives a target; else NULL */
 	unsigned rights;   /* MLSD "perm=" letters as LISTPARSE_RIGHT(c) bits */
@@ -100,11 +101,11 @@ enum listparse_fmt {
 	LISTPARSE_DOS,
 	LISTPARSE_EPLF,
 	LISTPARSE_VMS,
-	LISTPARSE_MVS,      /* data sets, PDS members, JES */
+	LISTPARSE_MVS, /* data sets, PDS members, JES */
 	LISTPARSE_OS400,
-	LISTPARSE_VMCMS,    /* VM/CMS and z/VM */
-	LISTPARSE_NONSTOP,  /* HP NonStop / Guardian */
-	LISTPARSE_OTHER,    /* NetWare, OS/2, VShell, Win16, VxWorks, OS-9, ... */
+	LISTPARSE_VMCMS,   /* VM/CMS and z/VM */
+	LISTPARSE_NONSTOP, /* HP NonStop / Guardian */
+	LISTPARSE_OTHER, /* NetWare, OS/2, VShell, Win16, VxWorks, OS-9, ... */
 };
 
 /* Parse one line of LIST output on its own, detecting its format (no

@@ -56,8 +56,7 @@ void meta_entry_stat(struct fs_ctx *c, const struct ftp_entry *e,
 
 /* ---- lookups and listings (meta.c) ---- */
 
-typedef int (*meta_fill_fn)(void *arg, const char *name,
-			    const struct stat *st);
+typedef int (*meta_fill_fn)(void *arg, const char *name, const struct stat *st);
 
 /* What is at path: from the cache, else the server (see the top). */
 int meta_stat(struct fs_ctx *c, const char *path, struct stat *st);
@@ -65,8 +64,8 @@ int meta_stat(struct fs_ctx *c, const char *path, struct stat *st);
  * cached), handed to fn in order until it returns non-zero. *first (if
  * not NULL): the listing was taken now or used for the first time
  * (prefetched). */
-int meta_list(struct fs_ctx *c, const char *path, meta_fill_fn fn,
-	      void *arg, bool *first);
+int meta_list(struct fs_ctx *c, const char *path, meta_fill_fn fn, void *arg,
+	      bool *first);
 /* Directory path lists at least one entry (cached, or listed now);
  * false too when it cannot be listed. */
 bool meta_has_entries(struct fs_ctx *c, const char *path);
@@ -131,7 +130,6 @@ int meta_rename(struct fs_ctx *c, const char *from, const struct stat *sf,
 int meta_symlink(struct fs_ctx *c, const char *target, const char *path);
 int meta_chmod(struct fs_ctx *c, const char *path, mode_t mode);
 /* is_dir: path is a directory (a refused time is not an error). */
-int meta_set_mtime(struct fs_ctx *c, const char *path, time_t t,
-		   bool is_dir);
+int meta_set_mtime(struct fs_ctx *c, const char *path, time_t t, bool is_dir);
 
 #endif

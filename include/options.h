@@ -21,15 +21,15 @@ struct fuse_args;
 struct fuse_opt;
 
 struct ftpfs_opts {
-	char *url;            /* first non-option argument */
+	char *url; /* first non-option argument */
 	unsigned connections;
 	double cache_timeout; /* seconds */
 	double prefetch_timeout; /* unused prefetched listings live this long; 0 = no prefetch */
 	int no_prefetch;
-	int parallel_read;  /* helpers for slow sequential reads; -1 = auto */
-	unsigned timeout;     /* seconds, network deadline */
+	int parallel_read; /* helpers for slow sequential reads; -1 = auto */
+	unsigned timeout;  /* seconds, network deadline */
 	unsigned reconnect_timeout; /* seconds to wait for an absent server */
-	int hard;             /* then wait on for it, never EIO (NFS "hard") */
+	int hard;	      /* then wait on for it, never EIO (NFS "hard") */
 	unsigned keepalive;   /* seconds idle before NOOP; 0 = never */
 	unsigned max_entries; /* per directory listing */
 	int pasv_ip;
@@ -38,44 +38,44 @@ struct ftpfs_opts {
 	int disable_mlsd;
 	int ftp_trace;
 	int ignore_attr_errors; /* chmod/chown/utimens refused: succeed */
-	char *spool_dir;      /* where spool files live, default $TMPDIR or /var/tmp */
-	unsigned spool_max;   /* MiB, largest file edited in place */
-	char *netrc;          /* netrc file, default ~/.netrc */
-	char *tls;            /* none | try | require */
-	char *tls_data;       /* private | clear */
+	char *spool_dir; /* where spool files live, default $TMPDIR or /var/tmp */
+	unsigned spool_max; /* MiB, largest file edited in place */
+	char *netrc;	    /* netrc file, default ~/.netrc */
+	char *tls;	    /* none | try | require */
+	char *tls_data;	    /* private | clear */
 	char *cafile;
-	char *fingerprint;    /* sha256:HEX */
-	char *cert, *key;     /* client certificate */
+	char *fingerprint; /* sha256:HEX */
+	char *cert, *key;  /* client certificate */
 	int no_verify;
-	int ssl;              /* curlftpfs: require TLS */
-	int active;           /* EPRT/PORT instead of EPSV/PASV */
-	char *server_tz;      /* zone of LIST times: auto, UTC, +HH:MM */
-	char *codepage;       /* the server's charset for names */
-	char *iocharset;      /* ours (default UTF-8) */
-	char *ftp_port;       /* ADDR[:PORT[-PORT]] to listen on (active) */
-	char *proxy;          /* proxy URL, curlftpfs's host:port, or "env" */
-	char *proxy_user;     /* name[:pass] for the proxy */
-	int proxy_kind;       /* curlftpfs's socks4/socks5/httpproxy: the
+	int ssl;	   /* curlftpfs: require TLS */
+	int active;	   /* EPRT/PORT instead of EPSV/PASV */
+	char *server_tz;   /* zone of LIST times: auto, UTC, +HH:MM */
+	char *codepage;	   /* the server's charset for names */
+	char *iocharset;   /* ours (default UTF-8) */
+	char *ftp_port;	   /* ADDR[:PORT[-PORT]] to listen on (active) */
+	char *proxy;	   /* proxy URL, curlftpfs's host:port, or "env" */
+	char *proxy_user;  /* name[:pass] for the proxy */
+	int proxy_kind;	   /* curlftpfs's socks4/socks5/httpproxy: the
 			       * kind of a proxy= without a scheme */
-	char *user;           /* -o user= (curlftpfs "user=name[:pass]") */
-	char *credentials;    /* file with user= and password= lines */
+	char *user;	   /* -o user= (curlftpfs "user=name[:pass]") */
+	char *credentials; /* file with user= and password= lines */
 	int password_stdin;
-	int verify_upload;       /* -o verify_upload[=ALGO] given */
-	char *verify_algo;       /* its ALGO, or NULL: the best offered */
-	int allow_other;         /* FUSE's, seen on the way */
-	int default_permissions; /* FUSE's, seen on the way */
+	int verify_upload;	    /* -o verify_upload[=ALGO] given */
+	char *verify_algo;	    /* its ALGO, or NULL: the best offered */
+	int allow_other;	    /* FUSE's, seen on the way */
+	int default_permissions;    /* FUSE's, seen on the way */
 	int no_default_permissions; /* allow_other without the kernel's checks */
-	int max_threads_given;   /* FUSE's -o max_threads= was given */
-	char opt_err[200];       /* why fuse_opt_parse failed, if we know */
+	int max_threads_given;	    /* FUSE's -o max_threads= was given */
+	char opt_err[200];	    /* why fuse_opt_parse failed, if we know */
 	int show_help;
 	int show_version;
-	int remount;          /* -o remount: refused */
+	int remount; /* -o remount: refused */
 };
 
 /* A row of options.c's table of ftpfs's options (see there). */
 struct opt_def {
 	const char *templ; /* fuse_opt template: "connections=%u", "hard" */
-	size_t off;        /* the field it fills in struct ftpfs_opts */
+	size_t off;	   /* the field it fills in struct ftpfs_opts */
 	const char *def;   /* the default as documented, or NULL */
 	const char *usage; /* --help's column: "connections=N" ("-o " added
 			    * unless it starts with '-') */

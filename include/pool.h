@@ -33,11 +33,11 @@ enum pool_kind { POOL_META, POOL_BULK };
 
 struct pool_cfg {
 	unsigned max_sessions; /* >= 1 */
-	int park_ms;           /* a parked session idle this long is reclaimed */
-	int keepalive_s;       /* NOOP on sessions idle this long; 0 = never */
-	int idle_close_s;      /* close sessions idle this long; 0 = never */
-	int reconnect_s;       /* keep trying to connect this long; 0 = once */
-	bool hard;             /* an absent server: wait for it, never -EIO */
+	int park_ms;	  /* a parked session idle this long is reclaimed */
+	int keepalive_s;  /* NOOP on sessions idle this long; 0 = never */
+	int idle_close_s; /* close sessions idle this long; 0 = never */
+	int reconnect_s;  /* keep trying to connect this long; 0 = once */
+	bool hard;	  /* an absent server: wait for it, never -EIO */
 };
 
 /* Opens the first session at once, so that a wrong host or password is
@@ -98,8 +98,7 @@ int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 	     void *ctx);
 /* The same, giving up with -EAGAIN after timeout_ms without a session
  * (also with hard while the server is down). */
-int pool_run_timed(struct pool *p,
-		   int (*fn)(struct ftp_session *s, void *ctx), void *ctx,
-		   int timeout_ms);
+int pool_run_timed(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
+		   void *ctx, int timeout_ms);
 
 #endif

@@ -23,17 +23,16 @@ struct prefetch;
 
 /* The job: list path on s and put it in the cache; 0 or a negative errno.
  * s is NULL when the prefetcher has no pool (tests). */
-typedef int (*prefetch_fn)(void *arg, struct ftp_session *s,
-			   const char *path);
+typedef int (*prefetch_fn)(void *arg, struct ftp_session *s, const char *path);
 
 struct prefetch_cfg {
-	unsigned workers;  /* threads at most, >= 1 */
-	size_t queue_max;  /* queued paths at most, >= 1 */
+	unsigned workers; /* threads at most, >= 1 */
+	size_t queue_max; /* queued paths at most, >= 1 */
 };
 
 /* pool may be NULL (fn gets no session). NULL on allocation failure. */
-struct prefetch *prefetch_new(const struct prefetch_cfg *cfg,
-			      struct pool *pool, prefetch_fn fn, void *arg);
+struct prefetch *prefetch_new(const struct prefetch_cfg *cfg, struct pool *pool,
+			      prefetch_fn fn, void *arg);
 /* Stop taking jobs, drop the queue, wake claimers, wait for running jobs
  * and join the workers. NULL is a no-op. */
 void prefetch_free(struct prefetch *pf);
@@ -56,7 +55,7 @@ bool prefetch_claim(struct prefetch *pf, const char *path);
 struct prefetch_stats {
 	unsigned long queued, dropped_full, dropped_busy, done, failed,
 		cancelled, waited;
-	size_t pending;   /* queued now */
+	size_t pending;	  /* queued now */
 	unsigned running; /* jobs running now */
 	unsigned threads; /* workers started */
 };

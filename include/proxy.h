@@ -20,16 +20,16 @@ struct net_conn;
 
 enum proxy_kind {
 	PROXY_SOCKS5 = 1, /* RFC 1928 + RFC 1929 */
-	PROXY_SOCKS4A,    /* SOCKS4 with the 4a name extension */
-	PROXY_HTTP,       /* HTTP/1.1 CONNECT, Basic authentication */
+	PROXY_SOCKS4A,	  /* SOCKS4 with the 4a name extension */
+	PROXY_HTTP,	  /* HTTP/1.1 CONNECT, Basic authentication */
 };
 
 struct proxy_cfg {
 	enum proxy_kind kind;
-	char *host;       /* the proxy's name or address (no brackets) */
-	char *port;       /* the proxy's port, digits */
-	char *user;       /* NULL = no authentication */
-	char *pass;       /* NULL = "" */
+	char *host; /* the proxy's name or address (no brackets) */
+	char *port; /* the proxy's port, digits */
+	char *user; /* NULL = no authentication */
+	char *pass; /* NULL = "" */
 };
 
 /* Longest HTTP reply header we read, and longest line in it. */
@@ -45,9 +45,9 @@ struct proxy_cfg {
  * far host (-ECONNREFUSED, -EHOSTUNREACH, -ENETUNREACH, -ETIMEDOUT);
  * -EPROTO for a reply that is not the protocol's. Nothing is left open on
  * failure; on success the connection's timeout is timeout_ms. */
-int proxy_connect(const struct proxy_cfg *p, const char *host,
-		  const char *port, int timeout_ms, struct net_conn **out,
-		  char *err, size_t errlen);
+int proxy_connect(const struct proxy_cfg *p, const char *host, const char *port,
+		  int timeout_ms, struct net_conn **out, char *err,
+		  size_t errlen);
 
 /* "socks5://host:port" (no credentials) into buf; returns buf. */
 const char *proxy_name(const struct proxy_cfg *p, char *buf, size_t n);

@@ -12,29 +12,29 @@
 #include <stdbool.h>
 
 enum refusal_op {
-	RF_LIST,	 /* MLSD/LIST/CWD of a directory (not the root) */
-	RF_LOOKUP,	 /* listing a parent to find a name in it */
-	RF_READ,	 /* RETR */
-	RF_UNLINK,	 /* DELE */
-	RF_MKDIR,	 /* MKD */
-	RF_RMDIR,	 /* RMD */
-	RF_RENAME,	 /* RNFR/RNTO, judged by the source */
-	RF_RENAME_OVER,	 /* RNFR/RNTO, judged by the target it would replace */
-	RF_SYMLINK,	 /* SITE SYMLINK */
-	RF_CHMOD,	 /* SITE CHMOD */
-	RF_MTIME,	 /* MFMT (or its fallbacks) on a file */
-	RF_MTIME_DIR,	 /* the same on a directory */
-	RF_CHECKSUM,	 /* HASH/XSHA1/XMD5/XCRC */
-	RF_CHOWN,	 /* FTP has none: only "no change" succeeds */
+	RF_LIST,	/* MLSD/LIST/CWD of a directory (not the root) */
+	RF_LOOKUP,	/* listing a parent to find a name in it */
+	RF_READ,	/* RETR */
+	RF_UNLINK,	/* DELE */
+	RF_MKDIR,	/* MKD */
+	RF_RMDIR,	/* RMD */
+	RF_RENAME,	/* RNFR/RNTO, judged by the source */
+	RF_RENAME_OVER, /* RNFR/RNTO, judged by the target it would replace */
+	RF_SYMLINK,	/* SITE SYMLINK */
+	RF_CHMOD,	/* SITE CHMOD */
+	RF_MTIME,	/* MFMT (or its fallbacks) on a file */
+	RF_MTIME_DIR,	/* the same on a directory */
+	RF_CHECKSUM,	/* HASH/XSHA1/XMD5/XCRC */
+	RF_CHOWN,	/* FTP has none: only "no change" succeeds */
 	RF_N
 };
 
 /* What the caller must find out after the refusal, and then reports. */
 enum refusal_found {
-	RF_NOT_ASKED,	/* refusal_look: nothing to look up */
-	RF_MISSING,	/* the name is not there (a fresh lookup) */
-	RF_EXISTS,	/* it is there */
-	RF_NOT_EMPTY,	/* it is a directory with entries (RF_LOOK_CHILDREN) */
+	RF_NOT_ASKED, /* refusal_look: nothing to look up */
+	RF_MISSING,   /* the name is not there (a fresh lookup) */
+	RF_EXISTS,    /* it is there */
+	RF_NOT_EMPTY, /* it is a directory with entries (RF_LOOK_CHILDREN) */
 };
 
 enum refusal_look {

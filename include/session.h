@@ -31,30 +31,30 @@ struct tls_ctx;
 struct proxy_cfg;
 
 enum session_tls {
-	SESS_TLS_NONE,     /* plain FTP */
-	SESS_TLS_TRY,      /* AUTH TLS when the server takes it, else plain */
+	SESS_TLS_NONE,	   /* plain FTP */
+	SESS_TLS_TRY,	   /* AUTH TLS when the server takes it, else plain */
 	SESS_TLS_REQUIRE,  /* AUTH TLS or fail (ftpes://) */
 	SESS_TLS_IMPLICIT, /* TLS from the first byte (ftps://) */
 };
 
 struct session_cfg {
-	const char *host;     /* name or address literal (no brackets) */
-	const char *port;     /* service, e.g. "21" */
-	const char *user;     /* NULL = anonymous */
-	const char *pass;     /* NULL = "" (anonymous: an e-mail-like word) */
-	const char *path;     /* URL path, relative to the login directory */
-	int timeout_ms;       /* deadline of every network operation */
-	bool pasv_ip;         /* trust the address in a PASV reply */
+	const char *host; /* name or address literal (no brackets) */
+	const char *port; /* service, e.g. "21" */
+	const char *user; /* NULL = anonymous */
+	const char *pass; /* NULL = "" (anonymous: an e-mail-like word) */
+	const char *path; /* URL path, relative to the login directory */
+	int timeout_ms;	  /* deadline of every network operation */
+	bool pasv_ip;	  /* trust the address in a PASV reply */
 	bool disable_epsv;
-	bool no_pipeline;     /* never send EPSV+REST+RETR, RNFR+RNTO in
+	bool no_pipeline;  /* never send EPSV+REST+RETR, RNFR+RNTO in
 			       * one write */
-	bool disable_mlsd;    /* ignore MLST/MLSD even when offered */
-	bool trace;           /* log the dialogue (the password redacted) */
+	bool disable_mlsd; /* ignore MLST/MLSD even when offered */
+	bool trace;	   /* log the dialogue (the password redacted) */
 	enum session_tls tls;
 	struct tls_ctx *tls_ctx; /* needed unless tls == SESS_TLS_NONE */
-	bool tls_data_clear;  /* PROT C: only the control channel protected */
-	bool active;          /* EPRT/PORT: the server connects to us */
-	const char *active_addr; /* address to announce, NULL = ours */
+	bool tls_data_clear; /* PROT C: only the control channel protected */
+	bool active;	     /* EPRT/PORT: the server connects to us */
+	const char *active_addr;   /* address to announce, NULL = ours */
 	unsigned port_lo, port_hi; /* our data port range, 0 = any */
 	/* Shared by the sessions of one server (may be NULL): the length of
 	 * the shortest command line it refused as too long. Longer lines are
@@ -137,8 +137,8 @@ int session_code_errno(int code, bool upload);
  * -ESPIPE. A data connection the server refuses (425, or its TLS) is
  * tried twice more, the last time on a new control connection; then -EIO
  * and the session is broken. Otherwise a refusal is its errno. */
-int session_xfer_start(struct ftp_session *s, const char *cmd,
-		       const char *path, int64_t rest);
+int session_xfer_start(struct ftp_session *s, const char *cmd, const char *path,
+		       int64_t rest);
 /* Read transfer data; 0 at the end of the data. */
 ssize_t session_xfer_read(struct ftp_session *s, void *buf, size_t len);
 /* Send upload data (STOR/APPE), all of it or fail. */
@@ -149,8 +149,7 @@ int session_xfer_write(struct ftp_session *s, const void *buf, size_t len);
 int session_xfer_finish(struct ftp_session *s);
 /* For `ftpfs status`: the running upload (to a temporary) is for file
  * dest, total bytes (-1: not known yet). */
-void session_xfer_note(struct ftp_session *s, const char *dest,
-		       int64_t total);
+void session_xfer_note(struct ftp_session *s, const char *dest, int64_t total);
 /* Stop a transfer early, leaving the control channel in sync. */
 int session_xfer_abort(struct ftp_session *s);
 bool session_xfer_active(const struct ftp_session *s);
@@ -222,8 +221,8 @@ int session_checksum(struct ftp_session *s, enum digest_algo a,
  * "SHA-256 0-49 <hex> name" (hash_form, draft-bryan-ftpext-hash 3.2; the
  * range may be missing), or an X command's "<hex>" (first hex word of the
  * right length). Pure; 0 or -EPROTO. */
-int session_parse_checksum(const char *text, enum digest_algo a,
-			   bool hash_form, char out[DIGEST_HEX_MAX]);
+int session_parse_checksum(const char *text, enum digest_algo a, bool hash_form,
+			   char out[DIGEST_HEX_MAX]);
 /* With cfg->verify_upload: compare the checksum of the bytes the last STOR
  * on this session sent with the server's of path (where it went). 0 when
  * they match (or without verify_upload); -EIO on a mismatch or when the

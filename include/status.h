@@ -18,23 +18,23 @@
 #include <stdint.h>
 
 enum status_counter {
-	ST_BYTES_IN,      /* data received (downloads, listings) */
-	ST_BYTES_OUT,     /* data sent (uploads) */
-	ST_CACHE_HIT,     /* attribute or listing answered from the cache */
+	ST_BYTES_IN,  /* data received (downloads, listings) */
+	ST_BYTES_OUT, /* data sent (uploads) */
+	ST_CACHE_HIT, /* attribute or listing answered from the cache */
 	ST_CACHE_MISS,
-	ST_ERRORS,        /* errors logged */
-	ST_RECONNECTS,    /* broken sessions replaced */
+	ST_ERRORS,     /* errors logged */
+	ST_RECONNECTS, /* broken sessions replaced */
 	ST_SESSIONS_OPENED,
 	ST_COUNTERS,
 };
 
 enum status_quirk {
-	SQ_NO_EPSV = 1 << 0,    /* EPSV refused: PASV */
-	SQ_NO_EPRT = 1 << 1,    /* EPRT refused: PORT */
-	SQ_NO_LIST_A = 1 << 2,  /* "LIST -a" refused: LIST */
-	SQ_NO_MDTM = 1 << 3,    /* MDTM unknown */
-	SQ_NO_MTIME = 1 << 4,   /* no MFMT nor MDTM write form */
-	SQ_NO_CHMOD = 1 << 5,   /* SITE CHMOD refused */
+	SQ_NO_EPSV = 1 << 0,	/* EPSV refused: PASV */
+	SQ_NO_EPRT = 1 << 1,	/* EPRT refused: PORT */
+	SQ_NO_LIST_A = 1 << 2,	/* "LIST -a" refused: LIST */
+	SQ_NO_MDTM = 1 << 3,	/* MDTM unknown */
+	SQ_NO_MTIME = 1 << 4,	/* no MFMT nor MDTM write form */
+	SQ_NO_CHMOD = 1 << 5,	/* SITE CHMOD refused */
 	SQ_POOL_LIMIT = 1 << 6, /* 421: fewer connections than asked */
 };
 

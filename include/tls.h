@@ -21,10 +21,10 @@ struct net_conn;
 struct tls_ctx;
 
 struct tls_cfg {
-	const char *cafile;      /* trust these CAs instead of the system's */
+	const char *cafile;	 /* trust these CAs instead of the system's */
 	const char *fingerprint; /* "sha256:HEX" (colons allowed) or NULL */
-	const char *cert, *key;  /* client certificate, or NULL */
-	bool no_verify;          /* accept any certificate (insecure) */
+	const char *cert, *key;	 /* client certificate, or NULL */
+	bool no_verify;		 /* accept any certificate (insecure) */
 };
 
 int tls_ctx_new(const struct tls_cfg *cfg, struct tls_ctx **out, char *err,
@@ -32,8 +32,8 @@ int tls_ctx_new(const struct tls_cfg *cfg, struct tls_ctx **out, char *err,
 void tls_ctx_free(struct tls_ctx *t);
 
 /* Handshake on a control connection to host (SNI and name check). */
-int tls_start_control(struct tls_ctx *t, struct net_conn *c,
-		      const char *host, char *err, size_t errlen);
+int tls_start_control(struct tls_ctx *t, struct net_conn *c, const char *host,
+		      char *err, size_t errlen);
 /* Handshake on a data connection, resuming ctrl's session: a fresh
  * ticket when there is one, or (again, or none left) the newest session.
  * -EAGAIN when the handshake worked but the session offered was not

@@ -12,13 +12,13 @@
 #include "proxy.h"
 
 struct ftp_url {
-	bool implicit_tls;  /* ftps:// */
-	bool explicit_tls;  /* ftpes:// */
-	char *user;         /* percent-decoded, or NULL */
-	char *pass;         /* percent-decoded, or NULL */
-	char *host;         /* without [] for IPv6 literals */
-	char *port;         /* digits */
-	char *path;         /* percent-decoded, without the leading '/' */
+	bool implicit_tls; /* ftps:// */
+	bool explicit_tls; /* ftpes:// */
+	char *user;	   /* percent-decoded, or NULL */
+	char *pass;	   /* percent-decoded, or NULL */
+	char *host;	   /* without [] for IPv6 literals */
+	char *port;	   /* digits */
+	char *path;	   /* percent-decoded, without the leading '/' */
 };
 
 /* Parse ftp://[user[:pass]@]host[:port][/path] (also ftps://, ftpes://,

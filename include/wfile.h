@@ -46,7 +46,7 @@ struct wnode;
 bool wfile_tmp_name(const char *name);
 
 enum wfile_how {
-	WF_NEW,    /* the file is being created: empty */
+	WF_NEW,	   /* the file is being created: empty */
 	WF_TRUNC,  /* an existing file, truncated to 0 on open */
 	WF_APPEND, /* O_APPEND */
 	WF_UPDATE, /* an existing file, contents kept */
@@ -82,8 +82,7 @@ int wfile_open(struct wfile_table *t, const char *path, const char *srv,
 	       struct wnode **out);
 /* off < 0: at the node's end (O_APPEND: the kernel's idea of the end may
  * be older than another handle's data). */
-ssize_t wfile_write(struct wnode *w, const char *buf, size_t len,
-		    int64_t off);
+ssize_t wfile_write(struct wnode *w, const char *buf, size_t len, int64_t off);
 ssize_t wfile_read(struct wnode *w, char *buf, size_t len, int64_t off);
 int wfile_truncate(struct wnode *w, int64_t size);
 /* A mode (mode != NULL) or modification time (mtime != NULL) for a node

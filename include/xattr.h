@@ -48,8 +48,8 @@ struct fs_ctx;
  * once: file managers ask for security.selinux... of every file), for
  * what is not a regular file, or where the server has none for it;
  * -EBUSY while the file is being written through the mount; -ERANGE. */
-int xattr_get(struct fs_ctx *c, const char *path, const char *name,
-	      char *value, size_t size);
+int xattr_get(struct fs_ctx *c, const char *path, const char *name, char *value,
+	      size_t size);
 /* listxattr of path: the checksums the server offers, for a regular
  * file (xattr_list's answer), else none. */
 int xattr_names(struct fs_ctx *c, const char *path, char *list, size_t size);

@@ -46,21 +46,21 @@
 struct xfer;
 
 enum xfer_state {
-	XFER_CLOSED,    /* no session held */
-	XFER_READY,     /* a session held, in step, no transfer open */
-	XFER_OPENING,   /* REST and the command sent, awaiting 125/150 */
-	XFER_RUNNING,   /* the transfer is open and ours */
-	XFER_PARKED,    /* open, lent to the pool between calls */
-	XFER_STOLEN,    /* the pool took the parked session back */
+	XFER_CLOSED,	/* no session held */
+	XFER_READY,	/* a session held, in step, no transfer open */
+	XFER_OPENING,	/* REST and the command sent, awaiting 125/150 */
+	XFER_RUNNING,	/* the transfer is open and ours */
+	XFER_PARKED,	/* open, lent to the pool between calls */
+	XFER_STOLEN,	/* the pool took the parked session back */
 	XFER_FINISHING, /* data connection closed, awaiting the final reply */
-	XFER_BROKEN,    /* the session broke: it can only be given back */
+	XFER_BROKEN,	/* the session broke: it can only be given back */
 };
 
 /* How a session is taken from the pool. */
 enum xfer_take {
 	XFER_TAKE_TRANSFER, /* pool_get_transfer() */
 	XFER_TAKE_SPARE,    /* pool_get_spare(): never waits */
-	XFER_TAKE_BULK,     /* pool_get_timed(POOL_BULK, timeout_ms) */
+	XFER_TAKE_BULK,	    /* pool_get_timed(POOL_BULK, timeout_ms) */
 };
 
 /* A closed xfer on p; later takes use how (and timeout_ms for
@@ -74,8 +74,7 @@ int xfer_take(struct xfer *x, enum xfer_take how, int timeout_ms);
  * held (a running transfer is aborted first, a broken session replaced)
  * or a new one. Errors as session_xfer_start() (-ESPIPE: REST refused),
  * or the pool's; after a refusal the session is kept (READY). */
-int xfer_open(struct xfer *x, const char *cmd, const char *path,
-	      int64_t off);
+int xfer_open(struct xfer *x, const char *cmd, const char *path, int64_t off);
 /* The last command and path again, from byte at (APPE sends no REST: at
  * is only where xfer_pos() counts from, the server appends). */
 int xfer_reopen(struct xfer *x, int64_t at);

@@ -29,8 +29,8 @@ struct attr_ent {
 	char *path;
 	double expires;
 	bool missing;
-	bool spec;     /* put by an unadopted listing, expires with it */
-	bool unknown;  /* changed through the mount: ask the server */
+	bool spec;	 /* put by an unadopted listing, expires with it */
+	bool unknown;	 /* changed through the mount: ask the server */
 	unsigned misses; /* a directory's: cache_dir_miss */
 	struct stat st;
 	char *link;
@@ -41,8 +41,8 @@ struct dir_ent {
 	char *path;
 	double expires;
 	double fetched;
-	bool spec;     /* fetched unasked, not yet used (cache_get_dir) */
-	bool stale;    /* a child changed: no readdir from it, but the names
+	bool spec;  /* fetched unasked, not yet used (cache_get_dir) */
+	bool stale; /* a child changed: no readdir from it, but the names
 			* it lacks still do not exist (cache_changed) */
 	struct cache_dirent *ents;
 	size_t n;
@@ -52,7 +52,7 @@ struct cache {
 	pthread_mutex_t lock;
 	double ttl;
 	size_t max;
-	size_t used;   /* attr entries + listed names; protected by lock */
+	size_t used;	   /* attr entries + listed names; protected by lock */
 	unsigned long gen; /* bumped by every invalidation; protected by lock */
 	struct attr_ent *attrs[NBUCKETS];
 	struct dir_ent *dirs[NBUCKETS];
@@ -530,8 +530,8 @@ out:
 	pthread_mutex_unlock(&c->lock);
 }
 
-void cache_put_dir(struct cache *c, const char *path,
-		   struct cache_dirent *ents, size_t n, unsigned long gen)
+void cache_put_dir(struct cache *c, const char *path, struct cache_dirent *ents,
+		   size_t n, unsigned long gen)
 {
 	put_dir(c, path, ents, n, gen, 0);
 }

@@ -48,8 +48,7 @@ void charset_free(struct charset *cs)
 	free(cs);
 }
 
-static int conv(iconv_t cd, pthread_mutex_t *lock, const char *in,
-		char **out)
+static int conv(iconv_t cd, pthread_mutex_t *lock, const char *in, char **out)
 {
 	size_t inlen = strlen(in), cap = inlen * 4 + 4, left = cap - 1;
 	char *buf = malloc(cap), *o = buf, *ip = (char *)in;

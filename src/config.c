@@ -33,8 +33,8 @@ static bool is(const char *s, const char *word)
 	return s && !strcmp(s, word);
 }
 
-void session_cfg_from_opts(const struct ftpfs_opts *o,
-			   const struct ftp_url *u, struct session_cfg *s)
+void session_cfg_from_opts(const struct ftpfs_opts *o, const struct ftp_url *u,
+			   struct session_cfg *s)
 {
 	if (u->implicit_tls)
 		s->tls = SESS_TLS_IMPLICIT;
@@ -76,8 +76,9 @@ int session_proxy_from_opts(const struct ftpfs_opts *o, struct session_cfg *s,
 		return r;
 	if (proxy->host && s->active) {
 		/* the server would connect to us, past the proxy */
-		snprintf(err, errlen, "active mode (-o active, ftp_port=) "
-				      "cannot work through a proxy; leave it out");
+		snprintf(err, errlen,
+			 "active mode (-o active, ftp_port=) "
+			 "cannot work through a proxy; leave it out");
 		return -EINVAL;
 	}
 	s->proxy = proxy->host ? proxy : NULL;
@@ -110,14 +111,16 @@ int session_verify_from_opts(const struct ftpfs_opts *o, unsigned caps,
 			break;
 	}
 	if (o->verify_algo)
-		snprintf(err, errlen, "verify_upload=%s: the server offers no "
-				      "%s checksum (neither HASH nor its X "
-				      "command in FEAT)", o->verify_algo,
-			 o->verify_algo);
+		snprintf(err, errlen,
+			 "verify_upload=%s: the server offers no "
+			 "%s checksum (neither HASH nor its X "
+			 "command in FEAT)",
+			 o->verify_algo, o->verify_algo);
 	else
-		snprintf(err, errlen, "verify_upload: the server offers no "
-				      "checksum (HASH, XSHA256, XSHA1, XMD5 or "
-				      "XCRC in FEAT)");
+		snprintf(err, errlen,
+			 "verify_upload: the server offers no "
+			 "checksum (HASH, XSHA256, XSHA1, XMD5 or "
+			 "XCRC in FEAT)");
 	return -EOPNOTSUPP;
 }
 
@@ -161,8 +164,8 @@ int wfile_table_from_opts(const struct ftpfs_opts *o, struct pool *p,
 	return r;
 }
 
-bool prefetch_cfg_from_opts(const struct ftpfs_opts *o,
-			    struct prefetch_cfg *p, double *unused)
+bool prefetch_cfg_from_opts(const struct ftpfs_opts *o, struct prefetch_cfg *p,
+			    double *unused)
 {
 	if (o->no_prefetch || o->prefetch_timeout <= 0 ||
 	    o->cache_timeout <= 0 || o->connections < 2)

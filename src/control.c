@@ -66,11 +66,12 @@ int control_path(const char *mountpoint, char *out, size_t n)
 	for (p = mountpoint; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	for (b = b ? b + 1 : mountpoint; *b && i < sizeof(base) - 1; b++)
-		base[i++] = (*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
-				    (*b >= '0' && *b <= '9') || *b == '.' ||
-				    *b == '-'
-			    ? *b
-			    : '_';
+		base[i++] = (*b >= 'a' && *b <= 'z') ||
+					    (*b >= 'A' && *b <= 'Z') ||
+					    (*b >= '0' && *b <= '9') ||
+					    *b == '.' || *b == '-'
+				    ? *b
+				    : '_';
 	base[i] = '\0';
 	k = snprintf(out, n, "%s/%s-%016llx.sock", dir, base,
 		     (unsigned long long)h);
@@ -136,8 +137,9 @@ static void answer(struct control *c, int fd)
 	char req[REQ_MAX], *rep;
 
 	if (!peer_allowed(fd)) {
-		say(fd, '1', "ftpfs: only the user who mounted it and root may "
-			     "ask\n");
+		say(fd, '1',
+		    "ftpfs: only the user who mounted it and root may "
+		    "ask\n");
 		return;
 	}
 	if (read_request(fd, req) < 0)
@@ -220,12 +222,11 @@ static int make_socket(struct control *c)
 	mode_t old;
 	int r;
 
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			0);
+	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->lfd < 0)
 		return -errno;
 	memcpy(a.sun_path, c->path, strlen(c->path) + 1);
-	unlink(c->path); /* one left by a daemon that was killed */
+	unlink(c->path);  /* one left by a daemon that was killed */
 	old = umask(077); /* mode 0600 from the start */
 	r = bind(c->lfd, (struct sockaddr *)&a, sizeof(a));
 	umask(old);
@@ -342,8 +343,7 @@ static int mount_abs(const char *mp, char *out, size_t n)
 	}
 	if (base == dir && !realpath(".", parent))
 		return -errno;
-	k = snprintf(out, n, "%s/%s", strcmp(parent, "/") ? parent : "",
-		     base);
+	k = snprintf(out, n, "%s/%s", strcmp(parent, "/") ? parent : "", base);
 	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
 }
 

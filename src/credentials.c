@@ -53,8 +53,7 @@ static char *netrc_token(char **pp)
 	return tok;
 }
 
-int netrc_lookup(const char *file, const char *host, char **user,
-		 char **pass)
+int netrc_lookup(const char *file, const char *host, char **user, char **pass)
 {
 	FILE *fp = fopen(file, "r");
 	char *buf, *p, *tok;
@@ -172,17 +171,21 @@ int credentials_read(const char *file, char **user, char **pass,
 			v = line + 15;
 		} else if (!strncmp(line, "proxy_", 6)) {
 			/* the name only: the value may be a password */
-			snprintf(err, errlen, "%.200s: %.*s lines need "
-					      "-o proxy=", file,
+			snprintf(err, errlen,
+				 "%.200s: %.*s lines need "
+				 "-o proxy=",
+				 file,
 				 (int)strcspn(line, "=") > 20
 					 ? 20
 					 : (int)strcspn(line, "=") + 1,
 				 line);
 			r = -EINVAL;
 		} else if (line[0] && line[0] != '#') {
-			snprintf(err, errlen, "%.200s: lines must be user=, "
-					      "password=, proxy_user= or "
-					      "proxy_password=", file);
+			snprintf(err, errlen,
+				 "%.200s: lines must be user=, "
+				 "password=, proxy_user= or "
+				 "proxy_password=",
+				 file);
 			r = -EINVAL;
 		}
 		if (dst) {
@@ -211,8 +214,7 @@ static void tty_restore_and_die(int sig)
 /* Read one line from standard input into *out (malloc'd). At a terminal,
  * prompt on stderr and turn echo off while the user types (restored also
  * when a signal ends us meanwhile). */
-static int read_secret(const char *prompt, char **out, char *err,
-		       size_t errlen)
+static int read_secret(const char *prompt, char **out, char *err, size_t errlen)
 {
 	char line[1024];
 	bool tty = isatty(STDIN_FILENO);
@@ -233,7 +235,8 @@ static int read_secret(const char *prompt, char **out, char *err,
 		if (tty) {
 			/* echo off before the prompt: what is typed after
 			 * it is never shown nor flushed */
-			tty_echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+			tty_echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) ==
+				       0;
 			fprintf(stderr, "%s", prompt);
 			fflush(stderr);
 		}
@@ -268,8 +271,8 @@ static int prompt_password(const struct ftp_url *u, char **pass, char *err,
 {
 	char prompt[600];
 
-	snprintf(prompt, sizeof(prompt), "Password for %.200s@%.300s: ",
-		 u->user, u->host);
+	snprintf(prompt, sizeof(prompt),
+		 "Password for %.200s@%.300s: ", u->user, u->host);
 	free(*pass);
 	*pass = NULL;
 	return read_secret(prompt, pass, err, errlen);

@@ -9,8 +9,7 @@
 
 #include <openssl/evp.h>
 
-static const char *const names[DIGEST_N] = { "sha256", "sha1", "md5",
-					     "crc32" };
+static const char *const names[DIGEST_N] = { "sha256", "sha1", "md5", "crc32" };
 static const size_t hex_lens[DIGEST_N] = { 64, 40, 32, 8 };
 
 struct digest {

@@ -60,8 +60,8 @@ static int snap_fn(void *arg, const char *name, const struct stat *st)
 
 /* Files being written: the server may not list them yet, or list the
  * size before the data still to commit. */
-static void overlay_fn(void *arg, const char *name, int64_t size,
-		       time_t mtime, bool pending)
+static void overlay_fn(void *arg, const char *name, int64_t size, time_t mtime,
+		       bool pending)
 {
 	struct dirsnap *d = arg;
 	struct stat st;
@@ -229,7 +229,9 @@ int dirsnap_read(struct fs_ctx *c, struct dirsnap *d, void *buf,
 		snap_refresh(d);
 	d->served = true;
 	for (i = (size_t)off; i < d->n + 2; i++) {
-		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
+		const char *name = i == 0   ? "."
+				   : i == 1 ? ".."
+					    : d->ents[i - 2].name;
 
 		if (i < 2) {
 			memset(&st, 0, sizeof(st));

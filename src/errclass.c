@@ -10,13 +10,13 @@ static const struct {
 	int err; /* positive */
 	enum err_class c;
 } classes[] = {
-	{ ECONNRESET, ERR_CONN_LOST },    { ECONNABORTED, ERR_CONN_LOST },
-	{ ENOTCONN, ERR_CONN_LOST },      { EPIPE, ERR_CONN_LOST },
-	{ EPROTO, ERR_CONN_LOST },        { ETIMEDOUT, ERR_TIMEOUT },
-	{ EMSGSIZE, ERR_GARBLED },        { EIO, ERR_GAVE_UP },
+	{ ECONNRESET, ERR_CONN_LOST },	   { ECONNABORTED, ERR_CONN_LOST },
+	{ ENOTCONN, ERR_CONN_LOST },	   { EPIPE, ERR_CONN_LOST },
+	{ EPROTO, ERR_CONN_LOST },	   { ETIMEDOUT, ERR_TIMEOUT },
+	{ EMSGSIZE, ERR_GARBLED },	   { EIO, ERR_GAVE_UP },
 	{ ECONNREFUSED, ERR_UNREACHABLE }, { EHOSTUNREACH, ERR_UNREACHABLE },
-	{ ENETUNREACH, ERR_UNREACHABLE }, { ESHUTDOWN, ERR_STOPPING },
-	{ EAGAIN, ERR_NOT_YET },          { ENOENT, ERR_NOT_YET },
+	{ ENETUNREACH, ERR_UNREACHABLE },  { ESHUTDOWN, ERR_STOPPING },
+	{ EAGAIN, ERR_NOT_YET },	   { ENOENT, ERR_NOT_YET },
 };
 
 static const char *const class_names[ERR_CLASS_N] = {
@@ -70,8 +70,8 @@ bool err_transient(int r)
 {
 	enum err_class c = err_classify(r);
 
-	return c == ERR_CONN_LOST || c == ERR_TIMEOUT ||
-	       c == ERR_UNREACHABLE || c == ERR_NOT_YET;
+	return c == ERR_CONN_LOST || c == ERR_TIMEOUT || c == ERR_UNREACHABLE ||
+	       c == ERR_NOT_YET;
 }
 
 /* RFC 959 4.2 reply codes; what is not here is -EIO. */

@@ -24,22 +24,22 @@
 
 struct file_stream {
 	pthread_mutex_t lock;
-	struct pool *pool;     /* fixed */
+	struct pool *pool; /* fixed */
 	/* all the rest protected by lock, but seen_size (atomic) */
 	char *path;
-	struct xfer *x;        /* its RETR, parked between reads */
+	struct xfer *x; /* its RETR, parked between reads */
 	int64_t pos;
 	int64_t eof_at;
 	_Atomic int64_t seen_size; /* largest size a stat reported, or -1 */
-	char *win;             /* ring of FILE_WINDOW bytes, lazily allocated */
-	size_t win_len;        /* valid bytes, ending at pos */
+	char *win;	/* ring of FILE_WINDOW bytes, lazily allocated */
+	size_t win_len; /* valid bytes, ending at pos */
 	/* parallel segments (file_stream_parallel) */
 	unsigned helpers;
 	int64_t size;
-	struct segread *sr;    /* serving reads from pos on, or NULL */
-	bool decided;          /* this transfer's speed was judged */
-	int64_t meas_bytes;    /* bytes and time spent waiting for them */
-	int64_t meas_ns;       /* in this transfer */
+	struct segread *sr; /* serving reads from pos on, or NULL */
+	bool decided;	    /* this transfer's speed was judged */
+	int64_t meas_bytes; /* bytes and time spent waiting for them */
+	int64_t meas_ns;    /* in this transfer */
 };
 
 static int64_t now_ns(void)
@@ -50,8 +50,7 @@ static int64_t now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-void file_stream_parallel(struct file_stream *f, unsigned helpers,
-			  int64_t size)
+void file_stream_parallel(struct file_stream *f, unsigned helpers, int64_t size)
 {
 	pthread_mutex_lock(&f->lock);
 	f->helpers = helpers;
@@ -99,12 +98,11 @@ static void win_add(struct file_stream *f, const char *data, size_t n)
 	memcpy(f->win + at, data, chunk);
 	memcpy(f->win, data + chunk, n - chunk);
 	f->win_len = f->win_len + n > FILE_WINDOW ? FILE_WINDOW
-						   : f->win_len + n;
+						  : f->win_len + n;
 }
 
 /* Copy window bytes [off, min(off+len, pos)); returns how many. */
-static size_t win_get(struct file_stream *f, char *buf, size_t len,
-		      int64_t off)
+static size_t win_get(struct file_stream *f, char *buf, size_t len, int64_t off)
 {
 	size_t n, at, chunk;
 
@@ -214,7 +212,7 @@ ssize_t file_stream_read(struct file_stream *f, char *buf, size_t len,
 	pthread_mutex_lock(&f->lock);
 	if (f->eof_at >= 0 && atomic_load(&f->seen_size) > f->eof_at)
 		f->eof_at = -1; /* it grew since: read on to its new end */
-	xfer_unpark(f->x); /* -ESTALE: taken back by the pool, CLOSED */
+	xfer_unpark(f->x);	/* -ESTALE: taken back by the pool, CLOSED */
 	got = win_get(f, buf, len, off);
 	if (f->sr && got < len) {
 		n = segread_read(f->sr, buf + got, len - got,

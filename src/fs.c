@@ -169,9 +169,8 @@ static int may_write(const struct stat *st)
 #define SERVER_FILE_MODE 0644
 
 /* created: a new file, with mode (the kernel applied the umask) */
-static int open_write(const char *path, struct fuse_file_info *fi,
-		      bool created, mode_t mode, const struct stat *st,
-		      struct handle *h)
+static int open_write(const char *path, struct fuse_file_info *fi, bool created,
+		      mode_t mode, const struct stat *st, struct handle *h)
 {
 	int acc = fi->flags & O_ACCMODE;
 	enum wfile_how how;
@@ -182,7 +181,8 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 		/* O_RDWR|O_APPEND (fopen "a+"): a new file is empty, so it
 		 * is written from 0 in a spool like any new O_RDWR file;
 		 * write-only, APPE creates it */
-		how = fi->flags & O_APPEND && acc != O_RDWR ? WF_APPEND : WF_NEW;
+		how = fi->flags & O_APPEND && acc != O_RDWR ? WF_APPEND
+							    : WF_NEW;
 	else if (fi->flags & O_TRUNC)
 		how = WF_TRUNC;
 	else if (fi->flags & O_APPEND)
@@ -209,8 +209,7 @@ static int open_write(const char *path, struct fuse_file_info *fi,
 
 /* open for reading: the node being written through this mount, if any
  * (read what was written, not the server's old copy), else a stream. */
-static int open_read(const char *path, const struct stat *st,
-		     struct handle *h)
+static int open_read(const char *path, const struct stat *st, struct handle *h)
 {
 	struct fs_ctx *c = ctx();
 	char *sp;
@@ -286,7 +285,8 @@ static int ftpfs_create(const char *path, mode_t mode,
 	if (!h)
 		return -ENOMEM;
 	h->writer = true;
-	return handle_done(h, path, fi, open_write(path, fi, true, mode, NULL, h));
+	return handle_done(h, path, fi,
+			   open_write(path, fi, true, mode, NULL, h));
 }
 
 static struct handle *handle_of(struct fuse_file_info *fi)
@@ -312,8 +312,8 @@ static int ftpfs_read(const char *path, char *buf, size_t size, off_t off,
 	if (n != -EIO)
 		log_dbg("%s: read: %s", path ? path : "?", strerror((int)-n));
 	return refusal_errno(RF_READ, (int)n,
-			     meta_found(ctx(), path, refusal_look(RF_READ, (int)n),
-					NULL),
+			     meta_found(ctx(), path,
+					refusal_look(RF_READ, (int)n), NULL),
 			     false); /* RETR: 550 */
 }
 
@@ -500,8 +500,9 @@ static int ftpfs_mknod(const char *path, mode_t mode, dev_t rdev)
 {
 	(void)rdev;
 	log_info("%s: FTP cannot hold a %s", path,
-		 S_ISFIFO(mode) ? "FIFO" : S_ISSOCK(mode) ? "socket"
-					 : "special file");
+		 S_ISFIFO(mode)	  ? "FIFO"
+		 : S_ISSOCK(mode) ? "socket"
+				  : "special file");
 	return -EPERM;
 }
 
@@ -737,7 +738,8 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	conn->max_write = 1024 * 1024;
 	conn->max_readahead = 1024 * 1024;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC; /* O_TRUNC reaches open */
+		conn->want |=
+			FUSE_CAP_ATOMIC_O_TRUNC; /* O_TRUNC reaches open */
 	/* st_ino is ours (ino.h): readdir's d_ino and stat's agree */
 	cfg->use_ino = 1;
 	if (pool_start(c->pool) < 0)
@@ -782,8 +784,8 @@ static int ftpfs_listxattr(const char *path, char *list, size_t size)
 }
 
 /* The checksums are the server's: nothing can be set or removed. */
-static int ftpfs_setxattr(const char *path, const char *name,
-			  const char *value, size_t size, int flags)
+static int ftpfs_setxattr(const char *path, const char *name, const char *value,
+			  size_t size, int flags)
 {
 	return -ENOTSUP;
 }

@@ -27,10 +27,10 @@ struct held {
 struct ino_table {
 	pthread_mutex_t lock;
 	struct held *b[NBUCKETS]; /* protected by lock */
-	uint64_t next_fresh;      /* protected by lock */
-	size_t n;                 /* held names; protected by lock */
-	size_t max;               /* held names at most */
-	bool warned;              /* max reached; protected by lock */
+	uint64_t next_fresh;	  /* protected by lock */
+	size_t n;		  /* held names; protected by lock */
+	size_t max;		  /* held names at most */
+	bool warned;		  /* max reached; protected by lock */
 };
 
 struct ino_table *ino_new(size_t max_held)
@@ -153,7 +153,8 @@ static void move(struct ino_table *t, const char *old, const char *new)
 	if (t->n + 2 > t->max) {
 		if (!t->warned)
 			log_info("%zu renamed names remembered: files renamed "
-				 "from now on get new inode numbers", t->max);
+				 "from now on get new inode numbers",
+				 t->max);
 		t->warned = true;
 		return;
 	}

@@ -105,8 +105,8 @@ static int collect(void *arg, struct ftp_entry *e)
 		r = note_tmp(k, e);
 		goto drop;
 	}
-	if (e->type == FTP_TYPE_FILE && e->mtime.valid &&
-	    !e->mtime.has_time && k->nday < DAY_ONLY_MAX) {
+	if (e->type == FTP_TYPE_FILE && e->mtime.valid && !e->mtime.has_time &&
+	    k->nday < DAY_ONLY_MAX) {
 		raw = strdup(e->name); /* the server's spelling, for MDTM */
 		if (!raw) {
 			r = -ENOMEM;
@@ -186,7 +186,8 @@ static int refine_day_only(struct ftp_session *s, const char *dir,
 	for (i = 0; i < k->nday; i++) {
 		char *p;
 
-		if (asprintf(&p, "%s/%s", dl > 1 ? dir : "", k->day_name[i]) < 0)
+		if (asprintf(&p, "%s/%s", dl > 1 ? dir : "", k->day_name[i]) <
+		    0)
 			goto out;
 		paths[i] = p;
 	}
@@ -223,7 +224,8 @@ static void drop_stale(struct ftp_session *s, const char *dir,
 					 p);
 			else
 				log_warn("%s: stale upload temporary not "
-					 "removed: %s", p, session_last_error(s));
+					 "removed: %s",
+					 p, session_last_error(s));
 		}
 		free(p);
 	}

@@ -80,8 +80,7 @@ void lp_tokenize(struct toks *tk, const char *p, size_t len)
 
 /* Where the name starts after token i: exactly one blank later, or after
  * all blanks when skip_all. Returns false when no name follows. */
-bool lp_name_after(const struct toks *tk, size_t i, bool skip_all,
-		   size_t *ns)
+bool lp_name_after(const struct toks *tk, size_t i, bool skip_all, size_t *ns)
 {
 	size_t k = tk->t[i].e;
 
@@ -143,7 +142,8 @@ static bool parse_eplf(const char *p, size_t len, struct parsed *e)
 					return false;
 				break;
 			case 'm':
-				if (!dec_u64(p + i + 1, j - i - 1, EPOCH_MAX, &v))
+				if (!dec_u64(p + i + 1, j - i - 1, EPOCH_MAX,
+					     &v))
 					return false;
 				lp_time_from_epoch((int64_t)v, &e->mtime);
 				break;
@@ -339,12 +339,12 @@ int listparse_list_line(const char *line, size_t len, struct ftp_entry *out)
 
 struct listparse_ctx {
 	enum listparse_fmt hint;
-	enum listparse_fmt fmt;   /* detected; sticks for the listing */
+	enum listparse_fmt fmt; /* detected; sticks for the listing */
 	int os400_order;
 	size_t refused;
-	bool holding;             /* held[] is a VMS name waiting for its line */
+	bool holding; /* held[] is a VMS name waiting for its line */
 	size_t held_len;
-	bool has_last;            /* last[] is the last VMS name given */
+	bool has_last; /* last[] is the last VMS name given */
 	size_t last_len;
 	char held[LISTPARSE_LINE_MAX];
 	char last[LISTPARSE_LINE_MAX];
@@ -469,12 +469,18 @@ enum listparse_fmt listparse_fmt_from_syst(const char *text, size_t len)
 		const char *word;
 		enum listparse_fmt fmt;
 	} syst[] = {
-		{ "unix", LISTPARSE_UNIX }, { "windows_nt", LISTPARSE_DOS },
-		{ "vms", LISTPARSE_VMS }, { "openvms", LISTPARSE_VMS },
-		{ "mvs", LISTPARSE_MVS }, { "z/os", LISTPARSE_MVS },
-		{ "os/390", LISTPARSE_MVS }, { "os/400", LISTPARSE_OS400 },
-		{ "vm", LISTPARSE_VMCMS }, { "z/vm", LISTPARSE_VMCMS },
-		{ "vm/cms", LISTPARSE_VMCMS }, { "vm/esa", LISTPARSE_VMCMS },
+		{ "unix", LISTPARSE_UNIX },
+		{ "windows_nt", LISTPARSE_DOS },
+		{ "vms", LISTPARSE_VMS },
+		{ "openvms", LISTPARSE_VMS },
+		{ "mvs", LISTPARSE_MVS },
+		{ "z/os", LISTPARSE_MVS },
+		{ "os/390", LISTPARSE_MVS },
+		{ "os/400", LISTPARSE_OS400 },
+		{ "vm", LISTPARSE_VMCMS },
+		{ "z/vm", LISTPARSE_VMCMS },
+		{ "vm/cms", LISTPARSE_VMCMS },
+		{ "vm/esa", LISTPARSE_VMCMS },
 		{ "nonstop", LISTPARSE_NONSTOP },
 		{ "guardian", LISTPARSE_NONSTOP },
 	};

@@ -96,8 +96,7 @@ static bool dos_time(const char *p, size_t n, struct ftp_time *t)
 	return true;
 }
 
-bool lp_parse_dos(const struct toks *tk, struct parsed *e,
-		  struct pstate *ps)
+bool lp_parse_dos(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	(void)ps;
 	if (tk->n < 4 || tk->t[0].s != 0 ||
@@ -130,8 +129,8 @@ bool lp_parse_netware(const struct toks *tk, struct parsed *e,
 	(void)ps;
 	if (tk->len < 4 || (p[0] != 'd' && p[0] != '-'))
 		return false;
-	b = p[1] == ' ' ? 2 : 1;  /* where '[' is */
-	bt = b == 2 ? 1 : 0;      /* the token holding "[...]" */
+	b = p[1] == ' ' ? 2 : 1; /* where '[' is */
+	bt = b == 2 ? 1 : 0;	 /* the token holding "[...]" */
 	if (p[b] != '[')
 		return false;
 	for (i = b + 1; i < tk->len && i < b + 12; i++)
@@ -140,7 +139,7 @@ bool lp_parse_netware(const struct toks *tk, struct parsed *e,
 	if (i >= tk->len || p[i] != ']' || tk->n < bt + 7 ||
 	    tk->t[bt].e != i + 1)
 		return false;
-	o = bt + 1;               /* owner */
+	o = bt + 1; /* owner */
 	e->type = p[0] == 'd' ? FTP_TYPE_DIR : FTP_TYPE_FILE;
 	if (!size_dec(tp(tk, o + 1), tl(tk, o + 1), &e->size))
 		return false;
@@ -155,8 +154,7 @@ bool lp_parse_netware(const struct toks *tk, struct parsed *e,
 }
 
 /* OS/2: "  36611  A  DIR  04-23-103  10:57  name". */
-bool lp_parse_os2(const struct toks *tk, struct parsed *e,
-		  struct pstate *ps)
+bool lp_parse_os2(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	size_t i, k;
 	struct tok pt[3];
@@ -180,8 +178,9 @@ bool lp_parse_os2(const struct toks *tk, struct parsed *e,
 	if (i + 2 >= tk->n)
 		return false;
 	p = tp(tk, i);
-	if (!lp_split3(p, tl(tk, i), '-', pt, 3) || !part_int(p, &pt[0], 1, 2, &a) ||
-	    !part_int(p, &pt[1], 1, 2, &b) || !part_int(p, &pt[2], 2, 4, &c))
+	if (!lp_split3(p, tl(tk, i), '-', pt, 3) ||
+	    !part_int(p, &pt[0], 1, 2, &a) || !part_int(p, &pt[1], 1, 2, &b) ||
+	    !part_int(p, &pt[2], 2, 4, &c))
 		return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
 	e->mtime.mon = a;
@@ -195,8 +194,7 @@ bool lp_parse_os2(const struct toks *tk, struct parsed *e,
 }
 
 /* VShell: "206876  Apr 04, 2000 21:06 name", a trailing '/' marks a dir. */
-bool lp_parse_vshell(const struct toks *tk, struct parsed *e,
-		     struct pstate *ps)
+bool lp_parse_vshell(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	const char *p;
 	size_t n;
@@ -244,8 +242,7 @@ static bool win16_size(const struct toks *tk, size_t i, struct parsed *e)
 
 /* SuperTCP "NAME  11264  05-11-95  14:20", Chameleon "NAME  11264  May 11
  * 1995 14:20  RHA": 8.3 names, so the name is one token. */
-bool lp_parse_win16(const struct toks *tk, struct parsed *e,
-		    struct pstate *ps)
+bool lp_parse_win16(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	(void)ps;
 	if (tk->n < 4 || tk->t[0].s != 0 || !win16_size(tk, 1, e))
@@ -257,7 +254,8 @@ bool lp_parse_win16(const struct toks *tk, struct parsed *e,
 		return dos_date(tp(tk, 2), tl(tk, 2), &e->mtime) &&
 		       dos_time(tp(tk, 3), tl(tk, 3), &e->mtime) &&
 		       lp_time_fix(&e->mtime);
-	if (tk->n < 6 || tk->n > 7 || (tk->n == 7 && !lp_tok_word(tk, 6, "RHSA")))
+	if (tk->n < 6 || tk->n > 7 ||
+	    (tk->n == 7 && !lp_tok_word(tk, 6, "RHSA")))
 		return false;
 	e->mtime.mon = lp_tok_month_alpha(tp(tk, 2), tl(tk, 2));
 	e->mtime.day = lp_tok_day(tp(tk, 3), tl(tk, 3), false);
@@ -270,8 +268,7 @@ bool lp_parse_win16(const struct toks *tk, struct parsed *e,
 }
 
 /* Nortel WfFTP: "NAME  1014196  06/03/04  Thur.  10:20:03". */
-bool lp_parse_wfftp(const struct toks *tk, struct parsed *e,
-		    struct pstate *ps)
+bool lp_parse_wfftp(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	const char *p;
 	size_t n;
@@ -283,7 +280,8 @@ bool lp_parse_wfftp(const struct toks *tk, struct parsed *e,
 	p = tp(tk, 3);
 	n = tl(tk, 3);
 	memset(&e->mtime, 0, sizeof(e->mtime));
-	if (n < 3 || p[n - 1] != '.' || !lp_tok_word(tk, 3, "ADFHMNORSTUWadehinorstu.") ||
+	if (n < 3 || p[n - 1] != '.' ||
+	    !lp_tok_word(tk, 3, "ADFHMNORSTUWadehinorstu.") ||
 	    !dos_date(tp(tk, 2), tl(tk, 2), &e->mtime) ||
 	    !lp_tok_time(tp(tk, 4), tl(tk, 4), &e->mtime) ||
 	    e->mtime.hour > 23 || !lp_time_fix(&e->mtime))
@@ -330,16 +328,16 @@ bool lp_parse_vxworks(const struct toks *tk, struct parsed *e,
 
 /* OS-9: "20.20 07/03/29 1026 d-ewrewr 2650 85920 name": owner, yy/mm/dd,
  * hhmm, attributes, sector, size. */
-bool lp_parse_os9(const struct toks *tk, struct parsed *e,
-		  struct pstate *ps)
+bool lp_parse_os9(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	struct tok pt[3];
 	const char *p;
 	size_t n;
 
 	(void)ps;
-	if (tk->n < 7 || tk->t[0].s != 0 || !lp_tok_word(tk, 0, "0123456789.") ||
-	    tl(tk, 2) != 4 || !tok_all_digits(tk, 2) || tl(tk, 3) != 8 ||
+	if (tk->n < 7 || tk->t[0].s != 0 ||
+	    !lp_tok_word(tk, 0, "0123456789.") || tl(tk, 2) != 4 ||
+	    !tok_all_digits(tk, 2) || tl(tk, 3) != 8 ||
 	    !lp_tok_word(tk, 3, "-dsewr") ||
 	    !lp_tok_word(tk, 4, "0123456789abcdefABCDEF") ||
 	    !size_dec(tp(tk, 5), tl(tk, 5), &e->size))
@@ -347,7 +345,8 @@ bool lp_parse_os9(const struct toks *tk, struct parsed *e,
 	p = tp(tk, 1);
 	n = tl(tk, 1);
 	memset(&e->mtime, 0, sizeof(e->mtime));
-	if (!lp_split3(p, n, '/', pt, 3) || !part_int(p, &pt[0], 2, 2, &e->mtime.year) ||
+	if (!lp_split3(p, n, '/', pt, 3) ||
+	    !part_int(p, &pt[0], 2, 2, &e->mtime.year) ||
 	    !part_int(p, &pt[1], 2, 2, &e->mtime.mon) ||
 	    !part_int(p, &pt[2], 2, 2, &e->mtime.day))
 		return false;

@@ -52,12 +52,12 @@ struct parsed {
 	bool has_perm;
 	unsigned rights; /* MLSD perm= letters */
 	bool has_rights;
-	bool skip;       /* valid, but no entry (MLSD cdir/pdir) */
-	size_t ns, ne;   /* name */
+	bool skip;     /* valid, but no entry (MLSD cdir/pdir) */
+	size_t ns, ne; /* name */
 	bool has_target;
-	size_t ts, te;   /* link target */
-	bool pathname;   /* the name is an MLST pathname: kept as given */
-	bool use_alt;    /* the name is alt, not a part of the line */
+	size_t ts, te; /* link target */
+	bool pathname; /* the name is an MLST pathname: kept as given */
+	bool use_alt;  /* the name is alt, not a part of the line */
 	char alt[64];
 	size_t alt_len;
 };
@@ -65,7 +65,7 @@ struct parsed {
 /* What a parser may know about the listing a line comes from. */
 struct pstate {
 	enum listparse_fmt fmt; /* the listing's format so far, or the hint */
-	int os400_order;        /* date order seen in an OS/400 listing */
+	int os400_order;	/* date order seen in an OS/400 listing */
 };
 
 /* A LIST format's parser: true when the line is in the format, with e
@@ -160,8 +160,7 @@ void lp_tokenize(struct toks *tk, const char *p, size_t len);
 
 /* Where the name starts after token i: exactly one blank later, or after
  * all blanks when skip_all. Returns false when no name follows. */
-bool lp_name_after(const struct toks *tk, size_t i, bool skip_all,
-		   size_t *ns);
+bool lp_name_after(const struct toks *tk, size_t i, bool skip_all, size_t *ns);
 
 /* Token i is non-empty and made only of bytes of set. */
 bool lp_tok_word(const struct toks *tk, size_t i, const char *set);
@@ -193,8 +192,8 @@ static inline bool tok_is(const struct toks *tk, size_t i, const char *w)
 	return i < tk->n && eq_ci(tp(tk, i), tl(tk, i), w);
 }
 
-static inline bool part_int(const char *p, const struct tok *pt,
-			    size_t minlen, size_t maxlen, int *v)
+static inline bool part_int(const char *p, const struct tok *pt, size_t minlen,
+			    size_t maxlen, int *v)
 {
 	size_t n = pt->e - pt->s;
 
@@ -226,8 +225,7 @@ bool lp_tok_time(const char *p, size_t n, struct ftp_time *t);
 bool lp_tok_time_or_year(const char *p, size_t n, struct ftp_time *t);
 
 /* Split p[0..n) at sep into exactly k non-empty parts. */
-bool lp_split3(const char *p, size_t n, char sep, struct tok *part,
-	       size_t k);
+bool lp_split3(const char *p, size_t n, char sep, struct tok *part, size_t k);
 
 /* Two-digit years: 70..99 are 19xx, 00..69 are 20xx; three digits are
  * years since 1900 (the OS/2 and VM/CMS Y2K bug). */

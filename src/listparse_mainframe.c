@@ -129,7 +129,7 @@ static bool enclosed(const char *p, size_t n, char open, char close,
 	return true;
 }
 
-#define VMS_OWNER_SET                                                      \
+#define VMS_OWNER_SET \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$,."
 
 /* Owner ("[GROUP,OWNER]", or a bare "PRONAS", unless given before) and
@@ -147,8 +147,8 @@ static bool vms_tail(const struct toks *tk, size_t i, bool owner)
 			i++;
 		} else if (p[0] != '(') {
 			for (k = 0; k < n; k++)
-				if (!strchr(VMS_OWNER_SET, p[k]) || p[k] == ',' ||
-				    p[k] == '\0')
+				if (!strchr(VMS_OWNER_SET, p[k]) ||
+				    p[k] == ',' || p[k] == '\0')
 					return false;
 			/* a 12-hour clock is not VMS */
 			if (eq_ci(p, n, "am") || eq_ci(p, n, "pm"))
@@ -174,8 +174,7 @@ static bool vms_tail(const struct toks *tk, size_t i, bool owner)
  * also "NAME;1  17-JUN-1994 17:25:37  6308/13  (...)" and the owner first.
  * A multi-line entry
  * comes here already joined. */
-bool lp_parse_vms(const struct toks *tk, struct parsed *e,
-		  struct pstate *ps)
+bool lp_parse_vms(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	size_t semi, i = 1;
 	bool size = false, date = false, owner = false;
@@ -188,8 +187,8 @@ bool lp_parse_vms(const struct toks *tk, struct parsed *e,
 		return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
 	while (i < tk->n && i < 6 && !(size && date)) {
-		if (!owner && enclosed(tp(tk, i), tl(tk, i), '[', ']',
-				       VMS_OWNER_SET)) {
+		if (!owner &&
+		    enclosed(tp(tk, i), tl(tk, i), '[', ']', VMS_OWNER_SET)) {
 			/* "NAME;1  [SUMMARY]  1/3  2-AUG-2006 13:05" */
 			owner = true;
 			i++;
@@ -199,14 +198,15 @@ bool lp_parse_vms(const struct toks *tk, struct parsed *e,
 		} else if (!date && vms_date(tp(tk, i), tl(tk, i), &e->mtime)) {
 			date = true;
 			i++;
-			if (i < tk->n && time_frac(tp(tk, i), tl(tk, i),
-						   &e->mtime))
+			if (i < tk->n &&
+			    time_frac(tp(tk, i), tl(tk, i), &e->mtime))
 				i++;
 		} else {
 			return false;
 		}
 	}
-	if (!size || !date || !lp_time_fix(&e->mtime) || !vms_tail(tk, i, owner))
+	if (!size || !date || !lp_time_fix(&e->mtime) ||
+	    !vms_tail(tk, i, owner))
 		return false;
 	e->ns = 0;
 	e->ne = semi;
@@ -256,7 +256,8 @@ static bool ymd_slash(const char *p, size_t n, struct ftp_time *t)
 {
 	struct tok pt[3];
 
-	if (!lp_split3(p, n, '/', pt, 3) || !part_int(p, &pt[0], 4, 4, &t->year) ||
+	if (!lp_split3(p, n, '/', pt, 3) ||
+	    !part_int(p, &pt[0], 4, 4, &t->year) ||
 	    !part_int(p, &pt[1], 2, 2, &t->mon) ||
 	    !part_int(p, &pt[2], 2, 2, &t->day))
 		return false;
@@ -383,8 +384,8 @@ bool lp_parse_mvs_jes(const struct toks *tk, struct parsed *e,
 		return false;
 	p = tp(tk, 1);
 	n = tl(tk, 1);
-	if (n != 8 || !(eq_ci(p, 3, "job") || eq_ci(p, 3, "tsu") ||
-			eq_ci(p, 3, "stc")))
+	if (n != 8 ||
+	    !(eq_ci(p, 3, "job") || eq_ci(p, 3, "tsu") || eq_ci(p, 3, "stc")))
 		return false;
 	for (k = 3; k < n; k++)
 		if (!is_digit(p[k]))
@@ -404,9 +405,12 @@ bool lp_parse_mvs_jes(const struct toks *tk, struct parsed *e,
 /* Header lines of MVS listings. */
 bool lp_mvs_skip(const struct toks *tk)
 {
-	return (tk->n >= 9 && tok_is(tk, 0, "volume") && tok_is(tk, 1, "unit")) ||
-	       (tk->n >= 4 && tok_is(tk, 0, "name") && tok_is(tk, 1, "vv.mm")) ||
-	       (tk->n >= 4 && tok_is(tk, 0, "jobname") && tok_is(tk, 1, "jobid"));
+	return (tk->n >= 9 && tok_is(tk, 0, "volume") &&
+		tok_is(tk, 1, "unit")) ||
+	       (tk->n >= 4 && tok_is(tk, 0, "name") &&
+		tok_is(tk, 1, "vv.mm")) ||
+	       (tk->n >= 4 && tok_is(tk, 0, "jobname") &&
+		tok_is(tk, 1, "jobid"));
 }
 
 /* ---- OS/400 -------------------------------------------------------- */
@@ -461,8 +465,7 @@ static bool os400_date(const char *p, size_t n, struct ftp_time *t, int *order)
 /* "PEP  36864 04/03/24 14:06:34 *DIR  dir1/": owner, size, date, time,
  * object type, name. Stream files and dirs may be given with their path:
  * the last component is the name. */
-bool lp_parse_os400(const struct toks *tk, struct parsed *e,
-		    struct pstate *ps)
+bool lp_parse_os400(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	const char *ty, *p = tk->p;
 	size_t tn, k;
@@ -554,8 +557,7 @@ static bool cms_name(const struct toks *tk, struct parsed *e, bool ftype)
 	return true;
 }
 
-bool lp_parse_vmcms(const struct toks *tk, struct parsed *e,
-		    struct pstate *ps)
+bool lp_parse_vmcms(const struct toks *tk, struct parsed *e, struct pstate *ps)
 {
 	size_t i, d;
 
@@ -603,8 +605,8 @@ bool lp_parse_nonstop(const struct toks *tk, struct parsed *e,
 	size_t n, i;
 
 	if (ps->fmt != LISTPARSE_NONSTOP || tk->n < 7 || tk->n >= TOK_MAX ||
-	    tk->t[0].s != 0 ||
-	    !tok_all_digits(tk, 1) || !size_dec(tp(tk, 2), tl(tk, 2), &e->size))
+	    tk->t[0].s != 0 || !tok_all_digits(tk, 1) ||
+	    !size_dec(tp(tk, 2), tl(tk, 2), &e->size))
 		return false;
 	memset(&e->mtime, 0, sizeof(e->mtime));
 	if (!vms_date(tp(tk, 3), tl(tk, 3), &e->mtime) ||

@@ -49,20 +49,22 @@ static bool mlsx_fact_ahead(const char *p, size_t n)
  * word (the index of the ':' if any), 0 for other values. */
 static size_t link_fact(const char *v, size_t vn)
 {
-	static const char *const words[] = { "os.unix=slink", "os.unix=symlink" };
+	static const char *const words[] = { "os.unix=slink",
+					     "os.unix=symlink" };
 	size_t i, n;
 
 	for (i = 0; i < 2; i++) {
 		n = strlen(words[i]);
-		if (vn >= n && eq_ci(v, n, words[i]) && (vn == n || v[n] == ':'))
+		if (vn >= n && eq_ci(v, n, words[i]) &&
+		    (vn == n || v[n] == ':'))
 			return n;
 	}
 	return 0;
 }
 
 /* One fact: name line[nb..ne), value line[vb..ve). */
-static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
-		      size_t ne, size_t vb, size_t ve, int64_t *sizd)
+static bool mlsx_fact(struct parsed *e, const char *line, size_t nb, size_t ne,
+		      size_t vb, size_t ve, int64_t *sizd)
 {
 	const char *p = line + nb, *v = line + vb;
 	size_t nn = ne - nb, vn = ve - vb, k;
@@ -131,8 +133,7 @@ static bool mlsx_fact(struct parsed *e, const char *line, size_t nb,
 
 /* The facts from line[i]; true with e->ns after the blank (SP, or a TAB
  * from some servers) that ends them. */
-static bool mlsx_facts(const char *line, size_t len, size_t i,
-		       struct parsed *e)
+static bool mlsx_facts(const char *line, size_t len, size_t i, struct parsed *e)
 {
 	int64_t sizd = -1;
 	size_t nb, ne, vb, ve;

@@ -22,9 +22,8 @@ static bool is_leap(int64_t y)
 /* Days in month m of year y; a February without a year may have 29. */
 int lp_month_days(int64_t y, int m, bool has_year)
 {
-	static const unsigned char dim[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
+	static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30,
+					       31, 31, 30, 31, 30, 31 };
 
 	if (m < 1 || m > 12)
 		return 0;
@@ -120,31 +119,80 @@ static const struct {
 	const char *name;
 	unsigned char mon;
 } month_tab[] = {
-	{ "january", 1 }, { "januar", 1 }, { "janvier", 1 },
-	{ "januari", 1 }, { "enero", 1 }, { "gennaio", 1 },
+	{ "january", 1 },
+	{ "januar", 1 },
+	{ "janvier", 1 },
+	{ "januari", 1 },
+	{ "enero", 1 },
+	{ "gennaio", 1 },
 	{ "janu\xc3\xa1r", 1 },
-	{ "february", 2 }, { "februar", 2 }, { "f\xc3\xa9vrier", 2 },
-	{ "februari", 2 }, { "febrero", 2 }, { "febbraio", 2 },
+	{ "february", 2 },
+	{ "februar", 2 },
+	{ "f\xc3\xa9vrier", 2 },
+	{ "februari", 2 },
+	{ "febrero", 2 },
+	{ "febbraio", 2 },
 	{ "febru\xc3\xa1r", 2 },
-	{ "march", 3 }, { "m\xc3\xa4rz", 3 }, { "mrz", 3 }, { "mars", 3 },
-	{ "maart", 3 }, { "marzo", 3 }, { "m\xc3\xa1rcius", 3 },
-	{ "april", 4 }, { "avril", 4 }, { "abril", 4 }, { "aprile", 4 },
+	{ "march", 3 },
+	{ "m\xc3\xa4rz", 3 },
+	{ "mrz", 3 },
+	{ "mars", 3 },
+	{ "maart", 3 },
+	{ "marzo", 3 },
+	{ "m\xc3\xa1rcius", 3 },
+	{ "april", 4 },
+	{ "avril", 4 },
+	{ "abril", 4 },
+	{ "aprile", 4 },
 	{ "\xc3\xa1prilis", 4 },
-	{ "may", 5 }, { "mai", 5 }, { "mei", 5 }, { "mayo", 5 },
-	{ "maggio", 5 }, { "m\xc3\xa1jus", 5 }, { "maj", 5 },
-	{ "june", 6 }, { "juni", 6 }, { "juin", 6 }, { "junio", 6 },
-	{ "giugno", 6 }, { "j\xc3\xbanius", 6 },
-	{ "july", 7 }, { "juli", 7 }, { "juillet", 7 }, { "julio", 7 },
-	{ "luglio", 7 }, { "j\xc3\xbalius", 7 },
-	{ "august", 8 }, { "ao\xc3\xbbt", 8 }, { "augustus", 8 },
-	{ "agosto", 8 }, { "augusztus", 8 }, { "augusti", 8 },
-	{ "september", 9 }, { "septembre", 9 }, { "septiembre", 9 },
-	{ "settembre", 9 }, { "szeptember", 9 },
-	{ "october", 10 }, { "oktober", 10 }, { "octobre", 10 },
-	{ "octubre", 10 }, { "ottobre", 10 }, { "okt\xc3\xb3" "ber", 10 },
-	{ "november", 11 }, { "novembre", 11 }, { "noviembre", 11 },
-	{ "december", 12 }, { "dezember", 12 }, { "d\xc3\xa9" "cembre", 12 },
-	{ "diciembre", 12 }, { "dicembre", 12 },
+	{ "may", 5 },
+	{ "mai", 5 },
+	{ "mei", 5 },
+	{ "mayo", 5 },
+	{ "maggio", 5 },
+	{ "m\xc3\xa1jus", 5 },
+	{ "maj", 5 },
+	{ "june", 6 },
+	{ "juni", 6 },
+	{ "juin", 6 },
+	{ "junio", 6 },
+	{ "giugno", 6 },
+	{ "j\xc3\xbanius", 6 },
+	{ "july", 7 },
+	{ "juli", 7 },
+	{ "juillet", 7 },
+	{ "julio", 7 },
+	{ "luglio", 7 },
+	{ "j\xc3\xbalius", 7 },
+	{ "august", 8 },
+	{ "ao\xc3\xbbt", 8 },
+	{ "augustus", 8 },
+	{ "agosto", 8 },
+	{ "augusztus", 8 },
+	{ "augusti", 8 },
+	{ "september", 9 },
+	{ "septembre", 9 },
+	{ "septiembre", 9 },
+	{ "settembre", 9 },
+	{ "szeptember", 9 },
+	{ "october", 10 },
+	{ "oktober", 10 },
+	{ "octobre", 10 },
+	{ "octubre", 10 },
+	{ "ottobre", 10 },
+	{ "okt\xc3\xb3"
+	  "ber",
+	  10 },
+	{ "november", 11 },
+	{ "novembre", 11 },
+	{ "noviembre", 11 },
+	{ "december", 12 },
+	{ "dezember", 12 },
+	{ "d\xc3\xa9"
+	  "cembre",
+	  12 },
+	{ "diciembre", 12 },
+	{ "dicembre", 12 },
 };
 
 int lp_tok_month_alpha(const char *p, size_t n)
@@ -243,8 +291,8 @@ bool lp_tok_time(const char *p, size_t n, struct ftp_time *t)
 	if (!dec_int(p, c, 99, &h) || n < c + 3 ||
 	    !dec_int(p + c + 1, 2, 99, &m))
 		return false;
-	if (n != c + 3 && (n != c + 6 || p[c + 3] != ':' ||
-			   !dec_int(p + c + 4, 2, 99, &s)))
+	if (n != c + 3 &&
+	    (n != c + 6 || p[c + 3] != ':' || !dec_int(p + c + 4, 2, 99, &s)))
 		return false;
 	if (h > 24 || m > 59 || s > 59)
 		return false;
@@ -267,8 +315,7 @@ bool lp_tok_time_or_year(const char *p, size_t n, struct ftp_time *t)
 }
 
 /* Split p[0..n) at sep into exactly k non-empty parts. */
-bool lp_split3(const char *p, size_t n, char sep, struct tok *part,
-	       size_t k)
+bool lp_split3(const char *p, size_t n, char sep, struct tok *part, size_t k)
 {
 	size_t i, j = 0, s = 0;
 
@@ -292,8 +339,8 @@ bool lp_split3(const char *p, size_t n, char sep, struct tok *part,
 
 static int64_t civil_secs(int64_t y, const struct ftp_time *t)
 {
-	return days_from_civil(y, t->mon, t->day) * 86400 +
-	       t->hour * 3600 + t->min * 60 + t->sec;
+	return days_from_civil(y, t->mon, t->day) * 86400 + t->hour * 3600 +
+	       t->min * 60 + t->sec;
 }
 
 int listparse_time_to_epoch(const struct ftp_time *t, long tz_offset_sec,
@@ -329,8 +376,8 @@ int listparse_time_to_epoch(const struct ftp_time *t, long tz_offset_sec,
 				    t->day > lp_month_days(y, t->mon, true))
 					continue;
 				e = civil_secs(y, t) - off;
-				d = e > (int64_t)now ? e - (int64_t)now :
-						       (int64_t)now - e;
+				d = e > (int64_t)now ? e - (int64_t)now
+						     : (int64_t)now - e;
 				if (bestd < 0 || d < bestd) {
 					bestd = d;
 					best = e;

@@ -17,14 +17,14 @@
 #include <string.h>
 
 /* File type bits as in st_mode (for the numeric-mode LIST format). */
-#define M_IFMT   0170000
+#define M_IFMT 0170000
 #define M_IFSOCK 0140000
-#define M_IFLNK  0120000
-#define M_IFREG  0100000
-#define M_IFBLK  0060000
-#define M_IFDIR  0040000
-#define M_IFCHR  0020000
-#define M_IFIFO  0010000
+#define M_IFLNK 0120000
+#define M_IFREG 0100000
+#define M_IFBLK 0060000
+#define M_IFDIR 0040000
+#define M_IFCHR 0020000
+#define M_IFIFO 0010000
 
 /* ls -h style size: "33.5k" (1024 based); plain digits are also taken. */
 static bool size_unit(const char *p, size_t n, int64_t *v)
@@ -37,11 +37,24 @@ static bool size_unit(const char *p, size_t n, int64_t *v)
 	if (is_digit(p[n - 1]))
 		return size_dec(p, n, v);
 	switch (p[n - 1]) {
-	case 'k': case 'K': mult = 1ULL << 10; break;
-	case 'm': case 'M': mult = 1ULL << 20; break;
-	case 'g': case 'G': mult = 1ULL << 30; break;
-	case 't': case 'T': mult = 1ULL << 40; break;
-	default: return false;
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	case 't':
+	case 'T':
+		mult = 1ULL << 40;
+		break;
+	default:
+		return false;
 	}
 	n--;
 	while (i < n && is_digit(p[i]))
@@ -209,8 +222,8 @@ static bool date_ymd_dot(const struct toks *tk, size_t i, struct ftp_time *t,
 /* In this order: a token that splits at '-' can only be one of the first
  * three (the others need digits between their separators). */
 static date_form_fn *const date_forms1[] = {
-	date_md_dash, date_dash_time, date_d_mon_y, date_slash_dot,
-	date_ymd_dot,
+	date_md_dash,	date_dash_time, date_d_mon_y,
+	date_slash_dot, date_ymd_dot,
 };
 
 static bool unix_date1(const struct toks *tk, size_t i, struct ftp_time *t,
@@ -267,7 +280,8 @@ static bool unix_date(const struct toks *tk, size_t i, struct ftp_time *out,
 	    (t.day = lp_tok_day(p1, n1 - 1, false)) &&
 	    lp_tok_year(p2, n2, &t.year)) {
 		t.has_year = true;
-		if (i + 3 < tk->n && lp_tok_time(tp(tk, i + 3), tl(tk, i + 3), &t))
+		if (i + 3 < tk->n &&
+		    lp_tok_time(tp(tk, i + 3), tl(tk, i + 3), &t))
 			*next = i + 4;
 		goto found;
 	}
@@ -332,12 +346,10 @@ static bool tok_dateish(const struct toks *tk, size_t i)
  * ("drwxr-x---+1464"). Sets type and mode; *glued when digits follow. */
 static bool unix_perm(const char *p, size_t n, struct parsed *e, bool *glued)
 {
-	static const char *const ok[9] = {
-		"r-", "w-", "xsS-", "r-", "w-", "xsSlL-", "r-", "w-", "xtT-"
-	};
-	static const mode_t bit[9] = {
-		0400, 0200, 0100, 040, 020, 010, 04, 02, 01
-	};
+	static const char *const ok[9] = { "r-",     "w-", "xsS-", "r-",  "w-",
+					   "xsSlL-", "r-", "w-",   "xtT-" };
+	static const mode_t bit[9] = { 0400, 0200, 0100, 040, 020,
+				       010,  04,   02,	 01 };
 	mode_t m = 0;
 	uint64_t links;
 	size_t i;
@@ -345,10 +357,21 @@ static bool unix_perm(const char *p, size_t n, struct parsed *e, bool *glued)
 	if (n < 10)
 		return false;
 	switch (p[0]) {
-	case '-': case 'f': e->type = FTP_TYPE_FILE; break;
-	case 'd': e->type = FTP_TYPE_DIR; break;
-	case 'l': e->type = FTP_TYPE_LINK; break;
-	case 'b': case 'c': case 'p': case 's': case 'D':
+	case '-':
+	case 'f':
+		e->type = FTP_TYPE_FILE;
+		break;
+	case 'd':
+		e->type = FTP_TYPE_DIR;
+		break;
+	case 'l':
+		e->type = FTP_TYPE_LINK;
+		break;
+	case 'b':
+	case 'c':
+	case 'p':
+	case 's':
+	case 'D':
 		e->type = FTP_TYPE_UNKNOWN;
 		break;
 	default:
@@ -400,8 +423,8 @@ static bool unix_size(const struct toks *tk, size_t i, struct parsed *e,
 		return false;
 	if (k + 1 == n) {
 		/* "0, 27" */
-		if (i + 1 >= tk->n || !dec_u64(tp(tk, i + 1), tl(tk, i + 1),
-					       0xffffffff, &v))
+		if (i + 1 >= tk->n ||
+		    !dec_u64(tp(tk, i + 1), tl(tk, i + 1), 0xffffffff, &v))
 			return false;
 		*date = i + 2;
 	} else {
@@ -484,7 +507,8 @@ static bool parse_unix(const struct toks *tk, struct parsed *e)
 		while (k > 0 && is_digit(p[k - 1]))
 			k--;
 		if (k == 0 || k == tl(tk, i) ||
-		    !(is_upper(p[k - 1]) || (p[k - 1] >= 'a' && p[k - 1] <= 'z')) ||
+		    !(is_upper(p[k - 1]) ||
+		      (p[k - 1] >= 'a' && p[k - 1] <= 'z')) ||
 		    !size_dec(p + k, tl(tk, i) - k, &e->size))
 			continue;
 		if (unix_date(tk, i + 1, &e->mtime, &next, &skip_all) &&
@@ -517,7 +541,8 @@ static void link_split(const char *p, struct parsed *e)
 		if (p[i] != ' ' || p[i + 1] != '-' || p[i + 2] != '>' ||
 		    p[i + 3] != ' ')
 			continue;
-		if (e->size >= 0 && (uint64_t)(e->ne - i - 4) == (uint64_t)e->size) {
+		if (e->size >= 0 &&
+		    (uint64_t)(e->ne - i - 4) == (uint64_t)e->size) {
 			at = i;
 			any = true;
 			break;
@@ -550,10 +575,19 @@ static bool parse_numeric_mode(const struct toks *tk, struct parsed *e,
 	    !dec_u64(tp(tk, 4), tl(tk, 4), EPOCH_MAX, &ts))
 		return false;
 	switch (mode & M_IFMT) {
-	case M_IFREG: e->type = FTP_TYPE_FILE; break;
-	case M_IFDIR: e->type = FTP_TYPE_DIR; break;
-	case M_IFLNK: e->type = FTP_TYPE_LINK; break;
-	case M_IFCHR: case M_IFBLK: case M_IFIFO: case M_IFSOCK:
+	case M_IFREG:
+		e->type = FTP_TYPE_FILE;
+		break;
+	case M_IFDIR:
+		e->type = FTP_TYPE_DIR;
+		break;
+	case M_IFLNK:
+		e->type = FTP_TYPE_LINK;
+		break;
+	case M_IFCHR:
+	case M_IFBLK:
+	case M_IFIFO:
+	case M_IFSOCK:
 		e->type = FTP_TYPE_UNKNOWN;
 		break;
 	default:

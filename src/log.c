@@ -30,7 +30,8 @@ void log_use_syslog(void)
 void log_msg(enum log_level lvl, const char *func, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	static const char *const tag[] = { "error", "warning", "info", "debug" };
+	static const char *const tag[] = { "error", "warning", "info",
+					   "debug" };
 	char buf[1024];
 	va_list ap;
 

@@ -154,8 +154,8 @@ static bool is_mount_point(const char *dir)
 			if (q[0] == '\\' && q[1] >= '0' && q[1] <= '3' &&
 			    q[2] >= '0' && q[2] <= '7' && q[3] >= '0' &&
 			    q[3] <= '7') {
-				*w = (char)((q[1] - '0') * 64 + (q[2] - '0') * 8 +
-					    (q[3] - '0'));
+				*w = (char)((q[1] - '0') * 64 +
+					    (q[2] - '0') * 8 + (q[3] - '0'));
 				q += 4;
 			} else {
 				*w = *q++;
@@ -181,24 +181,27 @@ static void mountpoint_warnings(const char *mp)
 	struct stat st;
 
 	if (stat(mp, &st) < 0 && errno == ENOTCONN) {
-		fprintf(stderr, "ftpfs: %s: the file system mounted there is "
-				"gone; run: fusermount3 -u %s\n",
+		fprintf(stderr,
+			"ftpfs: %s: the file system mounted there is "
+			"gone; run: fusermount3 -u %s\n",
 			mp, mp);
 		return;
 	}
 	if (!realpath(mp, real))
 		return;
 	if (is_mount_point(real))
-		fprintf(stderr, "ftpfs: warning: %s is already a mount point; "
-				"ftpfs is mounted over it and hides it\n",
+		fprintf(stderr,
+			"ftpfs: warning: %s is already a mount point; "
+			"ftpfs is mounted over it and hides it\n",
 			mp);
 	d = opendir(real);
 	if (!d)
 		return;
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			fprintf(stderr, "ftpfs: warning: %s is not empty; its "
-					"files are hidden while ftpfs is mounted\n",
+			fprintf(stderr,
+				"ftpfs: warning: %s is not empty; its "
+				"files are hidden while ftpfs is mounted\n",
 				mp);
 			break;
 		}
@@ -222,9 +225,9 @@ struct ftpfs {
 	char *active_addr;
 	struct proxy_cfg proxy;
 	struct pool_cfg pcfg;
-	char *display;  /* the URL without the password */
+	char *display; /* the URL without the password */
 	struct fs_ctx c;
-	char *fsname;   /* the fsname= and subtype= FUSE option */
+	char *fsname; /* the fsname= and subtype= FUSE option */
 	struct fuse *fuse;
 	struct control *ctl;
 	char err[1024];
@@ -325,8 +328,8 @@ static int session_up(struct ftpfs *f)
 		return -1;
 	if (session_port_from_opts(o, s, &f->active_addr, f->err,
 				   sizeof(f->err)) < 0 ||
-	    session_proxy_from_opts(o, s, &f->proxy, f->err,
-				    sizeof(f->err)) < 0)
+	    session_proxy_from_opts(o, s, &f->proxy, f->err, sizeof(f->err)) <
+		    0)
 		return say(f->err);
 	if (credentials_get(o, &f->u, &f->proxy, f->err, sizeof(f->err)) < 0)
 		return say(f->err[0] ? f->err : "bad user name");
@@ -347,8 +350,8 @@ static int pool_up(struct ftpfs *f)
 	if (!f->display ||
 	    status_init(f->display, f->cl.mountpoint, f->o.connections) < 0)
 		return -1;
-	if (pool_new(&f->scfg, &f->pcfg, &f->c.pool, f->err,
-		     sizeof(f->err)) < 0)
+	if (pool_new(&f->scfg, &f->pcfg, &f->c.pool, f->err, sizeof(f->err)) <
+	    0)
 		return say(f->err);
 	return 0;
 }
@@ -449,8 +452,8 @@ int main(int argc, char *argv[])
 	struct ftpfs f = { .args = FUSE_ARGS_INIT(argc, argv) };
 	int r, ret = 1;
 
-	if (argc >= 2 && (!strcmp(argv[1], "status") ||
-			  !strcmp(argv[1], "flush")))
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "status") || !strcmp(argv[1], "flush")))
 		return control_main(argc, argv);
 	r = cmdline(&f, argc, argv, fake, argv_start, argv_area);
 	if (r <= 0) {
@@ -476,7 +479,8 @@ int main(int argc, char *argv[])
 		log_use_syslog();
 	f.c.fuse = f.fuse;
 	status_set_cache_entries(cache_entries, f.c.cache);
-	f.ctl = control_up(&f.c, f.cl.mountpoint); /* before libfuse's handlers */
+	f.ctl = control_up(&f.c,
+			   f.cl.mountpoint); /* before libfuse's handlers */
 	if (fuse_set_signal_handlers(fuse_get_session(f.fuse)) != 0)
 		goto out_unmount;
 	r = serve(&f);

@@ -254,8 +254,8 @@ static int list_dir_as(struct fs_ctx *c, const char *path, bool long_list,
 			     false);
 }
 
-int meta_list(struct fs_ctx *c, const char *path, meta_fill_fn fn,
-	      void *arg, bool *first)
+int meta_list(struct fs_ctx *c, const char *path, meta_fill_fn fn, void *arg,
+	      bool *first)
 {
 	struct listing l = { 0 };
 	unsigned long gen = cache_gen(c->cache);
@@ -388,8 +388,8 @@ static int do_list_path(struct ftp_session *s, void *arg)
  * directory (LIST of a directory gives its contents) and for server paths
  * that LIST cannot mistake for options or patterns; else, or when the
  * answer is not the one file, -EAGAIN: list the parent. */
-static int lookup_changed(struct fs_ctx *c, const char *path,
-			  struct stat *st, unsigned long gen)
+static int lookup_changed(struct fs_ctx *c, const char *path, struct stat *st,
+			  unsigned long gen)
 {
 	struct path_list_req q = { .c = c };
 	const char *name = strrchr(path, '/') + 1;

@@ -29,7 +29,7 @@ struct path_req {
 	struct fs_ctx *c;
 	const char *a, *b;
 	const char *fa, *fb; /* rename: the FUSE paths */
-	const char *target; /* symlink: as given, not a server path */
+	const char *target;  /* symlink: as given, not a server path */
 	unsigned mode;
 	time_t t;
 };
@@ -109,11 +109,10 @@ out:
 
 /* r, op's failure on path, judged by the table: path looked up afresh
  * where it says. */
-static int judge(struct fs_ctx *c, enum refusal_op op, const char *path,
-		 int r)
+static int judge(struct fs_ctx *c, enum refusal_op op, const char *path, int r)
 {
-	return refusal_errno(op, r, meta_found(c, path, refusal_look(op, r),
-					       NULL),
+	return refusal_errno(op, r,
+			     meta_found(c, path, refusal_look(op, r), NULL),
 			     c->ignore_attr_errors);
 }
 
@@ -157,8 +156,8 @@ int meta_rmdir(struct fs_ctx *c, const char *path)
  * first (an empty directory, or a file), then again. to_exists, *st:
  * what the cache says of to (a listing in a large directory is not taken
  * again per rename); a refused rename looks afresh. */
-static int rename_on_server(struct fs_ctx *c, const char *from,
-			    const char *to, bool to_exists, struct stat *st)
+static int rename_on_server(struct fs_ctx *c, const char *from, const char *to,
+			    bool to_exists, struct stat *st)
 {
 	struct path_req q = { .c = c, .fa = from, .fb = to };
 	enum refusal_found found = RF_EXISTS;
@@ -176,7 +175,8 @@ static int rename_on_server(struct fs_ctx *c, const char *from,
 			if (S_ISDIR(st->st_mode)) {
 				r = path_op(to, NULL, op_rmdir, &q);
 			} else {
-				log_warn("%s: replacing by delete + rename", to);
+				log_warn("%s: replacing by delete + rename",
+					 to);
 				r = path_op(to, NULL, op_delete, &q);
 			}
 			if (r == 0)
@@ -200,7 +200,8 @@ int meta_rename(struct fs_ctx *c, const char *from, const struct stat *sf,
 		return -EEXIST;
 	r = rename_on_server(c, from, to, to_exists, &st);
 	if (S_ISDIR(sf->st_mode) && r == 0) {
-		meta_invalidate(c, from, MI_SUBTREE); /* every name below moved */
+		meta_invalidate(c, from,
+				MI_SUBTREE); /* every name below moved */
 	} else {
 		meta_done(c, from, r, MI_REMOVED);
 		meta_done(c, to, r, MI_CHANGED);
@@ -265,8 +266,7 @@ int meta_chmod(struct fs_ctx *c, const char *path, mode_t mode)
  * time nobody compares. It succeeds (refusal.c); stat shows the server's
  * time, never the one asked for. A file's time (what rsync and make
  * compare) stays an error. */
-int meta_set_mtime(struct fs_ctx *c, const char *path, time_t t,
-		   bool is_dir)
+int meta_set_mtime(struct fs_ctx *c, const char *path, time_t t, bool is_dir)
 {
 	struct path_req q = { .c = c, .t = t };
 	int r = path_op(path, NULL, op_mtime, &q), e;
@@ -276,6 +276,7 @@ int meta_set_mtime(struct fs_ctx *c, const char *path, time_t t,
 	if (r < 0 && e == 0 && is_dir &&
 	    !atomic_exchange(&c->said_dir_times, true))
 		log_info("the server does not set the time of %s: directories "
-			 "keep the server's times (not an error)", path);
+			 "keep the server's times (not an error)",
+			 path);
 	return e;
 }

@@ -179,8 +179,8 @@ ssize_t net_read(struct net_conn *c, void *buf, size_t len)
 	for (;;) {
 		if (c->ssl) {
 			errno = 0;
-			r = SSL_read(c->ssl, buf, len > INT32_MAX ? INT32_MAX
-								   : (int)len);
+			r = SSL_read(c->ssl, buf,
+				     len > INT32_MAX ? INT32_MAX : (int)len);
 			if (r > 0)
 				return r;
 			if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
@@ -212,8 +212,8 @@ int net_write_all(struct net_conn *c, const void *buf, size_t len)
 	while (len > 0) {
 		if (c->ssl) {
 			errno = 0;
-			r = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX
-								  : (int)len);
+			r = SSL_write(c->ssl, p,
+				      len > INT32_MAX ? INT32_MAX : (int)len);
 			if (r > 0) {
 				p += r;
 				len -= (size_t)r;

@@ -25,8 +25,9 @@ int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
 	if (!spec) {
 		if (!o->proxy_user && !o->proxy_kind)
 			return 0;
-		snprintf(err, errlen, "proxy_user, socks4, socks5 and httpproxy "
-				      "need -o proxy=");
+		snprintf(err, errlen,
+			 "proxy_user, socks4, socks5 and httpproxy "
+			 "need -o proxy=");
 		return -EINVAL;
 	}
 	if (!strcmp(spec, "env")) {
@@ -40,8 +41,9 @@ int opts_proxy(const struct ftpfs_opts *o, struct proxy_cfg *out, char *err,
 				spec = NULL;
 		}
 		if (!spec) {
-			snprintf(err, errlen, "proxy=env: none of ftp_proxy, "
-					      "all_proxy, ALL_PROXY is set");
+			snprintf(err, errlen,
+				 "proxy=env: none of ftp_proxy, "
+				 "all_proxy, ALL_PROXY is set");
 			return -EINVAL;
 		}
 	}
@@ -106,8 +108,7 @@ static const char *curlftpfs_says(const char *arg)
 {
 	size_t n = strcspn(arg, "="), i;
 
-	for (i = 0; i < sizeof(curlftpfs_only) / sizeof(curlftpfs_only[0]);
-	     i++)
+	for (i = 0; i < sizeof(curlftpfs_only) / sizeof(curlftpfs_only[0]); i++)
 		if (strlen(curlftpfs_only[i].name) == n &&
 		    !strncmp(arg, curlftpfs_only[i].name, n))
 			return curlftpfs_only[i].say;
@@ -127,8 +128,10 @@ static const char *curlftpfs_says(const char *arg)
  * them; tests/check_option_docs.py checks that --help, ftpfs.8 and
  * README.md give each row with this default and document no option that
  * neither table has. */
-#define ROW(t, f, def, use, help) \
-	{ t, offsetof(struct ftpfs_opts, f), def, use, help }
+#define ROW(t, f, def, use, help)                                 \
+	{                                                         \
+		t, offsetof(struct ftpfs_opts, f), def, use, help \
+	}
 
 static const struct opt_def opt_table[] = {
 	ROW("connections=%u", connections, "4", "connections=N",
@@ -207,8 +210,7 @@ static const struct opt_def opt_table[] = {
 	    "trust the server certificate with this hash"),
 	ROW("no_verify", no_verify, NULL, "no_verify",
 	    "accept any certificate (insecure)"),
-	ROW("cert=%s", cert, NULL, "cert=FILE,key=FILE",
-	    "client certificate"),
+	ROW("cert=%s", cert, NULL, "cert=FILE,key=FILE", "client certificate"),
 	ROW("key=%s", key, NULL, "key=FILE", NULL), /* in cert='s line */
 	ROW("verify_upload", verify_upload, NULL,
 	    "verify_upload[=sha256|sha1|md5|crc32]",
@@ -228,11 +230,19 @@ static const struct opt_def opt_table[] = {
 	    "print the version"),
 };
 
-#define OPT(t, p, v) { t, offsetof(struct ftpfs_opts, p), v }
+#define OPT(t, p, v)                                 \
+	{                                            \
+		t, offsetof(struct ftpfs_opts, p), v \
+	}
 
 /* FUSE's options that ftpfs also looks at: kept for FUSE */
-enum { KEY_ALLOW_OTHER = 1, KEY_DEFAULT_PERMISSIONS, KEY_SSL_CONTROL,
-       KEY_MAX_THREADS, KEY_REMOUNT };
+enum {
+	KEY_ALLOW_OTHER = 1,
+	KEY_DEFAULT_PERMISSIONS,
+	KEY_SSL_CONTROL,
+	KEY_MAX_THREADS,
+	KEY_REMOUNT
+};
 
 /* The other words fuse_opt takes: other names for opt_table's options
  * (ours, curlftpfs's), words dropped, and FUSE's that ftpfs looks at. */
@@ -250,12 +260,15 @@ static const struct fuse_opt opt_spellings[] = {
 	FUSE_OPT_KEY("ssl_control", KEY_SSL_CONTROL),
 	/* curlftpfs: what ftpfs always does */
 	FUSE_OPT_KEY("skip_pasv_ip", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("ssl_try", FUSE_OPT_KEY_DISCARD),      /* tls=try */
-	FUSE_OPT_KEY("enable_epsv", FUSE_OPT_KEY_DISCARD),  /* EPSV first */
-	FUSE_OPT_KEY("disable_eprt", FUSE_OPT_KEY_DISCARD), /* PORT if refused */
+	FUSE_OPT_KEY("ssl_try", FUSE_OPT_KEY_DISCARD),	   /* tls=try */
+	FUSE_OPT_KEY("enable_epsv", FUSE_OPT_KEY_DISCARD), /* EPSV first */
+	FUSE_OPT_KEY("disable_eprt",
+		     FUSE_OPT_KEY_DISCARD), /* PORT if refused */
 	FUSE_OPT_KEY("tcp_nodelay", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("utf8", FUSE_OPT_KEY_DISCARD),   /* OPTS UTF8 ON if offered */
-	FUSE_OPT_KEY("transform_symlinks", FUSE_OPT_KEY_DISCARD), /* linkpath.c */
+	FUSE_OPT_KEY("utf8",
+		     FUSE_OPT_KEY_DISCARD), /* OPTS UTF8 ON if offered */
+	FUSE_OPT_KEY("transform_symlinks",
+		     FUSE_OPT_KEY_DISCARD), /* linkpath.c */
 	OPT("cacert=%s", cafile, 0),
 	OPT("no_verify_peer", no_verify, 1),
 	OPT("no_verify_hostname", no_verify, 1),
@@ -340,7 +353,8 @@ static void opt_default(struct ftpfs_opts *o, const struct opt_def *d)
 /* opt_table's rows and opt_spellings as one fuse_opt table (malloc'd). */
 static struct fuse_opt *optspec_new(void)
 {
-	struct fuse_opt *spec = calloc(N_TABLE + N_SPELLINGS + 1, sizeof(*spec));
+	struct fuse_opt *spec =
+		calloc(N_TABLE + N_SPELLINGS + 1, sizeof(*spec));
 	size_t i;
 
 	if (!spec)
@@ -389,7 +403,8 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (say) {
 			snprintf(o->opt_err, sizeof(o->opt_err),
 				 "curlftpfs option '%.60s' is not an ftpfs "
-				 "option: %s", arg, say);
+				 "option: %s",
+				 arg, say);
 			return -1;
 		}
 		return 1;
@@ -418,7 +433,8 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 	if (o->remount) {
 		/* mount -o remount,...: the kernel asks a FUSE file system's
 		 * daemon nothing, so new options could never take effect */
-		snprintf(err, errlen, "remount: a FUSE mount cannot take new "
+		snprintf(err, errlen,
+			 "remount: a FUSE mount cannot take new "
 			 "options; unmount it and mount it again");
 		return -EINVAL;
 	}
@@ -431,7 +447,8 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 		return -EINVAL;
 	}
 	if (o->reconnect_timeout > 3600) {
-		snprintf(err, errlen, "reconnect_timeout must be 0..3600 seconds");
+		snprintf(err, errlen,
+			 "reconnect_timeout must be 0..3600 seconds");
 		return -EINVAL;
 	}
 	if (!(o->cache_timeout >= 0 && o->cache_timeout <= 86400)) {
@@ -443,7 +460,8 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 		return -EINVAL;
 	}
 	if (!(o->prefetch_timeout >= 0 && o->prefetch_timeout <= 86400)) {
-		snprintf(err, errlen, "prefetch_timeout must be 0..86400 seconds");
+		snprintf(err, errlen,
+			 "prefetch_timeout must be 0..86400 seconds");
 		return -EINVAL;
 	}
 	if (o->tls && strcmp(o->tls, "none") && strcmp(o->tls, "try") &&
@@ -461,8 +479,9 @@ int opts_parse(struct fuse_args *args, struct ftpfs_opts *o, char *err,
 		return -EINVAL;
 	}
 	if (o->verify_algo && digest_from_name(o->verify_algo) < 0) {
-		snprintf(err, errlen, "verify_upload must be sha256, sha1, md5 "
-				      "or crc32");
+		snprintf(err, errlen,
+			 "verify_upload must be sha256, sha1, md5 "
+			 "or crc32");
 		return -EINVAL;
 	}
 	if (o->max_entries < 1) {
@@ -508,7 +527,8 @@ void opts_usage_fp(FILE *fp, const char *prog)
 {
 	size_t i;
 
-	fprintf(fp, "usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
+	fprintf(fp,
+		"usage: %s ftp[s|es]://[user[:password]@]host[:port][/path] MOUNTPOINT [options]\n"
 		"       %s status [--json] MOUNTPOINT   what a running mount is doing\n"
 		"       %s flush MOUNTPOINT [PATH]      forget cached listings and attributes\n"
 		"                           (of PATH only); SIGHUP to the daemon flushes all\n"

@@ -41,8 +41,13 @@
 #include "xfer.h"
 
 /* in this order: from SLOT_FREE on, the slot holds a logged-in session */
-enum slot_state { SLOT_EMPTY, SLOT_CONNECTING, SLOT_FREE, SLOT_BUSY,
-		  SLOT_PARKED };
+enum slot_state {
+	SLOT_EMPTY,
+	SLOT_CONNECTING,
+	SLOT_FREE,
+	SLOT_BUSY,
+	SLOT_PARKED
+};
 
 enum server_state { SRV_UP, SRV_FAILING, SRV_DOWN };
 
@@ -74,18 +79,18 @@ struct pool {
 	char *root;
 	struct session_cfg probe_cfg; /* scfg with short deadlines */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;          /* CLOCK_MONOTONIC */
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
 	/* the thread calling pool_start() and pool_free() */
 	bool started;
 	pthread_t reaper;
 	/* protected by lock */
-	struct slot *slots;           /* cfg.max_sessions of them */
-	unsigned limit;               /* slots usable now (<= max; 421) */
+	struct slot *slots; /* cfg.max_sessions of them */
+	unsigned limit;	    /* slots usable now (<= max; 421) */
 	bool stopping;
 	enum server_state srv;
-	struct timespec fail_since;   /* FAILING/DOWN: the outage began */
-	struct timespec probed;       /* DOWN: last probe ended */
-	int probe_ms;                 /* DOWN: wait before the next probe */
+	struct timespec fail_since; /* FAILING/DOWN: the outage began */
+	struct timespec probed;	    /* DOWN: last probe ended */
+	int probe_ms;		    /* DOWN: wait before the next probe */
 };
 
 static double since(const struct timespec *t)
@@ -272,8 +277,8 @@ static struct slot *pick(struct pool *p, enum pool_kind kind, bool spare)
 	return parked;
 }
 
-static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
-	       bool spare, struct ftp_session **out);
+static int get(struct pool *p, enum pool_kind kind, int timeout_ms, bool spare,
+	       struct ftp_session **out);
 
 int pool_get(struct pool *p, enum pool_kind kind, struct ftp_session **out)
 {
@@ -320,7 +325,8 @@ static bool server_failed(struct pool *p, const struct timespec *t0,
 	p->probe_ms = PROBE_MIN_MS;
 	clock_gettime(CLOCK_MONOTONIC, &p->probed);
 	log_err("server unreachable for %.0f s: %s; requests %s until it "
-		"answers", since(&p->fail_since), err,
+		"answers",
+		since(&p->fail_since), err,
 		p->cfg.hard ? "wait (-o hard)" : "fail with EIO");
 	pthread_cond_broadcast(&p->cond);
 	return false;
@@ -343,8 +349,7 @@ static unsigned retry_ms(struct pool *p, unsigned backoff_ms)
  * error to return: -EAGAIN (timeout_ms passed, or a spare taker while the
  * server is down), -EIO (down), -ESHUTDOWN. */
 static int wait_slot(struct pool *p, enum pool_kind kind, int timeout_ms,
-		     bool spare, const struct timespec *until,
-		     struct slot **sl)
+		     bool spare, const struct timespec *until, struct slot **sl)
 {
 	for (;;) {
 		if (p->stopping)
@@ -367,9 +372,9 @@ static int wait_slot(struct pool *p, enum pool_kind kind, int timeout_ms,
 enum { GET_AGAIN = 1, GET_DIAL_FAILED = 2 };
 
 struct dial_fail {
-	int r;           /* session_open()'s error */
-	bool said;       /* logged already (the pool went DOWN) */
-	char err[1024];  /* the message */
+	int r;		/* session_open()'s error */
+	bool said;	/* logged already (the pool went DOWN) */
+	char err[1024]; /* the message */
 };
 
 /* Under lock: take slot sl (FREE or PARKED) for kind. A parked transfer's
@@ -480,8 +485,8 @@ static int dial(struct pool *p, struct slot *sl, enum pool_kind kind,
 	return GET_DIAL_FAILED;
 }
 
-static int get(struct pool *p, enum pool_kind kind, int timeout_ms,
-	       bool spare, struct ftp_session **out)
+static int get(struct pool *p, enum pool_kind kind, int timeout_ms, bool spare,
+	       struct ftp_session **out)
 {
 	struct slot *sl = NULL;
 	struct timespec until;
@@ -609,9 +614,8 @@ int pool_run(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
 	return pool_run_timed(p, fn, ctx, -1);
 }
 
-int pool_run_timed(struct pool *p,
-		   int (*fn)(struct ftp_session *s, void *ctx), void *ctx,
-		   int timeout_ms)
+int pool_run_timed(struct pool *p, int (*fn)(struct ftp_session *s, void *ctx),
+		   void *ctx, int timeout_ms)
 {
 	struct ftp_session *s;
 	int r, tries;
@@ -625,8 +629,7 @@ int pool_run_timed(struct pool *p,
 			pool_put(p, s);
 			return r;
 		}
-		log_dbg("session broke (%s); retrying",
-			session_last_error(s));
+		log_dbg("session broke (%s); retrying", session_last_error(s));
 		pool_put(p, s);
 	}
 	return session_user_errno(r);

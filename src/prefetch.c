@@ -28,15 +28,15 @@ struct prefetch {
 	prefetch_fn fn;
 	void *arg;
 	pthread_mutex_t lock;
-	pthread_cond_t work;  /* the queue got a job, or stopping */
-	pthread_cond_t done;  /* a job finished, or stopping */
-	char **q;             /* queue, oldest first; protected by lock */
-	size_t n;             /* protected by lock */
-	char **cur;           /* cfg.workers: running job or NULL; by lock */
-	pthread_t *threads;   /* protected by lock */
-	unsigned nthreads;    /* started; protected by lock */
-	unsigned idle;        /* waiting for work; protected by lock */
-	bool stopping;        /* protected by lock */
+	pthread_cond_t work; /* the queue got a job, or stopping */
+	pthread_cond_t done; /* a job finished, or stopping */
+	char **q;	     /* queue, oldest first; protected by lock */
+	size_t n;	     /* protected by lock */
+	char **cur;	     /* cfg.workers: running job or NULL; by lock */
+	pthread_t *threads;  /* protected by lock */
+	unsigned nthreads;   /* started; protected by lock */
+	unsigned idle;	     /* waiting for work; protected by lock */
+	bool stopping;	     /* protected by lock */
 	struct prefetch_stats st; /* protected by lock */
 };
 
@@ -45,8 +45,8 @@ struct worker {
 	unsigned id;
 };
 
-struct prefetch *prefetch_new(const struct prefetch_cfg *cfg,
-			      struct pool *pool, prefetch_fn fn, void *arg)
+struct prefetch *prefetch_new(const struct prefetch_cfg *cfg, struct pool *pool,
+			      prefetch_fn fn, void *arg)
 {
 	struct prefetch *pf = calloc(1, sizeof(*pf));
 

@@ -138,8 +138,7 @@ static int socks5_errno(int rep, const char **what)
 	return t[rep].err;
 }
 
-int proxy_socks5_reply(const unsigned char *b, size_t n, size_t *need,
-		       int *rep)
+int proxy_socks5_reply(const unsigned char *b, size_t n, size_t *need, int *rep)
 {
 	size_t len;
 	const char *what;
@@ -157,10 +156,17 @@ int proxy_socks5_reply(const unsigned char *b, size_t n, size_t *need,
 					   : -EAGAIN;
 	/* VER REP RSV ATYP BND.ADDR BND.PORT */
 	switch (b[3]) {
-	case 1: len = 4 + 4 + 2; break;
-	case 4: len = 4 + 16 + 2; break;
-	case 3: len = 4 + 1 + (size_t)b[4] + 2; break;
-	default: return -EPROTO;
+	case 1:
+		len = 4 + 4 + 2;
+		break;
+	case 4:
+		len = 4 + 16 + 2;
+		break;
+	case 3:
+		len = 4 + 1 + (size_t)b[4] + 2;
+		break;
+	default:
+		return -EPROTO;
 	}
 	*need = len;
 	if (b[1] != 0)
@@ -201,8 +207,9 @@ static int socks5_auth(struct dialog *d, const struct proxy_cfg *p)
 	ul = strlen(p->user);
 	pl = p->pass ? strlen(p->pass) : 0;
 	if (ul < 1 || ul > 255 || pl > 255)
-		return say(d, -EINVAL, "user name and password must be 1..255 "
-				       "and 0..255 bytes for SOCKS5");
+		return say(d, -EINVAL,
+			   "user name and password must be 1..255 "
+			   "and 0..255 bytes for SOCKS5");
 	n = 0;
 	b[n++] = 1;
 	b[n++] = (unsigned char)ul;
@@ -219,10 +226,12 @@ static int socks5_auth(struct dialog *d, const struct proxy_cfg *p)
 	if (r < 0)
 		return r;
 	if (b[0] != 1)
-		return say(d, -EPROTO, "bad reply to the user name and password");
+		return say(d, -EPROTO,
+			   "bad reply to the user name and password");
 	if (b[1] != 0)
-		return say(d, -EACCES, "authentication failed (user name or "
-				       "password refused)");
+		return say(d, -EACCES,
+			   "authentication failed (user name or "
+			   "password refused)");
 	return 0;
 }
 
@@ -248,8 +257,7 @@ static int socks5_addr(unsigned char *b, const char *host)
 	return (int)(2 + hl);
 }
 
-static int far_error(struct dialog *d, int r, const char *what,
-		     const char *how)
+static int far_error(struct dialog *d, int r, const char *what, const char *how)
 {
 	char msg[400];
 
@@ -258,8 +266,8 @@ static int far_error(struct dialog *d, int r, const char *what,
 	return say(d, r, msg);
 }
 
-static int socks5(struct dialog *d, const struct proxy_cfg *p,
-		  const char *host, uint16_t port)
+static int socks5(struct dialog *d, const struct proxy_cfg *p, const char *host,
+		  uint16_t port)
 {
 	unsigned char b[4 + 1 + 255 + 2];
 	size_t n = 0, need;
@@ -307,11 +315,15 @@ int proxy_socks4_reply(const unsigned char b[8])
 	if (b[0] != 0)
 		return -EPROTO;
 	switch (b[1]) {
-	case 90: return 0;
-	case 91: return -ECONNREFUSED; /* rejected or failed */
-	case 92: /* identd unreachable */
-	case 93: return -EACCES; /* identd says another user */
-	default: return -EPROTO;
+	case 90:
+		return 0;
+	case 91:
+		return -ECONNREFUSED; /* rejected or failed */
+	case 92:		      /* identd unreachable */
+	case 93:
+		return -EACCES; /* identd says another user */
+	default:
+		return -EPROTO;
 	}
 }
 
@@ -331,11 +343,13 @@ static int socks4a(struct dialog *d, const struct proxy_cfg *p,
 	b[3] = (unsigned char)port;
 	literal = inet_pton(AF_INET, host, b + 4) == 1;
 	if (!literal && strchr(host, ':'))
-		return say(d, -EAFNOSUPPORT, "SOCKS4 cannot reach an IPv6 "
-					     "address");
+		return say(d, -EAFNOSUPPORT,
+			   "SOCKS4 cannot reach an IPv6 "
+			   "address");
 	if (ul > 255 || hl > 255)
-		return say(d, -ENAMETOOLONG, "user or host name too long for "
-					     "SOCKS4");
+		return say(d, -ENAMETOOLONG,
+			   "user or host name too long for "
+			   "SOCKS4");
 	if (!literal)
 		memcpy(b + 4, "\0\0\0\1", 4); /* 4a: the name follows */
 	memcpy(b + n, user, ul + 1);
@@ -354,9 +368,10 @@ static int socks4a(struct dialog *d, const struct proxy_cfg *p,
 		return say(d, r, "malformed SOCKS4 reply");
 	if (r < 0) {
 		snprintf(how, sizeof(how), "SOCKS4 reply %d", b[1]);
-		return far_error(d, r, r == -EACCES ? "identd check failed"
-						    : "request rejected or "
-						      "failed",
+		return far_error(d, r,
+				 r == -EACCES ? "identd check failed"
+					      : "request rejected or "
+						"failed",
 				 how);
 	}
 	return 0;
@@ -432,7 +447,8 @@ static int basic_auth(const struct proxy_cfg *p, char *out, size_t n)
 	static const char head[] = "Proxy-Authorization: Basic ";
 	int len;
 
-	if (ul > 256 || pl > 256 || n < sizeof(head) + 4 * ((ul + pl + 3) / 3) + 2)
+	if (ul > 256 || pl > 256 ||
+	    n < sizeof(head) + 4 * ((ul + pl + 3) / 3) + 2)
 		return -ENAMETOOLONG;
 	memcpy(plain, p->user, ul);
 	plain[ul] = ':';
@@ -474,10 +490,11 @@ static int http_connect(struct dialog *d, const struct proxy_cfg *p,
 
 	if (p->user && basic_auth(p, auth, sizeof(auth)) < 0)
 		return say(d, -ENAMETOOLONG, "user name or password too long");
-	len = snprintf(req, sizeof(req),
-		       "CONNECT %s%s%s:%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n%s\r\n",
-		       v6 ? "[" : "", host, v6 ? "]" : "", port, v6 ? "[" : "",
-		       host, v6 ? "]" : "", port, auth);
+	len = snprintf(
+		req, sizeof(req),
+		"CONNECT %s%s%s:%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n%s\r\n",
+		v6 ? "[" : "", host, v6 ? "]" : "", port, v6 ? "[" : "", host,
+		v6 ? "]" : "", port, auth);
 	explicit_bzero(auth, sizeof(auth));
 	if (len < 0 || (size_t)len >= sizeof(req))
 		return say(d, -ENAMETOOLONG, "host name too long");
@@ -515,9 +532,9 @@ static int port_of(const char *port, uint16_t *out)
 	return 0;
 }
 
-int proxy_connect(const struct proxy_cfg *p, const char *host,
-		  const char *port, int timeout_ms, struct net_conn **out,
-		  char *err, size_t errlen)
+int proxy_connect(const struct proxy_cfg *p, const char *host, const char *port,
+		  int timeout_ms, struct net_conn **out, char *err,
+		  size_t errlen)
 {
 	char name[300], msg[200];
 	struct dialog d = { .name = name, .err = err, .errlen = errlen };

@@ -6,14 +6,14 @@
 #include <string.h>
 
 struct reply_parser {
-	char *text;      /* REPLY_TEXT_MAX + 1 bytes */
-	size_t len;      /* bytes of text used */
+	char *text;	 /* REPLY_TEXT_MAX + 1 bytes */
+	size_t len;	 /* bytes of text used */
 	size_t line_off; /* where the current line starts in text */
-	int code;        /* code of the first line, 0 before it is read */
-	bool multi;      /* first line was "ddd-" */
+	int code;	 /* code of the first line, 0 before it is read */
+	bool multi;	 /* first line was "ddd-" */
 	bool done;
-	bool cr;         /* the last byte seen was CR */
-	int err;         /* sticky error */
+	bool cr; /* the last byte seen was CR */
+	int err; /* sticky error */
 };
 
 struct reply_parser *reply_parser_new(void)

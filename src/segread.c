@@ -34,19 +34,19 @@ struct seg {
 
 struct segread {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;     /* untimed waits; CLOCK_MONOTONIC anyway */
-	struct pool *pool;       /* fixed */
-	char *path;              /* fixed */
+	pthread_cond_t cond; /* untimed waits; CLOCK_MONOTONIC anyway */
+	struct pool *pool;   /* fixed */
+	char *path;	     /* fixed */
 	/* protected by lock, but n, th[] and started[] (segread_new() and
 	 * segread_free() only, with the helpers not running) */
 	struct seg *head, *tail; /* in file order */
-	int64_t next;            /* start of the next segment to hand out */
-	int64_t reader;          /* where the reader is */
-	int64_t eof;             /* end of the file once seen, else -1 */
-	int64_t size;            /* its size when opened, else -1 */
-	unsigned nseg;           /* segments in the list */
-	unsigned max_seg;        /* bound of that */
-	unsigned live;           /* helpers running */
+	int64_t next;		 /* start of the next segment to hand out */
+	int64_t reader;		 /* where the reader is */
+	int64_t eof;		 /* end of the file once seen, else -1 */
+	int64_t size;		 /* its size when opened, else -1 */
+	unsigned nseg;		 /* segments in the list */
+	unsigned max_seg;	 /* bound of that */
+	unsigned live;		 /* helpers running */
 	bool stop, failed;
 	unsigned n;
 	pthread_t th[MAX_HELPERS];
@@ -61,8 +61,7 @@ struct helper_arg {
 /* Under lock: free the segments wholly before the one holding off. */
 static void drop_before(struct segread *r, int64_t off)
 {
-	while (r->head && r->head->done &&
-	       r->head->off + SEGREAD_SEG <= off) {
+	while (r->head && r->head->done && r->head->off + SEGREAD_SEG <= off) {
 		struct seg *g = r->head;
 
 		r->head = g->next;
@@ -86,7 +85,8 @@ static struct seg *take(struct segread *r)
 	struct seg *g;
 
 	for (;;) {
-		if (r->stop || r->failed || (r->eof >= 0 && r->next >= r->eof) ||
+		if (r->stop || r->failed ||
+		    (r->eof >= 0 && r->next >= r->eof) ||
 		    (r->size >= 0 && r->next >= r->size))
 			return NULL;
 		drop_before(r, r->reader - SEGREAD_SEG);
@@ -162,8 +162,8 @@ static void *helper(void *arg)
 
 	/* the first helper waits for a session, the others take spares */
 	if (x)
-		ret = xfer_take(x, a->first ? XFER_TAKE_TRANSFER
-					    : XFER_TAKE_SPARE, 0);
+		ret = xfer_take(
+			x, a->first ? XFER_TAKE_TRANSFER : XFER_TAKE_SPARE, 0);
 	free(a);
 	pthread_mutex_lock(&r->lock);
 	while (ret == 0 && (g = take(r)) != NULL) {
@@ -175,8 +175,8 @@ static void *helper(void *arg)
 			xfer_release(x); /* this helper ends */
 		pthread_mutex_lock(&r->lock);
 		g->done = true;
-		if (ret == 1 && (r->eof < 0 || g->off + (int64_t)g->filled <
-						       r->eof))
+		if (ret == 1 &&
+		    (r->eof < 0 || g->off + (int64_t)g->filled < r->eof))
 			r->eof = g->off + (int64_t)g->filled;
 		if (ret < 0 && ret != -ECANCELED) {
 			log_dbg("%s: segment at %lld: %d", r->path,
@@ -255,8 +255,8 @@ ssize_t segread_read(struct segread *r, char *buf, size_t len, int64_t off)
 	ssize_t ret = 0;
 
 	pthread_mutex_lock(&r->lock);
-	if (off < r->reader - SEGREAD_SEG ||
-	    (r->head && off < r->head->off) || off >= r->next + SEGREAD_SEG) {
+	if (off < r->reader - SEGREAD_SEG || (r->head && off < r->head->off) ||
+	    off >= r->next + SEGREAD_SEG) {
 		pthread_mutex_unlock(&r->lock);
 		return -ERANGE;
 	}

@@ -96,7 +96,8 @@ int servertz_parse(const char *s, long *offset)
 	if (*s == ':')
 		s++;
 	if (*s) {
-		if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2])
+		if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
+		    s[2])
 			return -EINVAL;
 		m = (s[0] - '0') * 10 + (s[1] - '0');
 	}

@@ -151,8 +151,8 @@ static bool value_fits(const char *w, size_t n, enum digest_algo a, bool exact)
 	return n == want || (!exact && a == DIGEST_CRC32 && n < want);
 }
 
-int session_parse_checksum(const char *text, enum digest_algo a,
-			   bool hash_form, char out[DIGEST_HEX_MAX])
+int session_parse_checksum(const char *text, enum digest_algo a, bool hash_form,
+			   char out[DIGEST_HEX_MAX])
 {
 	const char *t = text, *w;
 	size_t n, want = digest_hex_len(a);
@@ -268,7 +268,8 @@ int session_verify_upload(struct ftp_session *s, const char *path)
 	if (strcmp(mine, theirs)) {
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			 "verify_upload: the server's %s of the upload is %s, "
-			 "the bytes sent have %s", digest_name(a), theirs, mine);
+			 "the bytes sent have %s",
+			 digest_name(a), theirs, mine);
 		return -EIO;
 	}
 	if (s->cfg->trace)
@@ -436,8 +437,7 @@ static bool word_in(const char *text, const char *word)
 	return false;
 }
 
-int session_symlink(struct ftp_session *s, const char *target,
-		    const char *path)
+int session_symlink(struct ftp_session *s, const char *target, const char *path)
 {
 	char arg[CMD_MAX];
 	int code, n;

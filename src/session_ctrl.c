@@ -36,27 +36,30 @@ struct quirk_say {
 static const struct {
 	const char *name;
 	size_t off;
-	struct quirk_say on;  /* v > 0 */
+	struct quirk_say on;   /* v > 0 */
 	struct quirk_say off_; /* v < 0 (tri-states) */
 } quirks[QK_N] = {
 #define QF(f) #f, offsetof(struct sess_quirks, f)
-	[QK_NO_EPSV] = { QF(no_epsv), { "EPSV refused, using PASV",
-					SQ_NO_EPSV } },
+	[QK_NO_EPSV] = { QF(no_epsv),
+			 { "EPSV refused, using PASV", SQ_NO_EPSV } },
 	[QK_EPSV_OK] = { QF(epsv_ok) },
 	[QK_REST_OK] = { QF(rest_ok) },
-	[QK_NO_EPRT] = { QF(no_eprt), { "EPRT refused, using PORT",
-					SQ_NO_EPRT } },
-	[QK_LIST_NO_A] = { QF(list_no_a), { "\"LIST -a\" refused, using LIST",
-					    SQ_NO_LIST_A } },
-	[QK_NO_MDTM] = { QF(no_mdtm), { "MDTM unknown, not asked again",
-					SQ_NO_MDTM } },
+	[QK_NO_EPRT] = { QF(no_eprt),
+			 { "EPRT refused, using PORT", SQ_NO_EPRT } },
+	[QK_LIST_NO_A] = { QF(list_no_a),
+			   { "\"LIST -a\" refused, using LIST",
+			     SQ_NO_LIST_A } },
+	[QK_NO_MDTM] = { QF(no_mdtm),
+			 { "MDTM unknown, not asked again", SQ_NO_MDTM } },
 	[QK_PROT_P] = { QF(prot_p) },
 	[QK_RESUME_OPTIONAL] = { QF(resume_optional),
 				 { "data connections need not resume the "
 				   "TLS session" } },
-	[QK_MTIME] = { QF(mtime_method), { NULL },
+	[QK_MTIME] = { QF(mtime_method),
+		       { NULL },
 		       { "cannot set modification times", SQ_NO_MTIME } },
-	[QK_SITE_SYMLINK] = { QF(site_symlink), { NULL },
+	[QK_SITE_SYMLINK] = { QF(site_symlink),
+			      { NULL },
 			      { "no SITE SYMLINK: symlinks cannot be made" } },
 #undef QF
 };
@@ -157,7 +160,8 @@ static int line_too_long(struct ftp_session *s)
 	size_t cur;
 
 	log_info("the server refused a command line of %zu bytes as too "
-		 "long: longer paths get ENAMETOOLONG", s->sent_len);
+		 "long: longer paths get ENAMETOOLONG",
+		 s->sent_len);
 	if (lim) {
 		cur = *lim;
 		while (s->sent_len < cur &&
@@ -234,7 +238,9 @@ int sess_format_cmd(struct ftp_session *s, char *line, size_t len,
 	s->sent_len = (size_t)n;
 	if (s->cfg->trace)
 		log_info("[S%u] > %s%s%s", s->id, cmd, arg ? " " : "",
-			 !arg ? "" : strcmp(cmd, "PASS") ? arg : "****");
+			 !arg		       ? ""
+			 : strcmp(cmd, "PASS") ? arg
+					       : "****");
 	return (int)len + n;
 }
 
@@ -272,7 +278,8 @@ int sess_check_quiet(struct ftp_session *s, const char *cmd)
 	    (s->buf_off < s->buf_len || net_readable(s->ctrl))) {
 		if (s->cfg->trace)
 			log_info("[S%u] unexpected data before %s: dropping "
-				 "session", s->id, cmd);
+				 "session",
+				 s->id, cmd);
 		return sess_fail(s, -EPROTO, "reply to no command");
 	}
 	return 0;
@@ -309,8 +316,8 @@ void sess_first_line(const struct ftp_session *s, char *out, size_t n)
 }
 
 /* draft-bryan-ftpext-hash names, by enum digest_algo */
-const char *const sess_hash_names[DIGEST_N] = { "SHA-256", "SHA-1",
-						"MD5", "CRC32" };
+const char *const sess_hash_names[DIGEST_N] = { "SHA-256", "SHA-1", "MD5",
+						"CRC32" };
 /* the older X commands, by enum digest_algo */
 const char *const sess_x_cmds[DIGEST_N] = { "XSHA256", "XSHA1", "XMD5",
 					    "XCRC" };
@@ -479,8 +486,9 @@ static int greeting(struct ftp_session *s)
 			 "no greeting from the server within %d s",
 			 (cfg->timeout_ms + 999) / 1000);
 	else if (code == -ECONNRESET)
-		snprintf(s->errmsg, sizeof(s->errmsg),
-			 "the server closed the connection before its greeting");
+		snprintf(
+			s->errmsg, sizeof(s->errmsg),
+			"the server closed the connection before its greeting");
 	if (code < 0)
 		return code == -EMSGSIZE ? -EPROTO : code;
 	if (code == 421)

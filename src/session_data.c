@@ -128,7 +128,8 @@ static int open_active(struct ftp_session *s)
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
 		memset(&ss, 0, sizeof(ss));
-		if (inet_pton(AF_INET, s->cfg->active_addr, &in->sin_addr) == 1) {
+		if (inet_pton(AF_INET, s->cfg->active_addr, &in->sin_addr) ==
+		    1) {
 			in->sin_family = AF_INET;
 			len = sizeof(*in);
 		} else if (inet_pton(AF_INET6, s->cfg->active_addr,
@@ -150,7 +151,8 @@ static int open_active(struct ftp_session *s)
 		     : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
 		  host, sizeof(host));
 	if (!s->q.no_eprt) {
-		snprintf(arg, sizeof(arg), "|%d|%s|%u|", v6 ? 2 : 1, host, port);
+		snprintf(arg, sizeof(arg), "|%d|%s|%u|", v6 ? 2 : 1, host,
+			 port);
 		code = session_cmd(s, "EPRT", arg);
 		if (code == 200)
 			return 0;
@@ -214,8 +216,8 @@ static int dial_data(struct ftp_session *s, unsigned port,
 		if (ip)
 			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, ip, 4);
 	}
-	return net_connect_addr((struct sockaddr *)&ss, len,
-				s->cfg->timeout_ms, &s->data);
+	return net_connect_addr((struct sockaddr *)&ss, len, s->cfg->timeout_ms,
+				&s->data);
 }
 
 static int connect_data(struct ftp_session *s, unsigned port,
@@ -433,9 +435,11 @@ static int send_pipelined(struct ftp_session *s, const char *cmd,
 	if (rest > 0) {
 		code = sess_read_reply(s);
 		if (code != 350)
-			return code < 0 ? code
-					: sess_fail(s, -EIO,
-						    "REST refused after it worked");
+			return code < 0
+				       ? code
+				       : sess_fail(
+						 s, -EIO,
+						 "REST refused after it worked");
 	}
 	return 0;
 }
@@ -469,8 +473,8 @@ static int send_stepwise(struct ftp_session *s, const char *cmd,
  * (and REST) have worked here, else step by step; then the 125/150 and
  * the data connection's set-up. 0, DATA_REFUSED or a negative errno; on
  * anything but 0 no data connection or listener is left. */
-static int xfer_begin(struct ftp_session *s, const char *cmd,
-		      const char *path, int64_t rest, bool upload)
+static int xfer_begin(struct ftp_session *s, const char *cmd, const char *path,
+		      int64_t rest, bool upload)
 {
 	int r;
 
@@ -497,8 +501,7 @@ static enum status_state xfer_state(const char *cmd)
 	return strcmp(cmd, "RETR") ? SS_LISTING : SS_READING;
 }
 
-void session_xfer_note(struct ftp_session *s, const char *dest,
-		       int64_t total)
+void session_xfer_note(struct ftp_session *s, const char *dest, int64_t total)
 {
 	status_sess_note(s->id, dest, total);
 }
@@ -522,8 +525,8 @@ static int count_sent(struct ftp_session *s, const char *cmd)
 /* A refused data connection is tried again: on this control connection
  * resuming the newest TLS session instead of a fresh ticket, then on a
  * new control connection. */
-int session_xfer_start(struct ftp_session *s, const char *cmd,
-		       const char *path, int64_t rest)
+int session_xfer_start(struct ftp_session *s, const char *cmd, const char *path,
+		       int64_t rest)
 {
 	bool upload = !strcmp(cmd, "STOR") || !strcmp(cmd, "APPE");
 	int r, attempt;
@@ -546,7 +549,8 @@ int session_xfer_start(struct ftp_session *s, const char *cmd,
 		r = xfer_begin(s, cmd, path, rest, upload);
 		s->tls_again = false;
 		if (r == 0)
-			status_sess_xfer(s->id, xfer_state(cmd), path, rest, -1);
+			status_sess_xfer(s->id, xfer_state(cmd), path, rest,
+					 -1);
 		if (r != DATA_REFUSED)
 			return r;
 		log_dbg("%s: data connection refused (%s); trying again", cmd,

@@ -39,17 +39,17 @@
  * not). A new control connection (sess_reconnect) keeps them, but for
  * prot_p, which its login sets again. */
 enum sess_quirk {
-	QK_NO_EPSV,         /* EPSV refused once (or -o disable_epsv): PASV */
-	QK_EPSV_OK,         /* EPSV answered 229 here: pipeline it */
-	QK_REST_OK,         /* REST answered 350 here, or FEAT has REST
+	QK_NO_EPSV,	    /* EPSV refused once (or -o disable_epsv): PASV */
+	QK_EPSV_OK,	    /* EPSV answered 229 here: pipeline it */
+	QK_REST_OK,	    /* REST answered 350 here, or FEAT has REST
 			     * STREAM: pipeline it */
-	QK_NO_EPRT,         /* EPRT refused once: PORT */
-	QK_LIST_NO_A,       /* "LIST -a" refused once: LIST */
-	QK_NO_MDTM,         /* MDTM unknown to the server */
-	QK_PROT_P,          /* data connections are TLS (PROT P) */
+	QK_NO_EPRT,	    /* EPRT refused once: PORT */
+	QK_LIST_NO_A,	    /* "LIST -a" refused once: LIST */
+	QK_NO_MDTM,	    /* MDTM unknown to the server */
+	QK_PROT_P,	    /* data connections are TLS (PROT P) */
 	QK_RESUME_OPTIONAL, /* the server took a data connection that did not
 			     * resume the TLS session */
-	QK_MTIME,           /* setting modification times: 1 works, -1 the
+	QK_MTIME,	    /* setting modification times: 1 works, -1 the
 			     * server cannot */
 	QK_SITE_SYMLINK,    /* SITE HELP lists SYMLINK: 1, does not: -1 */
 	QK_N,
@@ -71,22 +71,22 @@ struct ftp_session {
 	unsigned caps;
 	bool broken;
 	struct sess_quirks q;
-	bool rnto_failed;  /* the last RNTO after an accepted RNFR failed:
+	bool rnto_failed; /* the last RNTO after an accepted RNFR failed:
 			    * the server may still hold that RNFR */
-	bool syst_asked;   /* SYST sent (once, before the first LIST) */
+	bool syst_asked;  /* SYST sent (once, before the first LIST) */
 	enum listparse_fmt list_hint; /* from the SYST reply */
-	bool upload;       /* the current transfer is STOR/APPE */
-	bool tls_again;    /* this data connection is a second try */
-	char *cwd;         /* known working directory, or NULL (cleared by
+	bool upload;		      /* the current transfer is STOR/APPE */
+	bool tls_again;		      /* this data connection is a second try */
+	char *cwd; /* known working directory, or NULL (cleared by
 			    * RMD and RNFR: we may stand in what they change) */
 	char *root;
 	unsigned hash_algos; /* 1 << algo: FEAT's HASH line offers it */
-	unsigned x_algos;  /* 1 << algo: FEAT lists its X command */
-	int hash_sel;      /* the algorithm HASH uses now, -1 unknown */
+	unsigned x_algos;    /* 1 << algo: FEAT lists its X command */
+	int hash_sel;	     /* the algorithm HASH uses now, -1 unknown */
 	struct digest *sent; /* verify_upload: the current STOR's bytes */
-	bool sent_on;      /* sent counts the current (or last) STOR */
-	unsigned id;       /* "[S<id>]" in -o ftp_trace lines */
-	size_t sent_len;   /* the last command line's length, CRLF included */
+	bool sent_on;	     /* sent counts the current (or last) STOR */
+	unsigned id;	     /* "[S<id>]" in -o ftp_trace lines */
+	size_t sent_len;     /* the last command line's length, CRLF included */
 	char errmsg[640];
 };
 

@@ -33,12 +33,12 @@ static int cwd(struct ftp_session *s, const char *path)
 struct list_state {
 	char line[LISTPARSE_LINE_MAX + 1];
 	size_t len;
-	bool skipping;     /* inside an over-long line */
+	bool skipping; /* inside an over-long line */
 	bool mlsd;
 	struct listparse_ctx *lp; /* LIST: format, VMS joining */
 	const char *path;
 	size_t count, max;
-	size_t refused;    /* MLSD lines refused, over-long lines */
+	size_t refused; /* MLSD lines refused, over-long lines */
 	session_list_cb cb;
 	void *ctx;
 	int err;
@@ -142,9 +142,8 @@ static int list_syst(struct ftp_session *s)
 }
 
 /* of_path: LIST path itself ("LIST path"), not the directory. */
-static int list_as(struct ftp_session *s, const char *path,
-		   size_t max_entries, bool mlsd, bool of_path,
-		   session_list_cb cb, void *ctx)
+static int list_as(struct ftp_session *s, const char *path, size_t max_entries,
+		   bool mlsd, bool of_path, session_list_cb cb, void *ctx)
 {
 	struct list_state *ls;
 	char buf[32768];
@@ -230,8 +229,8 @@ out:
 int session_list(struct ftp_session *s, const char *path, size_t max_entries,
 		 session_list_cb cb, void *ctx)
 {
-	return list_as(s, path, max_entries, s->caps & SESS_CAP_MLST, false,
-		       cb, ctx);
+	return list_as(s, path, max_entries, s->caps & SESS_CAP_MLST, false, cb,
+		       ctx);
 }
 
 int session_list_long(struct ftp_session *s, const char *path,

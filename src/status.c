@@ -20,11 +20,11 @@
 #define PATH_SHOWN 512
 
 struct slot {
-	atomic_uint id;       /* 0: free */
-	atomic_int state;     /* enum status_state */
-	atomic_llong start;   /* offset the transfer began at */
-	atomic_llong moved;   /* bytes since */
-	atomic_llong total;   /* bytes to send, -1 unknown */
+	atomic_uint id;	       /* 0: free */
+	atomic_int state;      /* enum status_state */
+	atomic_llong start;    /* offset the transfer began at */
+	atomic_llong moved;    /* bytes since */
+	atomic_llong total;    /* bytes to send, -1 unknown */
 	char path[PATH_SHOWN]; /* protected by lock */
 	char dest[PATH_SHOWN]; /* the file an upload is for; lock */
 };
@@ -32,7 +32,7 @@ struct slot {
 struct status {
 	pthread_mutex_t lock;
 	char *server, *mountpoint;
-	char tls[256];        /* protected by lock; "" = no TLS seen */
+	char tls[256]; /* protected by lock; "" = no TLS seen */
 	unsigned max_sessions;
 	atomic_uint limit;
 	atomic_uint quirks;
@@ -315,8 +315,8 @@ static bool quirks_out(FILE *f, bool json)
 	for (k = 0; k < sizeof(quirk_names) / sizeof(quirk_names[0]); k++) {
 		if (!(q & quirk_names[k].q))
 			continue;
-		fprintf(f, json ? "%s\"%s\"" : "%s %s",
-			any ? "," : "", quirk_names[k].text);
+		fprintf(f, json ? "%s\"%s\"" : "%s %s", any ? "," : "",
+			quirk_names[k].text);
 		any = true;
 	}
 	return any;
@@ -375,8 +375,9 @@ static void report_text(FILE *f, const struct shot *sh, int n, char *tls)
 			fprintf(f, " (as %s)", sh[i].path);
 		fputc('\n', f);
 	}
-	fprintf(f, "cache: %zu entries, %llu hits, %llu misses, hit rate "
-		   "%.1f%%\n",
+	fprintf(f,
+		"cache: %zu entries, %llu hits, %llu misses, hit rate "
+		"%.1f%%\n",
 		st->cache_entries ? st->cache_entries(st->cache_ctx) : 0,
 		(unsigned long long)count(ST_CACHE_HIT),
 		(unsigned long long)count(ST_CACHE_MISS), hit_rate());
@@ -443,14 +444,16 @@ static void report_json(FILE *f, const struct shot *sh, int n, char *tls)
 		fprintf(f, "\"sent\":%lld,\"total\":%lld}", sh[i].moved,
 			sh[i].total);
 	}
-	fprintf(f, "],\"cache\":{\"entries\":%zu,\"hits\":%llu,\"misses\":%llu,"
-		   "\"hit_rate\":%.4f},",
+	fprintf(f,
+		"],\"cache\":{\"entries\":%zu,\"hits\":%llu,\"misses\":%llu,"
+		"\"hit_rate\":%.4f},",
 		st->cache_entries ? st->cache_entries(st->cache_ctx) : 0,
 		(unsigned long long)count(ST_CACHE_HIT),
 		(unsigned long long)count(ST_CACHE_MISS), hit_rate() / 100.0);
-	fprintf(f, "\"bytes\":{\"received\":%llu,\"sent\":%llu},"
-		   "\"errors\":%llu,\"reconnects\":%llu,"
-		   "\"sessions_opened\":%llu,\"quirks\":[",
+	fprintf(f,
+		"\"bytes\":{\"received\":%llu,\"sent\":%llu},"
+		"\"errors\":%llu,\"reconnects\":%llu,"
+		"\"sessions_opened\":%llu,\"quirks\":[",
 		(unsigned long long)count(ST_BYTES_IN),
 		(unsigned long long)count(ST_BYTES_OUT),
 		(unsigned long long)count(ST_ERRORS),

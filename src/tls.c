@@ -52,9 +52,9 @@ struct tls_ctx {
 struct conn_state {
 	pthread_mutex_t lock;
 	SSL_SESSION *q[TICKETS]; /* unused TLS 1.3 tickets, newest last */
-	int n;                   /* protected by lock, as are q and last */
-	SSL_SESSION *last;       /* newest session of any kind */
-	char fp[96];       /* leaf certificate, "AA:BB:..." */
+	int n;			 /* protected by lock, as are q and last */
+	SSL_SESSION *last;	 /* newest session of any kind */
+	char fp[96];		 /* leaf certificate, "AA:BB:..." */
 	char fp_hex[65];
 	const struct tls_ctx *t;
 };
@@ -103,7 +103,8 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	if (SSL_SESSION_get_protocol_version(sess) >= TLS1_3_VERSION) {
 		if (st->n == TICKETS) {
 			SSL_SESSION_free(st->q[0]);
-			memmove(st->q, st->q + 1, (TICKETS - 1) * sizeof(*st->q));
+			memmove(st->q, st->q + 1,
+				(TICKETS - 1) * sizeof(*st->q));
 			st->n--;
 		}
 		SSL_SESSION_up_ref(sess);
@@ -215,14 +216,16 @@ int tls_ctx_new(const struct tls_cfg *cfg, struct tls_ctx **out, char *err,
 		return -ENOMEM;
 	}
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT |
-						       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_cache_mode(
+		t->ctx,
+		SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->ctx, new_session_cb);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
 	if (cfg->fingerprint) {
 		if (parse_pin(cfg->fingerprint, t->pin) < 0) {
-			snprintf(err, errlen,
-				 "fingerprint must be sha256: and 64 hex digits");
+			snprintf(
+				err, errlen,
+				"fingerprint must be sha256: and 64 hex digits");
 			goto err;
 		}
 		t->pinned = true;
@@ -242,11 +245,13 @@ int tls_ctx_new(const struct tls_cfg *cfg, struct tls_ctx **out, char *err,
 		const char *key = cfg->key ? cfg->key : cfg->cert;
 
 		if (!cfg->cert ||
-		    SSL_CTX_use_certificate_chain_file(t->ctx, cfg->cert) != 1 ||
-		    SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) !=
+		    SSL_CTX_use_certificate_chain_file(t->ctx, cfg->cert) !=
 			    1 ||
+		    SSL_CTX_use_PrivateKey_file(t->ctx, key,
+						SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(t->ctx) != 1) {
-			ssl_err(err, errlen, "cannot use the client certificate");
+			ssl_err(err, errlen,
+				"cannot use the client certificate");
 			goto err;
 		}
 	}
@@ -270,8 +275,8 @@ void tls_ctx_free(struct tls_ctx *t)
 static SSL *new_ssl(struct tls_ctx *t, const char *host)
 {
 	SSL *ssl = SSL_new(t->ctx);
-	bool ip = strchr(host, ':') || strspn(host, "0123456789.") ==
-						       strlen(host);
+	bool ip = strchr(host, ':') ||
+		  strspn(host, "0123456789.") == strlen(host);
 
 	if (!ssl)
 		return NULL;
@@ -295,13 +300,14 @@ static int handshake_failed(SSL *ssl, struct conn_state *st, int r,
 		return r;
 	}
 	if (v != X509_V_OK && st && st->fp[0]) {
-		snprintf(err, errlen,
-			 "cannot verify the TLS certificate of %s (%s); its SHA-256 "
-			 "fingerprint is %s; if you trust it, add -o "
-			 "fingerprint=sha256:%s (or -o cafile=FILE with the CA "
-			 "that signed it)",
-			 host, X509_verify_cert_error_string(v), st->fp,
-			 st->fp_hex);
+		snprintf(
+			err, errlen,
+			"cannot verify the TLS certificate of %s (%s); its SHA-256 "
+			"fingerprint is %s; if you trust it, add -o "
+			"fingerprint=sha256:%s (or -o cafile=FILE with the CA "
+			"that signed it)",
+			host, X509_verify_cert_error_string(v), st->fp,
+			st->fp_hex);
 		ERR_clear_error();
 		return -EPERM;
 	}
@@ -309,8 +315,8 @@ static int handshake_failed(SSL *ssl, struct conn_state *st, int r,
 	return -EPROTO;
 }
 
-int tls_start_control(struct tls_ctx *t, struct net_conn *c,
-		      const char *host, char *err, size_t errlen)
+int tls_start_control(struct tls_ctx *t, struct net_conn *c, const char *host,
+		      char *err, size_t errlen)
 {
 	struct conn_state *st;
 	SSL *ssl;
@@ -332,12 +338,13 @@ int tls_start_control(struct tls_ctx *t, struct net_conn *c,
 		return handshake_failed(ssl, st, r, host, err, errlen);
 	if (t->no_verify && SSL_get_verify_result(ssl) != X509_V_OK)
 		log_warn("TLS certificate of %s NOT verified (no_verify): "
-			 "SHA-256 %s", host, st->fp);
+			 "SHA-256 %s",
+			 host, st->fp);
 	status_tls(SSL_get_version(ssl),
 		   SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)),
-		   t->pinned      ? "pinned SHA-256 fingerprint"
+		   t->pinned	  ? "pinned SHA-256 fingerprint"
 		   : t->no_verify ? "nothing (no_verify)"
-		   : t->cafile    ? "cafile and host name"
+		   : t->cafile	  ? "cafile and host name"
 				  : "system CAs and host name");
 	return 0;
 }

@@ -63,8 +63,7 @@ void url_free(struct ftp_url *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static int url_err(struct ftp_url *u, char *err, size_t errlen,
-		   const char *msg)
+static int url_err(struct ftp_url *u, char *err, size_t errlen, const char *msg)
 {
 	snprintf(err, errlen, "invalid URL: %s", msg);
 	url_free(u);
@@ -93,8 +92,8 @@ static int parse_authority(const char *p, const char *def_port,
 		if (!u->user || !*u->user)
 			return url_err(u, err, errlen, "bad user name");
 		if (colon) {
-			u->pass = pct_decode(colon + 1,
-					     (size_t)(at - colon - 1));
+			u->pass =
+				pct_decode(colon + 1, (size_t)(at - colon - 1));
 			if (!u->pass)
 				return url_err(u, err, errlen, "bad password");
 		}
@@ -210,10 +209,8 @@ static const struct {
 	enum proxy_kind kind;
 } proxy_schemes[] = {
 	/* the name is always resolved by the proxy: socks5 is socks5h */
-	{ "socks5h://", PROXY_SOCKS5 },
-	{ "socks5://", PROXY_SOCKS5 },
-	{ "socks4a://", PROXY_SOCKS4A },
-	{ "socks4://", PROXY_SOCKS4A },
+	{ "socks5h://", PROXY_SOCKS5 },	 { "socks5://", PROXY_SOCKS5 },
+	{ "socks4a://", PROXY_SOCKS4A }, { "socks4://", PROXY_SOCKS4A },
 	{ "http://", PROXY_HTTP },
 };
 
@@ -246,8 +243,9 @@ int opts_proxy_parse(const char *s, int bare_kind, struct proxy_cfg *out,
 			break;
 		}
 	if (p == s && strstr(s, "://")) {
-		snprintf(err, errlen, "proxy must be socks5://, socks4:// or "
-				      "http://[user:pass@]host[:port]");
+		snprintf(err, errlen,
+			 "proxy must be socks5://, socks4:// or "
+			 "http://[user:pass@]host[:port]");
 		return -EINVAL;
 	}
 	if (strpbrk(s, "\r\n") ||
@@ -316,9 +314,10 @@ int ftp_port_parse(const char *s, char **addr, unsigned *lo, unsigned *hi)
 	}
 	if (ports) {
 		dash = strchr(ports, '-');
-		if (port_num(ports, dash ? dash : ports + strlen(ports), lo) < 0 ||
-		    port_num(dash ? dash + 1 : ports,
-			     ports + strlen(ports), hi) < 0 ||
+		if (port_num(ports, dash ? dash : ports + strlen(ports), lo) <
+			    0 ||
+		    port_num(dash ? dash + 1 : ports, ports + strlen(ports),
+			     hi) < 0 ||
 		    *hi < *lo) {
 			free(*addr);
 			*addr = NULL;

@@ -261,11 +261,12 @@ static int node_init(struct wnode *w, enum wfile_how how, bool rdwr,
 	case WF_APPEND:
 		w->size = w->pos = size;
 		if (rdwr)
-			wnode_set_state(w, size > 0 ? W_SPOOL_REMOTE
-						    : W_SPOOL_CLEAN, 0);
+			wnode_set_state(
+				w, size > 0 ? W_SPOOL_REMOTE : W_SPOOL_CLEAN,
+				0);
 		else
-			wnode_set_state(w, size == 0 ? W_APPEND_NEW
-						     : W_APPEND_IDLE, 0);
+			wnode_set_state(
+				w, size == 0 ? W_APPEND_NEW : W_APPEND_IDLE, 0);
 		break;
 	case WF_UPDATE:
 		/* the size may be old: fetch even an empty file */
@@ -452,9 +453,9 @@ static int truncate_locked(struct wnode *w, int64_t size)
 	if (r == 0) {
 		w->size = size;
 		/* to 0, lost data no longer matters */
-		wnode_set_state(w, lost(w) && size > 0 ? W_LOST_LOCAL
-						       : W_SPOOL_DIRTY,
-				w->lost_err);
+		wnode_set_state(
+			w, lost(w) && size > 0 ? W_LOST_LOCAL : W_SPOOL_DIRTY,
+			w->lost_err);
 	}
 out:
 	w->mtime = time(NULL);
@@ -545,8 +546,8 @@ static int flush_locked(struct wnode *w)
 		r = wf_upload(w); /* an empty file */
 		if (r < 0)
 			return wnode_lose(w, r);
-		wnode_set_state(w, w->size > 0 ? W_SPOOL_REMOTE
-					       : W_SPOOL_CLEAN, 0);
+		wnode_set_state(w, w->size > 0 ? W_SPOOL_REMOTE : W_SPOOL_CLEAN,
+				0);
 		return 0;
 	case W_SPOOL_DIRTY:
 	case W_SPOOL_FAILED:

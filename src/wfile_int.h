@@ -22,55 +22,55 @@ struct ftp_session;
 /* The node's state: see the table at the top of wfile.c. Written only by
  * wnode_set_state(). */
 enum wstate {
-	W_STREAM_NEW,   /* created/truncated, to be streamed; nothing sent */
-	W_STREAMING,    /* STOR of a temporary running (s) */
-	W_APPEND_NEW,   /* O_APPEND to an empty file, no APPE yet: the
+	W_STREAM_NEW,	/* created/truncated, to be streamed; nothing sent */
+	W_STREAMING,	/* STOR of a temporary running (s) */
+	W_APPEND_NEW,	/* O_APPEND to an empty file, no APPE yet: the
 			 * commit creates it */
-	W_APPEND_IDLE,  /* O_APPEND, no APPE running, nothing to commit */
-	W_APPENDING,    /* APPE of the file running (s) */
+	W_APPEND_IDLE,	/* O_APPEND, no APPE running, nothing to commit */
+	W_APPENDING,	/* APPE of the file running (s) */
 	W_SPOOL_REMOTE, /* spool: the contents are on the server only */
-	W_SPOOL_CLEAN,  /* spool: the server's contents, nothing to commit */
-	W_SPOOL_DIRTY,  /* spool: changes to commit */
+	W_SPOOL_CLEAN,	/* spool: the server's contents, nothing to commit */
+	W_SPOOL_DIRTY,	/* spool: changes to commit */
 	W_SPOOL_FAILED, /* spool: their upload failed, nothing new since */
-	W_LOST_REMOTE,  /* a stream's data was lost (lost_err): writes and
+	W_LOST_REMOTE,	/* a stream's data was lost (lost_err): writes and
 			 * flushes fail; reads show the server's copy, not
 			 * fetched yet */
-	W_LOST_LOCAL,   /* the same, the server's copy in the spool */
+	W_LOST_LOCAL,	/* the same, the server's copy in the spool */
 	W_NSTATES
 };
 
 struct wnode {
 	struct wfile_table *t;
-	struct wnode *next;     /* protected by t->lock */
-	char *path, *srv;       /* protected by t->lock (renames change them) */
-	char *tmp;              /* protected by t->lock: the running upload's
+	struct wnode *next; /* protected by t->lock */
+	char *path, *srv;   /* protected by t->lock (renames change them) */
+	char *tmp;	    /* protected by t->lock: the running upload's
 				 * temporary server name */
-	unsigned refs;          /* protected by t->lock */
-	struct {                /* protected by t->lock: see node_unlock */
+	unsigned refs;	    /* protected by t->lock */
+	struct {	    /* protected by t->lock: see node_unlock */
 		bool pending;
 		int64_t size;
 		time_t mtime;
 		mode_t mode;
 	} snap;
-	pthread_mutex_t lock;   /* the node's I/O lock: guards all below */
-	enum wstate state;      /* written by wnode_set_state() only */
-	int lost_err;           /* W_LOST_*: the error every write and flush
+	pthread_mutex_t lock;  /* the node's I/O lock: guards all below */
+	enum wstate state;     /* written by wnode_set_state() only */
+	int lost_err;	       /* W_LOST_*: the error every write and flush
 				 * returns; written by wnode_set_state() */
-	struct ftp_session *s;  /* W_STREAMING/W_APPENDING: the transfer */
-	char *win;              /* W_STREAMING/W_APPENDING: the resume
+	struct ftp_session *s; /* W_STREAMING/W_APPENDING: the transfer */
+	char *win;	       /* W_STREAMING/W_APPENDING: the resume
 				 * window, or NULL */
-	size_t win_len;         /* valid bytes in it, ending at pos */
-	int64_t pos;            /* stream or append: next byte's offset */
-	int fd;                 /* the spool file, -1 before */
+	size_t win_len;	       /* valid bytes in it, ending at pos */
+	int64_t pos;	       /* stream or append: next byte's offset */
+	int fd;		       /* the spool file, -1 before */
 	int64_t size;
 	time_t mtime;
-	bool set_mtime;         /* apply mtime after the next commit */
-	bool set_mode;          /* apply mode_bits after the next commit */
+	bool set_mtime; /* apply mtime after the next commit */
+	bool set_mode;	/* apply mode_bits after the next commit */
 	mode_t mode_bits;
-	mode_t keep_mode;       /* the mode the committed file is to have:
+	mode_t keep_mode; /* the mode the committed file is to have:
 				 * the replaced file's, or the one asked for
 				 * at create; 0 = the server's default */
-	bool tmp_moded;         /* W_STREAMING: keep_mode is on the
+	bool tmp_moded;	  /* W_STREAMING: keep_mode is on the
 				 * temporary */
 };
 
@@ -80,15 +80,15 @@ struct wfile_table {
 	bool ignore_attr_errors;
 	char *dir;
 	uint64_t spool_max;
-	pthread_mutex_t lock;   /* the table lock, a leaf */
-	struct wnode *nodes;    /* protected by lock */
+	pthread_mutex_t lock;	   /* the table lock, a leaf */
+	struct wnode *nodes;	   /* protected by lock */
 	atomic_bool warned_rename; /* said once: no rename over a file */
-	atomic_bool stopping;   /* wfile_table_stop */
-	atomic_bool no_chmod;   /* SITE CHMOD refused: keep_mode not tried */
+	atomic_bool stopping;	   /* wfile_table_stop */
+	atomic_bool no_chmod;	   /* SITE CHMOD refused: keep_mode not tried */
 	/* renames through the mount (protected by lock) */
-	unsigned renaming;      /* RNFR/RNTO in flight */
+	unsigned renaming;	 /* RNFR/RNTO in flight */
 	unsigned long names_gen; /* bumped by each that moved a node */
-	pthread_cond_t renamed; /* renaming went to 0 */
+	pthread_cond_t renamed;	 /* renaming went to 0 */
 	/* temporaries a broken session kept us from deleting: deleted at
 	 * unmount (wfile_orphans_sweep); protected by lock */
 	char *orphans[WFILE_ORPHANS_MAX];

@@ -46,8 +46,8 @@ int wf_spool_create(struct wnode *w)
 /* Start cmd on the node's temporary (a new one: to_tmp) or on its file,
  * again under the new names where a rename through the mount moved them
  * as it was sent. */
-static int start_named(struct wnode *w, struct ftp_session *s,
-		       const char *cmd, bool to_tmp)
+static int start_named(struct wnode *w, struct ftp_session *s, const char *cmd,
+		       bool to_tmp)
 {
 	struct wnames n;
 	int r, tries = 0;
@@ -71,8 +71,7 @@ static int start_named(struct wnode *w, struct ftp_session *s,
 }
 
 /* RNTO of the temporary over the file, as start_named. */
-static int rename_tmp(struct wnode *w, struct ftp_session *s,
-		      struct wnames *n)
+static int rename_tmp(struct wnode *w, struct ftp_session *s, struct wnames *n)
 {
 	int r, tries = 0;
 
@@ -101,7 +100,8 @@ static void keep_mode_refused(struct wnode *w, struct ftp_session *s,
 			 session_last_error(s));
 	if (0644 & ~w->keep_mode & 077)
 		log_warn("%s: saved, but not private: the server did not set "
-			 "mode %o", path, w->keep_mode);
+			 "mode %o",
+			 path, w->keep_mode);
 }
 
 /* Rename the temporary over the file. Where the server refuses to rename
@@ -203,16 +203,17 @@ static int after_commit(struct wnode *w, struct ftp_session *s)
 		w->set_mode = false;
 		r = session_chmod(s, n.srv, w->mode_bits);
 		if (r < 0)
-			log_warn("%s: saved, but the server did not set mode %o: %s",
-				 n.path, w->mode_bits, session_last_error(s));
+			log_warn(
+				"%s: saved, but the server did not set mode %o: %s",
+				n.path, w->mode_bits, session_last_error(s));
 	}
 	if (w->set_mtime) {
 		w->set_mtime = false;
 		r = session_set_mtime(s, n.srv, w->mtime);
 		if (r < 0)
 			log_warn("%s: saved, but the server did not set its "
-				 "modification time: %s", n.path,
-				 session_last_error(s));
+				 "modification time: %s",
+				 n.path, session_last_error(s));
 	}
 	wf_names_free(&n);
 	return 0;
@@ -220,8 +221,7 @@ static int after_commit(struct wnode *w, struct ftp_session *s)
 
 /* Tell ftpfs status which file s is uploading (total bytes, -1 unknown),
  * under its current name. */
-static void note_upload(struct wnode *w, struct ftp_session *s,
-			int64_t total)
+static void note_upload(struct wnode *w, struct ftp_session *s, int64_t total)
 {
 	struct wnames n;
 
@@ -333,8 +333,9 @@ int wf_fetch(struct wnode *w)
 		/* the server's size: the one known at open may be old (a
 		 * listing taken before another handle's commit), and every
 		 * change of size (truncate, write) fetches first */
-		wnode_set_state(w, w->state == W_LOST_REMOTE ? W_LOST_LOCAL
-							    : W_SPOOL_CLEAN,
+		wnode_set_state(w,
+				w->state == W_LOST_REMOTE ? W_LOST_LOCAL
+							  : W_SPOOL_CLEAN,
 				w->lost_err);
 		w->size = off;
 		if (ftruncate(w->fd, off) < 0)
@@ -421,8 +422,8 @@ int wf_stream_start(struct wnode *w)
 		wf_set_tmp_null(w);
 		return r;
 	}
-	wnode_set_state(w, w->state == W_STREAM_NEW ? W_STREAMING
-						    : W_APPENDING, 0);
+	wnode_set_state(w, w->state == W_STREAM_NEW ? W_STREAMING : W_APPENDING,
+			0);
 	return 0;
 }
 
@@ -458,8 +459,11 @@ static int stream_end(struct wnode *w, int r, bool commit)
 	r = session_user_errno(r);
 	if (r < 0)
 		return wnode_lose(w, r);
-	wnode_set_state(w, !stor ? W_APPEND_IDLE
-			   : w->size > 0 ? W_SPOOL_REMOTE : W_SPOOL_CLEAN, 0);
+	wnode_set_state(w,
+			!stor	      ? W_APPEND_IDLE
+			: w->size > 0 ? W_SPOOL_REMOTE
+				      : W_SPOOL_CLEAN,
+			0);
 	return 0;
 }
 
@@ -572,8 +576,9 @@ static int stream_resume(struct wnode *w, const char *buf, size_t len)
 	} else {
 		log_err("%s: connection lost; cannot resume the upload (%s)",
 			wf_log_name(w, name, sizeof(name)),
-			have < 0 ? session_last_error(s) : "not from where the "
-			"server is");
+			have < 0 ? session_last_error(s)
+				 : "not from where the "
+				   "server is");
 		if (session_xfer_active(s))
 			session_xfer_abort(s);
 		pool_put(w->t->pool, s);
@@ -615,7 +620,7 @@ int wf_stream_zeros(struct wnode *w, int64_t n)
 
 	while (n > 0 && r == 0) {
 		size_t k = n > (int64_t)sizeof(zeros) ? sizeof(zeros)
-						       : (size_t)n;
+						      : (size_t)n;
 
 		r = wf_stream_send(w, zeros, k);
 		n -= (int64_t)k;

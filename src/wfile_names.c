@@ -140,8 +140,9 @@ void wf_node_unlock(struct wnode *w)
 	w->snap.mtime = w->mtime;
 	/* a mode set meanwhile, else the one the commit will give (the
 	 * server's own where it cannot set modes) */
-	w->snap.mode = w->set_mode ? w->mode_bits
-		       : atomic_load(&t->no_chmod) ? 0 : w->keep_mode;
+	w->snap.mode = w->set_mode		   ? w->mode_bits
+		       : atomic_load(&t->no_chmod) ? 0
+						   : w->keep_mode;
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_unlock(&w->lock);
 }

@@ -50,7 +50,8 @@ int xattr_list(unsigned algos, char *buf, size_t size)
 	for (a = 0; a < DIGEST_N; a++) {
 		if (!(algos & (1u << a)))
 			continue;
-		n = sizeof(XATTR_CHECKSUM_PREFIX) - 1 + strlen(digest_name(a)) + 1;
+		n = sizeof(XATTR_CHECKSUM_PREFIX) - 1 + strlen(digest_name(a)) +
+		    1;
 		if (size && len + n <= size) {
 			memcpy(buf + len, XATTR_CHECKSUM_PREFIX,
 			       sizeof(XATTR_CHECKSUM_PREFIX) - 1);
@@ -169,8 +170,8 @@ static int do_checksum(struct ftp_session *s, void *arg)
 
 /* The server's checksum of a regular file: cached with its size and
  * mtime, else asked. -ENODATA where the server has none for it. */
-static int file_checksum(struct fs_ctx *c, const char *path,
-			 enum digest_algo a, char hex[DIGEST_HEX_MAX])
+static int file_checksum(struct fs_ctx *c, const char *path, enum digest_algo a,
+			 char hex[DIGEST_HEX_MAX])
 {
 	struct sum_req q = { .algo = a };
 	struct stat st;
@@ -204,8 +205,8 @@ static int file_checksum(struct fs_ctx *c, const char *path,
 	return 0;
 }
 
-int xattr_get(struct fs_ctx *c, const char *path, const char *name,
-	      char *value, size_t size)
+int xattr_get(struct fs_ctx *c, const char *path, const char *name, char *value,
+	      size_t size)
 {
 	char hex[DIGEST_HEX_MAX];
 	int a = xattr_checksum_algo(name), r;

@@ -23,20 +23,20 @@
 struct xfer {
 	struct pool *pool;     /* fixed */
 	enum xfer_take how;    /* owner: how to take a session */
-	int timeout_ms;        /* owner: for XFER_TAKE_BULK */
+	int timeout_ms;	       /* owner: for XFER_TAKE_BULK */
 	struct ftp_session *s; /* owner; NULL when CLOSED */
 	/* the owner's, except while lent: then protected by pool.lock (the
 	 * pool may turn PARKED into STOLEN) */
 	enum xfer_state state;
-	bool lent;             /* owner: parked in the pool */
-	char *cmd, *path;      /* owner: of the last xfer_open() */
-	int64_t pos;           /* owner */
+	bool lent;	  /* owner: parked in the pool */
+	char *cmd, *path; /* owner: of the last xfer_open() */
+	int64_t pos;	  /* owner */
 };
 
 static const char *const state_names[] = {
-	[XFER_CLOSED] = "CLOSED",       [XFER_READY] = "READY",
-	[XFER_OPENING] = "OPENING",     [XFER_RUNNING] = "RUNNING",
-	[XFER_PARKED] = "PARKED",       [XFER_STOLEN] = "STOLEN",
+	[XFER_CLOSED] = "CLOSED",	[XFER_READY] = "READY",
+	[XFER_OPENING] = "OPENING",	[XFER_RUNNING] = "RUNNING",
+	[XFER_PARKED] = "PARKED",	[XFER_STOLEN] = "STOLEN",
 	[XFER_FINISHING] = "FINISHING", [XFER_BROKEN] = "BROKEN",
 };
 
@@ -158,8 +158,7 @@ static int note_cmd(struct xfer *x, const char *cmd, const char *path)
 	return 0;
 }
 
-int xfer_open(struct xfer *x, const char *cmd, const char *path,
-	      int64_t off)
+int xfer_open(struct xfer *x, const char *cmd, const char *path, int64_t off)
 {
 	int r;
 

@@ -78,13 +78,20 @@ static long long llabs_(long long x)
 
 static void check_time(const struct ftp_time *t)
 {
-	static const long tzs[] = { 0, 3600, -3600, 19800, -43200, 50400,
+	static const long tzs[] = { 0,		3600,	     -3600,
+				    19800,	-43200,	     50400,
 				    7L * 86400, -7L * 86400, 7L * 86400 + 1 };
 	static const long long nows[] = {
-		0, 1700000000LL, 1709164800LL /* 2024-02-29 */,
-		951782400LL /* 2000-02-29 */, 4102444799LL /* 2099-12-31 */,
-		-62135596800LL /* 0001-01-01 */, 253402300799LL,
-		316000000000LL, 316000000001LL, -316000000001LL,
+		0,
+		1700000000LL,
+		1709164800LL /* 2024-02-29 */,
+		951782400LL /* 2000-02-29 */,
+		4102444799LL /* 2099-12-31 */,
+		-62135596800LL /* 0001-01-01 */,
+		253402300799LL,
+		316000000000LL,
+		316000000001LL,
+		-316000000001LL,
 	};
 	size_t i, j;
 	bool in_range;
@@ -112,8 +119,7 @@ static void check_time(const struct ftp_time *t)
 			 * (proleptic Gregorian) is fine too */
 			if (!ok && t->has_year && t->year == 0 && in_range &&
 			    tz >= -7L * 86400 && tz <= 7L * 86400 && r == 0) {
-				CHECK((long long)out ==
-				      ref_secs(0, t) - off);
+				CHECK((long long)out == ref_secs(0, t) - off);
 				continue;
 			}
 			if (!ok) {
@@ -226,21 +232,24 @@ static void check_entry(const char *line, size_t len, int r,
 		CHECK(t->day >= 1 &&
 		      t->day <= (t->has_year ? mdays(t->year, t->mon)
 					     : (t->mon == 2 ? 29
-							    : mdays(2001, t->mon))));
+							    : mdays(2001,
+								    t->mon))));
 		CHECK(t->hour >= 0 && t->hour <= 23);
 		CHECK(t->min >= 0 && t->min <= 59);
 		CHECK(t->sec >= 0 && t->sec <= 60);
-		CHECK(t->has_time || (t->hour == 0 && t->min == 0 &&
-				      t->sec == 0));
+		CHECK(t->has_time ||
+		      (t->hour == 0 && t->min == 0 && t->sec == 0));
 		CHECK(t->has_year || t->year == 0);
 #ifndef FUZZ_NO_YEAR_CHECK
 		{
 			time_t x;
 
-			if (listparse_time_to_epoch(t, 0, 1700000000, &x) != 0) {
-				fprintf(stderr, "valid mtime %04d-%02d-%02d "
-						"that listparse_time_to_epoch "
-						"refuses\n",
+			if (listparse_time_to_epoch(t, 0, 1700000000, &x) !=
+			    0) {
+				fprintf(stderr,
+					"valid mtime %04d-%02d-%02d "
+					"that listparse_time_to_epoch "
+					"refuses\n",
 					t->year, t->mon, t->day);
 				abort();
 			}

@@ -33,9 +33,8 @@
 static int socks5_known(int r)
 {
 	return r == -EPROTO || r == -ECONNABORTED || r == -EACCES ||
-	       r == -ENETUNREACH || r == -EHOSTUNREACH ||
-	       r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EOPNOTSUPP ||
-	       r == -EAFNOSUPPORT;
+	       r == -ENETUNREACH || r == -EHOSTUNREACH || r == -ECONNREFUSED ||
+	       r == -ETIMEDOUT || r == -EOPNOTSUPP || r == -EAFNOSUPPORT;
 }
 
 static void run_socks5(const uint8_t *d, size_t len)
@@ -129,8 +128,8 @@ static void run_http(const uint8_t *d, size_t len)
 		CHECK(!memcmp(b, "HTTP/1.", 7) && b[7] >= '0' && b[7] <= '9' &&
 		      b[8] == ' ');
 		CHECK(status >= 100 && status <= 599);
-		CHECK(status == (b[9] - '0') * 100 + (b[10] - '0') * 10 +
-				       (b[11] - '0'));
+		CHECK(status ==
+		      (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0'));
 	}
 }
 

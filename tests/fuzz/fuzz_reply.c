@@ -50,7 +50,7 @@ struct rec {
 struct result {
 	struct rec r[REPLIES_MAX];
 	size_t n;
-	int err;     /* 0 = the stream ended while waiting for more */
+	int err; /* 0 = the stream ended while waiting for more */
 	size_t used;
 	char arena[STREAM_MAX + REPLIES_MAX + 1];
 };
@@ -116,8 +116,8 @@ NO_COV static void ref_run(const char *s, size_t len, struct result *res)
 			tlen += ln;
 			c = code_of(line, ln);
 			if (code == 0) {
-				if (c < 0 ||
-				    (ln > 3 && line[3] != ' ' && line[3] != '-')) {
+				if (c < 0 || (ln > 3 && line[3] != ' ' &&
+					      line[3] != '-')) {
 					res->err = -EPROTO;
 					return;
 				}
@@ -164,11 +164,21 @@ NO_COV static size_t next_chunk(int mode, size_t left)
 	size_t n;
 
 	switch (mode) {
-	case 0: n = left; break;
-	case 1: n = 1; break;
-	case 2: n = 1 + next_rand() % 16; break;
-	case 4: n = 1 + next_rand() % 64; break;
-	default: n = 1 + next_rand() % 4096; break;
+	case 0:
+		n = left;
+		break;
+	case 1:
+		n = 1;
+		break;
+	case 2:
+		n = 1 + next_rand() % 16;
+		break;
+	case 4:
+		n = 1 + next_rand() % 64;
+		break;
+	default:
+		n = 1 + next_rand() % 4096;
+		break;
 	}
 	return n < left ? n : left;
 }
@@ -191,7 +201,7 @@ static void mismatch(const char *what, size_t i, const struct result *ref,
 /* Feed the stream to the parser; compare each reply with the reference's
  * as it completes, and the final state. */
 NO_COV static void sut_run(struct reply_parser *p, const char *s, size_t len,
-		    int mode, const struct result *ref)
+			   int mode, const struct result *ref)
 {
 	size_t pos = 0, n_done = 0;
 
@@ -284,7 +294,8 @@ NO_COV int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mode = 4;
 		memcpy(stream, body, a);
 		len = a;
-		for (i = 0; i < reps && len + (b - a) + (blen - b) <= STREAM_MAX;
+		for (i = 0;
+		     i < reps && len + (b - a) + (blen - b) <= STREAM_MAX;
 		     i++) {
 			memcpy(stream + len, body + a, b - a);
 			len += b - a;

@@ -98,7 +98,8 @@ static void check_roundtrip(const struct ftp_url *u)
 {
 	size_t n = 3 * (strlen(u->host) + strlen(u->port) + strlen(u->path) +
 			(u->user ? strlen(u->user) : 0) +
-			(u->pass ? strlen(u->pass) : 0)) + 32;
+			(u->pass ? strlen(u->pass) : 0)) +
+		   32;
 	char *s = malloc(n), *o = s, err[256];
 	struct ftp_url v;
 	bool v6 = strchr(u->host, ':') != NULL;
@@ -248,10 +249,8 @@ static int opt_proc(void *data, const char *arg, int key,
 	return 0;
 }
 
-static const struct fuse_opt user_spec[] = {
-	FUSE_OPT_KEY("user=%s", 1),
-	FUSE_OPT_END
-};
+static const struct fuse_opt user_spec[] = { FUSE_OPT_KEY("user=%s", 1),
+					     FUSE_OPT_END };
 
 static void optlist_free(struct optlist *l)
 {
@@ -301,9 +300,9 @@ static int model_split(const char *g, struct mopt *o, int max)
 			m->map[m->len] = i;
 			if (g[i] == '\\' && g[i + 1]) {
 				i++;
-				if (g[i] >= '0' && g[i] <= '3' && g[i + 1] >= '0' &&
-				    g[i + 1] <= '7' && g[i + 2] >= '0' &&
-				    g[i + 2] <= '7') {
+				if (g[i] >= '0' && g[i] <= '3' &&
+				    g[i + 1] >= '0' && g[i + 1] <= '7' &&
+				    g[i + 2] >= '0' && g[i + 2] <= '7') {
 					m->dec[m->len++] =
 						(char)((g[i] - '0') * 64 +
 						       (g[i + 1] - '0') * 8 +
@@ -352,8 +351,10 @@ static void check_opt_scrub(int argc, char **args, int gi, size_t goff)
 		/* the model must see what fuse_opt sees (a decoded NUL ends
 		 * the option as fuse_opt passes it on) */
 		if (nm != fl.n) {
-			fprintf(stderr, "harness model: %d options, fuse_opt "
-					"%d\n", nm, fl.n);
+			fprintf(stderr,
+				"harness model: %d options, fuse_opt "
+				"%d\n",
+				nm, fl.n);
 			abort();
 		}
 		for (i = 0; i < nm; i++)
@@ -412,8 +413,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r == 0 || r == -EINVAL || r == -ENOMEM);
 	if (r != 0) {
 		CHECK(all_zero(&u, sizeof(u)));
-		CHECK(r == -ENOMEM || (err[0] && strnlen(err, sizeof(err)) <
-							 sizeof(err)));
+		CHECK(r == -ENOMEM ||
+		      (err[0] && strnlen(err, sizeof(err)) < sizeof(err)));
 	} else {
 		unsigned long port = 0;
 		size_t i, pl;
@@ -454,8 +455,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct ftp_url w;
 
 			if (url_parse(v[1], &w, err, sizeof(err)) != 0 ||
-			    w.pass ||
-			    !streq_null(w.user, u.user) ||
+			    w.pass || !streq_null(w.user, u.user) ||
 			    strcmp(w.host, u.host) != 0 ||
 			    strcmp(w.port, u.port) != 0 ||
 			    strcmp(w.path, u.path) != 0) {

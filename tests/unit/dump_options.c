@@ -21,8 +21,9 @@ int main(void)
 
 	t = opts_table(&n);
 	for (i = 0; i < n; i++)
-		printf("opt\t%s\t%s\t%s\t%s\n", t[i].templ, types[opts_type(&t[i])],
-		       t[i].def ? t[i].def : "", t[i].usage);
+		printf("opt\t%s\t%s\t%s\t%s\n", t[i].templ,
+		       types[opts_type(&t[i])], t[i].def ? t[i].def : "",
+		       t[i].usage);
 	sp = opts_spellings(&n);
 	for (i = 0; i < n; i++)
 		printf("alias\t%s\n", sp[i].templ);

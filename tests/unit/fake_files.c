@@ -21,7 +21,7 @@ static pthread_t acceptor;
 static char portstr[16];
 static pthread_mutex_t up_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char up[UPMAX]; /* protected by up_lock */
-static long long up_len;        /* protected by up_lock */
+static long long up_len;	/* protected by up_lock */
 
 unsigned char fake_pattern(long long i)
 {
@@ -42,11 +42,13 @@ static void send_file(struct dconn *d, int fd)
 
 	while (at < size) {
 		size_t n = size - at < (long long)sizeof(buf)
-				   ? (size_t)(size - at) : sizeof(buf);
+				   ? (size_t)(size - at)
+				   : sizeof(buf);
 		long long drop = atomic_load(&fake_files.drop_at);
 
-		if (at >= drop && atomic_compare_exchange_strong(
-					  &fake_files.drop_at, &drop, FAKE_FAR)) {
+		if (at >= drop &&
+		    atomic_compare_exchange_strong(&fake_files.drop_at, &drop,
+						   FAKE_FAR)) {
 			struct linger l = { 1, 0 };
 
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -139,7 +141,8 @@ static void *conn_main(void *arg)
 	atomic_fetch_add(&fake_files.conns, 1);
 	fake_say(fd, "220 fake file server\r\n");
 	while (fake_read_line(fd, line, sizeof(line)) == 0) {
-		if (fake_login(fd, line, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End",
+		if (fake_login(fd, line,
+			       "211-x\r\n SIZE\r\n REST STREAM\r\n211 End",
 			       &dl)) {
 			continue;
 		} else if (!strncmp(line, "REST ", 5)) {
@@ -161,8 +164,9 @@ static void *conn_main(void *arg)
 				pthread_join(t, NULL); /* client closed data */
 			t = 0;
 			if (from == 0 && atomic_load(&fake_files.slow_abor_ms))
-				usleep(1000 * (useconds_t)atomic_load(
-						      &fake_files.slow_abor_ms));
+				usleep(1000 *
+				       (useconds_t)atomic_load(
+					       &fake_files.slow_abor_ms));
 			fake_say(fd, "426 aborted\r\n226 ABOR ok\r\n");
 		} else if (!strncmp(line, "QUIT", 4)) {
 			fake_say(fd, "221 bye\r\n");

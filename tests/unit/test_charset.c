@@ -12,7 +12,8 @@ START_TEST(cp1251_both_ways)
 	char *l, *srv;
 
 	ck_assert_int_eq(charset_new("CP1251", NULL, &cs), 0);
-	ck_assert_int_eq(charset_to_local(cs, "\xcf\xf0\xe8\xe2\xe5\xf2", &l), 0);
+	ck_assert_int_eq(charset_to_local(cs, "\xcf\xf0\xe8\xe2\xe5\xf2", &l),
+			 0);
 	ck_assert_str_eq(l, "Привет");
 	ck_assert_int_eq(charset_to_server(cs, l, &srv), 0);
 	ck_assert_str_eq(srv, "\xcf\xf0\xe8\xe2\xe5\xf2");

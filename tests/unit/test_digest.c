@@ -13,8 +13,11 @@ START_TEST(crc32_vectors)
 	/* the check value of CRC-32/ISO-HDLC, and two well-known strings */
 	ck_assert_uint_eq(digest_crc32(0, "123456789", 9), 0xCBF43926u);
 	ck_assert_uint_eq(digest_crc32(0, "", 0), 0);
-	ck_assert_uint_eq(digest_crc32(0, "The quick brown fox jumps over "
-					  "the lazy dog", 43), 0x414FA339u);
+	ck_assert_uint_eq(digest_crc32(0,
+				       "The quick brown fox jumps over "
+				       "the lazy dog",
+				       43),
+			  0x414FA339u);
 	ck_assert_uint_eq(digest_crc32(0, "hello\n", 6), 0x363A3020u);
 	/* in pieces, continued */
 	ck_assert_uint_eq(digest_crc32(digest_crc32(0, "12345", 5), "6789", 4),
@@ -46,9 +49,11 @@ static void check_hex(enum digest_algo a, const char *in, const char *want)
 
 START_TEST(hex_values)
 {
-	check_hex(DIGEST_SHA256, "hello\n",
-		  "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
-	check_hex(DIGEST_SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d");
+	check_hex(
+		DIGEST_SHA256, "hello\n",
+		"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	check_hex(DIGEST_SHA1, "abc",
+		  "a9993e364706816aba3e25717850c26c9cd0d89d");
 	check_hex(DIGEST_MD5, "", "d41d8cd98f00b204e9800998ecf8427e");
 	check_hex(DIGEST_CRC32, "123456789", "cbf43926");
 	check_hex(DIGEST_CRC32, "", "00000000");
@@ -62,7 +67,8 @@ START_TEST(names)
 	ck_assert_int_eq(digest_from_name("SHA256"), -EINVAL);
 	ck_assert_int_eq(digest_from_name("sha512"), -EINVAL);
 	ck_assert_int_eq(xattr_checksum_algo("user.checksum.md5"), DIGEST_MD5);
-	ck_assert_int_eq(xattr_checksum_algo("user.checksum.sha1"), DIGEST_SHA1);
+	ck_assert_int_eq(xattr_checksum_algo("user.checksum.sha1"),
+			 DIGEST_SHA1);
 	ck_assert_int_eq(xattr_checksum_algo("user.checksum."), -ENODATA);
 	ck_assert_int_eq(xattr_checksum_algo("security.selinux"), -ENODATA);
 	ck_assert_int_eq(xattr_checksum_algo("user.checksum.md5x"), -ENODATA);
@@ -76,12 +82,15 @@ START_TEST(list)
 
 	ck_assert_int_eq(xattr_list(0, buf, sizeof(buf)), 0);
 	ck_assert_int_eq(xattr_list(1u << DIGEST_SHA1 | 1u << DIGEST_CRC32,
-				    NULL, 0), (int)sizeof(want));
-	ck_assert_int_eq(xattr_list(1u << DIGEST_SHA1 | 1u << DIGEST_CRC32,
-				    buf, sizeof(buf)), (int)sizeof(want));
+				    NULL, 0),
+			 (int)sizeof(want));
+	ck_assert_int_eq(xattr_list(1u << DIGEST_SHA1 | 1u << DIGEST_CRC32, buf,
+				    sizeof(buf)),
+			 (int)sizeof(want));
 	ck_assert_mem_eq(buf, want, sizeof(want));
-	ck_assert_int_eq(xattr_list(1u << DIGEST_SHA1 | 1u << DIGEST_CRC32,
-				    buf, sizeof(want) - 1), -ERANGE);
+	ck_assert_int_eq(xattr_list(1u << DIGEST_SHA1 | 1u << DIGEST_CRC32, buf,
+				    sizeof(want) - 1),
+			 -ERANGE);
 }
 END_TEST
 

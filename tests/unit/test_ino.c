@@ -76,7 +76,8 @@ START_TEST(directory_rename_takes_pinned_names)
 	ck_assert_uint_ne(ino_of(t, "/d/s/open.txt"), open);
 	ck_assert_uint_ne(ino_of(t, "/d"), d);
 	/* names not held get the number of their new path */
-	ck_assert_uint_ne(ino_of(t, "/e/other.txt"), ino_of(t, "/e/s/open.txt"));
+	ck_assert_uint_ne(ino_of(t, "/e/other.txt"),
+			  ino_of(t, "/e/s/open.txt"));
 	(void)other;
 	/* "/dx" is not below "/d" */
 	ino_pin(t, "/dx/f");

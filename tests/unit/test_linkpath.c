@@ -14,8 +14,9 @@ static void resolves(const char *dir, const char *target, const char *want)
 			      target, got);
 		return;
 	}
-	ck_assert_msg(got && !strcmp(got, want), "resolve(%s, %s) = %s, want %s",
-		      dir, target, got ? got : "NULL", want);
+	ck_assert_msg(got && !strcmp(got, want),
+		      "resolve(%s, %s) = %s, want %s", dir, target,
+		      got ? got : "NULL", want);
 	free(got);
 }
 
@@ -36,7 +37,7 @@ START_TEST(resolve)
 	resolves("/", "t", "/t");
 	resolves("/a/b", "../c/./d", "/a/c/d");
 	resolves("/a/b", "..", "/a");
-	resolves("/a", "../..", NULL);    /* above the root */
+	resolves("/a", "../..", NULL);	    /* above the root */
 	resolves("/a/b", "/x//y/", "/x/y"); /* absolute: dir ignored */
 	resolves("/a", "/", "/");
 	resolves("/a", "", NULL);

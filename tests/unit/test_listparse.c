@@ -33,8 +33,17 @@
 #define NFIELDS 11
 
 enum {
-	F_SOURCE, F_FORMAT, F_LINE, F_VALID, F_NAME, F_TYPE, F_SIZE, F_MTIME,
-	F_TARGET, F_ASSERTED, F_NOTES
+	F_SOURCE,
+	F_FORMAT,
+	F_LINE,
+	F_VALID,
+	F_NAME,
+	F_TYPE,
+	F_SIZE,
+	F_MTIME,
+	F_TARGET,
+	F_ASSERTED,
+	F_NOTES
 };
 
 struct field {
@@ -69,10 +78,18 @@ static bool unescape(struct field *f)
 		if (++i >= f->n)
 			return false;
 		switch (f->p[i]) {
-		case '\\': f->p[o++] = '\\'; break;
-		case 't': f->p[o++] = '\t'; break;
-		case 'r': f->p[o++] = '\r'; break;
-		case 'n': f->p[o++] = '\n'; break;
+		case '\\':
+			f->p[o++] = '\\';
+			break;
+		case 't':
+			f->p[o++] = '\t';
+			break;
+		case 'r':
+			f->p[o++] = '\r';
+			break;
+		case 'n':
+			f->p[o++] = '\n';
+			break;
 		case 'x': {
 			int h, l;
 
@@ -180,10 +197,14 @@ static bool parse_exp_time(const struct field *f, struct exp_time *t)
 static const char *type_name(enum ftp_type t)
 {
 	switch (t) {
-	case FTP_TYPE_FILE: return "file";
-	case FTP_TYPE_DIR: return "dir";
-	case FTP_TYPE_LINK: return "link";
-	case FTP_TYPE_UNKNOWN: return "unknown";
+	case FTP_TYPE_FILE:
+		return "file";
+	case FTP_TYPE_DIR:
+		return "dir";
+	case FTP_TYPE_LINK:
+		return "link";
+	case FTP_TYPE_UNKNOWN:
+		return "unknown";
 	}
 	return "?";
 }
@@ -234,10 +255,30 @@ static bool unsafe_name(const struct field *f)
 
 /* Every format listparse implements: each row of these must pass. */
 static const char *const required_formats[] = {
-	"unix", "unix-numeric-ids", "unix-no-group", "dos", "mlsd", "eplf",
-	"vms", "netware", "os2", "mvs", "mvs-member", "mvs-jes", "os400",
-	"macos-peter", "netpresenz", "enterprise-unix", "win16", "vmcms",
-	"vshell", "hp-nonstop", "zvm", "os9", "vxworks", "nortel-wfftp",
+	"unix",
+	"unix-numeric-ids",
+	"unix-no-group",
+	"dos",
+	"mlsd",
+	"eplf",
+	"vms",
+	"netware",
+	"os2",
+	"mvs",
+	"mvs-member",
+	"mvs-jes",
+	"os400",
+	"macos-peter",
+	"netpresenz",
+	"enterprise-unix",
+	"win16",
+	"vmcms",
+	"vshell",
+	"hp-nonstop",
+	"zvm",
+	"os9",
+	"vxworks",
+	"nortel-wfftp",
 	"unix-numeric-mode",
 };
 
@@ -259,14 +300,25 @@ struct fmt_stat {
 
 /* Header-rule overrides counted in the summary. */
 enum {
-	OV_NONE, OV_SKIP, OV_UNSAFE, OV_VMS_NAME, OV_VMS_DIRSIZE, OV_MVS_SIZE,
-	OV_MVS_MTIME, OV_RECORDS, OV_MAX
+	OV_NONE,
+	OV_SKIP,
+	OV_UNSAFE,
+	OV_VMS_NAME,
+	OV_VMS_DIRSIZE,
+	OV_MVS_SIZE,
+	OV_MVS_MTIME,
+	OV_RECORDS,
+	OV_MAX
 };
 
 static const char *const ov_names[OV_MAX] = {
-	"", "./../cdir/pdir -> 1", "unsafe name -> -EINVAL",
-	"VMS name without ;version/.DIR", "VMS dir size = blocks x 512",
-	"MVS no placeholder size 100", "MVS data set Referred date",
+	"",
+	"./../cdir/pdir -> 1",
+	"unsafe name -> -EINVAL",
+	"VMS name without ;version/.DIR",
+	"VMS dir size = blocks x 512",
+	"MVS no placeholder size 100",
+	"MVS data set Referred date",
 	"no size from record counts",
 };
 
@@ -379,12 +431,12 @@ static void header_rules(struct field *f, int *ov, bool *skip_size,
 		}
 	}
 	if (mvs && field_eq(&f[F_SIZE], "100") &&
-	    ci_contains(f[F_NOTES].p, f[F_NOTES].n, "placeholder size of 100")) {
+	    ci_contains(f[F_NOTES].p, f[F_NOTES].n,
+			"placeholder size of 100")) {
 		f[F_SIZE].n = 0;
 		ov[OV_MVS_SIZE]++;
 	}
-	if (ci_contains(f[F_NOTES].p, f[F_NOTES].n,
-			"records are not bytes")) {
+	if (ci_contains(f[F_NOTES].p, f[F_NOTES].n, "records are not bytes")) {
 		f[F_SIZE].n = 0;
 		ov[OV_RECORDS]++;
 	}
@@ -411,8 +463,8 @@ static bool fields_match(const struct field *f, const struct ftp_entry *e,
 		snprintf(why, wl, "type %s want %.*s", type_name(e->type),
 			 (int)f[F_TYPE].n, f[F_TYPE].p);
 		ok = false;
-	} else if (!skip_size && f[F_SIZE].n && (!parse_i64(&f[F_SIZE], &sz) ||
-				   sz != e->size)) {
+	} else if (!skip_size && f[F_SIZE].n &&
+		   (!parse_i64(&f[F_SIZE], &sz) || sz != e->size)) {
 		snprintf(why, wl, "size %lld want %.*s", (long long)e->size,
 			 (int)f[F_SIZE].n, f[F_SIZE].p);
 		ok = false;
@@ -429,8 +481,7 @@ static bool fields_match(const struct field *f, const struct ftp_entry *e,
 			 (int)f[F_TARGET].n, f[F_TARGET].p);
 		ok = false;
 	} else if (!f[F_TARGET].n && e->link_target) {
-		snprintf(why, wl, "link target '%s' want none",
-			 e->link_target);
+		snprintf(why, wl, "link target '%s' want none", e->link_target);
 		ok = false;
 	}
 	return ok;
@@ -458,9 +509,8 @@ static bool mtime_matches(const struct field *f, const struct ftp_entry *e,
 		const struct ftp_time *t = &e->mtime;
 
 		if (!t->valid || t->has_year != xt.has_year ||
-		    (xt.has_year && t->year != xt.year) ||
-		    t->mon != xt.mon || t->day != xt.day ||
-		    t->has_time != xt.has_time ||
+		    (xt.has_year && t->year != xt.year) || t->mon != xt.mon ||
+		    t->day != xt.day || t->has_time != xt.has_time ||
 		    (xt.has_time && (t->hour != xt.hour || t->min != xt.min)) ||
 		    (xt.has_sec && t->sec != xt.sec) || t->utc != xt.utc) {
 			snprintf(why, wl,
@@ -510,8 +560,8 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 		r1 = parse_list(f[F_LINE].p, f[F_LINE].n, &e1);
 		if (r1 != r || (r1 == 0 && strcmp(e1.name, e.name) != 0) ||
 		    (r1 != 0 && !entry_zeroed(&e1))) {
-			snprintf(why, wl, "listparse_list_line rc=%d, ctx rc=%d",
-				 r1, r);
+			snprintf(why, wl,
+				 "listparse_list_line rc=%d, ctx rc=%d", r1, r);
 			ftp_entry_free(&e1);
 			ftp_entry_free(&e);
 			return false;
@@ -543,8 +593,8 @@ static bool check_row(struct field *f, char *why, size_t wl, bool *bad_accept,
 		if (r == want)
 			return true;
 		snprintf(why, wl, "rc=%d, want %d (header rule: %s)", r, want,
-			 want == 1 ? "no entry for ./../cdir/pdir" :
-				     "unsafe name refused");
+			 want == 1 ? "no entry for ./../cdir/pdir"
+				   : "unsafe name refused");
 		ftp_entry_free(&e);
 		return false;
 	}
@@ -640,8 +690,9 @@ static void print_formats(const struct fmt_stat *st, size_t nst)
 		char ref[32] = "";
 		size_t k;
 
-		for (k = 0; k < sizeof(required_formats) /
-				sizeof(required_formats[0]); k++)
+		for (k = 0;
+		     k < sizeof(required_formats) / sizeof(required_formats[0]);
+		     k++)
 			if (!strcmp(st[i].name, required_formats[k]))
 				memcpy(ref, " (required)", 12);
 		printf("%-20s %d/%d%s\n", st[i].name, st[i].pass, st[i].total,
@@ -679,8 +730,9 @@ START_TEST(test_corpus)
 		if (ll && l[ll - 1] == '\r')
 			ll--;
 		if (lineno == 1) {
-			ck_assert_msg(ll >= 19 && !memcmp(l, "source\tformat\tline",
-							  18),
+			ck_assert_msg(ll >= 19 &&
+					      !memcmp(l, "source\tformat\tline",
+						      18),
 				      "corpus header row missing");
 			continue;
 		}
@@ -717,8 +769,9 @@ START_TEST(test_corpus)
 			opt_fail++;
 		if (bad || req || verbose) {
 			printf("%s corpus line %d [%s]: %s\n    line: ",
-			       bad ? "FAIL(accepted invalid)" :
-			       req ? "FAIL" : "info(optional format)",
+			       bad   ? "FAIL(accepted invalid)"
+			       : req ? "FAIL"
+				     : "info(optional format)",
 			       lineno, st[i].name, why);
 			print_escaped(f[F_LINE].p, f[F_LINE].n);
 			putchar('\n');
@@ -734,9 +787,10 @@ START_TEST(test_corpus)
 	       verbose || !opt_fail ? "" : " (LISTPARSE_VERBOSE=1 lists them)");
 	fflush(stdout);
 	ck_assert_msg(rows > 0, "corpus is empty");
-	ck_assert_msg(req_fail == 0 && bad_accepts == 0,
-		      "%d required-format rows failed, %d invalid rows accepted",
-		      req_fail, bad_accepts);
+	ck_assert_msg(
+		req_fail == 0 && bad_accepts == 0,
+		"%d required-format rows failed, %d invalid rows accepted",
+		req_fail, bad_accepts);
 }
 END_TEST
 

@@ -12,13 +12,13 @@
 
 /* Each line of the array a through fn must give r as cond says, and
  * leave the entry zeroed. */
-#define EXPECT_ALL(a, fn, cond)                                            \
-	for (size_t k_ = 0; k_ < sizeof(a) / sizeof((a)[0]); k_++) {       \
-		struct ftp_entry e_;                                       \
-		int r = fn((a)[k_], &e_);                                  \
-									   \
-		ck_assert_msg(cond, "'%s' gave %d", (a)[k_], r);           \
-		ck_assert(entry_zeroed(&e_));                              \
+#define EXPECT_ALL(a, fn, cond)                                      \
+	for (size_t k_ = 0; k_ < sizeof(a) / sizeof((a)[0]); k_++) { \
+		struct ftp_entry e_;                                 \
+		int r = fn((a)[k_], &e_);                            \
+                                                                     \
+		ck_assert_msg(cond, "'%s' gave %d", (a)[k_], r);     \
+		ck_assert(entry_zeroed(&e_));                        \
 	}
 
 START_TEST(test_hostile_names)
@@ -62,7 +62,8 @@ START_TEST(test_hostile_names)
 	static const char cr[] = "-rw-r--r-- 1 root root 5 Nov 21 13:12 a\rb";
 	static const char lf[] = "-rw-r--r-- 1 root root 5 Nov 21 13:12 a\nb";
 	static const char nul[] = "-rw-r--r-- 1 root root 5 Nov 21 13:12 a\0b";
-	static const char tcr[] = "lrwxrwxrwx 1 root root 3 Nov 21 13:12 a -> b\rc";
+	static const char tcr[] =
+		"lrwxrwxrwx 1 root root 3 Nov 21 13:12 a -> b\rc";
 	static const char mcr[] = "type=file; a\rb";
 	static const char mnul[] = "type=file; a\0b";
 	struct ftp_entry e;
@@ -81,7 +82,9 @@ START_TEST(test_hostile_names)
 	ck_assert(entry_zeroed(&e));
 
 	/* a target may hold '/', a name beginning with ".." is fine */
-	r = list_str("lrwxrwxrwx 1 root root 8 Nov 21 13:12 ..hidden -> /a/b/c/d", &e);
+	r = list_str(
+		"lrwxrwxrwx 1 root root 8 Nov 21 13:12 ..hidden -> /a/b/c/d",
+		&e);
 	ck_assert_int_eq(r, 0);
 	ck_assert_str_eq(e.name, "..hidden");
 	ck_assert_str_eq(e.link_target, "/a/b/c/d");
@@ -177,8 +180,8 @@ START_TEST(test_junk_line)
 	/* junk from an alphabet of interesting bytes, after known prefixes,
 	 * at random lengths up to the maximum */
 	for (i = 0; i < 4000; i++) {
-		const char *pre = prefixes[i % (sizeof(prefixes) /
-						sizeof(prefixes[0]))];
+		const char *pre =
+			prefixes[i % (sizeof(prefixes) / sizeof(prefixes[0]))];
 		size_t pl = strlen(pre);
 		char *x;
 
@@ -261,20 +264,25 @@ START_TEST(test_overflow_sizes)
 		ck_assert_msg(r < 0, "'%s' gave %d", bad_mlsx[i], r);
 	}
 
-	ck_assert_int_eq(list_str("-rw-r--r--   1 root root 9223372036854775807 "
-				  "Nov 21 13:12 x", &e), 0);
+	ck_assert_int_eq(
+		list_str("-rw-r--r--   1 root root 9223372036854775807 "
+			 "Nov 21 13:12 x",
+			 &e),
+		0);
 	ck_assert(e.size == INT64_MAX);
 	ftp_entry_free(&e);
 	ck_assert_int_eq(mlsx_str("type=file;size=9223372036854775807; x", &e),
 			 0);
 	ck_assert(e.size == INT64_MAX);
 	ftp_entry_free(&e);
-	ck_assert_int_eq(list_str("05-22-97  12:08  9,223,372,036,854,775,807 x",
-				  &e), 0);
+	ck_assert_int_eq(
+		list_str("05-22-97  12:08  9,223,372,036,854,775,807 x", &e),
+		0);
 	ck_assert(e.size == INT64_MAX);
 	ftp_entry_free(&e);
-	ck_assert_int_eq(list_str("-rw-r--r--   1 root root 1.5M Nov 21 13:12 x",
-				  &e), 0);
+	ck_assert_int_eq(
+		list_str("-rw-r--r--   1 root root 1.5M Nov 21 13:12 x", &e),
+		0);
 	ck_assert(e.size == 1572864);
 	ftp_entry_free(&e);
 }
@@ -303,8 +311,7 @@ START_TEST(test_name_ok)
 }
 END_TEST
 
-static struct ftp_time mk(int y, int mo, int d, int h, int mi, int s,
-			  bool utc)
+static struct ftp_time mk(int y, int mo, int d, int h, int mi, int s, bool utc)
 {
 	struct ftp_time t;
 
@@ -352,9 +359,11 @@ START_TEST(test_time_to_epoch)
 
 	/* year inference: nearest to now, across new year both ways */
 	t = mk(0, 12, 30, 12, 0, 0, false);
-	ck_assert_int_eq(epoch(&t, 0, 1798848000), 1798632000); /* now 2027-01-02 */
+	ck_assert_int_eq(epoch(&t, 0, 1798848000),
+			 1798632000); /* now 2027-01-02 */
 	t = mk(0, 1, 2, 12, 0, 0, false);
-	ck_assert_int_eq(epoch(&t, 0, 1798588800), 1798891200); /* now 2026-12-30 */
+	ck_assert_int_eq(epoch(&t, 0, 1798588800),
+			 1798891200); /* now 2026-12-30 */
 	/* a month ahead stays in the current year */
 	t = mk(0, 12, 22, 10, 0, 0, false);
 	ck_assert_int_eq(epoch(&t, 0, now), 1797933600);
@@ -392,15 +401,15 @@ START_TEST(test_time_to_epoch)
 	ck_assert_int_eq(listparse_time_to_epoch(NULL, 0, now, &out), -EINVAL);
 
 	/* end to end: parsed LIST and MLSD times */
-	ck_assert_int_eq(list_str("-rw-r--r-- 1 0 0 19 Jan  1 13:12 future.txt",
-				  &e), 0);
+	ck_assert_int_eq(
+		list_str("-rw-r--r-- 1 0 0 19 Jan  1 13:12 future.txt", &e), 0);
 	ck_assert_int_eq(epoch(&e.mtime, 0, now), 1798809120);
 	ftp_entry_free(&e);
 	ck_assert_int_eq(list_str("-rw-r--r-- 1 0 0 7 Nov 21 13:12 x", &e), 0);
 	ck_assert_int_eq(epoch(&e.mtime, 0, now), 1795266720);
 	ftp_entry_free(&e);
-	ck_assert_int_eq(mlsx_str("type=file;modify=20081105165215.999; x",
-				  &e), 0);
+	ck_assert_int_eq(mlsx_str("type=file;modify=20081105165215.999; x", &e),
+			 0);
 	ck_assert(e.mtime.utc);
 	ck_assert_int_eq(epoch(&e.mtime, 3600, now), 1225903935);
 	ftp_entry_free(&e);
@@ -415,15 +424,18 @@ START_TEST(test_details)
 	struct ftp_entry e;
 
 	/* permission bits */
-	ck_assert_int_eq(list_str("-rwsr-xr-x 1 root root 25 Nov 21 13:12 s", &e), 0);
+	ck_assert_int_eq(
+		list_str("-rwsr-xr-x 1 root root 25 Nov 21 13:12 s", &e), 0);
 	ck_assert(e.has_perm);
 	ck_assert_uint_eq(e.perm, 04755);
 	ftp_entry_free(&e);
-	ck_assert_int_eq(list_str("drwxrwxrwt 2 0 0 4096 Nov 21 13:12 t", &e), 0);
+	ck_assert_int_eq(list_str("drwxrwxrwt 2 0 0 4096 Nov 21 13:12 t", &e),
+			 0);
 	ck_assert_uint_eq(e.perm, 01777);
 	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
 	ftp_entry_free(&e);
-	ck_assert_int_eq(list_str("d--S--S--T 1 a b 4096 May  4  4:31 u", &e), 0);
+	ck_assert_int_eq(list_str("d--S--S--T 1 a b 4096 May  4  4:31 u", &e),
+			 0);
 	ck_assert_uint_eq(e.perm, 07000);
 	ftp_entry_free(&e);
 	ck_assert_int_eq(mlsx_str("type=file;UNIX.mode=04755; m", &e), 0);
@@ -431,7 +443,11 @@ START_TEST(test_details)
 	ck_assert_uint_eq(e.perm, 04755);
 	ftp_entry_free(&e);
 	/* pyftpdlib on Python 3: unix.mode=0o755 */
-	ck_assert_int_eq(mlsx_str("modify=20261123191554;size=4096;type=dir;unix.mode=0o755; photos 2026", &e), 0);
+	ck_assert_int_eq(
+		mlsx_str(
+			"modify=20261123191554;size=4096;type=dir;unix.mode=0o755; photos 2026",
+			&e),
+		0);
 	ck_assert(e.has_perm);
 	ck_assert_uint_eq(e.perm, 0755);
 	ck_assert_str_eq(e.name, "photos 2026");
@@ -439,14 +455,16 @@ START_TEST(test_details)
 	/* perm= (RFC 3659 7.5.5): this user's rights, not a mode */
 	ck_assert_int_eq(mlsx_str("type=file;perm=adfr;size=3; ro.txt", &e), 0);
 	ck_assert(e.has_rights);
-	ck_assert_uint_eq(e.rights, LISTPARSE_RIGHT('a') | LISTPARSE_RIGHT('d') |
-				    LISTPARSE_RIGHT('f') | LISTPARSE_RIGHT('r'));
+	ck_assert_uint_eq(e.rights,
+			  LISTPARSE_RIGHT('a') | LISTPARSE_RIGHT('d') |
+				  LISTPARSE_RIGHT('f') | LISTPARSE_RIGHT('r'));
 	ck_assert(!(e.rights & LISTPARSE_RIGHT('w')));
 	ck_assert(!e.has_perm);
 	ftp_entry_free(&e);
 	ck_assert_int_eq(mlsx_str("type=file;Perm=RW; f", &e), 0);
 	ck_assert(e.has_rights); /* ABNF letters: either case */
-	ck_assert_uint_eq(e.rights, LISTPARSE_RIGHT('r') | LISTPARSE_RIGHT('w'));
+	ck_assert_uint_eq(e.rights,
+			  LISTPARSE_RIGHT('r') | LISTPARSE_RIGHT('w'));
 	ftp_entry_free(&e);
 	ck_assert_int_eq(mlsx_str("type=file;perm=radfwMT; f", &e), 0);
 	ck_assert(e.rights & LISTPARSE_RIGHT('w'));
@@ -473,18 +491,20 @@ START_TEST(test_details)
 	ftp_entry_free(&e);
 
 	/* devices: no size; fifos and sockets: unknown */
-	ck_assert_int_eq(list_str("brw-rw---- 1 root disk 8,   0 Jan 30 11:42 sda",
-				  &e), 0);
+	ck_assert_int_eq(
+		list_str("brw-rw---- 1 root disk 8,   0 Jan 30 11:42 sda", &e),
+		0);
 	ck_assert_int_eq(e.type, FTP_TYPE_UNKNOWN);
 	ck_assert_int_eq(e.size, -1);
 	ftp_entry_free(&e);
-	ck_assert_int_eq(list_str("srwxrwxrwx 1 root root 0 Jan 30 11:42 sock",
-				  &e), 0);
+	ck_assert_int_eq(
+		list_str("srwxrwxrwx 1 root root 0 Jan 30 11:42 sock", &e), 0);
 	ck_assert_int_eq(e.type, FTP_TYPE_UNKNOWN);
 	ftp_entry_free(&e);
 
 	/* 24:00 on Dec 31 of a known year is Jan 1 of the next */
-	ck_assert_int_eq(list_str("-rw-r--r-- 1 a b 1 31-12-2003 24:00 n", &e), 0);
+	ck_assert_int_eq(list_str("-rw-r--r-- 1 a b 1 31-12-2003 24:00 n", &e),
+			 0);
 	ck_assert_int_eq(e.mtime.year, 2004);
 	ck_assert_int_eq(e.mtime.mon, 1);
 	ck_assert_int_eq(e.mtime.day, 1);
@@ -492,19 +512,22 @@ START_TEST(test_details)
 	ftp_entry_free(&e);
 
 	/* ls --time-style=long-iso */
-	ck_assert_int_eq(list_str("-rw-r--r-- 1 a b 1 2001-04-27 12:34 n", &e), 0);
+	ck_assert_int_eq(list_str("-rw-r--r-- 1 a b 1 2001-04-27 12:34 n", &e),
+			 0);
 	ck_assert_int_eq(e.mtime.year, 2001);
 	ck_assert_int_eq(e.mtime.hour, 12);
 	ftp_entry_free(&e);
 
 	/* " -> " only splits links */
-	ck_assert_int_eq(list_str("-rw-r--r-- 1 a b 1 Nov 21 13:12 a -> b", &e), 0);
+	ck_assert_int_eq(list_str("-rw-r--r-- 1 a b 1 Nov 21 13:12 a -> b", &e),
+			 0);
 	ck_assert_str_eq(e.name, "a -> b");
 	ck_assert_ptr_null(e.link_target);
 	ftp_entry_free(&e);
 
 	/* a link without a target after the arrow */
-	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 1 Nov 21 13:12 a -> ", &e), 0);
+	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 1 Nov 21 13:12 a -> ", &e),
+			 0);
 	ck_assert_str_eq(e.name, "a");
 	ck_assert_ptr_null(e.link_target);
 	ftp_entry_free(&e);
@@ -529,7 +552,9 @@ START_TEST(test_mlsx_details)
 	ftp_entry_free(&e);
 	/* empty facts are skipped */
 	ck_assert_int_eq(mlsx_str("type=dir;;modify=20141022065102;"
-				  "UNIX.mode=0775; x", &e), 0);
+				  "UNIX.mode=0775; x",
+				  &e),
+			 0);
 	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
 	ck_assert_uint_eq(e.perm, 0775);
 	ftp_entry_free(&e);
@@ -579,14 +604,18 @@ START_TEST(test_ctx)
 	listparse_ctx_free(c);
 	/* ... or one whose header said so: the format sticks */
 	c = listparse_ctx_new(LISTPARSE_AUTO);
-	ck_assert_int_eq(ctx_str(c, " Name     VV.MM   Created       Changed"
-				 "      Size  Init   Mod   Id", &e), 1);
+	ck_assert_int_eq(ctx_str(c,
+				 " Name     VV.MM   Created       Changed"
+				 "      Size  Init   Mod   Id",
+				 &e),
+			 1);
 	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_MVS);
 	ck_assert_int_eq(ctx_str(c, "SAVE04", &e), 0);
 	ck_assert_str_eq(e.name, "SAVE04");
 	ftp_entry_free(&e);
 	/* a unix line in it still parses, and the format stays */
-	ck_assert_int_eq(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 f", &e), 0);
+	ck_assert_int_eq(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 f", &e),
+			 0);
 	ftp_entry_free(&e);
 	ck_assert_int_eq(listparse_ctx_format(c), LISTPARSE_MVS);
 	ck_assert_int_eq(listparse_ctx_end(c, &e), 1);
@@ -595,10 +624,15 @@ START_TEST(test_ctx)
 
 	/* HP NonStop only with its hint */
 	ck_assert_int_lt(list_str("57-HP_NonStop 101 528 6-Apr-07 14:21:18 "
-				  "255, 0 \"oooo\"", &e), 0);
+				  "255, 0 \"oooo\"",
+				  &e),
+			 0);
 	c = listparse_ctx_new(LISTPARSE_NONSTOP);
-	ck_assert_int_eq(ctx_str(c, "57-HP_NonStop 101 528 6-Apr-07 14:21:18 "
-				 "255, 0 \"oooo\"", &e), 0);
+	ck_assert_int_eq(ctx_str(c,
+				 "57-HP_NonStop 101 528 6-Apr-07 14:21:18 "
+				 "255, 0 \"oooo\"",
+				 &e),
+			 0);
 	ck_assert_int_eq(e.size, 528);
 	ftp_entry_free(&e);
 	listparse_ctx_free(c);
@@ -628,7 +662,8 @@ START_TEST(test_ctx_vms)
 	ck_assert_str_eq(e.name, "A.TXT");
 	ftp_entry_free(&e);
 	ck_assert_int_eq(ctx_str(c, "A.TXT;2  9  1-JUN-1998 07:32:04", &e), 1);
-	ck_assert_int_eq(ctx_str(c, "SUB.DIR;1  1  2-JUN-1998 07:32:04", &e), 0);
+	ck_assert_int_eq(ctx_str(c, "SUB.DIR;1  1  2-JUN-1998 07:32:04", &e),
+			 0);
 	ck_assert_str_eq(e.name, "SUB");
 	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
 	ftp_entry_free(&e);
@@ -688,7 +723,8 @@ START_TEST(test_ctx_vms)
 	/* refused lines are counted; NULL arguments */
 	c = listparse_ctx_new(LISTPARSE_UNIX);
 	ck_assert_int_lt(ctx_str(c, "junk", &e), 0);
-	ck_assert_int_lt(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 a/b", &e), 0);
+	ck_assert_int_lt(ctx_str(c, "-rw-r--r-- 1 a b 1 Nov 21 13:12 a/b", &e),
+			 0);
 	ck_assert_int_lt(listparse_ctx_line(c, NULL, 1, &e), 0);
 	ck_assert_uint_eq(listparse_ctx_refused(c), 3);
 	ck_assert_int_lt(listparse_ctx_line(c, "x", 1, NULL), 0);
@@ -712,10 +748,13 @@ START_TEST(test_syst)
 		{ "Windows_NT", LISTPARSE_DOS },
 		{ "VMS", LISTPARSE_VMS },
 		{ "MVS is the operating system of this server. FTP Server is "
-		  "running on z/OS.", LISTPARSE_MVS },
+		  "running on z/OS.",
+		  LISTPARSE_MVS },
 		{ "OS/400 is the remote operating system. The TCP/IP version "
-		  "is \"V5R1M0\".", LISTPARSE_OS400 },
-		{ "VM is the operating system of this server.", LISTPARSE_VMCMS },
+		  "is \"V5R1M0\".",
+		  LISTPARSE_OS400 },
+		{ "VM is the operating system of this server.",
+		  LISTPARSE_VMCMS },
 		{ "z/VM", LISTPARSE_VMCMS },
 		{ "NONSTOP KERNEL", LISTPARSE_NONSTOP },
 		{ " unix", LISTPARSE_UNIX },
@@ -753,16 +792,16 @@ START_TEST(test_links_and_dates)
 		  "vshell new", 2002, 10, 8, 9, 47, 9 },
 		{ "-rw-r--r-- 1 root other 531 2003/01/29 03:26 slash", "slash",
 		  2003, 1, 29, 3, 26, 531 },
-		{ "-rw-r--r-- 1 root other 531 01/29/2003 03:26 us", "us",
-		  2003, 1, 29, 3, 26, 531 },
-		{ "-rw-r--r-- 1 root other 531 29/01/2003 03:26 eu", "eu",
-		  2003, 1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 01/29/2003 03:26 us", "us", 2003,
+		  1, 29, 3, 26, 531 },
+		{ "-rw-r--r-- 1 root other 531 29/01/2003 03:26 eu", "eu", 2003,
+		  1, 29, 3, 26, 531 },
 		{ "-rw-r--r-- 1 root other 531 02.01.2003 03:26 dot", "dot",
 		  2003, 1, 2, 3, 26, 531 },
 		{ "-rw-r--r-- 1 root other 531 Jan 29 03:26:00 2003 bsd", "bsd",
 		  2003, 1, 29, 3, 26, 531 },
-		{ "drwxr-xr-x 2 ftp ftp4096 Sep  2  2005 glued", "glued",
-		  2005, 9, 2, 0, 0, 4096 },
+		{ "drwxr-xr-x 2 ftp ftp4096 Sep  2  2005 glued", "glued", 2005,
+		  9, 2, 0, 0, 4096 },
 	};
 	static const struct {
 		const char *line;
@@ -774,7 +813,8 @@ START_TEST(test_links_and_dates)
 		{ "type=os.unix=symlink:../t; l", FTP_TYPE_LINK, "../t" },
 		{ "type=OS.unix=slink; l", FTP_TYPE_LINK, NULL },
 		{ "type=OS.unix=slink:;size=9; l", FTP_TYPE_LINK, NULL },
-		{ "type=OS.Unix=Slink:/var/www; www", FTP_TYPE_LINK, "/var/www" },
+		{ "type=OS.Unix=Slink:/var/www; www", FTP_TYPE_LINK,
+		  "/var/www" },
 		{ "type=OS.unix=slinky; l", FTP_TYPE_UNKNOWN, NULL },
 		{ "type=OS.unix=symlinks; l", FTP_TYPE_UNKNOWN, NULL },
 	};
@@ -794,17 +834,20 @@ START_TEST(test_links_and_dates)
 		ftp_entry_free(&e);
 	}
 	/* digits after a ':' are not a group's size */
-	ck_assert_int_lt(list_str("-rw-r--r-- 1 14 staff 119:26 Aug 22 2000 z",
-				  &e), 0);
+	ck_assert_int_lt(
+		list_str("-rw-r--r-- 1 14 staff 119:26 Aug 22 2000 z", &e), 0);
 
 	/* several " -> ": the split whose target is as long as the size */
-	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 6 Jan 29 03:26 a -> b -> c -> d",
-				  &e), 0);
+	ck_assert_int_eq(
+		list_str("lrwxrwxrwx 1 a b 6 Jan 29 03:26 a -> b -> c -> d",
+			 &e),
+		0);
 	ck_assert_str_eq(e.name, "a -> b");
 	ck_assert_str_eq(e.link_target, "c -> d");
 	ftp_entry_free(&e);
-	ck_assert_int_eq(list_str("lrwxrwxrwx 1 a b 99 Jan 29 03:26 a -> b -> c",
-				  &e), 0);
+	ck_assert_int_eq(
+		list_str("lrwxrwxrwx 1 a b 99 Jan 29 03:26 a -> b -> c", &e),
+		0);
 	ck_assert_str_eq(e.name, "a");
 	ck_assert_str_eq(e.link_target, "b -> c");
 	ftp_entry_free(&e);
@@ -843,15 +886,25 @@ static int mlst_str(const char *s, struct ftp_entry *e)
 START_TEST(test_mlst_entry)
 {
 	static const char *const bad[] = {
-		"", " ", " /no/facts", "  /a b", "type=file;", " type=file;",
-		"type=file;size=x; /f", ";type=dir; /d", "type=dir;;",
-		"type=dir;\x01 /d", "size=1 /f",
+		"",
+		" ",
+		" /no/facts",
+		"  /a b",
+		"type=file;",
+		" type=file;",
+		"type=file;size=x; /f",
+		";type=dir; /d",
+		"type=dir;;",
+		"type=dir;\x01 /d",
+		"size=1 /f",
 	};
 	struct ftp_entry e;
 
 	/* the entry line as RFC 3659 7.2 gives it: a pathname, with '/' */
 	ck_assert_int_eq(mlst_str(" type=file;size=5000000000;"
-				  "modify=20240102030405; /a b/c d", &e), 0);
+				  "modify=20240102030405; /a b/c d",
+				  &e),
+			 0);
 	ck_assert_int_eq(e.type, FTP_TYPE_FILE);
 	ck_assert_int_eq(e.size, 5000000000LL);
 	ck_assert_int_eq(e.mtime.year, 2024);
@@ -875,8 +928,8 @@ START_TEST(test_mlst_entry)
 	ftp_entry_free(&e);
 	/* facts as in MLSD: sizd, unix.mode, a link and its target, a lone
 	 * "type=file" without its ';', several leading spaces, a TAB */
-	ck_assert_int_eq(mlst_str("   type=dir;sizd=4096;UNIX.mode=0o755; /",
-				  &e), 0);
+	ck_assert_int_eq(
+		mlst_str("   type=dir;sizd=4096;UNIX.mode=0o755; /", &e), 0);
 	ck_assert_int_eq(e.type, FTP_TYPE_DIR);
 	ck_assert_int_eq(e.size, 4096);
 	ck_assert_uint_eq(e.perm, 0755);

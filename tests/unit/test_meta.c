@@ -15,7 +15,10 @@
 START_TEST(parents)
 {
 	static const char *const io[][2] = {
-		{ "/", "/" }, { "/a", "/" }, { "/a/b", "/a" }, { "/a/b/c", "/a/b" },
+		{ "/", "/" },
+		{ "/a", "/" },
+		{ "/a/b", "/a" },
+		{ "/a/b/c", "/a/b" },
 	};
 	size_t i;
 
@@ -31,8 +34,9 @@ END_TEST
 START_TEST(entry_as_stat)
 {
 	struct fs_ctx c = { .uid = 1000, .gid = 100 };
-	struct ftp_entry e = { .type = FTP_TYPE_FILE, .size = 5,
-			       .perm = 0640, .has_perm = true };
+	struct ftp_entry e = {
+		.type = FTP_TYPE_FILE, .size = 5, .perm = 0640, .has_perm = true
+	};
 	struct stat st;
 
 	e.rights = LISTPARSE_RIGHT('r'); /* no "w": not writable here */

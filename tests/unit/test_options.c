@@ -16,8 +16,10 @@ START_TEST(url_full)
 {
 	struct ftp_url u;
 
-	ck_assert_int_eq(url_parse("ftp://bob:p%40ss:w@host.example:2121/pub/a%20b",
-				   &u, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+		url_parse("ftp://bob:p%40ss:w@host.example:2121/pub/a%20b", &u,
+			  err, sizeof(err)),
+		0);
 	ck_assert_str_eq(u.user, "bob");
 	ck_assert_str_eq(u.pass, "p@ss:w");
 	ck_assert_str_eq(u.host, "host.example");
@@ -41,8 +43,8 @@ START_TEST(url_defaults_and_ipv6)
 	ck_assert_str_eq(d, "ftp://[::1]:21/");
 	free(d);
 	url_free(&u);
-	ck_assert_int_eq(url_parse("ftp://u@[fe80::1]:21/x/", &u, err,
-				   sizeof(err)), 0);
+	ck_assert_int_eq(
+		url_parse("ftp://u@[fe80::1]:21/x/", &u, err, sizeof(err)), 0);
 	ck_assert_str_eq(u.host, "fe80::1");
 	ck_assert_str_eq(u.path, "x/");
 	url_free(&u);
@@ -61,10 +63,22 @@ END_TEST
 START_TEST(url_bad)
 {
 	static const char *const bad[] = {
-		"", "http://h/", "ftp://", "ftp://h:0/", "ftp://h:65536/",
-		"ftp://h:x/", "ftp://h:/", "ftp://[::1/", "ftp://-oallow_other/",
-		"ftp://h/a%0d%0aDELE%20x", "ftp://h/a%00", "ftp://h/%zz",
-		"ftp://h/a\r\nDELE x", "ftp://h?x", "ftp://:pw@h/", "ftp://h h/",
+		"",
+		"http://h/",
+		"ftp://",
+		"ftp://h:0/",
+		"ftp://h:65536/",
+		"ftp://h:x/",
+		"ftp://h:/",
+		"ftp://[::1/",
+		"ftp://-oallow_other/",
+		"ftp://h/a%0d%0aDELE%20x",
+		"ftp://h/a%00",
+		"ftp://h/%zz",
+		"ftp://h/a\r\nDELE x",
+		"ftp://h?x",
+		"ftp://:pw@h/",
+		"ftp://h h/",
 		"ftp://h/%4",
 	};
 	struct ftp_url u;
@@ -92,11 +106,12 @@ static char *write_tmp(const char *text)
 
 START_TEST(netrc)
 {
-	char *f = write_tmp("machine other login x password y\n"
-			    "machine host.example\n  login bob\n  password \"s e\\\"c\"\n"
-			    "macdef init\ncd /\n\n"
-			    "machine host.example login alice password a1\n"
-			    "default login anon password guest\n");
+	char *f = write_tmp(
+		"machine other login x password y\n"
+		"machine host.example\n  login bob\n  password \"s e\\\"c\"\n"
+		"macdef init\ncd /\n\n"
+		"machine host.example login alice password a1\n"
+		"default login anon password guest\n");
 	char *user = NULL, *pass = NULL;
 
 	ck_assert_int_eq(netrc_lookup(f, "host.example", &user, &pass), 1);
@@ -116,7 +131,8 @@ START_TEST(netrc)
 	free(user);
 	free(pass);
 	user = pass = NULL;
-	ck_assert_int_eq(netrc_lookup("/nonexistent/netrc", "h", &user, &pass), 0);
+	ck_assert_int_eq(netrc_lookup("/nonexistent/netrc", "h", &user, &pass),
+			 0);
 	unlink(f);
 	free(f);
 }
@@ -245,7 +261,8 @@ START_TEST(opts_table_defaults)
 		if (t[i].help)
 			ck_assert_msg(!strstr(t[i].help, "%s") == !t[i].def,
 				      "%s: help has %%s but no default, or "
-				      "the reverse", t[i].templ);
+				      "the reverse",
+				      t[i].templ);
 	}
 	ck_assert_int_eq(o.parallel_read, -1); /* connections-1 */
 	opts_free(&o);
@@ -257,9 +274,10 @@ START_TEST(scrub)
 {
 	char a1[] = "ftp://bob:secret@host/x";
 	char a2[] = "ro,user=bob:pw2,foo";
-	char a3[] = "ftp://host/with:colon@x"; /* '@' after the path: untouched */
-	char a4[] = "bob:pw3@host/x"; /* curlftpfs style, no scheme */
-	char a5[] = "/mnt/a:b@c";     /* not the URL: untouched */
+	char a3[] =
+		"ftp://host/with:colon@x"; /* '@' after the path: untouched */
+	char a4[] = "bob:pw3@host/x";	   /* curlftpfs style, no scheme */
+	char a5[] = "/mnt/a:b@c";	   /* not the URL: untouched */
 	char a0[] = "ftpfs";
 	char *argv[] = { a0, a1, a2, a3, NULL };
 	char *argv2[] = { a0, a4, a5, NULL };

@@ -78,7 +78,8 @@ static void *conn_main(void *arg)
 			fake_say(fd, "200 closing when idle\r\n");
 			break; /* as a server that goes away */
 		} else if (!strncmp(line, "BREAK", 5)) {
-			fake_say(fd, "200 ok\r\n200 and a reply to nothing\r\n");
+			fake_say(fd,
+				 "200 ok\r\n200 and a reply to nothing\r\n");
 		} else if (!strncmp(line, "NOOP", 4)) {
 			atomic_fetch_add(&noops, 1);
 			fake_say(fd, "200 ok\r\n");
@@ -295,8 +296,10 @@ END_TEST
 
 START_TEST(keepalive_then_idle_close)
 {
-	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
-			       .keepalive_s = 1, .idle_close_s = 3 };
+	struct pool_cfg pc = { .max_sessions = 2,
+			       .park_ms = 60000,
+			       .keepalive_s = 1,
+			       .idle_close_s = 3 };
 	struct pool *p;
 
 	server_start(100);
@@ -313,7 +316,8 @@ END_TEST
 
 START_TEST(waits_for_an_absent_server)
 {
-	struct pool_cfg pc = { .max_sessions = 1, .park_ms = 60000,
+	struct pool_cfg pc = { .max_sessions = 1,
+			       .park_ms = 60000,
 			       .reconnect_s = 5 };
 	struct ftp_session *s;
 	struct pool *p;
@@ -324,7 +328,7 @@ START_TEST(waits_for_an_absent_server)
 	ck_assert_int_eq(session_cmd(s, "BREAK", NULL), 200);
 	usleep(100000);
 	ck_assert_int_lt(session_cmd(s, "NOOP", NULL), 0);
-	pool_put(p, s); /* broken: closed */
+	pool_put(p, s);	       /* broken: closed */
 	atomic_store(&cap, 0); /* "too many connections" for everyone */
 	/* let it back in 600 ms from now, from another thread */
 	{
@@ -344,7 +348,8 @@ END_TEST
 
 START_TEST(gives_up_after_reconnect_timeout)
 {
-	struct pool_cfg pc = { .max_sessions = 1, .park_ms = 60000,
+	struct pool_cfg pc = { .max_sessions = 1,
+			       .park_ms = 60000,
 			       .reconnect_s = 1 };
 	struct ftp_session *s;
 	struct pool *p;
@@ -380,7 +385,8 @@ static void server_gone(struct pool *p)
 
 START_TEST(down_fails_at_once_until_probe_sees_it_back)
 {
-	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
+	struct pool_cfg pc = { .max_sessions = 2,
+			       .park_ms = 60000,
 			       .reconnect_s = 3 };
 	struct ftp_session *s;
 	struct pool *p;
@@ -438,7 +444,8 @@ static void *take_meta(void *arg)
 
 START_TEST(late_comer_waits_only_for_the_rest_of_the_outage)
 {
-	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
+	struct pool_cfg pc = { .max_sessions = 2,
+			       .park_ms = 60000,
 			       .reconnect_s = 6 };
 	struct taker first;
 	struct ftp_session *s;
@@ -465,8 +472,10 @@ END_TEST
 
 START_TEST(hard_waits_until_back)
 {
-	struct pool_cfg pc = { .max_sessions = 2, .park_ms = 60000,
-			       .reconnect_s = 1, .hard = true };
+	struct pool_cfg pc = { .max_sessions = 2,
+			       .park_ms = 60000,
+			       .reconnect_s = 1,
+			       .hard = true };
 	struct ftp_session *s;
 	struct pool *p;
 	pthread_t t;
@@ -488,8 +497,10 @@ END_TEST
 
 START_TEST(hard_timed_gives_up_while_down)
 {
-	struct pool_cfg pc = { .max_sessions = 1, .park_ms = 60000,
-			       .reconnect_s = 0, .hard = true };
+	struct pool_cfg pc = { .max_sessions = 1,
+			       .park_ms = 60000,
+			       .reconnect_s = 0,
+			       .hard = true };
 	struct ftp_session *s;
 	struct pool *p;
 
@@ -499,7 +510,7 @@ START_TEST(hard_timed_gives_up_while_down)
 	ck_assert_int_eq(pool_get_timed(p, POOL_META, 300, &s), -EAGAIN);
 	ck_assert_int_eq(pool_get_timed(p, POOL_META, 300, &s), -EAGAIN);
 	ck_assert(!pool_down(p)); /* down, but requests wait: not for fs */
-	pool_free(p); /* the probe stops */
+	pool_free(p);		  /* the probe stops */
 	server_stop();
 }
 END_TEST

@@ -29,7 +29,7 @@ static pthread_mutex_t glock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gcond = PTHREAD_COND_INITIALIZER;
 static bool gate_open;
 static char ran[32][64]; /* protected by glock */
-static int nran;         /* protected by glock */
+static int nran;	 /* protected by glock */
 static int with_session; /* jobs that got a session; protected by glock */
 
 static void gate_reset(bool open)
@@ -113,8 +113,7 @@ static bool finished_is(const struct prefetch_stats *st, int n)
 	       st->running == 0 && st->pending == 0;
 }
 
-static struct prefetch *new_pf(unsigned workers, size_t qmax,
-			       struct pool *p)
+static struct prefetch *new_pf(unsigned workers, size_t qmax, struct pool *p)
 {
 	struct prefetch_cfg cfg = { .workers = workers, .queue_max = qmax };
 	struct prefetch *pf = prefetch_new(&cfg, p, job, NULL);

@@ -51,8 +51,7 @@ static int take(struct fake *f, int fd, size_t n)
 /* Read up to the end of an HTTP request header. */
 static int take_header(struct fake *f, int fd)
 {
-	while (f->got_len < 4 ||
-	       memcmp(f->got + f->got_len - 4, "\r\n\r\n", 4))
+	while (f->got_len < 4 || memcmp(f->got + f->got_len - 4, "\r\n\r\n", 4))
 		if (take(f, fd, 1) < 0)
 			return -1;
 	return 0;
@@ -113,8 +112,10 @@ static int through(script_fn script, enum proxy_kind kind, const char *user,
 {
 	struct fake *f = fake_start(script);
 	char ps[8];
-	struct proxy_cfg p = { .kind = kind, .host = (char *)"127.0.0.1",
-			       .port = ps, .user = (char *)user,
+	struct proxy_cfg p = { .kind = kind,
+			       .host = (char *)"127.0.0.1",
+			       .port = ps,
+			       .user = (char *)user,
 			       .pass = (char *)pass };
 	struct net_conn *c = NULL;
 	int r;
@@ -178,9 +179,9 @@ START_TEST(socks5_name_resolved_at_proxy)
 	struct fake *f;
 	char err[ERRLEN];
 	static const unsigned char want[] = {
-		5, 1, 0,                  /* one method: none */
-		5, 1, 0, 3, 11, 'f', 't', 'p', '.', 'e', 'x', 'a', 'm', 'p',
-		'l', 'e', 0, 21,          /* CONNECT ftp.example:21, ATYP 3 */
+		5,   1,	  0, /* one method: none */
+		5,   1,	  0,   3,   11,	 'f', 't', 'p', '.', 'e',
+		'x', 'a', 'm', 'p', 'l', 'e', 0,   21, /* CONNECT ftp.example:21, ATYP 3 */
 	};
 
 	ck_assert_int_eq(through(s5_noauth_ok, PROXY_SOCKS5, NULL, NULL,
@@ -237,8 +238,9 @@ START_TEST(socks5_username_password)
 {
 	struct fake *f;
 	char err[ERRLEN];
-	static const unsigned char want[] = { 5, 2, 0, 2, 1, 3, 'b', 'o', 'b',
-					      6, 's', '3', 'c', 'r', '@', 't' };
+	static const unsigned char want[] = { 5,   2,	0,   2,	 1,   3,
+					      'b', 'o', 'b', 6,	 's', '3',
+					      'c', 'r', '@', 't' };
 
 	auth_status = 0;
 	ck_assert_int_eq(through(s5_userpass, PROXY_SOCKS5, "bob", "s3cr@t",
@@ -334,8 +336,8 @@ START_TEST(socks5_not_a_proxy)
 {
 	char err[ERRLEN];
 
-	ck_assert_int_eq(through(not_socks, PROXY_SOCKS5, NULL, NULL, "h",
-				 "21", 5000, false, err, NULL),
+	ck_assert_int_eq(through(not_socks, PROXY_SOCKS5, NULL, NULL, "h", "21",
+				 5000, false, err, NULL),
 			 -EPROTO);
 	ck_assert_ptr_nonnull(strstr(err, "not a SOCKS5 proxy"));
 }
@@ -368,7 +370,8 @@ START_TEST(proxy_down)
 {
 	int port, fd = fake_listen(&port);
 	char ps[8], err[400] = "";
-	struct proxy_cfg p = { .kind = PROXY_HTTP, .host = (char *)"127.0.0.1",
+	struct proxy_cfg p = { .kind = PROXY_HTTP,
+			       .host = (char *)"127.0.0.1",
 			       .port = ps };
 	struct net_conn *c;
 
@@ -390,8 +393,10 @@ static void s4_script(struct fake *f, int fd)
 	/* 4 1 PORT 0.0.0.1 "al" NUL "ftp.example" NUL */
 	if (take(f, fd, 8 + 3 + 12) < 0)
 		return;
-	put(fd, reply_code == 90 ? "\0\x5a\0\0\0\0\0\0" "220 hi\r\n"
-				 : "\0\x5b\0\0\0\0\0\0",
+	put(fd,
+	    reply_code == 90 ? "\0\x5a\0\0\0\0\0\0"
+			       "220 hi\r\n"
+			     : "\0\x5b\0\0\0\0\0\0",
 	    reply_code == 90 ? 16 : 8);
 }
 
@@ -400,8 +405,8 @@ START_TEST(socks4a_name)
 	struct fake *f;
 	char err[ERRLEN];
 	static const unsigned char want[] = {
-		4, 1, 0, 21, 0, 0, 0, 1, 'a', 'l', 0,
-		'f', 't', 'p', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+		4,   1,	  0,   21,  0,	 0,   0,   1,	'a', 'l', 0, 'f',
+		't', 'p', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
 	};
 
 	reply_code = 90;
@@ -469,11 +474,11 @@ START_TEST(http_errors_name_the_status)
 {
 	char got[4096], err[400] = "";
 
-	ck_assert_int_eq(http_try("HTTP/1.1 407 Proxy Authentication Required\r\n"
-				  "Proxy-Authenticate: Basic realm=x\r\n\r\n",
-				  "u", "bad", got, sizeof(got), err,
-				  sizeof(err), false),
-			 -EACCES);
+	ck_assert_int_eq(
+		http_try("HTTP/1.1 407 Proxy Authentication Required\r\n"
+			 "Proxy-Authenticate: Basic realm=x\r\n\r\n",
+			 "u", "bad", got, sizeof(got), err, sizeof(err), false),
+		-EACCES);
 	ck_assert_msg(strstr(err, "authentication failed") &&
 			      strstr(err, "407 Proxy Authentication Required"),
 		      "%s", err);
@@ -499,7 +504,8 @@ START_TEST(http_reply_bounded)
 	size_t n;
 
 	/* many short header lines, no end */
-	n = (size_t)snprintf(big_reply, sizeof(big_reply), "HTTP/1.1 200 OK\r\n");
+	n = (size_t)snprintf(big_reply, sizeof(big_reply),
+			     "HTTP/1.1 200 OK\r\n");
 	while (n + 8 < sizeof(big_reply) - 1) {
 		memcpy(big_reply + n, "X: yy\r\n", 7);
 		n += 7;
@@ -509,7 +515,8 @@ START_TEST(http_reply_bounded)
 				  sizeof(err), false),
 			 -EMSGSIZE);
 	/* one overlong line */
-	n = (size_t)snprintf(big_reply, sizeof(big_reply), "HTTP/1.1 200 OK\r\nX: ");
+	n = (size_t)snprintf(big_reply, sizeof(big_reply),
+			     "HTTP/1.1 200 OK\r\nX: ");
 	memset(big_reply + n, 'a', 2 * PROXY_LINE_MAX);
 	big_reply[n + 2 * PROXY_LINE_MAX] = '\0';
 	ck_assert_int_eq(http_try(big_reply, NULL, NULL, got, sizeof(got), err,
@@ -599,8 +606,8 @@ START_TEST(proxy_url_forms)
 	struct proxy_cfg p;
 	char err[200];
 
-	ck_assert_int_eq(opts_proxy_parse("socks5://bob:p%40ss@proxy:1081",
-					  0, &p, err, sizeof(err)),
+	ck_assert_int_eq(opts_proxy_parse("socks5://bob:p%40ss@proxy:1081", 0,
+					  &p, err, sizeof(err)),
 			 0);
 	ck_assert_int_eq(p.kind, PROXY_SOCKS5);
 	ck_assert_str_eq(p.host, "proxy");

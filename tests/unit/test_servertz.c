@@ -11,19 +11,27 @@ START_TEST(parse_forms)
 		const char *s;
 		long off;
 	} ok[] = {
-		{ "UTC", 0 },	      { "gmt", 0 },	      { "Z", 0 },
-		{ "+01", 3600 },      { "-05", -5 * 3600 },   { "+0530", 19800 },
-		{ "+05:30", 19800 },  { "UTC+2", 7200 },      { "-14", -14 * 3600 },
+		{ "UTC", 0 },
+		{ "gmt", 0 },
+		{ "Z", 0 },
+		{ "+01", 3600 },
+		{ "-05", -5 * 3600 },
+		{ "+0530", 19800 },
+		{ "+05:30", 19800 },
+		{ "UTC+2", 7200 },
+		{ "-14", -14 * 3600 },
 		{ "+14:59", 14 * 3600 + 59 * 60 },
 	};
-	static const char *const bad[] = { "", "1", "+", "+15", "+01:60",
-					   "+1:3", "+01:300", "CET", "+01x" };
+	static const char *const bad[] = { "",	      "1",	"+",
+					   "+15",     "+01:60", "+1:3",
+					   "+01:300", "CET",	"+01x" };
 	long off;
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		off = 12345;
-		ck_assert_msg(servertz_parse(ok[i].s, &off) == 0, "%s", ok[i].s);
+		ck_assert_msg(servertz_parse(ok[i].s, &off) == 0, "%s",
+			      ok[i].s);
 		ck_assert_int_eq(off, ok[i].off);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -20,24 +20,24 @@
 #include "fake_ftp.h"
 
 enum act {
-	A_REPLY,     /* just reply */
-	A_EPSV,      /* open a data listener, reply 229 with its port */
-	A_EPSV_CLOSED, /* reply 229 naming a port nobody listens on (a
+	A_REPLY,	  /* just reply */
+	A_EPSV,		  /* open a data listener, reply 229 with its port */
+	A_EPSV_CLOSED,	  /* reply 229 naming a port nobody listens on (a
 			* server that closed it on refusing the command) */
-	A_DROP_REST, /* drop whatever came after this command, then reply
+	A_DROP_REST,	  /* drop whatever came after this command, then reply
 		      * (Pure-FTPd reading ABOR during a transfer) */
 	A_PASV_127_0_0_2, /* listener on 127.0.0.1, reply 227 naming 127.0.0.2 */
-	A_SEND,      /* reply (150), accept data, send payload, close, 226 */
-	A_FLOOD,     /* reply (150), accept data, send until it breaks */
-	A_CLOSE,     /* close the control connection */
-	A_EPRT,      /* remember the port in "EPRT |1|addr|port|", reply */
+	A_SEND,	 /* reply (150), accept data, send payload, close, 226 */
+	A_FLOOD, /* reply (150), accept data, send until it breaks */
+	A_CLOSE, /* close the control connection */
+	A_EPRT,	 /* remember the port in "EPRT |1|addr|port|", reply */
 	A_SEND_ACTIVE_SPOOFED, /* reply (150); connect from 127.0.0.2 and
 				* send junk, then from 127.0.0.1 and send
 				* the payload; 226 */
-	A_HOLD,      /* keep the reply until the next command has come: a
+	A_HOLD,	 /* keep the reply until the next command has come: a
 		      * client that waits for it before sending more times
 		      * out (the command after it must be pipelined) */
-	A_ALONE,     /* reply, but fail if more was sent before the reply
+	A_ALONE, /* reply, but fail if more was sent before the reply
 		      * (this command must go out on its own) */
 };
 
@@ -51,10 +51,10 @@ struct fake {
 	int lfd, port;
 	const struct step *steps;
 	int dlfd;
-	int aport;          /* active mode: the client's data port */
+	int aport; /* active mode: the client's data port */
 	const char *payload;
-	char log[8192];     /* commands received, one per line */
-	int failed_step;    /* -1 when the script ran as written */
+	char log[8192];	 /* commands received, one per line */
+	int failed_step; /* -1 when the script ran as written */
 	pthread_t th;
 };
 
@@ -88,7 +88,8 @@ static void *fake_main(void *arg)
 		if (st->expect) {
 			if (fake_read_line(cfd, line, sizeof(line)) < 0)
 				goto fail;
-			strncat(f->log, line, sizeof(f->log) - strlen(f->log) - 2);
+			strncat(f->log, line,
+				sizeof(f->log) - strlen(f->log) - 2);
 			strcat(f->log, "\n");
 			if (strncmp(line, st->expect, strlen(st->expect)))
 				goto fail;
@@ -112,7 +113,8 @@ static void *fake_main(void *arg)
 			break;
 		case A_EPSV:
 			f->dlfd = listen_any(&port);
-			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply, port);
+			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply,
+				 port);
 			say(cfd, buf);
 			break;
 		case A_DROP_REST:
@@ -124,7 +126,8 @@ static void *fake_main(void *arg)
 		case A_EPSV_CLOSED:
 			dfd = listen_any(&port);
 			close(dfd);
-			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply, port);
+			snprintf(buf, sizeof(buf), "%s (|||%d|)", st->reply,
+				 port);
 			say(cfd, buf);
 			break;
 		case A_PASV_127_0_0_2:
@@ -174,13 +177,15 @@ static void *fake_main(void *arg)
 			a.sin_port = htons((uint16_t)f->aport);
 			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 			inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
-			if (bind(ev, (struct sockaddr *)&src, sizeof(src)) == 0 &&
+			if (bind(ev, (struct sockaddr *)&src, sizeof(src)) ==
+				    0 &&
 			    connect(ev, (struct sockaddr *)&a, sizeof(a)) == 0)
 				(void)!write(ev, "EVIL", 4);
 			usleep(100000);
 			close(ev);
 			dfd = socket(AF_INET, SOCK_STREAM, 0);
-			if (connect(dfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+			if (connect(dfd, (struct sockaddr *)&a, sizeof(a)) <
+				    0 ||
 			    write(dfd, f->payload, strlen(f->payload)) < 0)
 				goto fail;
 			close(dfd);
@@ -234,18 +239,29 @@ static void fake_join(struct fake *f)
 /* The fake server's login: the greeting and USER, then PASS, FEAT with
  * feat's lines, TYPE I and PWD "/" (LOGIN_FEAT); LOGIN_STEPS with all the
  * capabilities and a root to unquote. */
-#define LOGIN_USER \
-	{ NULL, "220 fake", A_REPLY }, { "USER bob", "331 pw?", A_REPLY }
-#define LOGIN_FEAT(feat)                                         \
-	LOGIN_USER, { "PASS pw", "230 in", A_REPLY },            \
-	{ "FEAT", "211-Features:\r\n" feat "211 End", A_REPLY }, \
-	{ "TYPE I", "200 ok", A_REPLY }, { "PWD", "257 \"/\"", A_REPLY }
-#define LOGIN_STEPS                                                        \
-	LOGIN_USER, { "PASS pw", "230 in", A_REPLY },                      \
-	{ "FEAT", "211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n UTF8\r\n REST STREAM\r\n211 End", A_REPLY }, \
-	{ "OPTS UTF8 ON", "200 ok", A_REPLY },                              \
-	{ "OPTS MLST", "200 ok", A_REPLY }, { "TYPE I", "200 ok", A_REPLY }, \
-	{ "PWD", "257 \"/home/a \"\"q\"\" b\" is cwd", A_REPLY }
+#define LOGIN_USER                             \
+	{ NULL, "220 fake", A_REPLY },         \
+	{                                      \
+		"USER bob", "331 pw?", A_REPLY \
+	}
+#define LOGIN_FEAT(feat)                                                 \
+	LOGIN_USER, { "PASS pw", "230 in", A_REPLY },                    \
+		{ "FEAT", "211-Features:\r\n" feat "211 End", A_REPLY }, \
+		{ "TYPE I", "200 ok", A_REPLY },                         \
+	{                                                                \
+		"PWD", "257 \"/\"", A_REPLY                              \
+	}
+#define LOGIN_STEPS                                                                                           \
+	LOGIN_USER, { "PASS pw", "230 in", A_REPLY },                                                         \
+		{ "FEAT",                                                                                     \
+		  "211-Features:\r\n MLST type*;size*;modify*;\r\n SIZE\r\n UTF8\r\n REST STREAM\r\n211 End", \
+		  A_REPLY },                                                                                  \
+		{ "OPTS UTF8 ON", "200 ok", A_REPLY },                                                        \
+		{ "OPTS MLST", "200 ok", A_REPLY },                                                           \
+		{ "TYPE I", "200 ok", A_REPLY },                                                              \
+	{                                                                                                     \
+		"PWD", "257 \"/home/a \"\"q\"\" b\" is cwd", A_REPLY                                          \
+	}
 
 START_TEST(login_caps_root)
 {
@@ -256,9 +272,9 @@ START_TEST(login_caps_root)
 
 	fake_start(&f, steps);
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
-	ck_assert_uint_eq(session_caps(s),
-			  SESS_CAP_MLST | SESS_CAP_SIZE | SESS_CAP_UTF8 |
-				  SESS_CAP_REST);
+	ck_assert_uint_eq(session_caps(s), SESS_CAP_MLST | SESS_CAP_SIZE |
+						   SESS_CAP_UTF8 |
+						   SESS_CAP_REST);
 	ck_assert_str_eq(session_root(s), "/home/a \"q\" b");
 	session_close(s);
 	fake_join(&f);
@@ -270,8 +286,10 @@ END_TEST
 START_TEST(login_refused)
 {
 	static const struct step steps[] = {
-		LOGIN_USER, { "PASS pw", "530 Login incorrect.", A_REPLY },
-		{ 0 } };
+		LOGIN_USER,
+		{ "PASS pw", "530 Login incorrect.", A_REPLY },
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -287,7 +305,8 @@ END_TEST
 START_TEST(too_many_connections)
 {
 	static const struct step steps[] = {
-		{ NULL, "421 Too many connections", A_REPLY }, { 0 } };
+		{ NULL, "421 Too many connections", A_REPLY }, { 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -301,7 +320,8 @@ END_TEST
 START_TEST(not_ftp)
 {
 	static const struct step steps[] = {
-		{ NULL, "SSH-2.0-OpenSSH_9.2", A_REPLY }, { 0 } };
+		{ NULL, "SSH-2.0-OpenSSH_9.2", A_REPLY }, { 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -315,7 +335,8 @@ END_TEST
 START_TEST(no_greeting_names_the_server)
 {
 	/* connections complete in the backlog; nobody ever says 220 */
-	struct session_cfg c = { .host = "127.0.0.1", .path = "",
+	struct session_cfg c = { .host = "127.0.0.1",
+				 .path = "",
 				 .timeout_ms = 300 };
 	struct ftp_session *s;
 	char err[256], want[64], port[16];
@@ -361,7 +382,8 @@ START_TEST(retr_rest_epsv)
 		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
 		{ "REST 5", "350 Restarting", A_REPLY },
 		{ "RETR /f", "150 Opening", A_SEND },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], buf[64];
@@ -371,7 +393,8 @@ START_TEST(retr_rest_epsv)
 	f.payload = "hello world";
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
 	ck_assert_int_eq(session_xfer_start(s, "RETR", "/f", 5), 0);
-	while ((n = session_xfer_read(s, buf + got, sizeof(buf) - (size_t)got)) > 0)
+	while ((n = session_xfer_read(s, buf + got,
+				      sizeof(buf) - (size_t)got)) > 0)
 		got += n;
 	ck_assert_int_eq(n, 0);
 	ck_assert_int_eq(got, 11);
@@ -396,7 +419,8 @@ START_TEST(refused_append_pipelined)
 		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV_CLOSED },
 		{ "APPE /f", "550 /f: Permission denied", A_REPLY },
 		{ "SIZE /x", "213 77", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -425,7 +449,8 @@ START_TEST(pasv_address_ignored)
 		{ "EPSV", "500 no EPSV here", A_REPLY },
 		{ "PASV", "227 Entering Passive Mode", A_PASV_127_0_0_2 },
 		{ "RETR /f", "150 Opening", A_SEND },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], buf[64];
@@ -478,7 +503,8 @@ START_TEST(abort_resyncs)
 		{ "ABOR", "426 Transfer aborted\r\n226 ABOR ok", A_REPLY },
 		{ "PWD", "257 \"/\"", A_REPLY },
 		{ "SIZE /x", "213 77", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 
 	abort_then_size(steps);
 }
@@ -496,7 +522,8 @@ START_TEST(abort_pwd_after_reply)
 		  A_DROP_REST },
 		{ "PWD", "257 \"/\"", A_REPLY },
 		{ "SIZE /x", "213 77", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 
 	abort_then_size(steps);
 }
@@ -508,10 +535,13 @@ START_TEST(mtime_refusal_per_path)
 {
 	static const struct step steps[] = {
 		LOGIN_STEPS,
-		{ "MDTM 20240102030405 /dir", "550 Could not set file modification time.", A_REPLY },
-		{ "MDTM 20240102030405 /f", "213 File modification time set.", A_REPLY },
+		{ "MDTM 20240102030405 /dir",
+		  "550 Could not set file modification time.", A_REPLY },
+		{ "MDTM 20240102030405 /f", "213 File modification time set.",
+		  A_REPLY },
 		{ "MDTM /f", "213 20240102030405", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -530,12 +560,17 @@ START_TEST(mlst_and_errors)
 {
 	static const struct step steps[] = {
 		LOGIN_STEPS,
-		{ "MLST /a b", "250-Listing /a b\r\n type=file;size=5000000000;modify=20240102030405; /a b\r\n250 End", A_REPLY },
-		{ "MLST /d", "250-x\r\n Type=cdir;Modify=20240102030405; /d\r\n250 End", A_REPLY },
+		{ "MLST /a b",
+		  "250-Listing /a b\r\n type=file;size=5000000000;modify=20240102030405; /a b\r\n250 End",
+		  A_REPLY },
+		{ "MLST /d",
+		  "250-x\r\n Type=cdir;Modify=20240102030405; /d\r\n250 End",
+		  A_REPLY },
 		{ "MLST /missing", "550 No such file", A_REPLY },
 		{ "SIZE /huge", "213 99999999999999999999999", A_REPLY },
 		{ "NOOP", "200 ok", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct ftp_entry e;
 	struct fake f;
@@ -563,8 +598,9 @@ END_TEST
 
 START_TEST(server_drops)
 {
-	static const struct step steps[] = {
-		LOGIN_STEPS, { "NOOP", NULL, A_CLOSE }, { 0 } };
+	static const struct step steps[] = { LOGIN_STEPS,
+					     { "NOOP", NULL, A_CLOSE },
+					     { 0 } };
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -585,7 +621,8 @@ START_TEST(active_only_the_server_may_connect)
 		LOGIN_STEPS,
 		{ "EPRT |1|127.0.0.1|", "200 EPRT ok", A_EPRT },
 		{ "RETR /f", "150 Opening", A_SEND_ACTIVE_SPOOFED },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], buf[64];
@@ -596,7 +633,8 @@ START_TEST(active_only_the_server_may_connect)
 	cfg.active = true;
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
 	ck_assert_int_eq(session_xfer_start(s, "RETR", "/f", 0), 0);
-	while ((n = session_xfer_read(s, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+	while ((n = session_xfer_read(s, buf + got,
+				      sizeof(buf) - 1 - (size_t)got)) > 0)
 		got += n;
 	buf[got] = '\0';
 	/* the connection from 127.0.0.2 was refused, not read */
@@ -613,7 +651,8 @@ START_TEST(reply_to_nothing)
 	static const struct step steps[] = {
 		LOGIN_STEPS,
 		{ "NOOP", "200 ok\r\n150 a reply to no command", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -662,7 +701,8 @@ START_TEST(list_vms_syst)
 		{ "CWD /e", "250 ok", A_REPLY },
 		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
 		{ "LIST -a", "150 Opening", A_SEND },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct names nm = { "", 0 };
 	struct fake f;
@@ -673,13 +713,14 @@ START_TEST(list_vms_syst)
 
 	ck_assert_ptr_nonnull(tmp);
 	fake_start(&f, steps);
-	f.payload = "Directory DISK$USER:[BOB]\r\n\r\n"
-		    "LONG_FILE_NAME.TXT;2\r\n"
-		    "        4/15  24-FEB-2003 13:17:24  [BOB]  (RWED,RWED,RE,)\r\n"
-		    "LONG_FILE_NAME.TXT;1   3/15  23-FEB-2003 13:17:24  [BOB]\r\n"
-		    "SUB.DIR;1   1/3  2-JUN-1998 07:32:04  [BOB]  (RWE,RWE,RE,)\r\n"
-		    "%RMS-E-PRV, insufficient privilege\r\n\r\n"
-		    "Total of 3 files, 8 blocks.\r\n";
+	f.payload =
+		"Directory DISK$USER:[BOB]\r\n\r\n"
+		"LONG_FILE_NAME.TXT;2\r\n"
+		"        4/15  24-FEB-2003 13:17:24  [BOB]  (RWED,RWED,RE,)\r\n"
+		"LONG_FILE_NAME.TXT;1   3/15  23-FEB-2003 13:17:24  [BOB]\r\n"
+		"SUB.DIR;1   1/3  2-JUN-1998 07:32:04  [BOB]  (RWE,RWE,RE,)\r\n"
+		"%RMS-E-PRV, insufficient privilege\r\n\r\n"
+		"Total of 3 files, 8 blocks.\r\n";
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
 	fflush(stderr);
 	dup2(fileno(tmp), 2);
@@ -691,7 +732,8 @@ START_TEST(list_vms_syst)
 	session_close(s);
 	fake_join(&f);
 	ck_assert_int_eq(f.failed_step, -1);
-	ck_assert_str_eq(nm.buf, "LONG_FILE_NAME.TXT|SUB|LONG_FILE_NAME.TXT|SUB|");
+	ck_assert_str_eq(nm.buf,
+			 "LONG_FILE_NAME.TXT|SUB|LONG_FILE_NAME.TXT|SUB|");
 	/* SYST once for the two listings */
 	ck_assert_ptr_null(strstr(strstr(f.log, "SYST") + 4, "SYST"));
 	rewind(tmp);
@@ -699,7 +741,7 @@ START_TEST(list_vms_syst)
 	out[n] = '\0';
 	fclose(tmp);
 	ck_assert_msg(strstr(out, "listing of /d: skipped 1 line(s)") &&
-		      strstr(out, "listing of /e: skipped 1 line(s)"),
+			      strstr(out, "listing of /e: skipped 1 line(s)"),
 		      "stderr: %s", out);
 }
 END_TEST
@@ -708,10 +750,9 @@ END_TEST
  * that cut longer lines may run the rest as a command (pyftpdlib). */
 START_TEST(no_line_over_2048)
 {
-	static const struct step steps[] = {
-		LOGIN_STEPS,
-		{ "MKD /ok", "257 made", A_REPLY },
-		{ 0 } };
+	static const struct step steps[] = { LOGIN_STEPS,
+					     { "MKD /ok", "257 made", A_REPLY },
+					     { 0 } };
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], path[2100];
@@ -741,13 +782,15 @@ START_TEST(line_too_long)
 	static const struct step steps[] = {
 		LOGIN_STEPS,
 		{ "MKD /xxx", "500 Command too long.", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	static const struct step steps2[] = {
 		LOGIN_STEPS,
 		{ "MKD /short", "257 made", A_REPLY },
 		{ "SITE NOSUCH", "500 Unknown command.", A_REPLY },
 		{ "SITE XXXX", "500 Unknown command.", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	_Atomic size_t limit = SIZE_MAX;
 	struct ftp_session *s;
 	struct fake f;
@@ -795,7 +838,8 @@ START_TEST(list_one_path)
 		{ "SYST", "215 UNIX Type: L8", A_REPLY },
 		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
 		{ "LIST /pub/with space.txt", "150 Opening", A_SEND },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct names nm = { "", 0 };
 	struct fake f;
@@ -805,8 +849,9 @@ START_TEST(list_one_path)
 	f.payload = "-rw-r--r--    1 0        0               5 Dec 02 03:28 "
 		    "with space.txt\r\n";
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
-	ck_assert_int_eq(session_list_path(s, "/pub/with space.txt", 8,
-					   collect, &nm), 0);
+	ck_assert_int_eq(session_list_path(s, "/pub/with space.txt", 8, collect,
+					   &nm),
+			 0);
 	session_close(s);
 	fake_join(&f);
 	ck_assert_int_eq(f.failed_step, -1);
@@ -842,7 +887,8 @@ START_TEST(rename_pipelined)
 		{ "SIZE /x", "213 77", A_REPLY },
 		{ "RNFR /d/.tmp3", "350 ready", A_HOLD },
 		{ "RNTO /d/f3", "250 renamed", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -876,7 +922,8 @@ START_TEST(rename_alone_after_failed_rnto)
 		{ "RNTO /c", "250 renamed", A_REPLY },
 		{ "RNFR /c", "350 ready", A_HOLD },
 		{ "RNTO /d", "250 renamed", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -901,7 +948,8 @@ START_TEST(rename_no_pipeline)
 		LOGIN_STEPS,
 		{ "RNFR /a", "350 ready", A_ALONE },
 		{ "RNTO /b", "250 renamed", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256];
@@ -921,54 +969,82 @@ START_TEST(checksum_parse)
 	char out[DIGEST_HEX_MAX];
 
 	/* draft-bryan-ftpext-hash 3.2: algorithm, range, value, name */
-	ck_assert_int_eq(session_parse_checksum("SHA-256 0-5 5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03 a.txt",
-						DIGEST_SHA256, true, out), 0);
-	ck_assert_str_eq(out, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	ck_assert_int_eq(
+		session_parse_checksum(
+			"SHA-256 0-5 5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03 a.txt",
+			DIGEST_SHA256, true, out),
+		0);
+	ck_assert_str_eq(
+		out,
+		"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
 	/* no range (older drafts) */
-	ck_assert_int_eq(session_parse_checksum("MD5 b1946ac92492d2347c6235b4d2611184 a b",
-						DIGEST_MD5, true, out), 0);
+	ck_assert_int_eq(session_parse_checksum(
+				 "MD5 b1946ac92492d2347c6235b4d2611184 a b",
+				 DIGEST_MD5, true, out),
+			 0);
 	ck_assert_str_eq(out, "b1946ac92492d2347c6235b4d2611184");
 	/* another algorithm than asked for, a short or long value, junk */
-	ck_assert_int_eq(session_parse_checksum("SHA-1 0-5 f572d396fae9206628714fb2ce00f72e94f2258f a",
-						DIGEST_SHA256, true, out), -EPROTO);
+	ck_assert_int_eq(
+		session_parse_checksum(
+			"SHA-1 0-5 f572d396fae9206628714fb2ce00f72e94f2258f a",
+			DIGEST_SHA256, true, out),
+		-EPROTO);
 	ck_assert_int_eq(session_parse_checksum("SHA-1 0-5 f572d396 a",
-						DIGEST_SHA1, true, out), -EPROTO);
-	ck_assert_int_eq(session_parse_checksum("MD5 0-5 b1946ac92492d2347c6235b4d26111840 a",
-						DIGEST_MD5, true, out), -EPROTO);
-	ck_assert_int_eq(session_parse_checksum("MD5 0-5 x1946ac92492d2347c6235b4d2611184 a",
-						DIGEST_MD5, true, out), -EPROTO);
+						DIGEST_SHA1, true, out),
+			 -EPROTO);
+	ck_assert_int_eq(session_parse_checksum(
+				 "MD5 0-5 b1946ac92492d2347c6235b4d26111840 a",
+				 DIGEST_MD5, true, out),
+			 -EPROTO);
+	ck_assert_int_eq(session_parse_checksum(
+				 "MD5 0-5 x1946ac92492d2347c6235b4d2611184 a",
+				 DIGEST_MD5, true, out),
+			 -EPROTO);
 	ck_assert_int_eq(session_parse_checksum("", DIGEST_CRC32, true, out),
 			 -EPROTO);
 	/* CRC-32 without its leading zeros */
 	ck_assert_int_eq(session_parse_checksum("CRC32 0-5 3a3020 a",
-						DIGEST_CRC32, true, out), 0);
+						DIGEST_CRC32, true, out),
+			 0);
 	ck_assert_str_eq(out, "003a3020");
 	/* X commands: "250 <HEX>" (ProFTPD), a name before it */
-	ck_assert_int_eq(session_parse_checksum("F572D396FAE9206628714FB2CE00F72E94F2258F",
-						DIGEST_SHA1, false, out), 0);
+	ck_assert_int_eq(session_parse_checksum(
+				 "F572D396FAE9206628714FB2CE00F72E94F2258F",
+				 DIGEST_SHA1, false, out),
+			 0);
 	ck_assert_str_eq(out, "f572d396fae9206628714fb2ce00f72e94f2258f");
 	ck_assert_int_eq(session_parse_checksum("cafe.txt 363A3020",
-						DIGEST_CRC32, false, out), 0);
+						DIGEST_CRC32, false, out),
+			 0);
 	ck_assert_str_eq(out, "363a3020");
 	ck_assert_int_eq(session_parse_checksum("Computing CRC32 digest",
-						DIGEST_CRC32, false, out), -EPROTO);
-	ck_assert_int_eq(session_parse_checksum("b1946ac92492d2347c6235b4d261118",
-						DIGEST_MD5, false, out), -EPROTO);
+						DIGEST_CRC32, false, out),
+			 -EPROTO);
+	ck_assert_int_eq(
+		session_parse_checksum("b1946ac92492d2347c6235b4d261118",
+				       DIGEST_MD5, false, out),
+		-EPROTO);
 }
 END_TEST
 
 START_TEST(checksum_hash)
 {
 	static const struct step steps[] = {
-		LOGIN_FEAT(" HASH CRC32;MD5;SHA-1*;SHA-256;SHA-512;\r\n XSHA256\r\n"),
+		LOGIN_FEAT(
+			" HASH CRC32;MD5;SHA-1*;SHA-256;SHA-512;\r\n XSHA256\r\n"),
 		/* SHA-1 is selected: no OPTS */
-		{ "HASH /a b", "213-Computing SHA-1 digest\r\n213 SHA-1 0-5 F572D396FAE9206628714FB2CE00F72E94F2258F /a b", A_REPLY },
+		{ "HASH /a b",
+		  "213-Computing SHA-1 digest\r\n213 SHA-1 0-5 F572D396FAE9206628714FB2CE00F72E94F2258F /a b",
+		  A_REPLY },
 		{ "OPTS HASH SHA-256", "200 SHA-256", A_REPLY },
-		{ "HASH /f", "213 SHA-256 0-5 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03 /f", A_REPLY },
+		{ "HASH /f",
+		  "213 SHA-256 0-5 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03 /f",
+		  A_REPLY },
 		{ "HASH /d", "553 /d: Not a regular file", A_REPLY },
 		{ "OPTS HASH MD5", "504 no", A_REPLY },
 		{ "NOOP", "200 ok", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], out[DIGEST_HEX_MAX];
@@ -983,9 +1059,12 @@ START_TEST(checksum_hash)
 	ck_assert_int_eq(session_checksum(s, DIGEST_SHA1, "/a b", out), 0);
 	ck_assert_str_eq(out, "f572d396fae9206628714fb2ce00f72e94f2258f");
 	ck_assert_int_eq(session_checksum(s, DIGEST_SHA256, "/f", out), 0);
-	ck_assert_str_eq(out, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	ck_assert_str_eq(
+		out,
+		"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
 	/* selected now: no second OPTS */
-	ck_assert_int_eq(session_checksum(s, DIGEST_SHA256, "/d", out), -EACCES);
+	ck_assert_int_eq(session_checksum(s, DIGEST_SHA256, "/d", out),
+			 -EACCES);
 	ck_assert_int_eq(session_checksum(s, DIGEST_MD5, "/f", out),
 			 -EOPNOTSUPP);
 	ck_assert(!session_broken(s));
@@ -1000,11 +1079,14 @@ START_TEST(checksum_x_commands)
 {
 	static const struct step steps[] = {
 		LOGIN_FEAT(" XMD5\r\n XCRC\r\n XSHA\r\n"),
-		{ "XMD5 /f", "250-Computing MD5 digest\r\n250 B1946AC92492D2347C6235B4D2611184", A_REPLY },
+		{ "XMD5 /f",
+		  "250-Computing MD5 digest\r\n250 B1946AC92492D2347C6235B4D2611184",
+		  A_REPLY },
 		{ "XCRC /f", "250 363A3020", A_REPLY },
 		{ "XCRC /g", "250 Computing", A_REPLY },
 		{ "NOOP", "200 ok", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], out[DIGEST_HEX_MAX];
@@ -1042,7 +1124,8 @@ START_TEST(epsv_refusal_remembered)
 		{ "RETR /f", "150 Opening", A_SEND },
 		{ "PASV", "227 Entering Passive Mode", A_PASV_127_0_0_2 },
 		{ "RETR /g", "150 Opening", A_SEND },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], buf[64];
@@ -1052,8 +1135,8 @@ START_TEST(epsv_refusal_remembered)
 	f.payload = "data";
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(session_xfer_start(s, "RETR", i ? "/g" : "/f",
-						    0), 0);
+		ck_assert_int_eq(
+			session_xfer_start(s, "RETR", i ? "/g" : "/f", 0), 0);
 		ck_assert_int_eq(session_xfer_read(s, buf, sizeof(buf)), 4);
 		ck_assert_int_eq(session_xfer_read(s, buf, sizeof(buf)), 0);
 		ck_assert_int_eq(session_xfer_finish(s), 0);
@@ -1076,7 +1159,8 @@ START_TEST(pipelined_rest_refused)
 		{ "EPSV", "229 Entering Extended Passive Mode", A_EPSV },
 		{ "REST 5", "502 no REST", A_REPLY },
 		{ "RETR /g", "150 Opening", A_REPLY },
-		{ 0 } };
+		{ 0 }
+	};
 	struct ftp_session *s;
 	struct fake f;
 	char err[256], buf[64];

@@ -41,7 +41,8 @@ START_TEST(report)
 	status_add(ST_BYTES_OUT, 1000);
 	status_quirk(SQ_NO_EPSV);
 	status_pool_limit(2);
-	status_tls("TLSv1.3", "TLS_AES_256_GCM_SHA384", "system CAs and host name");
+	status_tls("TLSv1.3", "TLS_AES_256_GCM_SHA384",
+		   "system CAs and host name");
 	status_sess_open(7);
 	status_sess_open(8);
 	status_sess_open(9);
@@ -54,22 +55,34 @@ START_TEST(report)
 	t = status_report(false);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_ptr_nonnull(strstr(t, "server: ftp://u@h:21/\n"));
-	ck_assert_ptr_nonnull(strstr(t, "TLS: TLSv1.3, TLS_AES_256_GCM_SHA384, verified by system CAs and host name\n"));
-	ck_assert_ptr_nonnull(strstr(t, "sessions: 2 open, 2 allowed of 4 asked\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t,
+		"TLS: TLSv1.3, TLS_AES_256_GCM_SHA384, verified by system CAs and host name\n"));
+	ck_assert_ptr_nonnull(
+		strstr(t, "sessions: 2 open, 2 allowed of 4 asked\n"));
 	ck_assert_ptr_nonnull(strstr(t, "  S7 reading /pub/a \"b\" at 150\n"));
-	ck_assert_ptr_nonnull(strstr(t, "  S8 writing /pub/new 1024 of 4096 bytes\n"));
-	ck_assert_ptr_nonnull(strstr(t, "  /pub/new: 1024 of 4096 bytes sent (as /pub/.ftpfs-tmp-1)\n"));
+	ck_assert_ptr_nonnull(
+		strstr(t, "  S8 writing /pub/new 1024 of 4096 bytes\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t,
+		"  /pub/new: 1024 of 4096 bytes sent (as /pub/.ftpfs-tmp-1)\n"));
 	ck_assert_ptr_null(strstr(t, "S9"));
 	ck_assert_ptr_nonnull(strstr(t, "uploads in progress: 1\n"));
-	ck_assert_ptr_nonnull(strstr(t, "cache: 3 entries, 3 hits, 1 misses, hit rate 75.0%\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "cache: 3 entries, 3 hits, 1 misses, hit rate 75.0%\n"));
 	ck_assert_ptr_nonnull(strstr(t, "bytes: 0 received, 1000 sent\n"));
 	ck_assert_ptr_nonnull(strstr(t, "EPSV refused"));
 	ck_assert_ptr_nonnull(strstr(t, "fewer connections allowed"));
 	j = status_report(true);
 	ck_assert_ptr_nonnull(j);
-	ck_assert_ptr_nonnull(strstr(j, "\"path\":\"/pub/a \\\"b\\\"\",\"offset\":150,\"bytes\":50,\"total\":-1}"));
-	ck_assert_ptr_nonnull(strstr(j, "\"uploads\":[{\"path\":\"/pub/new\",\"temporary\":\"/pub/.ftpfs-tmp-1\",\"sent\":1024,\"total\":4096}]"));
-	ck_assert_ptr_nonnull(strstr(j, "\"pool\":{\"asked\":4,\"limit\":2,\"open\":2}"));
+	ck_assert_ptr_nonnull(strstr(
+		j,
+		"\"path\":\"/pub/a \\\"b\\\"\",\"offset\":150,\"bytes\":50,\"total\":-1}"));
+	ck_assert_ptr_nonnull(strstr(
+		j,
+		"\"uploads\":[{\"path\":\"/pub/new\",\"temporary\":\"/pub/.ftpfs-tmp-1\",\"sent\":1024,\"total\":4096}]"));
+	ck_assert_ptr_nonnull(
+		strstr(j, "\"pool\":{\"asked\":4,\"limit\":2,\"open\":2}"));
 	ck_assert_ptr_nonnull(strstr(j, "\"hit_rate\":0.7500"));
 	ck_assert_ptr_nonnull(strstr(j, "\"tls\":{\"version\":\"TLSv1.3\""));
 	free(t);

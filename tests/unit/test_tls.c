@@ -41,16 +41,16 @@
 
 struct fake {
 	int lfd, port;
-	int ctrl_tickets;   /* tickets after the control handshake */
-	unsigned refuse;    /* bit n-1: refuse data connection n */
-	bool no_resume;     /* never resume on data connections, take them */
+	int ctrl_tickets;    /* tickets after the control handshake */
+	unsigned refuse;     /* bit n-1: refuse data connection n */
+	bool no_resume;	     /* never resume on data connections, take them */
 	unsigned refuse_cmd; /* bit n-1: answer transfer command n 425 */
-	int cmds;           /* transfer commands received */
+	int cmds;	     /* transfer commands received */
 	SSL_CTX *ctx;
-	int sessions;       /* control connections served */
-	int data_conns;     /* data connections accepted */
-	int not_resumed;    /* of those, full handshakes (refused) */
-	int stored;         /* STORs that completed */
+	int sessions;	 /* control connections served */
+	int data_conns;	 /* data connections accepted */
+	int not_resumed; /* of those, full handshakes (refused) */
+	int stored;	 /* STORs that completed */
 	pthread_t th;
 };
 
@@ -118,8 +118,8 @@ static SSL *data_accept(struct fake *f, SSL *cs, int dlfd, int tickets)
 		SSL_set_fd(ds, dfd);
 		SSL_set_num_tickets(ds, (size_t)tickets);
 		if (f->no_resume) /* no session of another context resumes */
-			SSL_set_session_id_context(ds,
-						   (const unsigned char *)"x", 1);
+			SSL_set_session_id_context(
+				ds, (const unsigned char *)"x", 1);
 		if (SSL_accept(ds) == 1 &&
 		    (SSL_session_reused(ds) || f->no_resume)) {
 			f->not_resumed += !SSL_session_reused(ds);
@@ -183,7 +183,8 @@ static void serve(struct fake *f, int cfd)
 				     &dlfd, buf, sizeof(buf))) {
 			ssl_say(cs, buf);
 		} else if ((!strncmp(line, "STOR", 4) ||
-			    !strncmp(line, "RETR", 4)) && dlfd >= 0) {
+			    !strncmp(line, "RETR", 4)) &&
+			   dlfd >= 0) {
 			if (++f->cmds <= 32 &&
 			    (f->refuse_cmd & (1u << (f->cmds - 1)))) {
 				close(accept(dlfd, NULL, NULL));
@@ -234,7 +235,8 @@ static SSL_CTX *server_ctx(void)
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
 	X509_set_pubkey(x, key);
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"127.0.0.1", -1, -1, 0);
+				   (const unsigned char *)"127.0.0.1", -1, -1,
+				   0);
 	X509_set_issuer_name(x, X509_get_subject_name(x));
 	ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
 	ck_assert_int_eq(SSL_CTX_use_certificate(ctx, x), 1);
@@ -328,9 +330,9 @@ static void run(struct fake *f, const char *ops)
 	ck_assert_int_eq(session_open(&cfg, &s, err, sizeof(err)), 0);
 	for (i = 0; ops[i]; i++) {
 		snprintf(name, sizeof(name), "/f%d", i);
-		ck_assert_msg((ops[i] == 'P' ? put(s, name) : get(s, name)) == 0,
-			      "transfer %d failed: %s", i,
-			      session_last_error(s));
+		ck_assert_msg(
+			(ops[i] == 'P' ? put(s, name) : get(s, name)) == 0,
+			"transfer %d failed: %s", i, session_last_error(s));
 	}
 	session_close(s);
 	fake_join(f);
@@ -347,37 +349,71 @@ static const struct tcase_def {
 	/* Uploads in a row get no ticket on their data connections: the
 	 * control connection's tickets must do for all of them, with or
 	 * without downloads (which do bring one) in between. */
-	{ "uploads, 2 tickets", { .ctrl_tickets = 2 }, "PPPPGPPPPGPP",
-	  10, 12, 0, 1, -1 },
-	{ "uploads, 1 ticket", { .ctrl_tickets = 1 }, "PPPPGPPPPGPP",
-	  10, 12, 0, 1, -1 },
-	{ "uploads, 5 tickets", { .ctrl_tickets = 5 }, "PPPPPPPPGPPP",
-	  11, 12, 0, 1, -1 },
+	{ "uploads, 2 tickets",
+	  { .ctrl_tickets = 2 },
+	  "PPPPGPPPPGPP",
+	  10,
+	  12,
+	  0,
+	  1,
+	  -1 },
+	{ "uploads, 1 ticket",
+	  { .ctrl_tickets = 1 },
+	  "PPPPGPPPPGPP",
+	  10,
+	  12,
+	  0,
+	  1,
+	  -1 },
+	{ "uploads, 5 tickets",
+	  { .ctrl_tickets = 5 },
+	  "PPPPPPPPGPPP",
+	  11,
+	  12,
+	  0,
+	  1,
+	  -1 },
 	/* A server that resumes nothing on data connections but takes
 	 * them: the first one is given up (closed, the server says 226:
 	 * an empty file), then the session goes on without resuming. */
 	{ "server that does not resume",
-	  { .ctrl_tickets = 2, .no_resume = true }, "PPPPP", 6, 6, 6, 1, -1 },
+	  { .ctrl_tickets = 2, .no_resume = true },
+	  "PPPPP",
+	  6,
+	  6,
+	  6,
+	  1,
+	  -1 },
 	/* A refused data connection (425) is tried again: connection 2 on
 	 * the same control connection, 5 and 6 (twice in a row) there too,
 	 * then on a new one. */
 	{ "refused data connection tried again",
 	  { .ctrl_tickets = 2, .refuse = (1u << 1) | (1u << 4) | (1u << 5) },
-	  "PPGPP", 4, 8, 0, 2, -1 },
+	  "PPGPP",
+	  4,
+	  8,
+	  0,
+	  2,
+	  -1 },
 	/* A 425 in answer to the transfer command itself (commands 1, 3
 	 * and 4): tried again too. */
 	{ "transfer command answered 425 tried again",
 	  { .ctrl_tickets = 2,
 	    .refuse_cmd = (1u << 0) | (1u << 2) | (1u << 3) },
-	  "PG", 1, -1, 0, 2, 5 },
+	  "PG",
+	  1,
+	  -1,
+	  0,
+	  2,
+	  5 },
 };
 
-#define CHECK(field)                                                        \
-	do {                                                                \
-		if (c->field >= 0)                                          \
-			ck_assert_msg(f.field == c->field,                  \
-				      "%s: " #field " %d, expected %d",     \
-				      c->what, f.field, c->field);          \
+#define CHECK(field)                                                    \
+	do {                                                            \
+		if (c->field >= 0)                                      \
+			ck_assert_msg(f.field == c->field,              \
+				      "%s: " #field " %d, expected %d", \
+				      c->what, f.field, c->field);      \
 	} while (0)
 
 START_TEST(data_connections_resume)

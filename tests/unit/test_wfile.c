@@ -35,7 +35,7 @@ static struct {
 static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
 static char cmdlog[65536];
 static size_t cmdlog_len;
-static atomic_long break_at; /* > 0: cut the next STOR after this many */
+static atomic_long break_at;  /* > 0: cut the next STOR after this many */
 static atomic_bool fail_stor; /* 552 after the data of every STOR */
 
 static int lfd, port;
@@ -135,8 +135,7 @@ static void log_cmd(const char *line)
 /* --- the server --------------------------------------------------------- */
 
 /* STOR or APPE of name on the data listener dl. -1: cut (break_at). */
-static int do_store(int fd, int dl, const char *name, int64_t rest,
-		    bool append)
+static int do_store(int fd, int dl, const char *name, int64_t rest, bool append)
 {
 	int d = accept(dl, NULL, NULL);
 	long brk = atomic_load(&break_at);
@@ -260,14 +259,17 @@ static void *conn_main(void *arg)
 		} else if (is(line, "PASS")) {
 			fake_say(fd, "230 in\r\n");
 		} else if (is(line, "FEAT")) {
-			fake_say(fd, "211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
+			fake_say(
+				fd,
+				"211-x\r\n SIZE\r\n REST STREAM\r\n211 End\r\n");
 		} else if (is(line, "PWD")) {
 			fake_say(fd, "257 \"/\"\r\n");
 		} else if (is(line, "EPSV")) {
 			dl = fake_listen(&dport);
-			snprintf(buf, sizeof(buf),
-				 "229 Entering Extended Passive Mode (|||%d|)\r\n",
-				 dport);
+			snprintf(
+				buf, sizeof(buf),
+				"229 Entering Extended Passive Mode (|||%d|)\r\n",
+				dport);
 			fake_say(fd, buf);
 		} else if (is(line, "REST")) {
 			rest = strtoll(a, NULL, 10);
@@ -288,8 +290,9 @@ static void *conn_main(void *arg)
 		} else if (is(line, "RNFR")) {
 			snprintf(rnfr, sizeof(rnfr), "%s", a);
 			pthread_mutex_lock(&files_lock);
-			fake_say(fd, file_find(a) >= 0 ? "350 go on\r\n"
-						       : "550 no such file\r\n");
+			fake_say(fd, file_find(a) >= 0
+					     ? "350 go on\r\n"
+					     : "550 no such file\r\n");
 			pthread_mutex_unlock(&files_lock);
 		} else if (is(line, "RNTO")) {
 			do_rename(rnfr, a);
@@ -316,8 +319,10 @@ static void setup(void)
 
 	lfd = fake_listen(&port);
 	snprintf(portstr, sizeof(portstr), "%d", port);
-	scfg = (struct session_cfg){ .host = "127.0.0.1", .port = portstr,
-				     .path = "", .timeout_ms = 3000 };
+	scfg = (struct session_cfg){ .host = "127.0.0.1",
+				     .port = portstr,
+				     .path = "",
+				     .timeout_ms = 3000 };
 	ck_assert_int_eq(fake_serve(lfd, conn_main, &acceptor), 0);
 	ck_assert_int_eq(pool_new(&scfg, &pc, &pool, err, sizeof(err)), 0);
 	ck_assert_int_eq(pool_start(pool), 0);
@@ -391,8 +396,8 @@ static void assert_file(const char *name, const char *want, size_t len)
 }
 
 /* A node for path (the same name on the server), opened as asked. */
-static struct wnode *node_open(const char *path, enum wfile_how how,
-			       bool rdwr, int64_t size)
+static struct wnode *node_open(const char *path, enum wfile_how how, bool rdwr,
+			       int64_t size)
 {
 	struct wnode *w = NULL;
 
@@ -524,9 +529,9 @@ START_TEST(read_while_streaming_commits_then_spools)
 	ck_assert_int_eq(wfile_write(w, "XY", 2, 1), 2); /* out of order */
 	ck_assert_int_eq(wfile_release(w), 0);
 	assert_file("/r", "aXYdef", 6);
-	ck_assert_msg(in_order(commands(), "STOR /" WFILE_TMP_PREFIX,
-			       "RNTO /r", "RETR /r", "STOR /" WFILE_TMP_PREFIX,
-			       "RNTO /r", NULL),
+	ck_assert_msg(in_order(commands(), "STOR /" WFILE_TMP_PREFIX, "RNTO /r",
+			       "RETR /r", "STOR /" WFILE_TMP_PREFIX, "RNTO /r",
+			       NULL),
 		      "%s", commands());
 	ck_assert_msg(in_order(traced(), "/r: STREAMING -> SPOOL_REMOTE",
 			       "/r: SPOOL_REMOTE -> SPOOL_CLEAN",

@@ -43,8 +43,10 @@ static void read_check(struct xfer *x, long long len)
 
 	while (len > 0) {
 		long long at = xfer_pos(x);
-		ssize_t n = xfer_read(x, buf, len < (long long)sizeof(buf)
-						      ? (size_t)len : sizeof(buf));
+		ssize_t n = xfer_read(x, buf,
+				      len < (long long)sizeof(buf)
+					      ? (size_t)len
+					      : sizeof(buf));
 
 		ck_assert_int_gt(n, 0);
 		for (ssize_t i = 0; i < n; i++)
@@ -81,7 +83,8 @@ static void done(struct xfer *x)
 
 START_TEST(open_read_to_the_end)
 {
-	struct xfer *x = xfer_new(pool = setup(2, 60000), XFER_TAKE_TRANSFER, 0);
+	struct xfer *x =
+		xfer_new(pool = setup(2, 60000), XFER_TAKE_TRANSFER, 0);
 	char c;
 
 	ck_state(x, CLOSED);
@@ -160,7 +163,8 @@ END_TEST
 
 START_TEST(resume_after_the_server_drops)
 {
-	struct xfer *x = xfer_new(pool = setup(2, 60000), XFER_TAKE_TRANSFER, 0);
+	struct xfer *x =
+		xfer_new(pool = setup(2, 60000), XFER_TAKE_TRANSFER, 0);
 	static char buf[65536];
 	ssize_t n;
 
