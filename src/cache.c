@@ -50,12 +50,13 @@ struct dir_ent {
 
 struct cache {
 	pthread_mutex_t lock;
-	double ttl;
-	size_t max;
+	double ttl; /* fixed */
+	size_t max; /* fixed */
+	/* the rest protected by lock, as is every entry it holds */
 	size_t used;	   /* attr entries + listed names; protected by lock */
 	unsigned long gen; /* bumped by every invalidation; protected by lock */
-	struct attr_ent *attrs[NBUCKETS];
-	struct dir_ent *dirs[NBUCKETS];
+	struct attr_ent *attrs[NBUCKETS]; /* protected by lock */
+	struct dir_ent *dirs[NBUCKETS];	  /* protected by lock */
 };
 
 static double now_s(void)

@@ -23,6 +23,7 @@
 #include "pool.h"
 
 struct prefetch {
+	/* fixed after prefetch_new() */
 	struct prefetch_cfg cfg;
 	struct pool *pool;
 	prefetch_fn fn;

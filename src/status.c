@@ -31,6 +31,8 @@ struct slot {
 
 struct status {
 	pthread_mutex_t lock;
+	/* fixed after status_init(), but tls (lock), the atomics and the
+	 * slots (their own atomics; path and dest under lock) */
 	char *server, *mountpoint;
 	char tls[256]; /* protected by lock; "" = no TLS seen */
 	unsigned max_sessions;

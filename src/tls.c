@@ -54,9 +54,12 @@ struct conn_state {
 	SSL_SESSION *q[TICKETS]; /* unused TLS 1.3 tickets, newest last */
 	int n;			 /* protected by lock, as are q and last */
 	SSL_SESSION *last;	 /* newest session of any kind */
-	char fp[96];		 /* leaf certificate, "AA:BB:..." */
+	/* fp, fp_hex: set by the first certificate check (verify_cb), in
+	 * the handshakes of the session's own thread (its control, then its
+	 * data connections, one at a time): no lock */
+	char fp[96]; /* leaf certificate, "AA:BB:..." */
 	char fp_hex[65];
-	const struct tls_ctx *t;
+	const struct tls_ctx *t; /* fixed */
 };
 
 static int ex_state = -1, ex_ctx = -1, ex_borrowed = -1;
