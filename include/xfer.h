@@ -8,6 +8,7 @@
  *   READY    --xfer_open-->            OPENING --> RUNNING
  *                                              \-> READY (refused, in step)
  *                                              \-> BROKEN
+ *            --xfer_broken, a command on xfer_session() broke it--> BROKEN
  *   RUNNING  --xfer_read/xfer_write--> RUNNING
  *            --xfer_finish-->          FINISHING --> READY | BROKEN
  *            --xfer_abort, a failed read--> READY | BROKEN
@@ -29,6 +30,11 @@
  * resuming a read after a drop (or a theft) is xfer_open() at the
  * position, or xfer_reopen() for the same command and path; resuming an
  * upload is xfer_resume_upload() (SIZE, then REST + STOR or APPE).
+ *
+ * An owner may also hold a session for commands that are not transfers
+ * (XFER_TAKE_META: DELE, RNFR/RNTO, SITE CHMOD beside an upload): it sends
+ * them on xfer_session(), asks xfer_broken() afterwards, and gives the
+ * session back with xfer_release() like any other.
  *
  * One thread at a time per xfer (the owner's lock); the pool's lock is
  * taken inside for park/unpark. Return rule as session.h: 0 or a count,
@@ -61,10 +67,12 @@ enum xfer_take {
 	XFER_TAKE_TRANSFER, /* pool_get_transfer() */
 	XFER_TAKE_SPARE,    /* pool_get_spare(): never waits */
 	XFER_TAKE_BULK,	    /* pool_get_timed(POOL_BULK, timeout_ms) */
+	XFER_TAKE_META,	    /* pool_get_timed(POOL_META, timeout_ms): for
+			     * commands beside a transfer */
 };
 
 /* A closed xfer on p; later takes use how (and timeout_ms for
- * XFER_TAKE_BULK, -1 = no limit) unless xfer_take() says otherwise. NULL
+ * XFER_TAKE_BULK and XFER_TAKE_META, -1 = no limit) unless xfer_take() says otherwise. NULL
  * without memory. */
 struct xfer *xfer_new(struct pool *p, enum xfer_take how, int timeout_ms);
 /* Hold a session (taken how, which becomes the default): 0 at once when
@@ -80,11 +88,13 @@ int xfer_open(struct xfer *x, const char *cmd, const char *path, int64_t off);
 int xfer_reopen(struct xfer *x, int64_t at);
 /* Resume an upload (STOR, APPE) whose connection broke: on a fresh
  * session (or the one held, when in step), ask the SIZE of size_of (the
- * file the upload writes: a STOR's target, an APPE's file) and go on from
- * there, which must lie between lo (the oldest byte the caller can send
- * again) and xfer_pos(); *have is the size (-1 when not known). 0: the
- * caller sends from *have on; else -EIO (the server has more than was
- * sent, or less than lo) or the error of the pool or of SIZE. */
+ * file the upload writes: a STOR's target, an APPE's file, under its name
+ * now: a rename may have moved it since xfer_open) and go on from there
+ * with the last command on size_of, which must lie between lo (the oldest
+ * byte the caller can send again) and xfer_pos(); *have is the size (-1
+ * when not known). 0: the caller sends from *have on; else -EIO (the
+ * server has more than was sent, or less than lo), the error of the pool
+ * (then CLOSED), of SIZE or of xfer_open(). */
 int xfer_resume_upload(struct xfer *x, const char *size_of, int64_t lo,
 		       int64_t *have);
 /* Read up to len bytes of a RETR; 0 at the end of the data (then
@@ -107,6 +117,13 @@ void xfer_park(struct xfer *x);
 /* Take a parked transfer back: 0 (RUNNING), -ESTALE when the pool took
  * it (now CLOSED: open again where it was). 0 when not parked. */
 int xfer_unpark(struct xfer *x);
+/* After a command that is not a transfer on xfer_session(): did it break
+ * the session (READY -> BROKEN: it can only be given back)? Also true
+ * when BROKEN already; false when none is held. */
+bool xfer_broken(struct xfer *x);
+/* Tell ftpfs status which file the transfer uploads (session_xfer_note):
+ * dest, total bytes (-1 unknown). Nothing when no session is held. */
+void xfer_note(struct xfer *x, const char *dest, int64_t total);
 /* Give the session back: abort the transfer unless the session is
  * broken, then pool_put() (which closes a broken session). CLOSED. */
 void xfer_release(struct xfer *x);

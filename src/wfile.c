@@ -13,11 +13,11 @@
  * each change under -d). "Pending" (wnode_pending: something to commit,
  * what getattr/readdir show is the node's) is marked *.
  *   STREAM_NEW*   created/truncated write-only: nothing sent yet
- *   STREAMING*    STOR of a temporary running (w->s); RNFR/RNTO at commit
+ *   STREAMING*    STOR of a temporary running (w->x); RNFR/RNTO at commit
  *   APPEND_NEW*   O_APPEND write-only to an empty file: the commit (an
  *                 APPE with nothing) creates it
  *   APPEND_IDLE   O_APPEND write-only, no APPE running
- *   APPENDING*    APPE of the file running (w->s)
+ *   APPENDING*    APPE of the file running (w->x)
  *   SPOOL_REMOTE  a local spool file; the contents on the server only
  *   SPOOL_CLEAN   the spool holds the server's contents
  *   SPOOL_DIRTY*  the spool has changes to commit
@@ -91,6 +91,7 @@
 
 #include "log.h"
 #include "wfile_int.h"
+#include "xfer.h"
 
 /* --- the state ---------------------------------------------------------- */
 
@@ -590,6 +591,7 @@ static void node_free(struct wnode *w)
 	free(w->srv);
 	free(w->tmp);
 	free(w->win);
+	xfer_free(w->x);
 	free(w);
 }
 

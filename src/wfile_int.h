@@ -17,17 +17,17 @@
 
 #include "wfile.h"
 
-struct ftp_session;
+struct xfer;
 
 /* The node's state: see the table at the top of wfile.c. Written only by
  * wnode_set_state(). */
 enum wstate {
 	W_STREAM_NEW,	/* created/truncated, to be streamed; nothing sent */
-	W_STREAMING,	/* STOR of a temporary running (s) */
+	W_STREAMING,	/* STOR of a temporary running (x) */
 	W_APPEND_NEW,	/* O_APPEND to an empty file, no APPE yet: the
 			 * commit creates it */
 	W_APPEND_IDLE,	/* O_APPEND, no APPE running, nothing to commit */
-	W_APPENDING,	/* APPE of the file running (s) */
+	W_APPENDING,	/* APPE of the file running (x) */
 	W_SPOOL_REMOTE, /* spool: the contents are on the server only */
 	W_SPOOL_CLEAN,	/* spool: the server's contents, nothing to commit */
 	W_SPOOL_DIRTY,	/* spool: changes to commit */
@@ -52,16 +52,18 @@ struct wnode {
 		time_t mtime;
 		mode_t mode;
 	} snap;
-	pthread_mutex_t lock;  /* the node's I/O lock: guards all below */
-	enum wstate state;     /* written by wnode_set_state() only */
-	int lost_err;	       /* W_LOST_*: the error every write and flush
+	pthread_mutex_t lock; /* the node's I/O lock: guards all below */
+	enum wstate state;    /* written by wnode_set_state() only */
+	int lost_err;	      /* W_LOST_*: the error every write and flush
 				 * returns; written by wnode_set_state() */
-	struct ftp_session *s; /* W_STREAMING/W_APPENDING: the transfer */
-	char *win;	       /* W_STREAMING/W_APPENDING: the resume
+	struct xfer *x;	      /* W_STREAMING/W_APPENDING: the transfer
+				* (xfer.h); made at the first stream,
+				* CLOSED between streams */
+	char *win;	      /* W_STREAMING/W_APPENDING: the resume
 				 * window, or NULL */
-	size_t win_len;	       /* valid bytes in it, ending at pos */
-	int64_t pos;	       /* stream or append: next byte's offset */
-	int fd;		       /* the spool file, -1 before */
+	size_t win_len;	      /* valid bytes in it, ending at pos */
+	int64_t pos;	      /* stream or append: next byte's offset */
+	int fd;		      /* the spool file, -1 before */
 	int64_t size;
 	time_t mtime;
 	bool set_mtime; /* apply mtime after the next commit */
@@ -101,7 +103,7 @@ struct wfile_table {
  * states; 0 otherwise); traces the change under -d. w->lock held. */
 void wnode_set_state(struct wnode *w, enum wstate to, int err);
 const char *wnode_state_name(enum wstate st);
-/* A transfer runs (w->s is set). */
+/* A stream or an append runs (on w->x). */
 bool wnode_streaming(const struct wnode *w);
 /* Something to commit: what getattr/readdir show is the node's. */
 bool wnode_pending(const struct wnode *w);

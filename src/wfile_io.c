@@ -4,6 +4,15 @@
  * temporary. Every function here runs with w->lock held (see wfile.c)
  * and changes the node's state only through wnode_set_state() and
  * wnode_lose().
+ *
+ * Every session used here is held by a transfer object (xfer.h): a
+ * stream's (w->x), an upload's or a fetch's own, or one taken with
+ * XFER_TAKE_META for the commands beside a transfer (DELE of a
+ * temporary, SITE CHMOD). So "abort unless broken, then give back or
+ * close" and the resume after a drop (SIZE, REST + STOR or APPE) are
+ * xfer.c's; the commands that are not transfers (RNFR/RNTO, DELE, SITE
+ * CHMOD, MFMT, the checksum of -o verify_upload) are sent here on
+ * xfer_session(), and xfer_broken() says whether one broke the session.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +28,7 @@
 #include "pool.h"
 #include "session.h"
 #include "wfile_int.h"
+#include "xfer.h"
 
 #define CHUNK (256 * 1024)
 #define STREAM_WAIT_MS 3000 /* wait this long for a session, then spool */
@@ -43,11 +53,11 @@ int wf_spool_create(struct wnode *w)
 	return 0;
 }
 
-/* Start cmd on the node's temporary (a new one: to_tmp) or on its file,
- * again under the new names where a rename through the mount moved them
- * as it was sent. */
-static int start_named(struct wnode *w, struct ftp_session *s, const char *cmd,
-		       bool to_tmp)
+/* Start cmd on x (at byte off: where an APPE's file ends) on the node's
+ * temporary (a new one: to_tmp) or on its file, again under the new
+ * names where a rename through the mount moved them as it was sent. */
+static int start_named(struct wnode *w, struct xfer *x, const char *cmd,
+		       bool to_tmp, int64_t off)
 {
 	struct wnames n;
 	int r, tries = 0;
@@ -59,11 +69,11 @@ static int start_named(struct wnode *w, struct ftp_session *s, const char *cmd,
 			r = wf_names_get(w, &n);
 		if (r < 0)
 			return r;
-		r = session_xfer_start(s, cmd, to_tmp ? n.tmp : n.srv, 0);
-		if (r < 0 && to_tmp && n.tmp && session_broken(s))
+		r = xfer_open(x, cmd, to_tmp ? n.tmp : n.srv, off);
+		if (r < 0 && to_tmp && n.tmp && xfer_broken(x))
 			/* the server may have made it */
 			wf_orphan_add(w->t, n.tmp);
-		again = r < 0 && !session_broken(s) && tries++ < 3 &&
+		again = r < 0 && !xfer_broken(x) && tries++ < 3 &&
 			wf_names_moved(w, &n);
 		wf_names_free(&n);
 	} while (again);
@@ -71,13 +81,13 @@ static int start_named(struct wnode *w, struct ftp_session *s, const char *cmd,
 }
 
 /* RNTO of the temporary over the file, as start_named. */
-static int rename_tmp(struct wnode *w, struct ftp_session *s, struct wnames *n)
+static int rename_tmp(struct wnode *w, struct xfer *x, struct wnames *n)
 {
 	int r, tries = 0;
 
 	for (;;) {
-		r = session_rename(s, n->tmp, n->srv);
-		if (r == 0 || session_broken(s) || tries++ == 3 ||
+		r = session_rename(xfer_session(x), n->tmp, n->srv);
+		if (r == 0 || xfer_broken(x) || tries++ == 3 ||
 		    !wf_names_moved(w, n))
 			return r;
 		wf_names_free(n);
@@ -91,24 +101,24 @@ static int rename_tmp(struct wnode *w, struct ftp_session *s, struct wnames *n)
  * server's default (shown as it is). Said once; and for each file meant
  * to be more private than that (umask 077, a replaced 0600 file), since
  * others may now read it on the server. */
-static void keep_mode_refused(struct wnode *w, struct ftp_session *s,
-			      const char *path)
+static void keep_mode_refused(struct wnode *w, struct xfer *x, const char *path)
 {
 	if (!atomic_exchange(&w->t->no_chmod, true))
 		log_info("the server does not set modes (SITE CHMOD: %s)"
 			 "; replaced files get its default mode",
-			 session_last_error(s));
+			 xfer_error(x));
 	if (0644 & ~w->keep_mode & 077)
 		log_warn("%s: saved, but not private: the server did not set "
 			 "mode %o",
 			 path, w->keep_mode);
 }
 
-/* Rename the temporary over the file. Where the server refuses to rename
- * over an existing file, delete the old one first (not atomic: say so
- * once). */
-static int commit_tmp(struct wnode *w, struct ftp_session *s)
+/* Rename the temporary over the file, on x's session (READY: the upload
+ * ended). Where the server refuses to rename over an existing file,
+ * delete the old one first (not atomic: say so once). */
+static int commit_tmp(struct wnode *w, struct xfer *x)
 {
+	struct ftp_session *s = xfer_session(x);
 	struct wnames n;
 	int r = wf_names_get(w, &n);
 
@@ -126,16 +136,16 @@ static int commit_tmp(struct wnode *w, struct ftp_session *s)
 		r = atomic_load(&w->t->no_chmod)
 			    ? -EPERM
 			    : session_chmod(s, n.tmp, w->keep_mode);
-		if (r < 0 && session_broken(s))
+		if (r < 0 && xfer_broken(x))
 			goto out;
 		if (r < 0)
-			keep_mode_refused(w, s, n.path);
+			keep_mode_refused(w, x, n.path);
 	}
-	r = rename_tmp(w, s, &n);
+	r = rename_tmp(w, x, &n);
 	/* Only a refusal (550/553: "exists") may be a server that cannot
 	 * rename over a file. Disk full (452/552), a name too long for it, a
 	 * broken session: deleting the old file would lose it for nothing. */
-	if (r == 0 || session_broken(s) || !n.srv ||
+	if (r == 0 || xfer_broken(x) || !n.srv ||
 	    !(r == -EACCES || r == -EPERM || r == -EEXIST))
 		goto out;
 	if (session_delete(s, n.srv) == 0) {
@@ -149,47 +159,45 @@ out:
 	return r;
 }
 
-/* Best effort: remove the node's temporary after a failure. A broken *sp
- * goes back to the pool first (*sp becomes NULL): waiting for another
- * session while holding it could wait for ever when the pool is full. */
-static void drop_tmp(struct wnode *w, struct ftp_session **sp)
+/* Best effort: remove the node's temporary after a failure, on x's
+ * session when it is in step (READY). Else (broken, a transfer not
+ * ended, none held) x gives it back first, as waiting for another
+ * session while holding it could wait for ever when the pool is full,
+ * and takes a metadata session. The caller gives x's session back. */
+static void drop_tmp(struct wnode *w, struct xfer *x)
 {
-	struct ftp_session *s = *sp, *s2 = NULL;
 	struct wnames n = { 0 };
 	int r, tries = 0;
 
-	if (session_broken(s)) {
-		pool_put(w->t->pool, s);
-		*sp = NULL;
-		if (pool_get(w->t->pool, POOL_META, &s2) < 0) {
+	if (xfer_broken(x) || xfer_get_state(x) != XFER_READY) {
+		xfer_release(x);
+		if (xfer_take(x, XFER_TAKE_META, -1) < 0) {
 			if (wf_names_get(w, &n) == 0 && n.tmp)
 				wf_orphan_add(w->t, n.tmp);
 			wf_names_free(&n);
 			return;
 		}
-		s = s2;
 	}
 	do {
 		wf_names_free(&n);
 		r = wf_names_get(w, &n);
 		if (r == 0 && n.tmp)
-			r = session_delete(s, n.tmp);
-	} while (r < 0 && n.tmp && !session_broken(s) && tries++ < 3 &&
+			r = session_delete(xfer_session(x), n.tmp);
+	} while (r < 0 && n.tmp && !xfer_broken(x) && tries++ < 3 &&
 		 wf_names_moved(w, &n));
-	if (r < 0 && n.tmp && session_broken(s))
+	if (r < 0 && n.tmp && xfer_broken(x))
 		wf_orphan_add(w->t, n.tmp); /* at unmount */
 	else if (r < 0)
 		log_warn("could not remove the temporary %s",
 			 n.tmp ? n.tmp : "(no memory)");
 	wf_names_free(&n);
-	if (s2)
-		pool_put(w->t->pool, s2);
 }
 
 /* Apply a mode and time set while the data was pending (a mode set on the
  * temporary is not among them: that one was answered at once). */
-static int after_commit(struct wnode *w, struct ftp_session *s)
+static int after_commit(struct wnode *w, struct xfer *x)
 {
+	struct ftp_session *s = xfer_session(x);
 	struct wnames n;
 	int r;
 
@@ -205,7 +213,7 @@ static int after_commit(struct wnode *w, struct ftp_session *s)
 		if (r < 0)
 			log_warn(
 				"%s: saved, but the server did not set mode %o: %s",
-				n.path, w->mode_bits, session_last_error(s));
+				n.path, w->mode_bits, xfer_error(x));
 	}
 	if (w->set_mtime) {
 		w->set_mtime = false;
@@ -213,20 +221,20 @@ static int after_commit(struct wnode *w, struct ftp_session *s)
 		if (r < 0)
 			log_warn("%s: saved, but the server did not set its "
 				 "modification time: %s",
-				 n.path, session_last_error(s));
+				 n.path, xfer_error(x));
 	}
 	wf_names_free(&n);
 	return 0;
 }
 
-/* Tell ftpfs status which file s is uploading (total bytes, -1 unknown),
+/* Tell ftpfs status which file x is uploading (total bytes, -1 unknown),
  * under its current name. */
-static void note_upload(struct wnode *w, struct ftp_session *s, int64_t total)
+static void note_upload(struct wnode *w, struct xfer *x, int64_t total)
 {
 	struct wnames n;
 
 	if (wf_names_get(w, &n) == 0) {
-		session_xfer_note(s, n.srv, total);
+		xfer_note(x, n.srv, total);
 		wf_names_free(&n);
 	}
 }
@@ -234,7 +242,7 @@ static void note_upload(struct wnode *w, struct ftp_session *s, int64_t total)
 /* Upload the spool (or nothing, fd < 0) to a temporary, then rename. */
 int wf_upload(struct wnode *w)
 {
-	struct ftp_session *s;
+	struct xfer *x = xfer_new(w->t->pool, XFER_TAKE_TRANSFER, 0);
 	char *buf = NULL;
 	int64_t off = 0;
 	char name[256];
@@ -242,14 +250,18 @@ int wf_upload(struct wnode *w)
 	int r, r2;
 	bool started = false, committed = false;
 
-	r = pool_get_transfer(w->t->pool, &s);
-	if (r < 0)
+	if (!x)
+		return -ENOMEM;
+	r = xfer_take(x, XFER_TAKE_TRANSFER, 0);
+	if (r < 0) {
+		xfer_free(x);
 		return r;
-	r = start_named(w, s, "STOR", true);
+	}
+	r = start_named(w, x, "STOR", true, 0);
 	if (r < 0)
 		goto out_put;
 	started = true;
-	note_upload(w, s, w->fd >= 0 ? w->size : 0);
+	note_upload(w, x, w->fd >= 0 ? w->size : 0);
 	buf = malloc(CHUNK);
 	if (!buf)
 		r = -ENOMEM;
@@ -259,29 +271,27 @@ int wf_upload(struct wnode *w)
 			r = n < 0 ? -errno : -EIO;
 			break;
 		}
-		r = session_xfer_write(s, buf, (size_t)n);
+		r = xfer_write(x, buf, (size_t)n);
 		if (r < 0)
 			break;
 		off += n;
 	}
 	/* the server's verdict (552 quota...) tells more than our EPIPE */
-	r2 = session_xfer_finish(s);
+	r2 = xfer_finish(x);
 	if (r2 < 0 || r < 0)
 		r = r2 < 0 ? r2 : r;
-	else if ((r = commit_tmp(w, s)) == 0)
+	else if ((r = commit_tmp(w, x)) == 0)
 		committed = true;
 	if (committed)
-		r = after_commit(w, s);
+		r = after_commit(w, x);
 out_put:
 	if (r < 0)
 		log_err("%s: upload failed: %s",
 			wf_log_name(w, name, sizeof(name)),
-			session_last_error(s)[0] ? session_last_error(s)
-						 : strerror(-r));
+			xfer_error(x)[0] ? xfer_error(x) : strerror(-r));
 	if (r < 0 && started && !committed)
-		drop_tmp(w, &s);
-	if (s)
-		pool_put(w->t->pool, s);
+		drop_tmp(w, x);
+	xfer_free(x);
 	free(buf);
 	wf_set_tmp_null(w);
 	return r;
@@ -290,7 +300,7 @@ out_put:
 /* Fill the spool from the server. */
 int wf_fetch(struct wnode *w)
 {
-	struct ftp_session *s;
+	struct xfer *x;
 	char *buf, name[256];
 	int64_t off = 0;
 	ssize_t n;
@@ -301,13 +311,16 @@ int wf_fetch(struct wnode *w)
 	if (w->fd < 0 && (r = wf_spool_create(w)) < 0)
 		return r;
 	buf = malloc(CHUNK);
-	if (!buf)
+	x = buf ? xfer_new(w->t->pool, XFER_TAKE_TRANSFER, 0) : NULL;
+	if (!x) {
+		free(buf);
 		return -ENOMEM;
-	r = pool_get_transfer(w->t->pool, &s);
+	}
+	r = xfer_take(x, XFER_TAKE_TRANSFER, 0);
 	if (r < 0)
 		goto out;
-	r = start_named(w, s, "RETR", false);
-	while (r == 0 && (n = session_xfer_read(s, buf, CHUNK)) != 0) {
+	r = start_named(w, x, "RETR", false, 0);
+	while (r == 0 && (n = xfer_read(x, buf, CHUNK)) != 0) {
 		if (n < 0) {
 			r = (int)n;
 			break;
@@ -325,10 +338,8 @@ int wf_fetch(struct wnode *w)
 		off += n;
 	}
 	if (r == 0)
-		r = session_xfer_finish(s);
-	else if (session_xfer_active(s))
-		session_xfer_abort(s);
-	pool_put(w->t->pool, s);
+		r = xfer_finish(x);
+	xfer_release(x); /* a transfer not ended is aborted */
 	if (r == 0) {
 		/* the server's size: the one known at open may be old (a
 		 * listing taken before another handle's commit), and every
@@ -342,6 +353,7 @@ int wf_fetch(struct wnode *w)
 			r = -errno;
 	}
 out:
+	xfer_free(x);
 	free(buf);
 	if (r < 0)
 		log_err("%s: cannot fetch for writing: %s",
@@ -360,23 +372,29 @@ out:
  * as -EPERM); *refused: the server answered no. */
 int wf_chmod_tmp(struct wnode *w, mode_t mode, bool *refused)
 {
-	struct ftp_session *s;
+	struct xfer *x = xfer_new(w->t->pool, XFER_TAKE_META, -1);
 	struct wnames n = { 0 };
-	int r = pool_get(w->t->pool, POOL_META, &s), tries = 0;
+	int r, tries = 0;
 
 	*refused = false;
-	if (r < 0)
+	if (!x)
+		return -ENOMEM;
+	r = xfer_take(x, XFER_TAKE_META, -1);
+	if (r < 0) {
+		xfer_free(x);
 		return r;
+	}
 	do {
 		wf_names_free(&n);
 		r = wf_names_get(w, &n);
 		if (r == 0)
-			r = n.tmp ? session_chmod(s, n.tmp, mode) : -EPERM;
-	} while (r < 0 && n.tmp && !session_broken(s) && tries++ < 3 &&
+			r = n.tmp ? session_chmod(xfer_session(x), n.tmp, mode)
+				  : -EPERM;
+	} while (r < 0 && n.tmp && !xfer_broken(x) && tries++ < 3 &&
 		 wf_names_moved(w, &n));
 	wf_names_free(&n);
-	*refused = r < 0 && !session_broken(s);
-	pool_put(w->t->pool, s);
+	*refused = r < 0 && !xfer_broken(x);
+	xfer_free(x);
 	return r == -ENOENT ? -EPERM : r;
 }
 
@@ -392,6 +410,13 @@ static void restrict_tmp(struct wnode *w)
 		atomic_store(&w->t->no_chmod, true); /* say so at commit */
 }
 
+/* The node's stream holds a session (the transfer runs, or its
+ * connection broke and stream_end is to give it back). */
+static bool stream_held(const struct wnode *w)
+{
+	return w->x && xfer_get_state(w->x) != XFER_CLOSED;
+}
+
 int wf_stream_start(struct wnode *w)
 {
 	int r;
@@ -401,24 +426,27 @@ int wf_stream_start(struct wnode *w)
 	 * get it. Spool instead. */
 	if (pool_limit(w->t->pool) < 2)
 		return -EAGAIN;
-	r = pool_get_timed(w->t->pool, POOL_BULK, STREAM_WAIT_MS, &w->s);
-	if (r < 0) {
-		w->s = NULL;
+	if (!w->x && !(w->x = xfer_new(w->t->pool, XFER_TAKE_BULK, -1)))
+		return -ENOMEM;
+	r = xfer_take(w->x, XFER_TAKE_BULK, STREAM_WAIT_MS);
+	if (r < 0)
 		return r;
-	}
+	/* held: only sets how a resume takes one, waiting as the pool does */
+	xfer_take(w->x, XFER_TAKE_BULK, -1);
 	if (w->state == W_STREAM_NEW) {
-		r = start_named(w, w->s, "STOR", true);
+		r = start_named(w, w->x, "STOR", true, 0);
 		w->tmp_moded = false;
 		if (r == 0)
-			note_upload(w, w->s, -1);
+			note_upload(w, w->x, -1);
 		if (r == 0)
 			restrict_tmp(w);
 	} else {
-		r = start_named(w, w->s, "APPE", false);
+		/* APPE sends no REST: pos only counts the file's offsets, as
+		 * the SIZE of a resume does */
+		r = start_named(w, w->x, "APPE", false, w->pos);
 	}
 	if (r < 0) {
-		pool_put(w->t->pool, w->s);
-		w->s = NULL;
+		xfer_release(w->x);
 		wf_set_tmp_null(w);
 		return r;
 	}
@@ -440,18 +468,15 @@ static int stream_end(struct wnode *w, int r, bool commit)
 	if (r == 0 && !commit)
 		r = -EIO;
 	if (r == 0 && stor)
-		r = commit_tmp(w, w->s);
+		r = commit_tmp(w, w->x);
 	if (r == 0)
-		r = after_commit(w, w->s);
+		r = after_commit(w, w->x);
 	else
 		log_err("%s: upload failed: %s",
-			wf_log_name(w, name, sizeof(name)),
-			session_last_error(w->s));
+			wf_log_name(w, name, sizeof(name)), xfer_error(w->x));
 	if (r < 0 && stor)
-		drop_tmp(w, &w->s);
-	if (w->s)
-		pool_put(w->t->pool, w->s);
-	w->s = NULL;
+		drop_tmp(w, w->x);
+	xfer_release(w->x);
 	wf_set_tmp_null(w);
 	free(w->win);
 	w->win = NULL;
@@ -476,11 +501,11 @@ int wf_stream_finish(struct wnode *w, bool commit)
 {
 	int r;
 
-	if (!w->s)
+	if (!stream_held(w))
 		return 0;
-	r = session_xfer_finish(w->s);
+	r = xfer_finish(w->x);
 	if (r < 0 && commit && stream_resume(w, NULL, 0) == 0)
-		r = session_xfer_finish(w->s);
+		r = xfer_finish(w->x);
 	return stream_end(w, r, commit);
 }
 
@@ -513,8 +538,8 @@ static void win_keep(struct wnode *w, const char *buf, size_t len)
 	}
 }
 
-/* Send the window's bytes from off to w->pos on s. */
-static int win_resend(struct wnode *w, struct ftp_session *s, int64_t off)
+/* Send the window's bytes from off to w->pos on the stream. */
+static int win_resend(struct wnode *w, int64_t off)
 {
 	int r = 0;
 
@@ -524,65 +549,54 @@ static int win_resend(struct wnode *w, struct ftp_session *s, int64_t off)
 
 		if ((int64_t)k > w->pos - off)
 			k = (size_t)(w->pos - off);
-		r = session_xfer_write(s, w->win + at, k);
+		r = xfer_write(w->x, w->win + at, k);
 		off += (int64_t)k;
 	}
 	return r;
 }
 
 /* The connection broke during a STREAM or an APPEND (the server
- * restarted, a network fault): on a new session, ask the SIZE of the
- * file being written (a STREAM's temporary, an APPEND's file) and go on
- * from there, REST + STOR or APPE, resending from the window, then buf.
- * An APPEND's offsets are the file's, so its SIZE says how much of what
- * was appended arrived. Not possible (no REST, the server has less than
- * the window reaches back or more than was sent, no session within
- * reconnect_timeout): an error; the caller rolls a STREAM back, and an
- * APPEND's file keeps the part that arrived. On failure w->s is still
- * the broken session. */
+ * restarted, a network fault): xfer_resume_upload() gives the broken
+ * session back and, on a new one, asks the SIZE of the file being
+ * written (a STREAM's temporary, an APPEND's file, under their names
+ * now) and goes on from there, REST + STOR or APPE; then resend from the
+ * window, then buf. An APPEND's offsets are the file's, so its SIZE says
+ * how much of what was appended arrived. Not possible (no REST, the
+ * server has less than the window reaches back or more than was sent, no
+ * session within reconnect_timeout): an error; the caller rolls a STREAM
+ * back, and an APPEND's file keeps the part that arrived. Either way
+ * stream_end gives w->x's session back. */
 static int stream_resume(struct wnode *w, const char *buf, size_t len)
 {
-	struct ftp_session *s;
 	struct wnames n;
 	const char *name_on_server;
 	char name[256];
 	int64_t have = -1;
 	int r;
 
-	if (!wnode_streaming(w) || !w->win || !session_broken(w->s))
+	if (!wnode_streaming(w) || !w->win || !xfer_broken(w->x))
 		return -EIO;
-	r = pool_get(w->t->pool, POOL_BULK, &s);
+	r = wf_names_get(w, &n);
 	if (r < 0)
 		return r;
-	r = wf_names_get(w, &n);
 	name_on_server = w->state == W_STREAMING ? n.tmp : n.srv;
-	if (r == 0 && name_on_server)
-		r = session_size(s, name_on_server, &have);
-	if (r == 0 && (have > w->pos || have < w->pos - (int64_t)w->win_len))
-		r = -EIO; /* more than we sent, or less than we kept */
+	r = name_on_server
+		    ? xfer_resume_upload(w->x, name_on_server,
+					 w->pos - (int64_t)w->win_len, &have)
+		    : -EIO;
 	if (r == 0)
-		r = w->state == W_STREAMING
-			    ? session_xfer_start(s, "STOR", n.tmp, have)
-			    : session_xfer_start(s, "APPE", n.srv, 0);
-	if (r == 0)
-		r = win_resend(w, s, have);
+		r = win_resend(w, have);
 	if (r == 0 && len > 0)
-		r = session_xfer_write(s, buf, len);
-	if (r == 0) {
+		r = xfer_write(w->x, buf, len);
+	if (r == 0)
 		log_info("%s: connection lost; upload resumed at byte %lld",
 			 wf_log_name(w, name, sizeof(name)), (long long)have);
-		pool_put(w->t->pool, w->s);
-		w->s = s;
-	} else {
+	else if (xfer_get_state(w->x) != XFER_CLOSED) /* not the pool's */
 		log_err("%s: connection lost; cannot resume the upload (%s)",
 			wf_log_name(w, name, sizeof(name)),
-			have < 0 ? session_last_error(s)
+			have < 0 ? xfer_error(w->x)
 				 : "not from where the "
 				   "server is");
-		if (session_xfer_active(s))
-			session_xfer_abort(s);
-		pool_put(w->t->pool, s);
-	}
 	wf_names_free(&n);
 	return r;
 }
@@ -591,16 +605,16 @@ int wf_stream_send(struct wnode *w, const char *buf, size_t len)
 {
 	int r;
 
-	if (!w->s) {
+	if (!stream_held(w)) {
 		r = wf_stream_start(w);
 		if (r < 0)
 			return r;
 	}
-	r = session_xfer_write(w->s, buf, len);
+	r = xfer_write(w->x, buf, len);
 	if (r < 0) {
 		/* the server's final reply says why (552, 451...), or the
 		 * connection is gone: then resume where the server is */
-		r = session_xfer_finish(w->s);
+		r = xfer_finish(w->x);
 		if (stream_resume(w, buf, len) == 0)
 			goto sent;
 		/* what was sent is gone: fail every later write and flush,

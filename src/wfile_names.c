@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "session.h"
 #include "wfile_int.h"
+#include "xfer.h"
 
 /* tmp may be on the server and could not be deleted now (the session
  * broke): keep it for wfile_orphans_sweep(). */
@@ -38,7 +39,8 @@ void wf_orphan_add(struct wfile_table *t, const char *tmp)
 void wfile_orphans_sweep(struct wfile_table *t)
 {
 	char *v[WFILE_ORPHANS_MAX];
-	struct ftp_session *s = NULL;
+	struct xfer *x = xfer_new(t->pool, XFER_TAKE_META, 10000);
+	struct ftp_session *s;
 	unsigned n, i;
 
 	pthread_mutex_lock(&t->lock);
@@ -47,19 +49,18 @@ void wfile_orphans_sweep(struct wfile_table *t)
 	t->n_orphans = 0;
 	pthread_mutex_unlock(&t->lock);
 	for (i = 0; i < n; i++) {
-		if (!s && pool_get_timed(t->pool, POOL_META, 10000, &s) < 0)
-			s = NULL;
+		/* a session for DELE, taken again after one broke */
+		s = x && xfer_take(x, XFER_TAKE_META, 10000) == 0
+			    ? xfer_session(x)
+			    : NULL;
 		/* 550: it was never made, or is gone */
-		if (!s || (session_delete(s, v[i]) < 0 && session_broken(s)))
+		if (!s || (session_delete(s, v[i]) < 0 && xfer_broken(x)))
 			log_warn("could not remove the temporary %s", v[i]);
-		if (s && session_broken(s)) {
-			pool_put(t->pool, s);
-			s = NULL;
-		}
+		if (s && xfer_broken(x))
+			xfer_release(x); /* closes it */
 		free(v[i]);
 	}
-	if (s)
-		pool_put(t->pool, s);
+	xfer_free(x);
 }
 
 int wfile_table_new(struct pool *p, const char *spool_dir, uint64_t spool_max,

@@ -102,6 +102,9 @@ int xfer_take(struct xfer *x, enum xfer_take how, int timeout_ms)
 	case XFER_TAKE_BULK:
 		r = pool_get_timed(x->pool, POOL_BULK, timeout_ms, &x->s);
 		break;
+	case XFER_TAKE_META:
+		r = pool_get_timed(x->pool, POOL_META, timeout_ms, &x->s);
+		break;
 	default:
 		r = pool_get_transfer(x->pool, &x->s);
 		break;
@@ -168,6 +171,11 @@ int xfer_open(struct xfer *x, const char *cmd, const char *path, int64_t off)
 	if (x->state == XFER_BROKEN)
 		xfer_release(x);
 	r = note_cmd(x, cmd, path);
+	if (r == 0) {
+		/* the copies: cmd may have been x->cmd, freed by note_cmd */
+		cmd = x->cmd;
+		path = x->path;
+	}
 	if (r == 0 && !x->s)
 		r = xfer_take(x, x->how, x->timeout_ms);
 	if (r < 0)
@@ -205,8 +213,11 @@ int xfer_resume_upload(struct xfer *x, const char *size_of, int64_t lo,
 		r = session_size(x->s, size_of, &n);
 	if (r == 0 && (n > hi || n < lo))
 		r = -EIO; /* more than we sent, or less than we can resend */
+	if (r == 0 && !x->cmd)
+		r = -EINVAL;
+	/* under its name now (xfer_open copies cmd before freeing its own) */
 	if (r == 0)
-		r = xfer_reopen(x, n);
+		r = xfer_open(x, x->cmd, size_of, n);
 	*have = n;
 	return r;
 }
@@ -255,6 +266,19 @@ int xfer_finish(struct xfer *x)
 	r = session_xfer_finish(x->s);
 	settle(x);
 	return r;
+}
+
+bool xfer_broken(struct xfer *x)
+{
+	if (x->state == XFER_READY && session_broken(x->s))
+		set_state(x, XFER_BROKEN);
+	return x->state == XFER_BROKEN;
+}
+
+void xfer_note(struct xfer *x, const char *dest, int64_t total)
+{
+	if (x->s && !x->lent)
+		session_xfer_note(x->s, dest, total);
 }
 
 void xfer_park(struct xfer *x)

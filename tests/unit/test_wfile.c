@@ -9,6 +9,7 @@
  * data). The node's state changes are read from its -d trace.
  */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -562,6 +563,81 @@ START_TEST(update_fetches_then_uploads_the_spool)
 }
 END_TEST
 
+START_TEST(broken_appe_resumes_with_size_appe)
+{
+	enum { LEN = 1 << 20, CHUNK = 1 << 16 };
+	char *data = malloc(LEN + 3);
+	struct wnode *w;
+	int i;
+
+	memcpy(data, "abc", 3);
+	for (i = 0; i < LEN; i++)
+		data[3 + i] = (char)(i * 5 + i / 1000);
+	file_put("/ap", "abc", 3, 0);
+	atomic_store(&break_at, 256 * 1024);
+	w = node_open("/ap", WF_APPEND, false, 3);
+	for (i = 0; i < LEN; i += CHUNK)
+		ck_assert_int_eq(wfile_write(w, data + 3 + i, CHUNK, -1),
+				 CHUNK);
+	ck_assert_int_eq(wfile_release(w), 0);
+	/* the part that arrived, then the rest from the window: no byte
+	 * twice, none lost */
+	assert_file("/ap", data, LEN + 3);
+	ck_assert_msg(in_order(commands(), "APPE /ap", "SIZE /ap", "APPE /ap",
+			       NULL),
+		      "%s", commands());
+	ck_assert_msg(strstr(commands(), "STOR") == NULL, "%s", commands());
+	ck_assert_msg(strstr(traced(), "LOST") == NULL, "%s", traced());
+	ck_assert_msg(in_order(traced(), "/ap: APPEND_IDLE -> APPENDING",
+			       "/ap: APPENDING -> APPEND_IDLE", NULL),
+		      "%s", traced());
+	free(data);
+}
+END_TEST
+
+START_TEST(stop_rolls_a_stream_back_and_deletes_its_temporary)
+{
+	struct wnode *w;
+
+	file_put("/k", "keep me", 7, 0);
+	w = node_open("/k", WF_TRUNC, false, 0);
+	ck_assert_int_eq(wfile_write(w, "part", 4, 0), 4);
+	wfile_table_stop(tab); /* SIGTERM with the file still open */
+	ck_assert_int_eq(wfile_release(w), -EIO);
+	assert_file("/k", "keep me", 7);
+	ck_assert_int_eq(files_named("/" WFILE_TMP_PREFIX), 0);
+	ck_assert_msg(in_order(commands(), "STOR /" WFILE_TMP_PREFIX,
+			       "DELE /" WFILE_TMP_PREFIX, NULL),
+		      "%s", commands());
+	ck_assert_msg(strstr(commands(), "RNFR") == NULL, "%s", commands());
+	ck_assert_msg(in_order(traced(), "/k: STREAM_NEW -> STREAMING",
+			       "/k: STREAMING -> LOST_", NULL),
+		      "%s", traced());
+}
+END_TEST
+
+START_TEST(chmod_while_streaming_goes_to_the_temporary)
+{
+	struct wnode *w;
+	mode_t m = 0600;
+
+	w = node_open("/c", WF_NEW, false, 0);
+	ck_assert_int_eq(wfile_write(w, "secret", 6, 0), 6);
+	/* from a session of its own: the stream's carries the STOR */
+	ck_assert_int_eq(wfile_defer_attr(w, NULL, &m), 1);
+	ck_assert_int_eq(wfile_write(w, "!", 1, 6), 1);
+	ck_assert_int_eq(wfile_release(w), 0);
+	assert_file("/c", "secret!", 7);
+	ck_assert_msg(in_order(commands(), "STOR /" WFILE_TMP_PREFIX,
+			       "SITE CHMOD 600 /" WFILE_TMP_PREFIX, "RNFR",
+			       "RNTO /c", NULL),
+		      "%s", commands());
+	/* set on the temporary, not again on the file */
+	ck_assert_msg(strstr(commands(), "SITE CHMOD 600 /c") == NULL, "%s",
+		      commands());
+}
+END_TEST
+
 Suite *suite(void)
 {
 	Suite *s = suite_create("wfile");
@@ -576,6 +652,9 @@ Suite *suite(void)
 	tcase_add_test(tc, failed_upload_deletes_its_temporary);
 	tcase_add_test(tc, read_while_streaming_commits_then_spools);
 	tcase_add_test(tc, update_fetches_then_uploads_the_spool);
+	tcase_add_test(tc, broken_appe_resumes_with_size_appe);
+	tcase_add_test(tc, stop_rolls_a_stream_back_and_deletes_its_temporary);
+	tcase_add_test(tc, chmod_while_streaming_goes_to_the_temporary);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /* Unit tests for the transfer object (xfer.h) against the fake file
  * server (fake_files.h): open, read, park, steal, reclaim, resume after a
- * dropped connection, upload and resume, close.
+ * dropped connection, upload and resume (under a new name, after the
+ * session broke), a metadata session broken by a command, close.
  */
 #include <check.h>
 #include <errno.h>
@@ -187,19 +188,37 @@ START_TEST(resume_after_the_server_drops)
 }
 END_TEST
 
+/* data (size bytes) filled with the pattern, its first n stored in "/up"
+ * by x: READY after. */
+static void stored(struct xfer *x, unsigned char *data, size_t size, size_t n)
+{
+	for (size_t i = 0; i < size; i++)
+		data[i] = fake_pattern((long long)i);
+	ck_assert_int_eq(xfer_open(x, "STOR", "/up", 0), 0);
+	ck_assert_int_eq(xfer_write(x, data, n), 0);
+	ck_assert_int_eq(xfer_pos(x), (int64_t)n);
+	ck_assert_int_eq(xfer_finish(x), 0);
+	ck_state(x, READY);
+}
+
+/* The server hangs up x's session (QUIT): the next command breaks it. */
+static void hang_up(struct xfer *x)
+{
+	struct ftp_session *s = xfer_session(x);
+
+	ck_assert_int_eq(session_cmd(s, "QUIT", NULL), 221);
+	ck_assert_int_lt(session_cmd(s, "NOOP", NULL), 0);
+	ck_assert(xfer_broken(x));
+	ck_state(x, BROKEN);
+}
+
 START_TEST(upload_write_finish_and_resume)
 {
 	struct xfer *x = xfer_new(pool = setup(2, 60000), XFER_TAKE_BULK, 1000);
 	static unsigned char data[300000], got[300000];
 	int64_t have = -1;
 
-	for (size_t i = 0; i < sizeof(data); i++)
-		data[i] = fake_pattern((long long)i);
-	ck_assert_int_eq(xfer_open(x, "STOR", "/up", 0), 0);
-	ck_assert_int_eq(xfer_write(x, data, 100000), 0);
-	ck_assert_int_eq(xfer_pos(x), 100000);
-	ck_assert_int_eq(xfer_finish(x), 0);
-	ck_state(x, READY);
+	stored(x, data, sizeof(data), 100000);
 	/* resumed: the server has it all, nothing to resend */
 	ck_assert_int_eq(xfer_resume_upload(x, "/up", 50000, &have), 0);
 	ck_assert_int_eq(have, 100000);
@@ -219,6 +238,57 @@ START_TEST(upload_write_finish_and_resume)
 	ck_assert_int_eq(fake_files_upload(got, sizeof(got)), sizeof(data));
 	ck_assert(!memcmp(got, data, sizeof(data)));
 	ck_assert_int_eq(atomic_load(&fake_files.conns), 1);
+	teardown(pool);
+}
+END_TEST
+
+START_TEST(meta_session_broken_by_a_command)
+{
+	struct xfer *x = xfer_new(pool = setup(2, 60000), XFER_TAKE_META, 1000);
+	struct ftp_session *s;
+
+	ck_assert(!xfer_broken(x)); /* none held */
+	ck_assert_int_eq(xfer_take(x, XFER_TAKE_META, 1000), 0);
+	ck_state(x, READY);
+	s = xfer_session(x);
+	ck_assert_int_eq(session_cmd(s, "NOOP", NULL), 200);
+	ck_assert(!xfer_broken(x));
+	ck_state(x, READY);
+	xfer_note(x, "/up", 10); /* only ftpfs status sees it */
+	hang_up(x);
+	/* it can only be given back (closed); the next take dials again */
+	xfer_release(x);
+	ck_state(x, CLOSED);
+	ck_assert(!xfer_broken(x));
+	ck_assert_int_eq(xfer_take(x, XFER_TAKE_META, 1000), 0);
+	ck_assert_int_eq(session_cmd(xfer_session(x), "NOOP", NULL), 200);
+	ck_assert_int_eq(atomic_load(&fake_files.conns), 2);
+	xfer_free(x);
+	teardown(pool);
+}
+END_TEST
+
+START_TEST(resume_upload_after_a_broken_session_under_its_new_name)
+{
+	struct xfer *x = xfer_new(pool = setup(2, 60000), XFER_TAKE_BULK, -1);
+	static unsigned char data[200000], got[200000];
+	int64_t have = -1;
+
+	stored(x, data, sizeof(data), 120000);
+	hang_up(x); /* the control connection goes (a server restart) */
+	/* renamed meanwhile ("/up" answers SIZE for any "/up..." name):
+	 * the broken session is given back, a new one asks the SIZE and
+	 * the STOR goes on under the name given */
+	ck_assert_int_eq(xfer_resume_upload(x, "/up.moved", 100000, &have), 0);
+	ck_assert_int_eq(have, 120000);
+	ck_state(x, RUNNING);
+	ck_assert_int_eq(xfer_pos(x), 120000);
+	ck_assert_int_eq(xfer_write(x, data + have, 80000), 0);
+	ck_assert_int_eq(xfer_finish(x), 0);
+	ck_assert_int_eq(atomic_load(&fake_files.conns), 2);
+	xfer_free(x);
+	ck_assert_int_eq(fake_files_upload(got, sizeof(got)), sizeof(data));
+	ck_assert(!memcmp(got, data, sizeof(data)));
 	teardown(pool);
 }
 END_TEST
@@ -258,6 +328,9 @@ Suite *suite(void)
 	tcase_add_test(tc, reaper_reclaims_a_long_parked_transfer);
 	tcase_add_test(tc, resume_after_the_server_drops);
 	tcase_add_test(tc, upload_write_finish_and_resume);
+	tcase_add_test(tc, meta_session_broken_by_a_command);
+	tcase_add_test(tc,
+		       resume_upload_after_a_broken_session_under_its_new_name);
 	tcase_add_test(tc, free_while_parked_gives_the_session_back);
 	tcase_add_test(tc, state_names);
 	suite_add_tcase(s, tc);
