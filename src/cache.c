@@ -10,6 +10,18 @@
  * each child attribute still carrying that listing's spec expiry, and all
  * of them get fetched + ttl. An unadopted listing never answers "missing"
  * for a child (parent_listed).
+ *
+ * A listing holds its entries compactly (struct lent: offsets into one
+ * string arena, the attributes meta makes from a listing line in 40
+ * bytes, a name index for lookups) and answers its children's attributes
+ * itself: a child gets an attribute entry of its own only when something
+ * is put for it (cache_put_attr, a change through the mount, the miss
+ * count). So a listed name costs about 70 bytes, not the 430 of a copy
+ * of struct stat in the listing plus an attribute entry per child. A
+ * listing that would be dropped (an invalidation, a change in it) keeps
+ * answering for the children not changed since until it expires
+ * (attrs_only), as their own entries did; a child invalidated is marked
+ * gone in it.
  */
 #include "cache.h"
 
@@ -36,15 +48,31 @@ struct attr_ent {
 	char *link;
 };
 
+/* A listed name. Its attributes are those meta_stat_of_entry() makes
+ * (blocks from the size, one time for all three) in mode .. mtime; one
+ * that does not fit that shape is kept whole in the listing's full[]. */
+struct lent {
+	uint32_t name; /* offset in the arena */
+	uint32_t link; /* offset in the arena of the target, 0 = none */
+	uint32_t full; /* 1 + index in full[], 0 = compact */
+	uint32_t gone; /* invalidated since: ask the server */
+	uint32_t mode, nlink, uid, gid;
+	int64_t size, mtime;
+};
+
 struct dir_ent {
 	struct dir_ent *next;
 	char *path;
 	double expires;
 	double fetched;
-	bool spec;  /* fetched unasked, not yet used (cache_get_dir) */
-	bool stale; /* a child changed: no readdir from it, but the names
+	bool spec;	   /* fetched unasked, not yet used (cache_get_dir) */
+	bool stale;	   /* a child changed: no readdir from it, but the names
 			* it lacks still do not exist (cache_changed) */
-	struct cache_dirent *ents;
+	bool attrs_only;   /* dropped: answers only for its children (lent) */
+	struct lent *ents; /* in the server's order */
+	uint32_t *byname;  /* indexes of ents, sorted by name */
+	char *names;	   /* the arena: "" at 0, then names and targets */
+	struct stat *full; /* the entries of another shape */
 	size_t n;
 };
 
@@ -110,9 +138,130 @@ static void free_dirents(struct cache_dirent *ents, size_t n)
 
 static void free_dir(struct dir_ent *d)
 {
-	free_dirents(d->ents, d->n);
+	free(d->ents);
+	free(d->byname);
+	free(d->names);
+	free(d->full);
 	free(d->path);
 	free(d);
+}
+
+/* The struct stat of a compact entry (meta_stat_of_entry's shape). */
+static void lent_expand(const struct lent *e, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = e->mode;
+	st->st_nlink = e->nlink;
+	st->st_uid = e->uid;
+	st->st_gid = e->gid;
+	st->st_size = (off_t)e->size;
+	st->st_blksize = 4096;
+	st->st_blocks = (st->st_size + 511) / 512;
+	st->st_mtime = st->st_ctime = st->st_atime = (time_t)e->mtime;
+}
+
+/* An entry's attributes. */
+static void lent_stat(const struct dir_ent *d, const struct lent *e,
+		      struct stat *st)
+{
+	if (e->full)
+		*st = d->full[e->full - 1];
+	else
+		lent_expand(e, st);
+}
+
+/* True when st is of the compact shape (lent_expand gives it back). */
+static bool lent_pack(const struct stat *st, struct lent *e)
+{
+	struct stat back;
+
+	e->mode = st->st_mode;
+	e->nlink = (uint32_t)st->st_nlink;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->size = st->st_size;
+	e->mtime = st->st_mtime;
+	lent_expand(e, &back);
+	return !memcmp(&back, st, sizeof(back));
+}
+
+static int byname_cmp(const void *a, const void *b, void *arg)
+{
+	const struct dir_ent *d = arg;
+
+	return strcmp(d->names + d->ents[*(const uint32_t *)a].name,
+		      d->names + d->ents[*(const uint32_t *)b].name);
+}
+
+/* Under lock, or before d is shared: d's entry named name, or NULL. */
+static struct lent *lent_find(const struct dir_ent *d, const char *name)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct lent *e = &d->ents[d->byname[mid]];
+		int r = strcmp(name, d->names + e->name);
+
+		if (!r)
+			return e;
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* A listing of ents (which it frees) for dir_ent d: 0, or -1 without
+ * memory or past what 32-bit offsets hold (ents are freed either way). */
+static int dir_fill(struct dir_ent *d, struct cache_dirent *ents, size_t n)
+{
+	size_t i, len = 1, at = 1, nfull = 0;
+	int r = -1;
+
+	for (i = 0; i < n; i++)
+		len += strlen(ents[i].name) + 1 +
+		       (ents[i].link ? strlen(ents[i].link) + 1 : 0);
+	if (len > UINT32_MAX || n > UINT32_MAX)
+		goto out;
+	d->ents = calloc(n ? n : 1, sizeof(*d->ents));
+	d->byname = malloc((n ? n : 1) * sizeof(*d->byname));
+	d->names = malloc(len);
+	if (!d->ents || !d->byname || !d->names)
+		goto out;
+	d->names[0] = '\0';
+	for (i = 0; i < n; i++) {
+		struct lent *e = &d->ents[i];
+		size_t l = strlen(ents[i].name) + 1;
+
+		e->name = (uint32_t)at;
+		memcpy(d->names + at, ents[i].name, l);
+		at += l;
+		if (ents[i].link) {
+			l = strlen(ents[i].link) + 1;
+			e->link = (uint32_t)at;
+			memcpy(d->names + at, ents[i].link, l);
+			at += l;
+		}
+		if (!lent_pack(&ents[i].st, e)) {
+			struct stat *f =
+				realloc(d->full, (nfull + 1) * sizeof(*f));
+
+			if (!f)
+				goto out;
+			d->full = f;
+			f[nfull++] = ents[i].st;
+			e->full = (uint32_t)nfull;
+		}
+		d->byname[i] = (uint32_t)i;
+	}
+	d->n = n;
+	qsort_r(d->byname, n, sizeof(*d->byname), byname_cmp, d);
+	r = 0;
+out:
+	free_dirents(ents, n);
+	return r;
 }
 
 /* Under lock: drop expired entries, or all of them when all is set. */
@@ -212,12 +361,63 @@ static bool parent_listed(struct cache *c, const char *path, double now)
 	if (!parent_of(path, parent, sizeof(parent)))
 		return false;
 	d = *find_dir(c, parent);
-	return d && d->expires > now && !d->spec;
+	return d && d->expires > now && !d->spec && !d->attrs_only;
+}
+
+/* Under lock: path's entry in its parent's fresh listing (into *dp), not
+ * invalidated since, or NULL. */
+static struct lent *listed_child(struct cache *c, const char *path, double now,
+				 struct dir_ent **dp)
+{
+	char parent[4096];
+	struct dir_ent *d;
+	struct lent *e;
+
+	if (!parent_of(path, parent, sizeof(parent)))
+		return NULL;
+	d = *find_dir(c, parent);
+	if (!d || d->expires <= now)
+		return NULL;
+	e = lent_find(d, strrchr(path, '/') + 1);
+	if (!e || e->gone)
+		return NULL;
+	*dp = d;
+	return e;
+}
+
+static void put_attr(struct cache *c, const char *path, const struct stat *st,
+		     const char *link, double expires);
+
+/* Under lock: path's own attribute entry, made from its parent's listing
+ * (expiring and spec with it) when it had none; NULL when neither. */
+static struct attr_ent *attr_for(struct cache *c, const char *path, double now)
+{
+	struct attr_ent *a = *find_attr(c, path);
+	struct dir_ent *d;
+	struct lent *e;
+	struct stat st;
+
+	if (a && a->expires > now)
+		return a;
+	e = listed_child(c, path, now, &d);
+	if (!e)
+		return a;
+	bool spec = d->spec;
+
+	lent_stat(d, e, &st);
+	/* (put_attr may sweep d away: it copies the target first) */
+	put_attr(c, path, &st, e->link ? d->names + e->link : NULL, d->expires);
+	a = *find_attr(c, path);
+	if (a)
+		a->spec = spec;
+	return a;
 }
 
 int cache_get_attr(struct cache *c, const char *path, struct stat *st)
 {
 	struct attr_ent *a;
+	struct dir_ent *d;
+	struct lent *e;
 	double now = now_s();
 	int r = 0;
 
@@ -236,6 +436,9 @@ int cache_get_attr(struct cache *c, const char *path, struct stat *st)
 			*st = a->st;
 			r = 1;
 		}
+	} else if ((e = listed_child(c, path, now, &d))) {
+		lent_stat(d, e, st);
+		r = 1;
 	} else if (parent_listed(c, path, now)) {
 		r = -ENOENT;
 	}
@@ -247,14 +450,21 @@ int cache_get_attr(struct cache *c, const char *path, struct stat *st)
 int cache_get_link(struct cache *c, const char *path, char **out)
 {
 	struct attr_ent *a;
+	struct dir_ent *d;
+	struct lent *e;
+	double now = now_s();
 	int r = 0;
 
 	if (c->ttl <= 0)
 		return 0;
 	pthread_mutex_lock(&c->lock);
 	a = *find_attr(c, path);
-	if (a && a->expires > now_s() && a->link) {
+	if (a && a->expires > now && a->link) {
 		*out = strdup(a->link);
+		r = *out ? 1 : 0;
+	} else if ((!a || a->expires <= now) &&
+		   (e = listed_child(c, path, now, &d)) && e->link) {
+		*out = strdup(d->names + e->link);
 		r = *out ? 1 : 0;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -345,7 +555,7 @@ static void adopt(struct cache *c, struct dir_ent *d)
 	d->spec = false;
 	d->expires = exp;
 	for (i = 0; i < d->n; i++) {
-		char *child = child_path(d->path, d->ents[i].name);
+		char *child = child_path(d->path, d->names + d->ents[i].name);
 		struct attr_ent *a;
 
 		if (!child)
@@ -373,15 +583,19 @@ int cache_get_dir(struct cache *c, const char *path,
 	}
 	pthread_mutex_lock(&c->lock);
 	d = *find_dir(c, path);
-	if (d && d->expires > now_s() && !d->stale) {
+	if (d && d->expires > now_s() && !d->stale && !d->attrs_only) {
+		struct stat st;
+
 		r = 1;
 		if (d->spec) {
 			adopt(c, d);
 			r = 2;
 		}
-		for (i = 0; i < d->n; i++)
-			if (fn(ctx, d->ents[i].name, &d->ents[i].st))
+		for (i = 0; i < d->n; i++) {
+			lent_stat(d, &d->ents[i], &st);
+			if (fn(ctx, d->names + d->ents[i].name, &st))
 				break;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	status_add(r ? ST_CACHE_HIT : ST_CACHE_MISS, 1);
@@ -400,7 +614,8 @@ static bool dir_held(struct cache *c, const char *path, bool for_readdir)
 		return false;
 	pthread_mutex_lock(&c->lock);
 	d = *find_dir(c, path);
-	r = d && d->expires > now_s() && (for_readdir ? !d->stale : !d->spec);
+	r = d && d->expires > now_s() && !d->attrs_only &&
+	    (for_readdir ? !d->stale : !d->spec);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
@@ -418,7 +633,7 @@ unsigned cache_dir_miss(struct cache *c, const char *dir)
 	if (c->ttl <= 0)
 		return 0;
 	pthread_mutex_lock(&c->lock);
-	a = *find_attr(c, dir);
+	a = attr_for(c, dir, now_s());
 	if (a && a->expires > now_s())
 		n = ++a->misses;
 	pthread_mutex_unlock(&c->lock);
@@ -481,7 +696,7 @@ static void put_dir(struct cache *c, const char *path,
 
 	if (spec && unused_s < c->ttl)
 		exp = now + unused_s;
-	if (c->ttl <= 0 || n + 1 > c->max / 2) {
+	if (c->ttl <= 0 || n + 1 > c->max) {
 		free_dirents(ents, n);
 		return;
 	}
@@ -491,7 +706,7 @@ static void put_dir(struct cache *c, const char *path,
 		goto out;
 	}
 	dp = find_dir(c, path);
-	if (spec && *dp && (*dp)->expires > now) {
+	if (spec && *dp && (*dp)->expires > now && !(*dp)->attrs_only) {
 		/* someone listed it meanwhile: keep theirs */
 		free_dirents(ents, n);
 		goto out;
@@ -502,15 +717,31 @@ static void put_dir(struct cache *c, const char *path,
 		c->used -= d->n + 1;
 		free_dir(d);
 	}
-	make_room(c, 2 * n + 1);
+	/* the children's own entries, where they have one, take the
+	 * listing's word (the others ask the listing: listed_child) */
+	for (i = 0; i < n; i++) {
+		struct attr_ent *a;
+
+		child = child_path(path, ents[i].name);
+		if (!child)
+			break;
+		if ((a = *find_attr(c, child))) {
+			put_attr(c, child, &ents[i].st, ents[i].link, exp);
+			a->spec = spec;
+		}
+		free(child);
+	}
+	make_room(c, n + 1);
 	d = calloc(1, sizeof(*d));
-	if (!d || !(d->path = strdup(path))) {
-		free(d);
-		free_dirents(ents, n);
+	if (!d || !(d->path = strdup(path)) || dir_fill(d, ents, n) < 0) {
+		if (d && d->path)
+			free_dir(d); /* dir_fill freed ents */
+		else {
+			free(d);
+			free_dirents(ents, n);
+		}
 		goto out;
 	}
-	d->ents = ents;
-	d->n = n;
 	d->expires = exp;
 	d->fetched = now;
 	d->spec = spec;
@@ -518,15 +749,6 @@ static void put_dir(struct cache *c, const char *path,
 	d->next = *dp;
 	*dp = d;
 	c->used += n + 1;
-	for (i = 0; i < n; i++) {
-		child = child_path(path, ents[i].name);
-		if (!child)
-			break;
-		put_attr(c, child, &ents[i].st, ents[i].link, exp);
-		if (spec && *find_attr(c, child))
-			(*find_attr(c, child))->spec = true;
-		free(child);
-	}
 out:
 	pthread_mutex_unlock(&c->lock);
 }
@@ -562,18 +784,23 @@ static void drop_parent_listing(struct cache *c, const char *path)
 static void drop(struct cache *c, const char *path, bool listing_only)
 {
 	struct attr_ent **ap = find_attr(c, path), *a = *ap;
-	struct dir_ent **dp = find_dir(c, path), *d = *dp;
+	struct dir_ent *d = *find_dir(c, path), *pd;
+	struct lent *e;
 
-	if (a && !listing_only) {
-		*ap = a->next;
-		free_attr(a);
-		c->used--;
+	if (!listing_only) {
+		if (a) {
+			*ap = a->next;
+			free_attr(a);
+			c->used--;
+		}
+		/* nor may its parent's listing answer for it */
+		if ((e = listed_child(c, path, now_s(), &pd)))
+			e->gone = 1;
 	}
-	if (d) {
-		*dp = d->next;
-		c->used -= d->n + 1;
-		free_dir(d);
-	}
+	/* The listing no longer serves (readdir, "missing"), but answers for
+	 * the children not changed since, as their own entries did. */
+	if (d)
+		d->attrs_only = true;
 }
 
 void cache_invalidate(struct cache *c, const char *path)
@@ -602,7 +829,7 @@ static void parent_stale(struct cache *c, const char *path)
 		return;
 	if ((d = *find_dir(c, parent)))
 		d->stale = true;
-	if ((a = *find_attr(c, parent)) && !a->missing)
+	if ((a = attr_for(c, parent, now_s())) && !a->missing)
 		a->unknown = true;
 	if (parent_of(parent, grand, sizeof(grand)) &&
 	    (d = *find_dir(c, grand)))
@@ -618,6 +845,7 @@ static void mark_changed(struct cache *c, const char *path, bool dir)
 		return;
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
+	attr_for(c, path, now_s()); /* the type it had, from a listing */
 	put_attr(c, path, NULL, NULL, now_s() + c->ttl);
 	if ((a = *find_attr(c, path))) {
 		a->missing = false;

@@ -22,8 +22,10 @@
 #define PARK_MS 2000
 /* sessions idle this long are closed */
 #define IDLE_CLOSE_S 600
-/* attributes and listings the cache holds at most */
-#define CACHE_MAX 200000
+/* attribute entries plus listed names the cache holds at most: a listed
+ * name costs about 70 bytes (cache.c), so about 75 MB when full, and a
+ * listing of max_entries' default (1,000,000 names) is kept */
+#define CACHE_MAX (1u << 20)
 /* prefetch: threads at most (one per spare session), paths queued */
 #define PREFETCH_WORKERS_MAX 8
 #define PREFETCH_QUEUE_MAX 256

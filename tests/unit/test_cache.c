@@ -1,5 +1,6 @@
 /* Unit tests for the attribute and directory cache. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,107 @@ START_TEST(miss_count_per_directory)
 }
 END_TEST
 
+/* A listed name's attributes as meta makes them from a listing line. */
+static void meta_shaped(struct stat *st, off_t size, time_t t)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFREG | 0644;
+	st->st_nlink = 1;
+	st->st_uid = 1000;
+	st->st_gid = 1000;
+	st->st_size = size;
+	st->st_blksize = 4096;
+	st->st_blocks = (size + 511) / 512;
+	st->st_mtime = st->st_ctime = st->st_atime = t;
+}
+
+/* Memory: a listing of 100,000 names the shape meta makes costs at most
+ * 150 bytes a name in the cache (it cost 432 when every name held a
+ * struct stat in the listing and an attribute entry of its own), and
+ * each child is answered exactly as it was put. */
+START_TEST(listing_memory_per_name)
+{
+	size_t n = 100000, i;
+	struct cache *c = cache_new(100, 4 * n);
+	struct cache_dirent *e = calloc(n, sizeof(*e));
+	struct mallinfo2 before, after;
+	struct stat want, got;
+	char name[64];
+
+	ck_assert_ptr_nonnull(e);
+	before = mallinfo2();
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "file-%07zu.dat", i);
+		e[i].name = strdup(name);
+		meta_shaped(&e[i].st, (off_t)i * 3, 1700000000 + (time_t)i);
+	}
+	cache_put_dir(c, "/big", e, n, cache_gen(c));
+	after = mallinfo2();
+	ck_assert_msg(after.uordblks + after.hblkhd <=
+			      before.uordblks + before.hblkhd + 150 * n,
+		      "%.1f bytes per listed name",
+		      (double)(after.uordblks + after.hblkhd - before.uordblks -
+			       before.hblkhd) /
+			      (double)n);
+	for (i = 0; i < n; i += 997) {
+		snprintf(name, sizeof(name), "/big/file-%07zu.dat", i);
+		meta_shaped(&want, (off_t)i * 3, 1700000000 + (time_t)i);
+		ck_assert_int_eq(cache_get_attr(c, name, &got), 1);
+		ck_assert_int_eq(memcmp(&got, &want, sizeof(got)), 0);
+	}
+	ck_assert_int_eq(cache_get_attr(c, "/big/file-x", &got), -ENOENT);
+	cache_free(c);
+}
+END_TEST
+
+/* Attributes of another shape than meta's are kept whole. */
+START_TEST(listing_keeps_other_attributes_whole)
+{
+	struct cache *c = cache_new(100, 1000);
+	struct cache_dirent *e = ents(3);
+	struct stat want, got;
+
+	meta_shaped(&e[1].st, 10, 1000);
+	e[1].st.st_atime = 5; /* not the mtime: not the compact shape */
+	e[1].st.st_mtim.tv_nsec = 7;
+	want = e[1].st;
+	cache_put_dir(c, "/d", e, 3, cache_gen(c));
+	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &got), 1);
+	ck_assert_int_eq(memcmp(&got, &want, sizeof(got)), 0);
+	ck_assert_int_eq(cache_get_attr(c, "/d/f2", &got), 1);
+	ck_assert_int_eq(got.st_size, 2);
+	cache_free(c);
+}
+END_TEST
+
+/* A dropped listing (a change in the directory) still answers for the
+ * children not changed since, not for the one invalidated, and no longer
+ * says "missing" or serves readdir. */
+START_TEST(dropped_listing_answers_for_unchanged_children)
+{
+	struct cache *c = cache_new(100, 1000);
+	struct stat got;
+	size_t n = 0;
+
+	cache_put_dir(c, "/d", ents(4), 4, cache_gen(c));
+	cache_invalidate(c, "/d/f1");
+	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &got), 0); /* ask */
+	ck_assert_int_eq(cache_get_attr(c, "/d/f2", &got), 1);
+	ck_assert_int_eq(got.st_size, 2);
+	ck_assert_int_eq(cache_get_attr(c, "/d/nope", &got), 0);
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 0);
+	ck_assert(!cache_listed(c, "/d"));
+	ck_assert(!cache_has_dir(c, "/d"));
+	/* a fresh listing replaces it */
+	cache_put_dir(c, "/d", ents(2), 2, cache_gen(c));
+	ck_assert_int_eq(cache_get_attr(c, "/d/f1", &got), 1);
+	ck_assert_int_eq(cache_get_attr(c, "/d/f3", &got), -ENOENT);
+	ck_assert_int_eq(cache_get_dir(c, "/d", count_fn, &n), 1);
+	ck_assert_uint_eq(n, 2);
+	cache_free(c);
+}
+END_TEST
+
 Suite *suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -327,6 +429,9 @@ Suite *suite(void)
 	tcase_add_test(tc, disabled);
 	tcase_add_test(tc, links);
 	tcase_add_test(tc, miss_count_per_directory);
+	tcase_add_test(tc, listing_memory_per_name);
+	tcase_add_test(tc, listing_keeps_other_attributes_whole);
+	tcase_add_test(tc, dropped_listing_answers_for_unchanged_children);
 	suite_add_tcase(s, tc);
 	return s;
 }
