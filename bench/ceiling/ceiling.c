@@ -81,6 +81,13 @@ static void *ceiling_init(struct fuse_conn_info *conn,
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	if (want_splice && (conn->capable & FUSE_CAP_SPLICE_MOVE))
 		conn->want |= FUSE_CAP_SPLICE_MOVE;
+	/* for the bench's report: what this mount runs with */
+	fprintf(stderr, "ceiling: splice_write=%d splice_move=%d "
+		"splice_read=%d max_write=%u max_readahead=%u\n",
+		!!(conn->want & FUSE_CAP_SPLICE_WRITE),
+		!!(conn->want & FUSE_CAP_SPLICE_MOVE),
+		!!(conn->want & FUSE_CAP_SPLICE_READ), conn->max_write,
+		conn->max_readahead);
 	return NULL;
 }
 
