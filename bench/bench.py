@@ -38,6 +38,7 @@ need its python3-pyftpdlib).
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import ftplib
 import hashlib
@@ -65,9 +66,10 @@ READ_SIZE = 4096
 SERVER_KINDS = ("pyftpdlib", "vsftpd")
 # --only: ls (cold + warm), cat (+ its RSS), rnd, tree (find + du), small
 # (serial + parallel reads), write (cp of one file), cp_r (cp -r of the
-# small files), reread, capped
+# small files), reread, capped, wan (capped at --latency-ms), many
+# (concurrent readers of different files)
 WORKLOADS = ("ls", "cat", "rnd", "tree", "small", "write", "cp_r", "reread",
-             "capped")
+             "capped", "wan", "many")
 WRITE_USER, WRITE_PASS = "u", "p"   # the pyftpdlib write server's user
 WRITE_DIR = "pub"                   # where uploads go (vsftpd: ftp-owned)
 
@@ -249,11 +251,11 @@ def write_random(path, size):
 
 class Tree:
     def __init__(self, entries, size, extra=0, tree_files=0, small_files=0,
-                 small_size=4096, cap_size=0, seed=1):
+                 small_size=4096, cap_size=0, seed=1, many=0, many_size=0):
         """extra: bytes the write area will need next to the tree."""
         self.entries = entries
         self.size = size
-        parent = pick_tree_parent(size + extra + cap_size)
+        parent = pick_tree_parent(size + extra + cap_size + many * many_size)
         self.root = tempfile.mkdtemp(prefix="ftpfs-bench-tree-", dir=parent)
         _live.append(self)
         # vsftpd serves anonymous users as 'ftp', chroot()ed here
@@ -309,6 +311,17 @@ class Tree:
                 os.chmod(os.path.join(dirpath, n), 0o755)
             for n in filenames:
                 os.chmod(os.path.join(dirpath, n), 0o644)
+        # many/: `many` files of many_size random bytes (the concurrent
+        # readers row), their sha256s kept
+        self.many = {}
+        self.many_size = many_size
+        if many:
+            d = os.path.join(self.root, "many")
+            os.mkdir(d, 0o755)
+            for k in range(many):
+                name = "m%02d" % k
+                self.many[name] = write_random(os.path.join(d, name),
+                                               many_size)
         # capped: the file for the bandwidth-capped server
         self.cap_size = cap_size
         if cap_size:
@@ -349,6 +362,9 @@ GOAL_TREE = ("ratio_le", 0.2)        # at 20 ms
 GOAL_SMALL_PAR = ("ratio_le_rclone", 1.0)   # at 20 ms
 GOAL_RND = ("ratio_le", 0.55)        # at 20 ms
 GOAL_CAP = ("tput_ge", 3.0)
+GOAL_WAN = ("tput_ge", 2.5)          # 20 ms RTT + 100 Mbit/s per connection
+GOAL_MANY = ("tput_fb", 0.9, 2.0)    # 64 readers: >= 0.9x one raw stream's
+                                     # MiB/s, no first byte after > 2 s
 GOAL_CPR = ("ratio_le", 1.2)         # cp -r of many files, 0 ms
 GOAL_CPR_LAT = ("ratio_le", 1.0)     # the same at 20 ms RTT
 
@@ -1743,6 +1759,117 @@ class Bench:
             fmt_secs(r1.secs), retrs, nbytes))
         cell.transfers = getattr(cell, "transfers", []) + [(retrs, nbytes)]
 
+    # -- concurrent readers of different files ------------------------------
+
+    @contextlib.contextmanager
+    def measuring(self, server, cell, what, via=None):
+        """A fresh mount (self.mount) for one measurement, yielded; a
+        BenchError inside fails the cell and goes to Problems with the
+        mount's stderr; always unmounted."""
+        m = None
+        try:
+            m = self.mount(server, via)
+            yield m
+        except BenchError as e:
+            cell.fail(str(e))
+            self.problem(server, what, str(e), m.stderr() if m else "")
+        finally:
+            if m:
+                self.unmount(m, server, what)
+
+    def many_run(self, server, cell, via=None, verify=False):
+        """Fresh mount; one thread per many/ file, all started together,
+        each open + read to EOF (1 MiB reads); timed until the last is
+        done; the longest wait for a first byte goes to cell.first_byte.
+        The byte count of every file is checked; verify (untimed, ftpfs
+        only, once per server): its sha256 too."""
+        what = "%d readers, %s%s" % (len(self.tree.many), self.who(via),
+                                     " (verify)" if verify else "")
+        with self.measuring(server, cell, what, via) as m:
+            bad = []
+            first = {}
+            go = threading.Event()
+            t0 = [0.0]
+
+            def work(name):
+                go.wait()
+                h = hashlib.sha256() if verify else None
+                n = 0
+                try:
+                    with open(m.path("many", name), "rb",
+                              buffering=0) as fh:
+                        while True:
+                            b = fh.read(MiB)
+                            if not b:
+                                break
+                            if not n:
+                                first[name] = time.perf_counter() - t0[0]
+                            n += len(b)
+                            if h:
+                                h.update(b)
+                except OSError as e:
+                    bad.append("%s: %s" % (name, e))
+                    return
+                if n != self.tree.many_size:
+                    bad.append("%s: %d bytes, want %d" % (
+                        name, n, self.tree.many_size))
+                elif h and h.hexdigest() != self.tree.many[name]:
+                    bad.append("%s: sha256 differs from the file on disk"
+                               % name)
+
+            names = sorted(self.tree.many)
+            # short: rclone with --ftp-concurrency 4 was seen to hang with
+            # more readers than connections
+            total = len(names) * self.tree.many_size // MiB
+            with m.watchdog(max(60, total // 10)):
+                with concurrent.futures.ThreadPoolExecutor(len(names)) as ex:
+                    futs = [ex.submit(work, n) for n in names]
+                    time.sleep(0.05)        # every thread at go.wait()
+                    t0[0] = time.perf_counter()
+                    go.set()
+                    for f in futs:
+                        f.result()
+                    t1 = time.perf_counter()
+            if bad:
+                raise BenchError(bad[0])
+            if not verify:
+                cell.values.append(t1 - t0[0])
+                fb = max(first.values()) if first else None
+                cell.first_byte = getattr(cell, "first_byte", []) + [fb]
+                cell.extra.append("longest wait for a first byte %s" %
+                                  (fmt_secs(fb) if fb is not None else "–"))
+
+    def many_raw(self, server, cell):
+        """One stream: one ftplib session (connect + login, TYPE I once),
+        then PASV + RETR of each many/ file in turn, read in 1 MiB
+        recv_into calls (every size checked).  Not one curl with every
+        URL: curl 7.88 reusing its connection stalled ~1 s per file against
+        pyftpdlib here."""
+        names = sorted(self.tree.many)
+        buf = bytearray(MiB)
+        try:
+            t0 = time.perf_counter()
+            f = self.ftp(server)
+            for n in names:
+                conn, _ = f.ntransfercmd("RETR many/" + n)
+                got = 0
+                with conn:
+                    while True:
+                        k = conn.recv_into(buf)
+                        if not k:
+                            break
+                        got += k
+                    Bench.tls_unwrap(conn)
+                f.voidresp()
+                if got != self.tree.many_size:
+                    cell.fail("ftplib RETR many/%s: %d bytes, want %d" % (
+                        n, got, self.tree.many_size))
+                    return
+            self.ftp_close(f)
+            cell.values.append(time.perf_counter() - t0)
+        except (OSError, EOFError, ftplib.Error) as e:
+            cell.fail("ftplib: %s" % e)
+
     # -- the sections ---------------------------------------------------------
 
     def rows_std(self, label, lat=False):
@@ -1779,6 +1906,15 @@ class Bench:
             R["tree"].note = "ftplib, one session: serial walk with %s " \
                              "of every directory" % ("MLSD" if label.startswith(
                                  "pyftpdlib") else "LIST")
+        if not lat and t.many and self.want("many"):
+            R["many"] = self.row(label, "many", "%d readers of different "
+                                 "%d MiB files at once (aggregate)" % (
+                                     len(t.many), t.many_size // MiB), "s",
+                                 len(t.many) * t.many_size, goal=GOAL_MANY)
+            R["many"].note = "ftplib, one session: RETR of the %d files " \
+                             "one after another; cell: until every " \
+                             "reader is done, and the longest any reader " \
+                             "waited for its first byte" % len(t.many)
         if t.small and self.want("small"):
             n = format(len(t.small), ",")
             R["small1"] = self.row(label, "small1", "read %s %d KiB files "
@@ -1852,55 +1988,46 @@ class Bench:
                 self.run_ls(server, R["cold"], R["warm"], rd)
             if "cat" in R:
                 cat, rss = R["cat"], R["rss"]
-                if cat.ftpfs.live():
-                    self.cat_run(server, cat.ftpfs, rss.ftpfs)
-                if cat.raw.live():
-                    self.cat_raw(server, cat.raw, rss.raw)
-                for via, side in rd:
-                    if getattr(cat, side).live():
-                        self.cat_run(server, getattr(cat, side),
-                                     getattr(rss, side), via)
+                self.turn(cat, rd, lambda c, v: self.cat_run(
+                    server, c, getattr(rss, side_of(v)), v),
+                    lambda c: self.cat_raw(server, c, rss.raw))
             if "rnd" in R:
                 self.run_rnd(server, R["rnd"], a.reads, rd, i == 0)
+            if "many" in R:
+                self.turn(R["many"], rd,
+                          lambda c, v: self.many_run(server, c, v),
+                          lambda c: self.many_raw(server, c))
             if wsrv and wrt:
-                if wrt.ftpfs.live():
-                    self.write_run(wsrv, wrt.ftpfs)
-                if wrt.raw.live():
-                    self.write_raw(wsrv, wrt.raw)
-                for via, side in wr:
-                    if getattr(wrt, side).live():
-                        self.write_run(wsrv, getattr(wrt, side), via)
+                self.turn(wrt, wr, lambda c, v: self.write_run(wsrv, c, v),
+                          lambda c: self.write_raw(wsrv, c))
             if wsrv and "cp_r" in R:
-                cp = R["cp_r"]
-                if cp.ftpfs.live():
-                    self.cpr_run(wsrv, cp.ftpfs)
-                if cp.raw.live():
-                    self.cpr_raw(wsrv, cp.raw)
-                for via, side in wr:
-                    if getattr(cp, side).live():
-                        self.cpr_run(wsrv, getattr(cp, side), via)
+                self.turn(R["cp_r"], wr,
+                          lambda c, v: self.cpr_run(wsrv, c, v),
+                          lambda c: self.cpr_raw(wsrv, c))
             if "tree" in R:
-                tr = R["tree"]
-                if tr.ftpfs.live():
-                    self.tree_run(server, tr.ftpfs)
-                if tr.raw.live():
-                    self.tree_raw(server, tr.raw)
-                for via, side in rd:
-                    if getattr(tr, side).live():
-                        self.tree_run(server, getattr(tr, side), via)
+                self.turn(R["tree"], rd,
+                          lambda c, v: self.tree_run(server, c, v),
+                          lambda c: self.tree_raw(server, c))
             for key, par in (("small1", 1), ("smallP", a.parallel)):
-                if key not in R:
-                    continue
-                sm = R[key]
-                if sm.ftpfs.live():
-                    self.small_run(server, sm.ftpfs, par)
-                if sm.raw.live():
-                    self.small_raw(server, sm.raw, par)
-                for via, side in rd:
-                    if getattr(sm, side).live():
-                        self.small_run(server, getattr(sm, side), par, via)
+                if key in R:
+                    self.turn(R[key], rd, lambda c, v, p=par: self.small_run(
+                        server, c, p, v), lambda c, p=par: self.small_raw(
+                            server, c, p))
             if i == 0:
                 self.rclone_once(list(R.values()) + [wrt])
+
+    @staticmethod
+    def turn(row, others, run, raw):
+        """One run of a row, each side in turn: ftpfs (run(cell, None)),
+        raw (raw(cell)), then the other mounts (run(cell, via)); cells
+        that failed or were dropped are left out."""
+        if row.ftpfs.live():
+            run(row.ftpfs, None)
+        if row.raw.live():
+            raw(row.raw)
+        for via, side in others:
+            if getattr(row, side).live():
+                run(getattr(row, side), via)
 
     def run_rnd(self, server, rnd, n, others, first):
         """One run of the random reads: ftpfs, each raw method, then the
@@ -1978,6 +2105,10 @@ class Bench:
                 wsrv = self.write_server(kind, [r for r in (wrt, cpr) if r])
             if "cat" in R:
                 self.verify(server, R)
+            if "many" in R:
+                log("%s: verifying the %d concurrent readers through ftpfs "
+                    "(bytes + sha256)" % (server.label, len(t.many)))
+                self.many_run(server, R["many"].ftpfs, verify=True)
             if cpr and wsrv:
                 R["cp_r"] = cpr
                 self.cpr_trace(wsrv, cpr)
@@ -2011,16 +2142,31 @@ class Bench:
         """pyftpdlib with --rate-bps: every data connection capped; `cat`
         of a file (timed with its bytes + sha256 check)."""
         a, t = self.a, self.tree
-        rate = int(a.cap_mibps * MiB)
-        label = "pyftpdlib, %g MiB/s per connection" % a.cap_mibps
-        server = Server("pyftpdlib", t.root, 0,
+        self.cat_capped("pyftpdlib, %g MiB/s per connection" % a.cap_mibps,
+                        "capped", "`cat` %d MiB file, server caps each "
+                        "connection at %g MiB/s" % (t.cap_size // MiB,
+                                                    a.cap_mibps),
+                        0, int(a.cap_mibps * MiB), GOAL_CAP)
+
+    def run_wan(self):
+        """pyftpdlib with --latency-ms and --rate-bps: a WAN link of that
+        round trip with that bandwidth per connection; `cat` of the capped
+        file."""
+        a, t = self.a, self.tree
+        self.cat_capped("pyftpdlib, %s ms RTT + %g Mbit/s per connection"
+                        % (a.latency_ms, a.wan_mbit), "wan",
+                        "`cat` %d MiB file, %s ms RTT, server caps each "
+                        "connection at %g Mbit/s" % (
+                            t.cap_size // MiB, a.latency_ms, a.wan_mbit),
+                        a.latency_ms, int(a.wan_mbit * 1e6 / 8), GOAL_WAN)
+
+    def cat_capped(self, label, key, title, latency_ms, rate, goal):
+        a, t = self.a, self.tree
+        server = Server("pyftpdlib", t.root, latency_ms,
                         list(a.pyftpd_arg) + ["--rate-bps", str(rate)],
                         label=label)
         try:
-            row = self.row(label, "capped", "`cat` %d MiB file, server caps "
-                           "each connection at %g MiB/s" % (
-                               t.cap_size // MiB, a.cap_mibps), "s",
-                           t.cap_size, goal=GOAL_CAP)
+            row = self.row(label, key, title, "s", t.cap_size, goal=goal)
             row.note = "one `curl` stream (`-o /dev/null`)"
             for i in range(a.runs):
                 log("%s: run %d/%d" % (label, i + 1, a.runs))
@@ -2126,21 +2272,13 @@ class Bench:
         rd, wr = self.others("off"), self.others("writes")
         for i in range(a.runs):
             log("%s: run %d/%d" % (server.label, i + 1, a.runs))
-            if cat and cat.ftpfs.live():
-                self.cat_run(server, cat.ftpfs, rss.ftpfs)
-            if cat and cat.raw.live():
-                self.cat_raw(server, cat.raw, rss.raw)
-            for via, side in rd if cat else ():
-                if getattr(cat, side).live():
-                    self.cat_run(server, getattr(cat, side),
-                                 getattr(rss, side), via)
-            if wrt and wrt.ftpfs.live():
-                self.write_run(server, wrt.ftpfs)
-            if wrt and wrt.raw.live():
-                self.write_raw(server, wrt.raw)
-            for via, side in wr if wrt else ():
-                if getattr(wrt, side).live():
-                    self.write_run(server, getattr(wrt, side), via)
+            if cat:
+                self.turn(cat, rd, lambda c, v: self.cat_run(
+                    server, c, getattr(rss, side_of(v)), v),
+                    lambda c: self.cat_raw(server, c, rss.raw))
+            if wrt:
+                self.turn(wrt, wr, lambda c, v: self.write_run(server, c, v),
+                          lambda c: self.write_raw(server, c))
             if rnd:
                 self.run_rnd(server, rnd, a.tls_reads, rd, i == 0)
             if i == 0:
@@ -2325,7 +2463,10 @@ def machine_facts(a, tree, bench):
                       format(tree.tree_bytes, ","),
                       format(len(tree.small), ","), a.small_kib,
                       "; `capped`, %d MiB random" % (tree.cap_size // MiB)
-                      if tree.cap_size else "")))
+                      if tree.cap_size else "") + (
+                      "; many/: %d files of %d MiB random" % (
+                          len(tree.many), tree.many_size // MiB)
+                      if tree.many else "")))
     facts.append(("settings", "runs=%d, reads=%d x %d B (FTPS: %d), "
                   "seed=%d, parallel readers=%d%s" % (
                       a.runs, a.reads, READ_SIZE, a.tls_reads, a.seed,
@@ -2345,7 +2486,13 @@ def machine_facts(a, tree, bench):
                   "(%g MiB/s per data connection), a %d MiB file" % (
                       int(a.cap_mibps * MiB), a.cap_mibps,
                       a.cap_file_mib) if a.cap_mibps and tree.cap_size
-                  else "skipped"))
+                  and wants(a, "capped") else "skipped"))
+    facts.append(("WAN row", "pyftpdlib with `--latency-ms %s --rate-bps "
+                  "%d` (%g Mbit/s per data connection), the same %d MiB "
+                  "file" % (a.latency_ms, int(a.wan_mbit * 1e6 / 8),
+                            a.wan_mbit, a.cap_file_mib)
+                  if a.wan_mbit and a.latency_ms and tree.cap_size and
+                  wants(a, "wan") else "skipped"))
     if a.write and wants(a, "write"):
         facts.append(("writes", "`cp` of a %d MiB random file into %s/ of "
                       "a second server per kind, serving its own root: "
@@ -2397,6 +2544,9 @@ def fmt_cell(row, cell, who="ftpfs"):
     s = fmt_secs(m)
     if row.size and m > 0 and row.key != "reread":
         s += " (%.0f MiB/s)" % (row.size / MiB / m)
+    fb = [f for f in getattr(cell, "first_byte", []) if f is not None]
+    if row.key == "many" and fb:
+        s += "; first byte ≤ %s" % fmt_secs(max(fb))
     if row.key == "reread":
         tr = getattr(cell, "transfers", None)
         if tr:
@@ -2439,7 +2589,7 @@ def fmt_ratio(row, cell, base=None):
 def goal_text(row):
     if not row.goal:
         return "–"
-    kind, v = row.goal
+    kind, v = row.goal[:2]
     if kind == "tput_ge":
         return "MiB/s ≥ %g× raw" % v
     if kind == "ceil_tput_ge":
@@ -2450,6 +2600,9 @@ def goal_text(row):
         return "≤ %g× raw and faster than rclone (defaults)" % v
     if kind == "abs_le":
         return "≤ %g %s" % (v, row.unit)
+    if kind == "tput_fb":
+        return "MiB/s ≥ %g× raw, no first byte after > %g s" % (
+            v, row.goal[2])
     return "?"
 
 
@@ -2457,12 +2610,18 @@ def goal_met(row):
     """'met', '**not met**' or '–' (no goal, or nothing to judge)."""
     if not row.goal or row.ftpfs.failed:
         return "–" if not row.goal else "**not met** (failed)"
-    kind, v = row.goal
+    kind, v = row.goal[:2]
     m = row.ftpfs.median()
     if m is None:
         return "–"
     if kind == "abs_le":
         ok = m <= v
+    elif kind == "tput_fb":
+        x = ratio(row, row.ftpfs)
+        fb = [f for f in getattr(row.ftpfs, "first_byte", []) if f is not None]
+        if x is None or not fb:
+            return "–"
+        ok = x > 0 and 1 / x >= v and max(fb) <= row.goal[2]
     else:
         x = ratio(row, row.ftpfs, row.ceiling if kind == "ceil_tput_ge"
                   else None)
@@ -2740,6 +2899,16 @@ def parse_args(argv):
     p.add_argument("--cap-mibps", type=float, default=8,
                    help="per-connection bandwidth cap of the capped "
                         "pyftpdlib, MiB/s (default 8; 0 skips the row)")
+    p.add_argument("--readers", type=int, default=None,
+                   help="files (and readers) of the concurrent-readers row "
+                        "(default 64; 16 with --quick; 0 skips it)")
+    p.add_argument("--reader-mib", type=int, default=None,
+                   help="size of each of those files, MiB (default 16; 2 "
+                        "with --quick)")
+    p.add_argument("--wan-mbit", type=float, default=100,
+                   help="bandwidth per connection of the WAN row's "
+                        "pyftpdlib, which also has --latency-ms (default "
+                        "100; 0 skips the row)")
     p.add_argument("--cap-file-mib", type=int, default=None,
                    help="size of the file read from the capped server "
                         "(default 64; 16 with --quick)")
@@ -2822,6 +2991,10 @@ def parse_args(argv):
         a.small_files = 200 if a.quick else 1000
     if a.cap_file_mib is None:
         a.cap_file_mib = 16 if a.quick else 64
+    if a.readers is None:
+        a.readers = 16 if a.quick else 64
+    if a.reader_mib is None:
+        a.reader_mib = 2 if a.quick else 16
     if a.entries is None:
         a.entries = 2000 if a.quick else 10000
     if a.write_mib is None:
@@ -2838,7 +3011,8 @@ def parse_args(argv):
     if a.runs < 1 or a.latency_runs < 1 or a.file_mib < 1 or a.entries < 1 or a.reads < 1 \
             or a.latency_ms < 0 or a.write_mib < 1 or a.tls_reads < 1 \
             or a.tree_files < 0 or a.small_files < 0 or a.small_kib < 1 \
-            or a.parallel < 1 or a.cap_mibps < 0 or a.cap_file_mib < 1:
+            or a.parallel < 1 or a.cap_mibps < 0 or a.cap_file_mib < 1 \
+            or a.wan_mbit < 0 or a.readers < 0 or a.reader_mib < 1:
         p.error("--runs, --file-mib, --entries, --reads, --tls-reads, "
                 "--write-mib must be >= 1, --latency-ms >= 0")
     # FTPS is served by vsftpd, which has no latency knob
@@ -2950,17 +3124,24 @@ def main(argv):
                     tree_files=a.tree_files if want("tree") else 0,
                     small_files=a.small_files if want("small", "cp_r")
                     else 0, small_size=a.small_kib * 1024,
-                    cap_size=a.cap_file_mib * MiB if (a.cap_mibps and pyf
-                                                      and want("capped"))
+                    many=a.readers if want("many") else 0,
+                    many_size=a.reader_mib * MiB,
+                    cap_size=a.cap_file_mib * MiB if pyf and (
+                        (a.cap_mibps and want("capped")) or
+                        (a.wan_mbit and a.latency_ms and want("wan")))
                     else 0, seed=a.seed)
         area = WriteArea(tree, wsize) if (a.write or a.tls or
                                           want("cp_r")) else None
         bench = Bench(a, tree, area)
-        sections = [(kind, bench.run_server) for kind in a.servers]
+        sections = [(kind, bench.run_server) for kind in a.servers
+                    if want("ls", "cat", "rnd", "tree", "small", "write",
+                            "cp_r", "many")]
         if pyf and a.reread and want("reread"):
             sections.append(("pyftpdlib (logging)", bench.run_reread))
         if pyf and a.cap_mibps and want("capped"):
             sections.append(("pyftpdlib capped", bench.run_capped))
+        if pyf and a.wan_mbit and a.latency_ms and want("wan"):
+            sections.append(("pyftpdlib WAN", bench.run_wan))
         if pyf and a.latency_ms and want("ls", "rnd", "tree", "small",
                                          "cp_r"):
             sections.append(("pyftpdlib, %s ms RTT" % a.latency_ms,
