@@ -14,12 +14,15 @@ Serves one temporary tree (dir/ of --entries empty files, `big`, a
 --file-mib file of random bytes, tree/ of 10 x 10 directories with
 --tree-files small files, small/ with --small-files files, `capped`) from
 several servers on 127.0.0.1, runs every workload through a fresh ftpfs
-mount, raw (curl or ftplib) and through a fresh `rclone mount`,
-interleaved, and prints a Markdown table of medians with ratios to raw and
-the goals of the issue "Performance" (also written to --output, default
-bench/results.md).  Sections: pyftpdlib and vsftpd (plain, no latency),
+mount, raw (curl or ftplib), through a fresh mount of the FUSE ceiling
+(bench/ceiling: the served directory mirrored through FUSE with ftpfs's
+settings; plain sections) and through fresh `rclone mount`s at rclone's
+default connection count and at ftpfs's 4, interleaved, and prints a
+Markdown table of medians with ratios to raw and to the ceiling and the
+goals of issue 16 (also written to --output, default bench/results.md).  Sections: pyftpdlib and vsftpd (plain, no latency),
 pyftpdlib with --log (re-read of an unchanged file), pyftpdlib with a
-per-connection bandwidth cap (--cap-mibps), pyftpdlib with a round-trip
+per-connection bandwidth cap (--cap-mibps), the same with --latency-ms
+too (--wan-mbit), pyftpdlib with a round-trip
 latency (--latency-ms, default 20; vsftpd cannot add latency), vsftpd with
 explicit FTPS.  The writes (`cp` of a file, `cp -r` of small/) go to a
 second, writable server per section.  --only runs some workloads and
