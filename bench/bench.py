@@ -70,9 +70,9 @@ SERVER_KINDS = ("pyftpdlib", "vsftpd")
 # --only: ls (cold + warm), cat (+ its RSS), rnd, tree (find + du), small
 # (serial + parallel reads), write (cp of one file), cp_r (cp -r of the
 # small files), reread, capped, wan (capped at --latency-ms), many
-# (concurrent readers of different files)
+# (concurrent readers of different files), lsr (ls -lR at --lsr-latency-ms)
 WORKLOADS = ("ls", "cat", "rnd", "tree", "small", "write", "cp_r", "reread",
-             "capped", "wan", "many")
+             "capped", "wan", "many", "lsr")
 WRITE_USER, WRITE_PASS = "u", "p"   # the pyftpdlib write server's user
 WRITE_DIR = "pub"                   # where uploads go (vsftpd: ftp-owned)
 
@@ -236,6 +236,7 @@ def fstype_of(path):
 
 
 TREE_TOP, TREE_SUB = 10, 10        # tree/dNN/sNN: 100 leaf directories
+LSR_TOP, LSR_SUB, LSR_FILES = 10, 14, 10   # lsr/: 151 dirs, 1,400 files
 
 
 def write_random(path, size):
@@ -254,7 +255,8 @@ def write_random(path, size):
 
 class Tree:
     def __init__(self, entries, size, extra=0, tree_files=0, small_files=0,
-                 small_size=4096, cap_size=0, seed=1, many=0, many_size=0):
+                 small_size=4096, cap_size=0, seed=1, many=0, many_size=0,
+                 lsr=False):
         """extra: bytes the write area will need next to the tree."""
         self.entries = entries
         self.size = size
@@ -325,6 +327,27 @@ class Tree:
                 name = "m%02d" % k
                 self.many[name] = write_random(os.path.join(d, name),
                                                many_size)
+        # lsr/: LSR_TOP x LSR_SUB directories (151 with lsr/ itself), each
+        # leaf with LSR_FILES empty files (the ls -lR rows)
+        self.lsr_dirs = self.lsr_files = 0
+        if lsr:
+            top = os.path.join(self.root, "lsr")
+            os.mkdir(top, 0o755)
+            self.lsr_dirs = 1
+            for i in range(LSR_TOP):
+                d = os.path.join(top, "d%02d" % i)
+                os.mkdir(d, 0o755)
+                self.lsr_dirs += 1
+                for j in range(LSR_SUB):
+                    leaf = os.path.join(d, "s%02d" % j)
+                    os.mkdir(leaf, 0o755)
+                    self.lsr_dirs += 1
+                    for k in range(LSR_FILES):
+                        fd = os.open(os.path.join(leaf, "f%02d" % k),
+                                     os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                     0o644)
+                        os.close(fd)
+                        self.lsr_files += 1
         # capped: the file for the bandwidth-capped server
         self.cap_size = cap_size
         if cap_size:
@@ -366,6 +389,8 @@ GOAL_SMALL_PAR = ("ratio_le_rclone", 1.0)   # at 20 ms
 GOAL_RND = ("ratio_le", 0.55)        # at 20 ms
 GOAL_CAP = ("tput_ge", 3.0)
 GOAL_WAN = ("tput_ge", 2.5)          # 20 ms RTT + 100 Mbit/s per connection
+GOAL_LSR = ("ratio_le", 0.3)         # 100 ms: ls -lR vs a serial walk
+GOAL_LSR_WARM = ("abs_le", 1.0)
 GOAL_MANY = ("tput_fb", 0.9, 2.0)    # 64 readers: >= 0.9x one raw stream's
                                      # MiB/s, no first byte after > 2 s
 GOAL_CPR = ("ratio_le", 1.2)         # cp -r of many files, 0 ms
@@ -1041,28 +1066,41 @@ class Bench:
 
     # -- workload 1: ls -l ------------------------------------------------
 
+    @staticmethod
+    def count_lsr(out):
+        """Entries in `ls -lR` output: the lines of files and directories
+        (not the "DIR:" headers, "total" lines or blank lines)."""
+        return len([l for l in out.decode("utf-8", "replace").splitlines()
+                    if l[:1] in ("-", "d", "l")])
+
     def count_ls(self, out):
         lines = [l for l in out.decode("utf-8", "replace").splitlines()
                  if l and not l.startswith("total ")]
         return len(lines)
 
-    def ls_run(self, server, cold, warm, via=None):
-        what = "ls -l, " + self.who(via)
+    def ls_run(self, server, cold, warm, via=None, recursive=False):
+        """`ls -l MNT/dir` (recursive: `ls -lR MNT/lsr`) twice on a fresh
+        mount, the entry count checked each time."""
+        flag = "-lR" if recursive else "-l"
+        what = "ls %s, %s" % (flag, self.who(via))
+        want = self.tree.lsr_dirs - 1 + self.tree.lsr_files if recursive \
+            else self.tree.entries
         m = None
         try:
             m = self.mount(server, via)
-            d = m.path("dir")
-            with m.watchdog(300):
+            d = m.path("lsr" if recursive else "dir")
+            with m.watchdog(600):
                 for cell in (cold, warm):
-                    r = timed(["ls", "-l", d], capture=True, timeout=280,
+                    r = timed(["ls", flag, d], capture=True, timeout=580,
                               env=self.env)
-                    why = r.why("ls -l")
+                    why = r.why("ls " + flag)
                     if why:
                         raise BenchError(why)
-                    n = self.count_ls(r.out)
-                    if n != self.tree.entries:
-                        raise BenchError("ls -l listed %d entries, want %d"
-                                         % (n, self.tree.entries))
+                    n = self.count_lsr(r.out) if recursive else \
+                        self.count_ls(r.out)
+                    if n != want:
+                        raise BenchError("ls %s listed %d entries, want %d"
+                                         % (flag, n, want))
                     cell.values.append(r.secs)
         except BenchError as e:
             cold.fail(str(e))
@@ -1566,16 +1604,19 @@ class Bench:
             if m:
                 self.unmount(m, server, what)
 
-    def tree_raw(self, server, cell):
+    def tree_raw(self, server, cell, top="tree"):
         """A serial walk over one ftplib session: connect, login, then MLSD
-        (pyftpdlib) or LIST (vsftpd: no MLSD) of every directory, counting
-        files and summing sizes (what find + du need)."""
+        (pyftpdlib) or LIST (vsftpd: no MLSD) of every directory under top,
+        counting files and summing sizes (what find + du, or ls -lR,
+        need)."""
+        want_files, want_bytes = (self.tree.tree_files, self.tree.tree_bytes) \
+            if top == "tree" else (self.tree.lsr_files, 0)
         t0 = time.perf_counter()
         try:
             f = self.ftp(server)
             f.voidcmd("TYPE A")         # once (ftplib would send it per list)
             files = size = 0
-            todo = ["tree"]
+            todo = [top]
             mlsd = server.kind == "pyftpdlib"
             while todo:
                 d = todo.pop()
@@ -1608,10 +1649,9 @@ class Bench:
             cell.fail("ftplib walk: %s" % e)
             return
         t1 = time.perf_counter()
-        if files != self.tree.tree_files or size != self.tree.tree_bytes:
+        if files != want_files or size != want_bytes:
             cell.fail("ftplib walk found %d files / %d bytes, want %d / %d"
-                      % (files, size, self.tree.tree_files,
-                         self.tree.tree_bytes))
+                      % (files, size, want_files, want_bytes))
             return
         cell.values.append(t1 - t0)
 
@@ -2140,6 +2180,40 @@ class Bench:
             self.run_std(server, R, a.latency_runs, ceil=False, wsrv=wsrv)
         finally:
             self.close_servers(server, wsrv)
+
+    def run_lsr(self):
+        """pyftpdlib with --lsr-latency-ms (default 100): `ls -lR` of lsr/
+        (151 directories), cold and warm, vs a serial ftplib walk."""
+        a, t = self.a, self.tree
+        label = "pyftpdlib, %s ms RTT" % a.lsr_latency_ms
+        server = Server("pyftpdlib", t.root, a.lsr_latency_ms, a.pyftpd_arg,
+                        label=label)
+        try:
+            title = "`ls -lR` of %d directories, %s files" % (
+                t.lsr_dirs, format(t.lsr_files, ","))
+            cold = self.row(label, "lsr_cold", title + ", cold (fresh "
+                            "mount)", "s", goal=GOAL_LSR)
+            warm = self.row(label, "lsr_warm", title + ", warm (2nd)", "s",
+                            goal=GOAL_LSR_WARM)
+            cold.note = warm.note = "ftplib, one session: serial walk with " \
+                "MLSD of every directory"
+            others = self.others("off", ceil=False)
+            for i in range(a.latency_runs):
+                log("%s: run %d/%d" % (label, i + 1, a.latency_runs))
+                if cold.ftpfs.live():
+                    self.ls_run(server, cold.ftpfs, warm.ftpfs,
+                                recursive=True)
+                if cold.raw.live():
+                    self.tree_raw(server, cold.raw, "lsr")
+                    warm.raw = cold.raw
+                for via, side in others:
+                    if getattr(cold, side).live():
+                        self.ls_run(server, getattr(cold, side),
+                                    getattr(warm, side), via, recursive=True)
+                if i == 0:
+                    self.rclone_once([cold, warm])
+        finally:
+            self.close_servers(server)
 
     def run_capped(self):
         """pyftpdlib with --rate-bps: every data connection capped; `cat`
@@ -2908,6 +2982,9 @@ def parse_args(argv):
     p.add_argument("--reader-mib", type=int, default=None,
                    help="size of each of those files, MiB (default 16; 2 "
                         "with --quick)")
+    p.add_argument("--lsr-latency-ms", type=float, default=100,
+                   help="round trip of the ls -lR rows' pyftpdlib (default "
+                        "100; 0 skips them)")
     p.add_argument("--wan-mbit", type=float, default=100,
                    help="bandwidth per connection of the WAN row's "
                         "pyftpdlib, which also has --latency-ms (default "
@@ -3006,6 +3083,8 @@ def parse_args(argv):
         a.tls_reads = 20 if a.quick else a.reads
     if a.latency_ms == int(a.latency_ms):
         a.latency_ms = int(a.latency_ms)
+    if a.lsr_latency_ms == int(a.lsr_latency_ms):
+        a.lsr_latency_ms = int(a.lsr_latency_ms)
     a.ftpfs = os.path.abspath(a.ftpfs)
     a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
     for s in a.servers:
@@ -3015,7 +3094,8 @@ def parse_args(argv):
             or a.latency_ms < 0 or a.write_mib < 1 or a.tls_reads < 1 \
             or a.tree_files < 0 or a.small_files < 0 or a.small_kib < 1 \
             or a.parallel < 1 or a.cap_mibps < 0 or a.cap_file_mib < 1 \
-            or a.wan_mbit < 0 or a.readers < 0 or a.reader_mib < 1:
+            or a.wan_mbit < 0 or a.readers < 0 or a.reader_mib < 1 \
+            or a.lsr_latency_ms < 0:
         p.error("--runs, --file-mib, --entries, --reads, --tls-reads, "
                 "--write-mib must be >= 1, --latency-ms >= 0")
     # FTPS is served by vsftpd, which has no latency knob
@@ -3128,6 +3208,7 @@ def main(argv):
                     small_files=a.small_files if want("small", "cp_r")
                     else 0, small_size=a.small_kib * 1024,
                     many=a.readers if want("many") else 0,
+                    lsr=bool(pyf and a.lsr_latency_ms and want("lsr")),
                     many_size=a.reader_mib * MiB,
                     cap_size=a.cap_file_mib * MiB if pyf and (
                         (a.cap_mibps and want("capped")) or
@@ -3145,6 +3226,8 @@ def main(argv):
             sections.append(("pyftpdlib capped", bench.run_capped))
         if pyf and a.wan_mbit and a.latency_ms and want("wan"):
             sections.append(("pyftpdlib WAN", bench.run_wan))
+        if pyf and a.lsr_latency_ms and want("lsr"):
+            sections.append(("pyftpdlib ls -lR", bench.run_lsr))
         if pyf and a.latency_ms and want("ls", "rnd", "tree", "small",
                                          "cp_r"):
             sections.append(("pyftpdlib, %s ms RTT" % a.latency_ms,
