@@ -14,12 +14,15 @@ Serves one temporary tree (dir/ of --entries empty files, `big`, a
 --file-mib file of random bytes, tree/ of 10 x 10 directories with
 --tree-files small files, small/ with --small-files files, `capped`) from
 several servers on 127.0.0.1, runs every workload through a fresh ftpfs
-mount, raw (curl or ftplib) and through a fresh `rclone mount`,
-interleaved, and prints a Markdown table of medians with ratios to raw and
-the goals of the issue "Performance" (also written to --output, default
-bench/results.md).  Sections: pyftpdlib and vsftpd (plain, no latency),
+mount, raw (curl or ftplib), through a fresh mount of the FUSE ceiling
+(bench/ceiling: the served directory mirrored through FUSE with ftpfs's
+settings; plain sections) and through fresh `rclone mount`s at rclone's
+default connection count and at ftpfs's 4, interleaved, and prints a
+Markdown table of medians with ratios to raw and to the ceiling and the
+goals of issue 16 (also written to --output, default bench/results.md).  Sections: pyftpdlib and vsftpd (plain, no latency),
 pyftpdlib with --log (re-read of an unchanged file), pyftpdlib with a
-per-connection bandwidth cap (--cap-mibps), pyftpdlib with a round-trip
+per-connection bandwidth cap (--cap-mibps), the same with --latency-ms
+too (--wan-mbit), pyftpdlib with a round-trip
 latency (--latency-ms, default 20; vsftpd cannot add latency), vsftpd with
 explicit FTPS.  The writes (`cp` of a file, `cp -r` of small/) go to a
 second, writable server per section.  --only runs some workloads and
@@ -38,6 +41,7 @@ need its python3-pyftpdlib).
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import ftplib
 import hashlib
@@ -65,9 +69,10 @@ READ_SIZE = 4096
 SERVER_KINDS = ("pyftpdlib", "vsftpd")
 # --only: ls (cold + warm), cat (+ its RSS), rnd, tree (find + du), small
 # (serial + parallel reads), write (cp of one file), cp_r (cp -r of the
-# small files), reread, capped
+# small files), reread, capped, wan (capped at --latency-ms), many
+# (concurrent readers of different files), lsr (ls -lR at --lsr-latency-ms)
 WORKLOADS = ("ls", "cat", "rnd", "tree", "small", "write", "cp_r", "reread",
-             "capped")
+             "capped", "wan", "many", "lsr")
 WRITE_USER, WRITE_PASS = "u", "p"   # the pyftpdlib write server's user
 WRITE_DIR = "pub"                   # where uploads go (vsftpd: ftp-owned)
 
@@ -231,6 +236,7 @@ def fstype_of(path):
 
 
 TREE_TOP, TREE_SUB = 10, 10        # tree/dNN/sNN: 100 leaf directories
+LSR_TOP, LSR_SUB, LSR_FILES = 10, 14, 10   # lsr/: 151 dirs, 1,400 files
 
 
 def write_random(path, size):
@@ -249,11 +255,12 @@ def write_random(path, size):
 
 class Tree:
     def __init__(self, entries, size, extra=0, tree_files=0, small_files=0,
-                 small_size=4096, cap_size=0, seed=1):
+                 small_size=4096, cap_size=0, seed=1, many=0, many_size=0,
+                 lsr=False):
         """extra: bytes the write area will need next to the tree."""
         self.entries = entries
         self.size = size
-        parent = pick_tree_parent(size + extra + cap_size)
+        parent = pick_tree_parent(size + extra + cap_size + many * many_size)
         self.root = tempfile.mkdtemp(prefix="ftpfs-bench-tree-", dir=parent)
         _live.append(self)
         # vsftpd serves anonymous users as 'ftp', chroot()ed here
@@ -309,6 +316,38 @@ class Tree:
                 os.chmod(os.path.join(dirpath, n), 0o755)
             for n in filenames:
                 os.chmod(os.path.join(dirpath, n), 0o644)
+        # many/: `many` files of many_size random bytes (the concurrent
+        # readers row), their sha256s kept
+        self.many = {}
+        self.many_size = many_size
+        if many:
+            d = os.path.join(self.root, "many")
+            os.mkdir(d, 0o755)
+            for k in range(many):
+                name = "m%02d" % k
+                self.many[name] = write_random(os.path.join(d, name),
+                                               many_size)
+        # lsr/: LSR_TOP x LSR_SUB directories (151 with lsr/ itself), each
+        # leaf with LSR_FILES empty files (the ls -lR rows)
+        self.lsr_dirs = self.lsr_files = 0
+        if lsr:
+            top = os.path.join(self.root, "lsr")
+            os.mkdir(top, 0o755)
+            self.lsr_dirs = 1
+            for i in range(LSR_TOP):
+                d = os.path.join(top, "d%02d" % i)
+                os.mkdir(d, 0o755)
+                self.lsr_dirs += 1
+                for j in range(LSR_SUB):
+                    leaf = os.path.join(d, "s%02d" % j)
+                    os.mkdir(leaf, 0o755)
+                    self.lsr_dirs += 1
+                    for k in range(LSR_FILES):
+                        fd = os.open(os.path.join(leaf, "f%02d" % k),
+                                     os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                     0o644)
+                        os.close(fd)
+                        self.lsr_files += 1
         # capped: the file for the bandwidth-capped server
         self.cap_size = cap_size
         if cap_size:
@@ -334,21 +373,27 @@ class Tree:
             _live.remove(self)
 
 
-# --- goals (from the issue "Performance"; shown next to each row) ---------
-# (kind, value): "tput_ge" ftpfs MiB/s >= value x raw's; "ratio_le" ftpfs
-# time <= value x raw's; "abs_le" ftpfs median <= value (s or MiB);
-# "zero" the 2nd read transferred nothing.
-GOAL_SEQ = ("tput_ge", 0.9)
+# --- goals (from issue 16's table; shown next to each row) ---------------
+# (kind, value): "tput_ge" ftpfs MiB/s >= value x raw's; "ceil_tput_ge"
+# ftpfs MiB/s >= value x the ceiling's; "ratio_le" ftpfs time <= value x
+# raw's; "ratio_le_rclone" the same and less time than rclone at its
+# defaults; "abs_le" ftpfs median <= value (s or MiB).  Rows the table has
+# no goal for show "–".
+GOAL_SEQ = ("ceil_tput_ge", 0.9)     # plain FTP: cat, cp vs the ceiling
+GOAL_TLS = ("tput_ge", 1.0)          # FTPS cat, cp: >= raw
 GOAL_RSS = ("abs_le", 20.0)
-GOAL_LS_COLD = ("ratio_le", 2.0)
-GOAL_LS_WARM = ("abs_le", 0.15)
-GOAL_TREE = ("ratio_le", 0.4)
-GOAL_SMALL_SER = ("ratio_le", 0.8)
-GOAL_SMALL_PAR = ("ratio_le", 1.0)
-GOAL_RND = ("ratio_le", 1.0)
-GOAL_CAP = ("tput_ge", 2.5)
-GOAL_REREAD = ("zero", 0)
-GOAL_CPR = ("ratio_le", 1.2)         # issue 13: cp -r of many files
+GOAL_LS_COLD = ("ratio_le", 1.5)
+GOAL_LS_WARM = ("abs_le", 0.05)
+GOAL_TREE = ("ratio_le", 0.2)        # at 20 ms
+GOAL_SMALL_PAR = ("ratio_le_rclone", 1.0)   # at 20 ms
+GOAL_RND = ("ratio_le", 0.55)        # at 20 ms
+GOAL_CAP = ("tput_ge", 3.0)
+GOAL_WAN = ("tput_ge", 2.5)          # 20 ms RTT + 100 Mbit/s per connection
+GOAL_LSR = ("ratio_le", 0.3)         # 100 ms: ls -lR vs a serial walk
+GOAL_LSR_WARM = ("abs_le", 1.0)
+GOAL_MANY = ("tput_fb", 0.9, 2.0)    # 64 readers: >= 0.9x one raw stream's
+                                     # MiB/s, no first byte after > 2 s
+GOAL_CPR = ("ratio_le", 1.2)         # cp -r of many files, 0 ms
 GOAL_CPR_LAT = ("ratio_le", 1.0)     # the same at 20 ms RTT
 
 
@@ -363,6 +408,7 @@ class Server:
                  launcher_args=(), label=None):
         self.kind = kind
         self.label = label or kind
+        self.root = root              # what it serves (the ceiling mirrors it)
         self.tmp = tempfile.mkdtemp(prefix="ftpfs-bench-srv-")
         self.port_file = os.path.join(self.tmp, "port")
         self.err_path = os.path.join(self.tmp, "server.err")
@@ -744,13 +790,30 @@ class Mount:
                 pass
 
 
+class CeilingMount(Mount):
+    """bench/ceiling/ceiling SRC MP -f: a local mirror of the directory a
+    server serves, through the same libfuse and FUSE settings as ftpfs
+    (see bench/ceiling/ceiling.c): what a workload costs through FUSE
+    alone."""
+
+    name = "ceiling"
+
+    def __init__(self, binary, src):
+        self.mp = os.path.realpath(tempfile.mkdtemp(prefix="ftpfs-bench-ceil-"))
+        self.err_path = self.mp + ".stderr"
+        self.cmd = [binary, src, self.mp, "-f"]
+        self._start()
+
+
 class RcloneMount(Mount):
     """`rclone mount :ftp: MP --vfs-cache-mode MODE ...` in the foreground
     as a child (we keep its PID), unmounted like ftpfs (fusermount3 -u)."""
 
     name = "rclone"
 
-    def __init__(self, server, mode):
+    def __init__(self, server, mode, defaults=False):
+        """defaults: rclone's own connection count (no --ftp-concurrency),
+        else as many connections as ftpfs (RCLONE_CONNS)."""
         self.mp = os.path.realpath(tempfile.mkdtemp(prefix="ftpfs-bench-rcl-"))
         self.err_path = self.mp + ".stderr"
         self.cache_dir = self.mp + ".cache"
@@ -758,7 +821,8 @@ class RcloneMount(Mount):
                     "/dev/null", "--ftp-host", "127.0.0.1", "--ftp-port",
                     str(server.port), "--ftp-user", server.user,
                     "--ftp-pass", rclone_obscure(server.password)] + \
-            RCLONE_OPTS + ["--vfs-cache-mode", mode,
+            RCLONE_OPTS + ([] if defaults else RCLONE_CONNS) + \
+            ["--vfs-cache-mode", mode,
                            "--cache-dir", self.cache_dir]
         if mode != "off":
             self.cmd += ["--vfs-write-back", "0s"]
@@ -775,9 +839,12 @@ class RcloneMount(Mount):
             shutil.rmtree(self.cache_dir, ignore_errors=True)
 
 
-# every rclone mount: as many FTP connections as ftpfs has (4), directory
-# cache as long as ftpfs's cache_timeout (30 s)
-RCLONE_OPTS = ["--ftp-concurrency", "4", "--dir-cache-time", "30s"]
+# every rclone mount: a directory cache as long as ftpfs's cache_timeout
+# (30 s); the "rclone 4" column also as many FTP connections as ftpfs has
+# (4), the "rclone defaults" column rclone's own (--ftp-concurrency 0:
+# unlimited)
+RCLONE_OPTS = ["--dir-cache-time", "30s"]
+RCLONE_CONNS = ["--ftp-concurrency", "4"]
 # FTPS: rclone 1.60 over TLS 1.3 gets "remote error: tls: illegal parameter"
 # from vsftpd on its data connections (every read fails with EIO); over
 # TLS 1.2 it works (rclone's documented workaround for such servers)
@@ -794,6 +861,25 @@ def rclone_obscure(pw):
             raise BenchError("rclone obscure failed: %s" % one_line(r.stderr))
         _obscured[pw] = r.stdout.strip()
     return _obscured[pw]
+
+
+def rclone_mode(via):
+    """The --vfs-cache-mode of an rclone `via` ("off", "writes", or those
+    with ":def" for rclone's default connection count), None for ftpfs
+    (via None) and the ceiling."""
+    if not via or via == "ceiling":
+        return None
+    return via.split(":")[0]
+
+
+def side_of(via):
+    """The Row attribute (and file name part) of a mount: ftpfs, ceiling,
+    rclone (4 connections), rclone_def (rclone's defaults)."""
+    if not via:
+        return "ftpfs"
+    if via == "ceiling":
+        return "ceiling"
+    return "rclone_def" if via.endswith(":def") else "rclone"
 
 
 class _Watchdog:
@@ -855,7 +941,9 @@ class Row:
         self.goal = goal            # (kind, value), see goal_text()
         self.ftpfs = Cell()
         self.raw = Cell()
-        self.rclone = Cell()
+        self.rclone = Cell()        # rclone, --ftp-concurrency 4
+        self.rclone_def = Cell()    # rclone at its default connections
+        self.ceiling = Cell()       # bench/ceiling (plain sections)
         self.alts = []              # [(name, Cell)]: raw = the fastest
         self.rclone_mode = "off"    # --vfs-cache-mode of the rclone column
         self.note = ""
@@ -889,6 +977,7 @@ class Bench:
         self.problems = []          # (server, workload, text, stderr)
         self.skipped = []
         self.tls_info = None        # what curl negotiated with vsftpd FTPS
+        self.ceiling_info = None    # the ceiling's init line (its stderr)
         self.section_times = []
         rng = random.Random(a.seed)
         self.offsets = [rng.randrange(0, tree.size - READ_SIZE + 1)
@@ -917,8 +1006,10 @@ class Bench:
         rclone with that --vfs-cache-mode."""
         if hasattr(server, "set_mark"):
             server.set_mark()
-        if via:
-            m = RcloneMount(server, via)
+        if via == "ceiling":
+            m = CeilingMount(self.a.ceiling_run, server.root)
+        elif via:
+            m = RcloneMount(server, rclone_mode(via), via.endswith(":def"))
         else:
             opts = ",".join(o for o in (server.mount_opts, self.a.ftpfs_opts,
                                         opts) if o)
@@ -931,6 +1022,10 @@ class Bench:
         quiet = len(self.problems) == getattr(m, "nprob", -1)
         for p in m.problems:
             self.problem(server, what, p, m.err_text)
+        if m.name == "ceiling" and not self.ceiling_info:
+            for l in m.err_text.splitlines():
+                if l.startswith("ceiling: "):
+                    self.ceiling_info = l[len("ceiling: "):].strip()
         # a workload that passed, but ftpfs reported errors on the way
         if m.name != "ftpfs":
             return
@@ -951,32 +1046,61 @@ class Bench:
 
     @staticmethod
     def who(via):
-        return "rclone (--vfs-cache-mode %s)" % via if via else "ftpfs"
+        if via == "ceiling" or not via:
+            return via or "ftpfs"
+        return "rclone (--vfs-cache-mode %s, %s)" % (
+            rclone_mode(via), "its default connections"
+            if via.endswith(":def") else "4 connections")
+
+    def others(self, mode, ceil=True):
+        """The mounts measured next to ftpfs, in turn: (via, Row attribute)
+        for the ceiling (ceil: the plain sections), rclone at its default
+        connection count and rclone with 4; mode: rclone's
+        --vfs-cache-mode."""
+        out = []
+        if ceil and self.a.ceiling:
+            out.append(("ceiling", "ceiling"))
+        if self.a.rclone:
+            out += [(mode + ":def", "rclone_def"), (mode, "rclone")]
+        return out
 
     # -- workload 1: ls -l ------------------------------------------------
+
+    @staticmethod
+    def count_lsr(out):
+        """Entries in `ls -lR` output: the lines of files and directories
+        (not the "DIR:" headers, "total" lines or blank lines)."""
+        return len([l for l in out.decode("utf-8", "replace").splitlines()
+                    if l[:1] in ("-", "d", "l")])
 
     def count_ls(self, out):
         lines = [l for l in out.decode("utf-8", "replace").splitlines()
                  if l and not l.startswith("total ")]
         return len(lines)
 
-    def ls_run(self, server, cold, warm, via=None):
-        what = "ls -l, " + self.who(via)
+    def ls_run(self, server, cold, warm, via=None, recursive=False):
+        """`ls -l MNT/dir` (recursive: `ls -lR MNT/lsr`) twice on a fresh
+        mount, the entry count checked each time."""
+        flag = "-lR" if recursive else "-l"
+        what = "ls %s, %s" % (flag, self.who(via))
+        want = self.tree.lsr_dirs - 1 + self.tree.lsr_files if recursive \
+            else self.tree.entries
         m = None
         try:
             m = self.mount(server, via)
-            d = m.path("dir")
-            with m.watchdog(300):
+            d = m.path("lsr" if recursive else "dir")
+            with m.watchdog(600):
                 for cell in (cold, warm):
-                    r = timed(["ls", "-l", d], capture=True, timeout=280,
+                    r = timed(["ls", flag, d], capture=True, timeout=580,
                               env=self.env)
-                    why = r.why("ls -l")
+                    why = r.why("ls " + flag)
                     if why:
                         raise BenchError(why)
-                    n = self.count_ls(r.out)
-                    if n != self.tree.entries:
-                        raise BenchError("ls -l listed %d entries, want %d"
-                                         % (n, self.tree.entries))
+                    n = self.count_lsr(r.out) if recursive else \
+                        self.count_ls(r.out)
+                    if n != want:
+                        raise BenchError("ls %s listed %d entries, want %d"
+                                         % (flag, n, want))
                     cell.values.append(r.secs)
         except BenchError as e:
             cold.fail(str(e))
@@ -1203,7 +1327,7 @@ class Bench:
             if why:
                 raise BenchError(why)
             secs = r.secs
-            if via:
+            if rclone_mode(via):
                 self.wait_uploaded(m, files, timeout)
                 secs = time.perf_counter() - t0
                 cell.extra.append("%s returned after %s" % (
@@ -1230,8 +1354,7 @@ class Bench:
         left in pub/."""
         what = "cp (write), " + self.who(via)
         area = self.area
-        name = "bench-%s-%s" % ("rclone" if via else "ftpfs",
-                                server.label.replace(" ", "-"))
+        name = "bench-%s-%s" % (side_of(via), server.label.replace(" ", "-"))
         area.remove(name)
         try:
             self.cp_run(server, cell, via, what, ["cp", area.src], name,
@@ -1329,7 +1452,7 @@ class Bench:
         """`cp -r small/ MNT/pub/DEST` (cp_run); every file must be on the
         server's disk, and nothing else in DEST."""
         what = "cp -r%s, %s" % (" (traced)" if trace else "", self.who(via))
-        dest = self.cpr_dest("rclone" if via else "ftpfs", server)
+        dest = self.cpr_dest(side_of(via), server)
         d = os.path.join(self.area.pub, dest)
         self.cpr_remove(dest)
         try:
@@ -1481,16 +1604,19 @@ class Bench:
             if m:
                 self.unmount(m, server, what)
 
-    def tree_raw(self, server, cell):
+    def tree_raw(self, server, cell, top="tree"):
         """A serial walk over one ftplib session: connect, login, then MLSD
-        (pyftpdlib) or LIST (vsftpd: no MLSD) of every directory, counting
-        files and summing sizes (what find + du need)."""
+        (pyftpdlib) or LIST (vsftpd: no MLSD) of every directory under top,
+        counting files and summing sizes (what find + du, or ls -lR,
+        need)."""
+        want_files, want_bytes = (self.tree.tree_files, self.tree.tree_bytes) \
+            if top == "tree" else (self.tree.lsr_files, 0)
         t0 = time.perf_counter()
         try:
             f = self.ftp(server)
             f.voidcmd("TYPE A")         # once (ftplib would send it per list)
             files = size = 0
-            todo = ["tree"]
+            todo = [top]
             mlsd = server.kind == "pyftpdlib"
             while todo:
                 d = todo.pop()
@@ -1523,10 +1649,9 @@ class Bench:
             cell.fail("ftplib walk: %s" % e)
             return
         t1 = time.perf_counter()
-        if files != self.tree.tree_files or size != self.tree.tree_bytes:
+        if files != want_files or size != want_bytes:
             cell.fail("ftplib walk found %d files / %d bytes, want %d / %d"
-                      % (files, size, self.tree.tree_files,
-                         self.tree.tree_bytes))
+                      % (files, size, want_files, want_bytes))
             return
         cell.values.append(t1 - t0)
 
@@ -1677,6 +1802,117 @@ class Bench:
             fmt_secs(r1.secs), retrs, nbytes))
         cell.transfers = getattr(cell, "transfers", []) + [(retrs, nbytes)]
 
+    # -- concurrent readers of different files ------------------------------
+
+    @contextlib.contextmanager
+    def measuring(self, server, cell, what, via=None):
+        """A fresh mount (self.mount) for one measurement, yielded; a
+        BenchError inside fails the cell and goes to Problems with the
+        mount's stderr; always unmounted."""
+        m = None
+        try:
+            m = self.mount(server, via)
+            yield m
+        except BenchError as e:
+            cell.fail(str(e))
+            self.problem(server, what, str(e), m.stderr() if m else "")
+        finally:
+            if m:
+                self.unmount(m, server, what)
+
+    def many_run(self, server, cell, via=None, verify=False):
+        """Fresh mount; one thread per many/ file, all started together,
+        each open + read to EOF (1 MiB reads); timed until the last is
+        done; the longest wait for a first byte goes to cell.first_byte.
+        The byte count of every file is checked; verify (untimed, ftpfs
+        only, once per server): its sha256 too."""
+        what = "%d readers, %s%s" % (len(self.tree.many), self.who(via),
+                                     " (verify)" if verify else "")
+        with self.measuring(server, cell, what, via) as m:
+            bad = []
+            first = {}
+            go = threading.Event()
+            t0 = [0.0]
+
+            def work(name):
+                go.wait()
+                h = hashlib.sha256() if verify else None
+                n = 0
+                try:
+                    with open(m.path("many", name), "rb",
+                              buffering=0) as fh:
+                        while True:
+                            b = fh.read(MiB)
+                            if not b:
+                                break
+                            if not n:
+                                first[name] = time.perf_counter() - t0[0]
+                            n += len(b)
+                            if h:
+                                h.update(b)
+                except OSError as e:
+                    bad.append("%s: %s" % (name, e))
+                    return
+                if n != self.tree.many_size:
+                    bad.append("%s: %d bytes, want %d" % (
+                        name, n, self.tree.many_size))
+                elif h and h.hexdigest() != self.tree.many[name]:
+                    bad.append("%s: sha256 differs from the file on disk"
+                               % name)
+
+            names = sorted(self.tree.many)
+            # short: rclone with --ftp-concurrency 4 was seen to hang with
+            # more readers than connections
+            total = len(names) * self.tree.many_size // MiB
+            with m.watchdog(max(60, total // 10)):
+                with concurrent.futures.ThreadPoolExecutor(len(names)) as ex:
+                    futs = [ex.submit(work, n) for n in names]
+                    time.sleep(0.05)        # every thread at go.wait()
+                    t0[0] = time.perf_counter()
+                    go.set()
+                    for f in futs:
+                        f.result()
+                    t1 = time.perf_counter()
+            if bad:
+                raise BenchError(bad[0])
+            if not verify:
+                cell.values.append(t1 - t0[0])
+                fb = max(first.values()) if first else None
+                cell.first_byte = getattr(cell, "first_byte", []) + [fb]
+                cell.extra.append("longest wait for a first byte %s" %
+                                  (fmt_secs(fb) if fb is not None else "–"))
+
+    def many_raw(self, server, cell):
+        """One stream: one ftplib session (connect + login, TYPE I once),
+        then PASV + RETR of each many/ file in turn, read in 1 MiB
+        recv_into calls (every size checked).  Not one curl with every
+        URL: curl 7.88 reusing its connection stalled ~1 s per file against
+        pyftpdlib here."""
+        names = sorted(self.tree.many)
+        buf = bytearray(MiB)
+        try:
+            t0 = time.perf_counter()
+            f = self.ftp(server)
+            for n in names:
+                conn, _ = f.ntransfercmd("RETR many/" + n)
+                got = 0
+                with conn:
+                    while True:
+                        k = conn.recv_into(buf)
+                        if not k:
+                            break
+                        got += k
+                    Bench.tls_unwrap(conn)
+                f.voidresp()
+                if got != self.tree.many_size:
+                    cell.fail("ftplib RETR many/%s: %d bytes, want %d" % (
+                        n, got, self.tree.many_size))
+                    return
+            self.ftp_close(f)
+            cell.values.append(time.perf_counter() - t0)
+        except (OSError, EOFError, ftplib.Error) as e:
+            cell.fail("ftplib: %s" % e)
+
     # -- the sections ---------------------------------------------------------
 
     def rows_std(self, label, lat=False):
@@ -1700,10 +1936,11 @@ class Bench:
             R["rss"] = self.row(label, "rss", "peak RSS while streaming it",
                                 "MiB", goal=GOAL_RSS)
             R["cat"].note = "`curl -o /dev/null`"
-            R["rss"].note = "VmHWM of the ftpfs / rclone daemon; raw: " \
-                            "curl's maxrss"
+            R["rss"].note = "VmHWM of the ftpfs / ceiling / rclone " \
+                            "daemon; raw: curl's maxrss"
         if self.want("rnd"):
-            R["rnd"] = self.rnd_row(label, a.reads)
+            R["rnd"] = self.rnd_row(label, a.reads,
+                                    GOAL_RND if lat else None)
         if t.tree_files and self.want("tree"):
             R["tree"] = self.row(label, "tree", "`find` + `du -s` over %s "
                                  "files in %d dirs (fresh mount)" % (
@@ -1712,12 +1949,21 @@ class Bench:
             R["tree"].note = "ftplib, one session: serial walk with %s " \
                              "of every directory" % ("MLSD" if label.startswith(
                                  "pyftpdlib") else "LIST")
+        if not lat and t.many and self.want("many"):
+            R["many"] = self.row(label, "many", "%d readers of different "
+                                 "%d MiB files at once (aggregate)" % (
+                                     len(t.many), t.many_size // MiB), "s",
+                                 len(t.many) * t.many_size, goal=GOAL_MANY)
+            R["many"].note = "ftplib, one session: RETR of the %d files " \
+                             "one after another; cell: until every " \
+                             "reader is done, and the longest any reader " \
+                             "waited for its first byte" % len(t.many)
         if t.small and self.want("small"):
             n = format(len(t.small), ",")
             R["small1"] = self.row(label, "small1", "read %s %d KiB files "
                                    "serially (fresh mount, by name)" % (
                                        n, a.small_kib), "s",
-                                   goal=GOAL_SMALL_SER if lat else None)
+                                   goal=None)
             R["small1"].note = "ftplib, one session: RETR each"
             R["smallP"] = self.row(label, "smallP", "read %s %d KiB files, "
                                    "%d in parallel" % (n, a.small_kib,
@@ -1742,10 +1988,10 @@ class Bench:
                  "upload)"
         return r
 
-    def rnd_row(self, label, n):
+    def rnd_row(self, label, n, goal=None):
         r = self.row(label, "rnd", "%d random %d KiB preads in the %d MiB "
                      "file" % (n, READ_SIZE // 1024, self.tree.size // MiB),
-                     "s", goal=GOAL_RND)
+                     "s", goal=goal)
         r.add_alt("curl")
         r.add_alt("ftplib")
         return r
@@ -1768,68 +2014,67 @@ class Bench:
         --rclone-once-secs is not run again (its one value is the
         median)."""
         for row in rows:
-            if row and row.unit == "s" and row.rclone.live() and \
-                    row.rclone.values and \
-                    row.rclone.values[0] > self.a.rclone_once_secs:
-                row.rclone.skipped = "run 1 only: took > %g s (" \
-                    "--rclone-once-secs)" % self.a.rclone_once_secs
+            for c in (row.rclone, row.rclone_def) if row else ():
+                if row.unit == "s" and c.live() and c.values and \
+                        c.values[0] > self.a.rclone_once_secs:
+                    c.skipped = "run 1 only: took > %g s (" \
+                        "--rclone-once-secs)" % self.a.rclone_once_secs
 
-    def run_std(self, server, R, runs, rclone=True, wsrv=None, wrt=None):
-        """Every run: each workload through ftpfs, raw, rclone, in turn."""
+    def run_std(self, server, R, runs, ceil=True, wsrv=None, wrt=None):
+        """Every run: each workload through ftpfs, raw, the ceiling (ceil),
+        rclone at its defaults and rclone with 4 connections, in turn."""
         a = self.a
-        rc = rclone and a.rclone
+        rd, wr = self.others("off", ceil), self.others("writes", ceil)
         for i in range(runs):
             log("%s: run %d/%d" % ((server or wsrv).label, i + 1, runs))
             if "cold" in R:
-                self.run_ls(server, R["cold"], R["warm"], rc)
+                self.run_ls(server, R["cold"], R["warm"], rd)
             if "cat" in R:
                 cat, rss = R["cat"], R["rss"]
-                if cat.ftpfs.live():
-                    self.cat_run(server, cat.ftpfs, rss.ftpfs)
-                if cat.raw.live():
-                    self.cat_raw(server, cat.raw, rss.raw)
-                if rc and cat.rclone.live():
-                    self.cat_run(server, cat.rclone, rss.rclone, "off")
+                self.turn(cat, rd, lambda c, v: self.cat_run(
+                    server, c, getattr(rss, side_of(v)), v),
+                    lambda c: self.cat_raw(server, c, rss.raw))
             if "rnd" in R:
-                self.run_rnd(server, R["rnd"], a.reads, rc, i == 0)
+                self.run_rnd(server, R["rnd"], a.reads, rd, i == 0)
+            if "many" in R:
+                self.turn(R["many"], rd,
+                          lambda c, v: self.many_run(server, c, v),
+                          lambda c: self.many_raw(server, c))
             if wsrv and wrt:
-                if wrt.ftpfs.live():
-                    self.write_run(wsrv, wrt.ftpfs)
-                if wrt.raw.live():
-                    self.write_raw(wsrv, wrt.raw)
-                if rc and wrt.rclone.live():
-                    self.write_run(wsrv, wrt.rclone, "writes")
+                self.turn(wrt, wr, lambda c, v: self.write_run(wsrv, c, v),
+                          lambda c: self.write_raw(wsrv, c))
             if wsrv and "cp_r" in R:
-                cp = R["cp_r"]
-                if cp.ftpfs.live():
-                    self.cpr_run(wsrv, cp.ftpfs)
-                if cp.raw.live():
-                    self.cpr_raw(wsrv, cp.raw)
-                if rc and cp.rclone.live():
-                    self.cpr_run(wsrv, cp.rclone, "writes")
+                self.turn(R["cp_r"], wr,
+                          lambda c, v: self.cpr_run(wsrv, c, v),
+                          lambda c: self.cpr_raw(wsrv, c))
             if "tree" in R:
-                tr = R["tree"]
-                if tr.ftpfs.live():
-                    self.tree_run(server, tr.ftpfs)
-                if tr.raw.live():
-                    self.tree_raw(server, tr.raw)
-                if rc and tr.rclone.live():
-                    self.tree_run(server, tr.rclone, "off")
+                self.turn(R["tree"], rd,
+                          lambda c, v: self.tree_run(server, c, v),
+                          lambda c: self.tree_raw(server, c))
             for key, par in (("small1", 1), ("smallP", a.parallel)):
-                if key not in R:
-                    continue
-                sm = R[key]
-                if sm.ftpfs.live():
-                    self.small_run(server, sm.ftpfs, par)
-                if sm.raw.live():
-                    self.small_raw(server, sm.raw, par)
-                if rc and sm.rclone.live():
-                    self.small_run(server, sm.rclone, par, "off")
+                if key in R:
+                    self.turn(R[key], rd, lambda c, v, p=par: self.small_run(
+                        server, c, p, v), lambda c, p=par: self.small_raw(
+                            server, c, p))
             if i == 0:
                 self.rclone_once(list(R.values()) + [wrt])
 
-    def run_rnd(self, server, rnd, n, rc, first):
-        """One run of the random reads: ftpfs, each raw method, rclone."""
+    @staticmethod
+    def turn(row, others, run, raw):
+        """One run of a row, each side in turn: ftpfs (run(cell, None)),
+        raw (raw(cell)), then the other mounts (run(cell, via)); cells
+        that failed or were dropped are left out."""
+        if row.ftpfs.live():
+            run(row.ftpfs, None)
+        if row.raw.live():
+            raw(row.raw)
+        for via, side in others:
+            if getattr(row, side).live():
+                run(getattr(row, side), via)
+
+    def run_rnd(self, server, rnd, n, others, first):
+        """One run of the random reads: ftpfs, each raw method, then the
+        other mounts (others(): ceiling, rclone)."""
         if rnd.ftpfs.live():
             self.rnd_run(server, rnd.ftpfs, n)
         for name, c in rnd.alts:
@@ -1840,19 +2085,22 @@ class Bench:
                     self.rnd_ftplib(server, c, n)
         if first:
             self.prune_alts(rnd)
-        if rc and rnd.rclone.live():
-            self.rnd_run(server, rnd.rclone, n, "off")
+        for via, side in others:
+            if getattr(rnd, side).live():
+                self.rnd_run(server, getattr(rnd, side), n, via)
 
-    def run_ls(self, server, cold, warm, rc):
+    def run_ls(self, server, cold, warm, others):
         if cold.ftpfs.live():
             self.ls_run(server, cold.ftpfs, warm.ftpfs)
         if cold.raw.live():
             self.ls_raw(server, cold.raw)
             warm.raw = cold.raw
-        if rc and cold.rclone.live():
-            self.ls_run(server, cold.rclone, warm.rclone, "off")
+        for via, side in others:
+            if getattr(cold, side).live():
+                self.ls_run(server, getattr(cold, side), getattr(warm, side),
+                            via)
 
-    def verify(self, server, R, rclone=True):
+    def verify(self, server, R, ceil=True):
         log("%s: verifying cat through ftpfs (bytes + sha256)" % server.label)
         cat, rss = R["cat"], R["rss"]
         bad = self.cat_verify(server)
@@ -1860,11 +2108,11 @@ class Bench:
             cat.ftpfs.fail(bad)
             rss.ftpfs.fail("not measured: " + bad)
             self.problem(server, "cat (verify)", bad)
-        if rclone and self.a.rclone:
-            bad = self.cat_verify(server, "off")
+        for via, side in self.others("off", ceil):
+            bad = self.cat_verify(server, via)
             if bad:
-                cat.rclone.fail(bad)
-                rss.rclone.fail("not measured: " + bad)
+                getattr(cat, side).fail(bad)
+                getattr(rss, side).fail("not measured: " + bad)
 
     def close_servers(self, *servers):
         for srv in servers:
@@ -1881,7 +2129,8 @@ class Bench:
                           write=True, label=label)
         except BenchError as e:
             for row in rows:
-                for c in (row.ftpfs, row.raw, row.rclone):
+                for c in (row.ftpfs, row.raw, row.rclone, row.rclone_def,
+                          row.ceiling):
                     c.fail("write server did not start: %s" % e)
             return None
 
@@ -1899,6 +2148,10 @@ class Bench:
                 wsrv = self.write_server(kind, [r for r in (wrt, cpr) if r])
             if "cat" in R:
                 self.verify(server, R)
+            if "many" in R:
+                log("%s: verifying the %d concurrent readers through ftpfs "
+                    "(bytes + sha256)" % (server.label, len(t.many)))
+                self.many_run(server, R["many"].ftpfs, verify=True)
             if cpr and wsrv:
                 R["cp_r"] = cpr
                 self.cpr_trace(wsrv, cpr)
@@ -1924,30 +2177,79 @@ class Bench:
             if cpr and wsrv:
                 R["cp_r"] = cpr
                 self.cpr_trace(wsrv, cpr)
-            self.run_std(server, R, a.runs, wsrv=wsrv)
+            self.run_std(server, R, a.latency_runs, ceil=False, wsrv=wsrv)
         finally:
             self.close_servers(server, wsrv)
+
+    def run_lsr(self):
+        """pyftpdlib with --lsr-latency-ms (default 100): `ls -lR` of lsr/
+        (151 directories), cold and warm, vs a serial ftplib walk."""
+        a, t = self.a, self.tree
+        label = "pyftpdlib, %s ms RTT" % a.lsr_latency_ms
+        server = Server("pyftpdlib", t.root, a.lsr_latency_ms, a.pyftpd_arg,
+                        label=label)
+        try:
+            title = "`ls -lR` of %d directories, %s files" % (
+                t.lsr_dirs, format(t.lsr_files, ","))
+            cold = self.row(label, "lsr_cold", title + ", cold (fresh "
+                            "mount)", "s", goal=GOAL_LSR)
+            warm = self.row(label, "lsr_warm", title + ", warm (2nd)", "s",
+                            goal=GOAL_LSR_WARM)
+            cold.note = warm.note = "ftplib, one session: serial walk with " \
+                "MLSD of every directory"
+            others = self.others("off", ceil=False)
+            for i in range(a.latency_runs):
+                log("%s: run %d/%d" % (label, i + 1, a.latency_runs))
+                if cold.ftpfs.live():
+                    self.ls_run(server, cold.ftpfs, warm.ftpfs,
+                                recursive=True)
+                if cold.raw.live():
+                    self.tree_raw(server, cold.raw, "lsr")
+                    warm.raw = cold.raw
+                for via, side in others:
+                    if getattr(cold, side).live():
+                        self.ls_run(server, getattr(cold, side),
+                                    getattr(warm, side), via, recursive=True)
+                if i == 0:
+                    self.rclone_once([cold, warm])
+        finally:
+            self.close_servers(server)
 
     def run_capped(self):
         """pyftpdlib with --rate-bps: every data connection capped; `cat`
         of a file (timed with its bytes + sha256 check)."""
         a, t = self.a, self.tree
-        rate = int(a.cap_mibps * MiB)
-        label = "pyftpdlib, %g MiB/s per connection" % a.cap_mibps
-        server = Server("pyftpdlib", t.root, 0,
+        self.cat_capped("pyftpdlib, %g MiB/s per connection" % a.cap_mibps,
+                        "capped", "`cat` %d MiB file, server caps each "
+                        "connection at %g MiB/s" % (t.cap_size // MiB,
+                                                    a.cap_mibps),
+                        0, int(a.cap_mibps * MiB), GOAL_CAP)
+
+    def run_wan(self):
+        """pyftpdlib with --latency-ms and --rate-bps: a WAN link of that
+        round trip with that bandwidth per connection; `cat` of the capped
+        file."""
+        a, t = self.a, self.tree
+        self.cat_capped("pyftpdlib, %s ms RTT + %g Mbit/s per connection"
+                        % (a.latency_ms, a.wan_mbit), "wan",
+                        "`cat` %d MiB file, %s ms RTT, server caps each "
+                        "connection at %g Mbit/s" % (
+                            t.cap_size // MiB, a.latency_ms, a.wan_mbit),
+                        a.latency_ms, int(a.wan_mbit * 1e6 / 8), GOAL_WAN)
+
+    def cat_capped(self, label, key, title, latency_ms, rate, goal):
+        a, t = self.a, self.tree
+        server = Server("pyftpdlib", t.root, latency_ms,
                         list(a.pyftpd_arg) + ["--rate-bps", str(rate)],
                         label=label)
         try:
-            row = self.row(label, "capped", "`cat` %d MiB file, server caps "
-                           "each connection at %g MiB/s" % (
-                               t.cap_size // MiB, a.cap_mibps), "s",
-                           t.cap_size, goal=GOAL_CAP)
+            row = self.row(label, key, title, "s", t.cap_size, goal=goal)
             row.note = "one `curl` stream (`-o /dev/null`)"
             for i in range(a.runs):
                 log("%s: run %d/%d" % (label, i + 1, a.runs))
-                for cell, via in ((row.ftpfs, None), (row.rclone, "off")):
-                    if via and not a.rclone:
-                        continue
+                for via, side in [(None, "ftpfs")] + \
+                        self.others("off", ceil=False):
+                    cell = getattr(row, side)
                     if cell.live():
                         bad = self.cat_verify(server, via, "capped",
                                               t.cap_size, t.cap_sha256)
@@ -1974,7 +2276,7 @@ class Bench:
             server.log_path = logpath
             row = self.row(label, "reread", "re-read of the unchanged %d MiB "
                            "file: 2nd `cat` in the same mount" % (
-                               t.size // MiB), "s", t.size, goal=GOAL_REREAD)
+                               t.size // MiB), "s", t.size)
             row.note = "`curl -o /dev/null` (a full transfer); the 2nd " \
                        "read's RETRs/bytes from the server's log"
             for i in range(a.runs):
@@ -1983,16 +2285,17 @@ class Bench:
                     self.reread_run(server, row.ftpfs)
                 if row.raw.live():
                     self.cat_raw(server, row.raw, None)
-                if a.rclone and row.rclone.live():
-                    self.reread_run(server, row.rclone, "off")
+                for via, side in self.others("off", ceil=False):
+                    if getattr(row, side).live():
+                        self.reread_run(server, getattr(row, side), via)
         finally:
             self.close_servers(server)
             shutil.rmtree(logdir, ignore_errors=True)
 
-    def write_row(self, label):
+    def write_row(self, label, goal=GOAL_SEQ):
         w = self.row(label, "write", "`cp` %d MiB file into the mount, "
                      "until it is on the server" % self.a.write_mib, "s",
-                     self.area.size, goal=GOAL_SEQ)
+                     self.area.size, goal=goal)
         w.rclone_mode = "writes"
         w.note = "`curl -T` (STOR); all: sha256 on the server's disk " \
                  "checked after return (rclone: after its upload)"
@@ -2019,19 +2322,20 @@ class Bench:
             if self.want("cat"):
                 R["cat"] = self.row(label, "cat", "`cat` %d MiB file > "
                                     "/dev/null" % (t.size // MiB), "s",
-                                    t.size, goal=GOAL_SEQ)
+                                    t.size, goal=GOAL_TLS)
                 R["rss"] = self.row(label, "rss", "peak RSS while streaming "
                                     "it", "MiB", goal=GOAL_RSS)
                 R["cat"].note = "%s -o /dev/null" % tls
-                R["rss"].note = "VmHWM of the ftpfs / rclone daemon; raw: " \
-                                "curl's maxrss"
+                R["rss"].note = "VmHWM of the ftpfs / ceiling / rclone " \
+                                "daemon; raw: curl's maxrss"
             if self.want("write"):
-                wrt = self.write_row(label)
+                wrt = self.write_row(label, GOAL_TLS)
                 wrt.note = "%s -T; all: sha256 on the server's disk " \
                            "checked after return (rclone: after its " \
                            "upload)" % tls
             if self.want("rnd"):
                 R["rnd"] = self.rnd_row(label, a.tls_reads)
+
             if "cat" in R:
                 self.verify(server, R)
             self.run_tls_runs(server, R, wrt)
@@ -2042,22 +2346,18 @@ class Bench:
         # run_std without the ls rows; writes go to the same server
         a = self.a
         cat, rss, rnd = R.get("cat"), R.get("rss"), R.get("rnd")
+        rd, wr = self.others("off"), self.others("writes")
         for i in range(a.runs):
             log("%s: run %d/%d" % (server.label, i + 1, a.runs))
-            if cat and cat.ftpfs.live():
-                self.cat_run(server, cat.ftpfs, rss.ftpfs)
-            if cat and cat.raw.live():
-                self.cat_raw(server, cat.raw, rss.raw)
-            if a.rclone and cat and cat.rclone.live():
-                self.cat_run(server, cat.rclone, rss.rclone, "off")
-            if wrt and wrt.ftpfs.live():
-                self.write_run(server, wrt.ftpfs)
-            if wrt and wrt.raw.live():
-                self.write_raw(server, wrt.raw)
-            if a.rclone and wrt and wrt.rclone.live():
-                self.write_run(server, wrt.rclone, "writes")
+            if cat:
+                self.turn(cat, rd, lambda c, v: self.cat_run(
+                    server, c, getattr(rss, side_of(v)), v),
+                    lambda c: self.cat_raw(server, c, rss.raw))
+            if wrt:
+                self.turn(wrt, wr, lambda c, v: self.write_run(server, c, v),
+                          lambda c: self.write_raw(server, c))
             if rnd:
-                self.run_rnd(server, rnd, a.tls_reads, a.rclone, i == 0)
+                self.run_rnd(server, rnd, a.tls_reads, rd, i == 0)
             if i == 0:
                 self.rclone_once([cat, rss, rnd, wrt])
 
@@ -2209,12 +2509,26 @@ def machine_facts(a, tree, bench):
                              "127.0.0.1 --ftp-port P --ftp-user U "
                              "--ftp-pass (obscured) %s --vfs-cache-mode "
                              "off|writes` (writes: also `--vfs-write-back "
-                             "0s`), in the foreground as a child; FTPS: "
-                             "also `--ftp-explicit-tls "
+                             "0s`), in the foreground as a child; "
+                             "\"rclone 4\": also `%s`, \"rclone defaults\": "
+                             "without it (rclone's default, 0 = no limit); "
+                             "FTPS: also `--ftp-explicit-tls "
                              "--ftp-no-check-certificate %s`"
                              % (" ".join(RCLONE_OPTS),
+                                " ".join(RCLONE_CONNS),
                                 " ".join(RCLONE_TLS_OPTS))) if a.rclone
                   else "not run (%s)" % a.rclone_why))
+    facts.append(("ceiling", "`%s SRC MNT -f` (bench/ceiling/ceiling.c), "
+                  "SRC the directory the section's server serves: a local "
+                  "mirror through the same libfuse with ftpfs's init and "
+                  "thread settings, reads from fd-backed read_buf buffers "
+                  "(libfuse splices them with FUSE_CAP_SPLICE_WRITE), "
+                  "writes through write_buf; it said at init: `%s`; fresh "
+                  "mount per measurement; plain sections only (not the "
+                  "capped, logging and latency ones)" % (
+                      os.path.relpath(a.ceiling_bin, REPO),
+                      bench.ceiling_info or "?")
+                  if a.ceiling else "not run (%s)" % a.ceiling_why))
     facts.append(("served tree", "%s (%s); %s empty files in dir/; a %d "
                   "MiB random file `big`; tree/: %d top dirs x %d subdirs "
                   "(%d dirs with tree/ itself), %s files of 1-8 KiB spread "
@@ -2226,7 +2540,10 @@ def machine_facts(a, tree, bench):
                       format(tree.tree_bytes, ","),
                       format(len(tree.small), ","), a.small_kib,
                       "; `capped`, %d MiB random" % (tree.cap_size // MiB)
-                      if tree.cap_size else "")))
+                      if tree.cap_size else "") + (
+                      "; many/: %d files of %d MiB random" % (
+                          len(tree.many), tree.many_size // MiB)
+                      if tree.many else "")))
     facts.append(("settings", "runs=%d, reads=%d x %d B (FTPS: %d), "
                   "seed=%d, parallel readers=%d%s" % (
                       a.runs, a.reads, READ_SIZE, a.tls_reads, a.seed,
@@ -2236,7 +2553,9 @@ def machine_facts(a, tree, bench):
     facts.append(("latency section", "pyftpdlib with `--latency-ms %s`: "
                   "each reply leaves %s ms after its command's bytes "
                   "arrived (a round trip; pipelined commands share one); "
-                  "data connections undelayed; vsftpd cannot add latency, "
+                  "a passive data connection moves its first byte 2 round "
+                  "trips after it was connected (its handshake, then the "
+                  "exchange); vsftpd cannot add latency, "
                   "so these rows are pyftpdlib only" % (
                       a.latency_ms, a.latency_ms)
                   if a.latency_ms else "skipped (--latency-ms 0)"))
@@ -2244,7 +2563,13 @@ def machine_facts(a, tree, bench):
                   "(%g MiB/s per data connection), a %d MiB file" % (
                       int(a.cap_mibps * MiB), a.cap_mibps,
                       a.cap_file_mib) if a.cap_mibps and tree.cap_size
-                  else "skipped"))
+                  and wants(a, "capped") else "skipped"))
+    facts.append(("WAN row", "pyftpdlib with `--latency-ms %s --rate-bps "
+                  "%d` (%g Mbit/s per data connection), the same %d MiB "
+                  "file" % (a.latency_ms, int(a.wan_mbit * 1e6 / 8),
+                            a.wan_mbit, a.cap_file_mib)
+                  if a.wan_mbit and a.latency_ms and tree.cap_size and
+                  wants(a, "wan") else "skipped"))
     if a.write and wants(a, "write"):
         facts.append(("writes", "`cp` of a %d MiB random file into %s/ of "
                       "a second server per kind, serving its own root: "
@@ -2285,7 +2610,7 @@ def fmt_secs(s):
 
 def fmt_cell(row, cell, who="ftpfs"):
     if cell.failed:
-        if who == "rclone":
+        if who in ("rclone", "ceiling"):
             return "failed (%s)" % cell.failed.replace("|", "\\|")
         return "**FAILED**: " + cell.failed.replace("|", "\\|")
     m = cell.median()
@@ -2296,6 +2621,9 @@ def fmt_cell(row, cell, who="ftpfs"):
     s = fmt_secs(m)
     if row.size and m > 0 and row.key != "reread":
         s += " (%.0f MiB/s)" % (row.size / MiB / m)
+    fb = [f for f in getattr(cell, "first_byte", []) if f is not None]
+    if row.key == "many" and fb:
+        s += "; first byte ≤ %s" % fmt_secs(max(fb))
     if row.key == "reread":
         tr = getattr(cell, "transfers", None)
         if tr:
@@ -2313,17 +2641,20 @@ def fmt_bytes(n):
     return "%d B" % n
 
 
-def ratio(row, cell):
-    if cell.failed or row.raw.failed:
+def ratio(row, cell, base=None):
+    """cell's median over base's (default: raw's), None if either is
+    missing or failed."""
+    base = base or row.raw
+    if cell.failed or base.failed:
         return None
-    f, r = cell.median(), row.raw.median()
+    f, r = cell.median(), base.median()
     if f is None or r is None or r == 0:
         return None
     return f / r
 
 
-def fmt_ratio(row, cell):
-    x = ratio(row, cell)
+def fmt_ratio(row, cell, base=None):
+    x = ratio(row, cell, base)
     if x is None:
         return "–"
     s = "%.2f×" % x if x < 10 else "%.1f×" % x
@@ -2335,15 +2666,20 @@ def fmt_ratio(row, cell):
 def goal_text(row):
     if not row.goal:
         return "–"
-    kind, v = row.goal
+    kind, v = row.goal[:2]
     if kind == "tput_ge":
         return "MiB/s ≥ %g× raw" % v
+    if kind == "ceil_tput_ge":
+        return "MiB/s ≥ %g× ceiling" % v
     if kind == "ratio_le":
         return "≤ %g× raw" % v
+    if kind == "ratio_le_rclone":
+        return "≤ %g× raw and faster than rclone (defaults)" % v
     if kind == "abs_le":
         return "≤ %g %s" % (v, row.unit)
-    if kind == "zero":
-        return "2nd read transfers 0 bytes"
+    if kind == "tput_fb":
+        return "MiB/s ≥ %g× raw, no first byte after > %g s" % (
+            v, row.goal[2])
     return "?"
 
 
@@ -2351,22 +2687,31 @@ def goal_met(row):
     """'met', '**not met**' or '–' (no goal, or nothing to judge)."""
     if not row.goal or row.ftpfs.failed:
         return "–" if not row.goal else "**not met** (failed)"
-    kind, v = row.goal
+    kind, v = row.goal[:2]
     m = row.ftpfs.median()
     if m is None:
         return "–"
     if kind == "abs_le":
         ok = m <= v
-    elif kind == "zero":
-        tr = getattr(row.ftpfs, "transfers", None)
-        if not tr:
-            return "–"
-        ok = all(b == 0 and n == 0 for n, b in tr)
-    else:
+    elif kind == "tput_fb":
         x = ratio(row, row.ftpfs)
+        fb = [f for f in getattr(row.ftpfs, "first_byte", []) if f is not None]
+        if x is None or not fb:
+            return "–"
+        ok = x > 0 and 1 / x >= v and max(fb) <= row.goal[2]
+    else:
+        x = ratio(row, row.ftpfs, row.ceiling if kind == "ceil_tput_ge"
+                  else None)
         if x is None:
             return "–"
-        ok = (x <= v) if kind == "ratio_le" else (x > 0 and 1 / x >= v)
+        ok = (x <= v) if kind.startswith("ratio_le") else \
+            (x > 0 and 1 / x >= v)
+        if ok and kind == "ratio_le_rclone":
+            r = row.rclone_def.median() if row.rclone_def.live() or \
+                row.rclone_def.skipped else None
+            if r is None:
+                return "met (≤ raw; rclone (defaults) not measured)"
+            ok = m < r
     return "met" if ok else "**not met**"
 
 
@@ -2380,17 +2725,28 @@ def report(a, tree, bench, facts):
     for k, v in facts:
         out.append("* %s: %s" % (k, v))
     out.append("")
-    out.append("Medians of %d run%s. Ratios: time ÷ raw's time (< 1: "
+    out.append("Medians of %d run%s%s. Ratios: time ÷ raw's time (< 1: "
                "faster than raw), or RSS ÷ curl's RSS; for rows that move "
-               "a file also MiB/s ÷ raw's MiB/s in parentheses. Every ftpfs "
-               "and rclone run uses a fresh mount. \"goal\" is the issue's "
-               "target for ftpfs; \"met\" is computed from these medians. "
-               "rclone: `--vfs-cache-mode off`, except the `cp` rows "
-               "(`writes`)." % (a.runs, "" if a.runs == 1 else "s"))
+               "a file also MiB/s ÷ raw's MiB/s in parentheses; ftpfs ÷ "
+               "ceiling likewise against the ceiling (bench/ceiling: the "
+               "served directory mirrored through FUSE with ftpfs's "
+               "settings, no FTP; plain sections only). Every ftpfs, "
+               "ceiling and rclone run uses a fresh mount. \"goal\" is "
+               "issue 16's target for ftpfs; \"met\" is computed from "
+               "these medians. rclone: `--vfs-cache-mode off`, except the "
+               "`cp` rows (`writes`); \"rclone defaults\" with its default "
+               "connection count, \"rclone 4\" with `--ftp-concurrency 4` "
+               "(ftpfs's 4 connections)." % (
+                   a.runs, "" if a.runs == 1 else "s",
+                   " (the %s ms RTT section: %d)" % (a.latency_ms,
+                                                     a.latency_runs)
+                   if a.latency_ms and a.latency_runs != a.runs else ""))
     out.append("")
-    out.append("| server | workload | ftpfs | raw | rclone | ftpfs ÷ raw | "
-               "rclone ÷ raw | goal (ftpfs) | met | raw is |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    out.append("| server | workload | ftpfs | raw | ceiling | rclone "
+               "defaults | rclone 4 | ftpfs ÷ raw | ftpfs ÷ ceiling | "
+               "rclone defaults ÷ raw | rclone 4 ÷ raw | goal (ftpfs) | met "
+               "| raw is |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in bench.rows:
         note = row.note
         chosen = row.pick_raw()
@@ -2405,16 +2761,22 @@ def report(a, tree, bench, facts):
                                          (fmt_secs(med) if med is not None
                                           else "–")))
             note = "faster of [%s] → **%s**" % ("; ".join(parts), chosen)
-        rcl = fmt_cell(row, row.rclone, "rclone") if a.rclone else \
-            "not run"
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        if a.rclone:
+            rcl = [fmt_cell(row, c, "rclone") for c in (row.rclone_def,
+                                                          row.rclone)]
+            rclr = [fmt_ratio(row, c) for c in (row.rclone_def, row.rclone)]
+        else:
+            rcl = [a.rclone_cell] * 2
+            rclr = ["–"] * 2
+        ceil = fmt_cell(row, row.ceiling, "ceiling") if a.ceiling else \
+            a.ceiling_cell
+        out.append("| %s |" % " | ".join([
             row.server, row.title, fmt_cell(row, row.ftpfs),
-            fmt_cell(row, row.raw), rcl, fmt_ratio(row, row.ftpfs),
-            fmt_ratio(row, row.rclone) if a.rclone else "–",
-            goal_text(row), goal_met(row), note))
+            fmt_cell(row, row.raw), ceil] + rcl + [
+            fmt_ratio(row, row.ftpfs), fmt_ratio(row, row.ftpfs, row.ceiling)]
+            + rclr + [goal_text(row), goal_met(row), note]))
     for kind, why in bench.skipped:
-        out.append("| %s | *skipped* | – | – | – | – | – | – | – | %s |"
-                   % (kind, why))
+        out.append("| %s | *skipped* |%s %s |" % (kind, " – |" * 11, why))
     out.append("")
     if a.tls:
         out.append("FTPS raw curl times include curl's own wait before each "
@@ -2439,9 +2801,15 @@ def report(a, tree, bench, facts):
             sides += [("raw " + n, c) for n, c in row.alts]
         elif not (row.key == "ls_warm"):
             sides.append(("raw", row.raw))
+        if a.ceiling:
+            sides.append(("ceiling", row.ceiling))
         if a.rclone:
-            sides.append(("rclone", row.rclone))
+            sides.append(("rclone defaults", row.rclone_def))
+            sides.append(("rclone 4", row.rclone))
         for side, cell in sides:
+            if side.startswith("ceiling") and not cell.values and \
+                    not cell.failed:
+                continue
             vals = ", ".join(("%.1f" % v) if row.unit == "MiB"
                              else fmt_secs(v) for v in cell.values)
             pre = ""
@@ -2608,11 +2976,32 @@ def parse_args(argv):
     p.add_argument("--cap-mibps", type=float, default=8,
                    help="per-connection bandwidth cap of the capped "
                         "pyftpdlib, MiB/s (default 8; 0 skips the row)")
+    p.add_argument("--readers", type=int, default=None,
+                   help="files (and readers) of the concurrent-readers row "
+                        "(default 64; 16 with --quick; 0 skips it)")
+    p.add_argument("--reader-mib", type=int, default=None,
+                   help="size of each of those files, MiB (default 16; 2 "
+                        "with --quick)")
+    p.add_argument("--lsr-latency-ms", type=float, default=100,
+                   help="round trip of the ls -lR rows' pyftpdlib (default "
+                        "100; 0 skips them)")
+    p.add_argument("--wan-mbit", type=float, default=100,
+                   help="bandwidth per connection of the WAN row's "
+                        "pyftpdlib, which also has --latency-ms (default "
+                        "100; 0 skips the row)")
     p.add_argument("--cap-file-mib", type=int, default=None,
                    help="size of the file read from the capped server "
                         "(default 64; 16 with --quick)")
     p.add_argument("--no-rclone", dest="rclone", action="store_false",
-                   help="no rclone column")
+                   help="no rclone columns")
+    p.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                   help="no ceiling column")
+    p.add_argument("--ceiling-bin", default=os.path.join(
+                       REPO, "build", "bench", "ceiling", "ceiling"),
+                   help="the FUSE ceiling binary (default "
+                        "build/bench/ceiling/ceiling)")
+    p.add_argument("--latency-runs", type=int, default=None,
+                   help="runs of the latency section (default: --runs)")
     p.add_argument("--rclone-arg", action="append", default=[],
                    metavar="ARG", help="extra argument for every `rclone "
                    "mount` (repeatable), e.g. --rclone-arg=--ftp-disable-epsv")
@@ -2672,6 +3061,8 @@ def parse_args(argv):
                     % (w, ",".join(WORKLOADS)))
     if a.runs is None:
         a.runs = 1 if a.quick else 3
+    if a.latency_runs is None:
+        a.latency_runs = a.runs
     if a.file_mib is None:
         a.file_mib = 50 if a.quick else 1024
     if a.tree_files is None:
@@ -2680,6 +3071,10 @@ def parse_args(argv):
         a.small_files = 200 if a.quick else 1000
     if a.cap_file_mib is None:
         a.cap_file_mib = 16 if a.quick else 64
+    if a.readers is None:
+        a.readers = 16 if a.quick else 64
+    if a.reader_mib is None:
+        a.reader_mib = 2 if a.quick else 16
     if a.entries is None:
         a.entries = 2000 if a.quick else 10000
     if a.write_mib is None:
@@ -2688,15 +3083,19 @@ def parse_args(argv):
         a.tls_reads = 20 if a.quick else a.reads
     if a.latency_ms == int(a.latency_ms):
         a.latency_ms = int(a.latency_ms)
+    if a.lsr_latency_ms == int(a.lsr_latency_ms):
+        a.lsr_latency_ms = int(a.lsr_latency_ms)
     a.ftpfs = os.path.abspath(a.ftpfs)
     a.servers = [s.strip() for s in a.servers.split(",") if s.strip()]
     for s in a.servers:
         if s not in SERVER_KINDS:
             p.error("unknown server %r (want pyftpdlib and/or vsftpd)" % s)
-    if a.runs < 1 or a.file_mib < 1 or a.entries < 1 or a.reads < 1 \
+    if a.runs < 1 or a.latency_runs < 1 or a.file_mib < 1 or a.entries < 1 or a.reads < 1 \
             or a.latency_ms < 0 or a.write_mib < 1 or a.tls_reads < 1 \
             or a.tree_files < 0 or a.small_files < 0 or a.small_kib < 1 \
-            or a.parallel < 1 or a.cap_mibps < 0 or a.cap_file_mib < 1:
+            or a.parallel < 1 or a.cap_mibps < 0 or a.cap_file_mib < 1 \
+            or a.wan_mbit < 0 or a.readers < 0 or a.reader_mib < 1 \
+            or a.lsr_latency_ms < 0:
         p.error("--runs, --file-mib, --entries, --reads, --tls-reads, "
                 "--write-mib must be >= 1, --latency-ms >= 0")
     # FTPS is served by vsftpd, which has no latency knob
@@ -2707,6 +3106,10 @@ def parse_args(argv):
         a.tls_skip_why = "vsftpd not in --servers"
     a.tls = a.tls_skip_why is None
     a.rclone_why = None if a.rclone else "--no-rclone"
+    a.rclone_cell = "not run"
+    a.ceiling_why = None if a.ceiling else "--no-ceiling"
+    a.ceiling_cell = "not run"
+    a.ceiling_bin = os.path.abspath(a.ceiling_bin)
     RCLONE_EXTRA[:] = a.rclone_arg
     return a
 
@@ -2730,7 +3133,14 @@ def preflight(a):
     if a.rclone and not shutil.which("rclone"):
         a.rclone = False
         a.rclone_why = "rclone not installed (apt-get install rclone)"
+        a.rclone_cell = "not installed"
         log(a.rclone_why)
+    if a.ceiling and not os.access(a.ceiling_bin, os.X_OK):
+        a.ceiling = False
+        a.ceiling_why = "%s not built (meson compile -C build)" % \
+            a.ceiling_bin
+        a.ceiling_cell = "not built"
+        log(a.ceiling_why)
     if missing:
         raise BenchError("missing: " + "; ".join(missing))
 
@@ -2739,10 +3149,10 @@ class BinarySnapshot:
     """A private copy of the ftpfs binary, taken at start: a rebuild of
     build/ftpfs during the run cannot mix two binaries in one table."""
 
-    def __init__(self, path):
+    def __init__(self, path, name="ftpfs"):
         self.dir = tempfile.mkdtemp(prefix="ftpfs-bench-bin-")
         _live.append(self)
-        self.path = os.path.join(self.dir, "ftpfs")
+        self.path = os.path.join(self.dir, name)
         shutil.copy2(path, self.path)
 
     def cleanup(self):
@@ -2781,6 +3191,8 @@ def main(argv):
     try:
         preflight(a)
         a.ftpfs_run = BinarySnapshot(a.ftpfs).path
+        if a.ceiling:
+            a.ceiling_run = BinarySnapshot(a.ceiling_bin, "ceiling").path
         def want(*keys):
             return wants(a, *keys)
 
@@ -2795,17 +3207,27 @@ def main(argv):
                     tree_files=a.tree_files if want("tree") else 0,
                     small_files=a.small_files if want("small", "cp_r")
                     else 0, small_size=a.small_kib * 1024,
-                    cap_size=a.cap_file_mib * MiB if (a.cap_mibps and pyf
-                                                      and want("capped"))
+                    many=a.readers if want("many") else 0,
+                    lsr=bool(pyf and a.lsr_latency_ms and want("lsr")),
+                    many_size=a.reader_mib * MiB,
+                    cap_size=a.cap_file_mib * MiB if pyf and (
+                        (a.cap_mibps and want("capped")) or
+                        (a.wan_mbit and a.latency_ms and want("wan")))
                     else 0, seed=a.seed)
         area = WriteArea(tree, wsize) if (a.write or a.tls or
                                           want("cp_r")) else None
         bench = Bench(a, tree, area)
-        sections = [(kind, bench.run_server) for kind in a.servers]
+        sections = [(kind, bench.run_server) for kind in a.servers
+                    if want("ls", "cat", "rnd", "tree", "small", "write",
+                            "cp_r", "many")]
         if pyf and a.reread and want("reread"):
             sections.append(("pyftpdlib (logging)", bench.run_reread))
         if pyf and a.cap_mibps and want("capped"):
             sections.append(("pyftpdlib capped", bench.run_capped))
+        if pyf and a.wan_mbit and a.latency_ms and want("wan"):
+            sections.append(("pyftpdlib WAN", bench.run_wan))
+        if pyf and a.lsr_latency_ms and want("lsr"):
+            sections.append(("pyftpdlib ls -lR", bench.run_lsr))
         if pyf and a.latency_ms and want("ls", "rnd", "tree", "small",
                                          "cp_r"):
             sections.append(("pyftpdlib, %s ms RTT" % a.latency_ms,

@@ -65,9 +65,27 @@ Each reply leaves no earlier than (arrival of the bytes that triggered it)
   usually the RETR/STOR/LIST that started the transfer, so they normally
   wait no extra time.
 
+* a passive data connection costs its TCP handshake, one round trip: on
+  loopback the client's connect() returns at once, where on a WAN it
+  returns one round trip later and whatever the client then sends (RETR,
+  the first bytes of a STOR) costs its own round trip.  So the server
+  hands an accepted data connection to pyftpdlib only 2 x N ms after the
+  kernel completed it (TCP_INFO: the connection's age at accept()), and
+  until then nothing moves on it: a RETR/LIST/MLSD's first byte leaves no
+  earlier than max(command + N, connected + 2 x N), as on a WAN (SYN,
+  SYN-ACK, ACK, first data segment), and a STOR's bytes are read from
+  then on.  A RETR that arrived first is answered 150 and queued by
+  pyftpdlib as usual.  Measured with ftplib at 100 ms (selftest.py
+  latency): TYPE I + PASV + RETR of 4 KiB takes 0.4 s (it took 0.3 s when
+  data connections were free).  Not modelled: the last data bytes' way
+  to the client (the 226 of a STOR leaves as soon as the data is in,
+  where on a WAN it would come half a round trip after the client's last
+  byte arrived, plus half back), and active (PORT/EPRT) data
+  connections, which are not delayed.
+
 The wait is a sleep in the session's own worker thread (its IOLoop), so
-other sessions never wait for it.  Data connections are not delayed; use
---rate-bps to cap their bandwidth.
+other sessions never wait for it; the data connection's wait is a timer on
+that IOLoop.  Bandwidth is not limited; use --rate-bps to cap it.
 
 Knobs for the write tests:
 
@@ -115,6 +133,22 @@ SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)   # Linux value
 READ_PERMS = "elr"
 
 
+def established(sock):
+    """time.monotonic() when the kernel completed this accepted
+    connection's handshake: the session's thread may get to accept() late
+    (it sleeps in respond() for the latency model).  From TCP_INFO's
+    tcpi_last_data_sent, which for a connection that has sent nothing yet
+    counts the ms since the kernel created it (jiffies: a few ms
+    granularity); now if TCP_INFO cannot be read."""
+    now = time.monotonic()
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        age_ms = struct.unpack_from("I", info, 8 + 9 * 4)[0]
+    except (OSError, struct.error):
+        return now
+    return now - min(age_ms, 60000) / 1000.0
+
+
 class KernelPortPassiveDTP(PassiveDTP):
     """PassiveDTP that always lets the kernel choose the data port.
 
@@ -155,6 +189,42 @@ class KernelPortPassiveDTP(PassiveDTP):
                 "229 Entering extended passive mode (|||%d|)." % port)
         if self.timeout:
             self.call_later(self.timeout, self.handle_timeout)
+
+    def handle_accepted(self, sock, addr):
+        """--latency-ms: the data connection's TCP handshake costs a round
+        trip (see "Latency model" in the module docstring): the accepted
+        connection is handed to pyftpdlib only 2 x latency after the kernel
+        accepted it.  Until then a RETR/LIST/STOR that arrives is answered
+        (150) and queued by pyftpdlib, and nothing moves on the
+        connection."""
+        lat = self.cmd_channel.latency
+        if lat <= 0:
+            return PassiveDTP.handle_accepted(self, sock, addr)
+        due = established(sock) + 2 * lat
+        # the listening socket is not needed any more (pyftpdlib takes one
+        # connection per PASV/EPSV); stop watching it so a second connect
+        # cannot come in during the wait
+        try:
+            self.del_channel()
+        except Exception:
+            pass
+
+        def later():
+            if not self.cmd_channel.connected or \
+                    self.cmd_channel._dtp_acceptor is not self:
+                # the session ended, or a new PASV/EPSV replaced us
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+                if not self._closed:
+                    self.close()
+                return
+            PassiveDTP.handle_accepted(self, sock, addr)
+
+        self.cmd_channel.ioloop.call_later(
+            max(0.0, due - time.monotonic()), later,
+            _errback=self.cmd_channel.handle_error)
 
 
 class RateLimitedDTPHandler(DTPHandler):

@@ -14,7 +14,8 @@ Checks:
              on pyftpdlib and vsftpd.
   sparse     5 GiB sparse file: SIZE, MLST size, RETR with REST near the end
              (pyftpdlib and vsftpd).
-  latency    --latency-ms delays every reply.
+  latency    --latency-ms delays every reply, and a passive data
+             connection's first byte by one more round trip.
   rate       --rate-bps caps RETR and STOR throughput.
   maxcons    --max-cons N: connection N+1 gets 421, and after one closes a
              new one is accepted.
@@ -301,6 +302,9 @@ def check_sparse(args):
 def check_latency(args):
     root = tempfile.mkdtemp(prefix="lat-")
     try:
+        data = os.urandom(4096)
+        with open(os.path.join(root, "f"), "wb") as f:
+            f.write(data)
         srv = Server("pyftpdlib", root, "--latency-ms", "100")
         try:
             t0 = time.time()
@@ -309,6 +313,10 @@ def check_latency(args):
             for _ in range(5):
                 ftp.voidcmd("NOOP")
             t2 = time.time()
+            # TYPE I (1 RTT), PASV (1), the data connection's handshake
+            # (1), RETR to its first byte (1); the 226 costs nothing more
+            got = retr_bytes(ftp, "f", limit=len(data) + 1)
+            t4 = time.time()
             ftp.quit()
         finally:
             srv.stop()
@@ -316,7 +324,13 @@ def check_latency(args):
             raise AssertionError("login took %.3fs, want ~0.3" % (t1 - t0))
         if not (0.5 <= t2 - t1 < 1.2):
             raise AssertionError("5 NOOPs took %.3fs, want ~0.5" % (t2 - t1))
-        return "login %.2fs, 5xNOOP %.2fs" % (t1 - t0, t2 - t1)
+        if got != data:
+            raise AssertionError("RETR content differs")
+        if not (0.4 <= t4 - t2 < 0.8):
+            raise AssertionError("TYPE I + PASV + RETR of 4 KiB took "
+                                 "%.3fs, want ~0.4" % (t4 - t2))
+        return "login %.2fs, 5xNOOP %.2fs, TYPE+PASV+RETR %.2fs" % (
+            t1 - t0, t2 - t1, t4 - t2)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
