@@ -61,8 +61,7 @@ static int fd_of(struct fuse_file_info *fi)
 	return (int)fi->fh;
 }
 
-static void *ceiling_init(struct fuse_conn_info *conn,
-			  struct fuse_config *cfg)
+static void *ceiling_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	/* ftpfs_init's values (ftpfs's default cache_timeout is 30 s, so its
 	 * kernel timeouts are 1 s) */
@@ -82,7 +81,8 @@ static void *ceiling_init(struct fuse_conn_info *conn,
 	if (want_splice && (conn->capable & FUSE_CAP_SPLICE_MOVE))
 		conn->want |= FUSE_CAP_SPLICE_MOVE;
 	/* for the bench's report: what this mount runs with */
-	fprintf(stderr, "ceiling: splice_write=%d splice_move=%d "
+	fprintf(stderr,
+		"ceiling: splice_write=%d splice_move=%d "
 		"splice_read=%d max_write=%u max_readahead=%u\n",
 		!!(conn->want & FUSE_CAP_SPLICE_WRITE),
 		!!(conn->want & FUSE_CAP_SPLICE_MOVE),
@@ -132,9 +132,8 @@ static int ceiling_opendir(const char *path, struct fuse_file_info *fi)
 
 /* The whole directory in one call (offset 0 to the filler): libfuse keeps
  * it and hands it to the kernel in pieces. */
-static int ceiling_readdir(const char *path, void *buf,
-			   fuse_fill_dir_t filler, off_t off,
-			   struct fuse_file_info *fi,
+static int ceiling_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
+			   off_t off, struct fuse_file_info *fi,
 			   enum fuse_readdir_flags flags)
 {
 	DIR *d = (DIR *)(uintptr_t)fi->fh;
@@ -264,11 +263,10 @@ static int ceiling_symlink(const char *target, const char *path)
 	return neg_errno(symlinkat(target, root_fd, rel(path)));
 }
 
-static int ceiling_rename(const char *from, const char *to,
-			  unsigned int flags)
+static int ceiling_rename(const char *from, const char *to, unsigned int flags)
 {
-	return neg_errno(renameat2(root_fd, rel(from), root_fd, rel(to),
-				   flags));
+	return neg_errno(
+		renameat2(root_fd, rel(from), root_fd, rel(to), flags));
 }
 
 static int ceiling_chmod(const char *path, mode_t mode,
@@ -284,8 +282,8 @@ static int ceiling_chown(const char *path, uid_t uid, gid_t gid,
 {
 	if (fi)
 		return neg_errno(fchown(fd_of(fi), uid, gid));
-	return neg_errno(fchownat(root_fd, rel(path), uid, gid,
-				  AT_SYMLINK_NOFOLLOW));
+	return neg_errno(
+		fchownat(root_fd, rel(path), uid, gid, AT_SYMLINK_NOFOLLOW));
 }
 
 static int ceiling_utimens(const char *path, const struct timespec tv[2],
@@ -293,8 +291,8 @@ static int ceiling_utimens(const char *path, const struct timespec tv[2],
 {
 	if (fi)
 		return neg_errno(futimens(fd_of(fi), tv));
-	return neg_errno(utimensat(root_fd, rel(path), tv,
-				   AT_SYMLINK_NOFOLLOW));
+	return neg_errno(
+		utimensat(root_fd, rel(path), tv, AT_SYMLINK_NOFOLLOW));
 }
 
 static int ceiling_statfs(const char *path, struct statvfs *sv)
@@ -330,8 +328,10 @@ static const struct fuse_operations ceiling_ops = {
 
 static int usage(const char *me)
 {
-	fprintf(stderr, "usage: %s [--no-splice] SRCDIR MOUNTPOINT "
-		"[FUSE options]\n", me);
+	fprintf(stderr,
+		"usage: %s [--no-splice] SRCDIR MOUNTPOINT "
+		"[FUSE options]\n",
+		me);
 	return 2;
 }
 
