@@ -67,7 +67,12 @@ static inline int fs_parse_tz(const char *s, long *offset)
 	return servertz_parse(s, offset);
 }
 
-const struct fuse_operations *fs_operations(void);
+/* The FUSE operations. Without checksums (caps: pool_caps(), no
+ * SESS_CAP_SUM bit) there are no extended attributes at all: libfuse then
+ * answers ENOSYS, and the kernel stops asking (ls -l asks two attributes
+ * of every entry, and every write asks security.capability: a round trip
+ * through the FUSE queue each, for nothing). */
+const struct fuse_operations *fs_operations(unsigned caps);
 
 /* `ftpfs flush` and SIGHUP: forget the cached listings, attributes and
  * checksums of path (and its parent's listing), or of everything when

@@ -845,9 +845,20 @@ void fs_flush(struct fs_ctx *c, const char *path)
 	free(parent);
 }
 
-const struct fuse_operations *fs_operations(void)
+const struct fuse_operations *fs_operations(unsigned caps)
 {
-	return &ops;
+	static struct fuse_operations plain;
+	int a;
+
+	for (a = 0; a < DIGEST_N; a++)
+		if (caps & SESS_CAP_SUM(a))
+			return &ops;
+	plain = ops;
+	plain.getxattr = NULL;
+	plain.listxattr = NULL;
+	plain.setxattr = NULL;
+	plain.removexattr = NULL;
+	return &plain;
 }
 
 int fs_prefetch_list(void *arg, struct ftp_session *s, const char *path)

@@ -467,7 +467,7 @@ int main(int argc, char *argv[])
 	if (fs_up(&f) < 0)
 		goto out_cache;
 	mountpoint_warnings(f.cl.mountpoint);
-	f.fuse = fuse_new(&f.args, fs_operations(),
+	f.fuse = fuse_new(&f.args, fs_operations(pool_caps(f.c.pool)),
 			  sizeof(struct fuse_operations), &f.c);
 	if (!f.fuse)
 		goto out_cache;

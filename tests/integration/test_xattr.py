@@ -193,18 +193,38 @@ def cached_until_changed():
 
 @R.test
 def no_hash_server():
-    """pyftpdlib offers no checksum: nothing listed, ENODATA, and
-    verify_upload is refused at mount with a message."""
-    with served("pyftpdlib", {"a.txt": b"x"}, user="u",
-                password="p") as (srv, root, mp):
-        with harness.mount(srv.url(), mp) as m:
-            if os.listxattr(m.path("a.txt")):
-                raise HarnessError("listxattr: %s" % os.listxattr(
-                    m.path("a.txt")))
+    """pyftpdlib offers no checksum: the mount has no extended attributes
+    (ENOTSUP, nothing listed), so the kernel stops asking: `ls -l` and the
+    writes of a `cp` send at most one GETXATTR through FUSE, not two per
+    entry and one per write; and verify_upload is refused at mount with a
+    message."""
+    files = {"a.txt": b"x"}
+    files.update(("f%02d" % i, b"y") for i in range(20))
+    with served("pyftpdlib", files, user="u", password="p", writable=True) \
+            as (srv, root, mp):
+        with harness.mount(srv.url(), mp, ["debug"]) as m:
+            try:
+                names = os.listxattr(m.path("a.txt"))
+            except OSError as e:
+                if e.errno != errno.ENOTSUP:
+                    raise
+                names = []
+            if names:
+                raise HarnessError("listxattr: %s" % names)
             for a in ALGOS:
                 harness.expect_oserror(
                     lambda: os.getxattr(m.path("a.txt"), "user.checksum." + a),
-                    [errno.ENODATA], "getxattr %s" % a)
+                    [errno.ENOTSUP], "getxattr %s" % a)
+            harness.check_run(["ls", "-l", mp], what="ls -l")
+            with open(m.path("new.bin"), "wb") as f:
+                for _ in range(8):
+                    f.write(b"z" * 131072)
+                    f.flush()
+            asked = [l for l in m.stderr(10 ** 7).splitlines()
+                     if l.startswith("getxattr ")]
+            if len(asked) > 1:
+                raise HarnessError("%d GETXATTR requests reached ftpfs, "
+                                   "e.g. %s" % (len(asked), asked[:3]))
         r = harness.run([harness.ftpfs_bin(), srv.url(), mp, "-f", "-o",
                          "verify_upload"], timeout=30, text=True)
         if r.returncode == 0 or "verify_upload" not in r.stderr or \
