@@ -605,6 +605,14 @@ int wfile_release(struct wnode *w)
 
 	pthread_mutex_lock(&t->lock);
 	last = --w->refs == 0;
+	/* A handle that joined a node while its last release commits, and
+	 * goes again before that commit ends, leaves the node to that
+	 * release: it looks at refs again when done and frees the node (two
+	 * "last" releases freed it twice). */
+	if (last && w->releasing)
+		last = false;
+	else if (last)
+		w->releasing = true;
 	pthread_mutex_unlock(&t->lock);
 	if (!last)
 		return 0;
@@ -626,6 +634,9 @@ int wfile_release(struct wnode *w)
 		for (pp = &t->nodes; *pp != w; pp = &(*pp)->next)
 			;
 		*pp = w->next;
+	} else {
+		w->releasing =
+			false; /* the new handles' last release commits */
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (!last) {

@@ -46,6 +46,7 @@ struct wnode {
 	char *tmp;	    /* protected by t->lock: the running upload's
 				 * temporary server name */
 	unsigned refs;	    /* protected by t->lock */
+	bool releasing;	    /* t->lock: a last release is committing it */
 	struct {	    /* protected by t->lock: see node_unlock */
 		bool pending;
 		int64_t size;

@@ -36,8 +36,10 @@ static struct {
 static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
 static char cmdlog[65536];
 static size_t cmdlog_len;
-static atomic_long break_at;  /* > 0: cut the next STOR after this many */
-static atomic_bool fail_stor; /* 552 after the data of every STOR */
+static atomic_long break_at;	/* > 0: cut the next STOR after this many */
+static atomic_bool fail_stor;	/* 552 after the data of every STOR */
+static atomic_int slow_rnto_ms; /* > 0: RNTO answered this late */
+static atomic_bool rnto_seen;	/* an RNTO arrived */
 
 static int lfd, port;
 static pthread_t acceptor;
@@ -296,6 +298,10 @@ static void *conn_main(void *arg)
 					     : "550 no such file\r\n");
 			pthread_mutex_unlock(&files_lock);
 		} else if (is(line, "RNTO")) {
+			atomic_store(&rnto_seen, true);
+			if (atomic_load(&slow_rnto_ms))
+				usleep(1000 *
+				       (useconds_t)atomic_load(&slow_rnto_ms));
 			do_rename(rnfr, a);
 			fake_say(fd, "250 renamed\r\n");
 		} else if (is(line, "QUIT")) {
@@ -427,6 +433,48 @@ START_TEST(create_write_release_stores_tmp_then_renames)
 			       "/a: STREAM_NEW -> STREAMING",
 			       "/a: STREAMING -> SPOOL_REMOTE", NULL),
 		      "%s", traced());
+}
+END_TEST
+
+struct release_arg {
+	struct wnode *w;
+	int r;
+};
+
+static void *release_main(void *arg)
+{
+	struct release_arg *a = arg;
+
+	a->r = wfile_release(a->w);
+	return NULL;
+}
+
+/* A handle that joins a node while its last release commits (open for
+ * reading finds it) and goes again before the commit ends: the node is
+ * freed once, by the committing release, and the file is saved. (Both
+ * releases once took themselves for the last and freed it twice: a crash
+ * under TSan in nothing-lost.) */
+START_TEST(join_and_leave_during_the_last_release)
+{
+	struct release_arg a = { 0 };
+	struct wnode *w2;
+	pthread_t t;
+
+	a.w = node_open("/j", WF_NEW, false, 0);
+	ck_assert_int_eq(wfile_write(a.w, "joined", 6, 0), 6);
+	atomic_store(&slow_rnto_ms, 500);
+	atomic_store(&rnto_seen, false);
+	pthread_create(&t, NULL, release_main, &a);
+	while (!atomic_load(&rnto_seen))
+		usleep(1000);
+	w2 = wfile_find(tab, "/j"); /* still in the table: it commits */
+	ck_assert_ptr_eq(w2, a.w);
+	ck_assert_int_eq(wfile_release(w2), 0);
+	pthread_join(t, NULL);
+	atomic_store(&slow_rnto_ms, 0);
+	ck_assert_int_eq(a.r, 0);
+	assert_file("/j", "joined", 6);
+	ck_assert_ptr_null(wfile_find(tab, "/j"));
 }
 END_TEST
 
@@ -646,6 +694,7 @@ Suite *suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, create_write_release_stores_tmp_then_renames);
+	tcase_add_test(tc, join_and_leave_during_the_last_release);
 	tcase_add_test(tc, snapshot_while_streaming);
 	tcase_add_test(tc, append_uses_appe);
 	tcase_add_test(tc, broken_stor_resumes_with_size_rest_stor);
