@@ -15,7 +15,8 @@ import time
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(BENCH)
-SERVERS = os.path.join(REPO, "tests", "servers")
+# the test harness (tests/integration/harness.py) starts the FTP servers
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 PY = "/usr/bin/python3"
 MiB = 1 << 20
 READ_SIZE = 4096
@@ -45,17 +46,6 @@ class BenchError(Exception):
 def one_line(s, n=300):
     s = " ".join(str(s).split())
     return s if len(s) <= n else s[:n - 3] + "..."
-
-
-def tail(path, n=3000):
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - n))
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 # --- timing of child processes -------------------------------------------

@@ -1,19 +1,21 @@
-"""What the workloads run against: the served tree, the FTP servers (the
-tests/servers launchers), the write area, and the ftpfs, ceiling and
-rclone mounts."""
+"""What the workloads run against: the served tree, the FTP servers
+(started by the test harness, tests/integration/harness.py), the write
+area, and the ftpfs, ceiling and rclone mounts."""
 
 import hashlib
 import os
 import random
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
 import time
 
-from .common import (BenchError, MiB, PY, READ_SIZE, SERVERS, WRITE_DIR,
-                     WRITE_PASS, WRITE_USER, _live, log, one_line, tail)
+import harness  # tests/integration, on sys.path from .common
+from harness import tail  # the last bytes of a log
+
+from .common import (BenchError, MiB, READ_SIZE, WRITE_DIR, WRITE_PASS,
+                     WRITE_USER, _live, log, one_line)
 
 
 def pick_tree_parent(need):
@@ -191,51 +193,40 @@ class Tree:
 # --- servers --------------------------------------------------------------
 
 class Server:
-    """tests/servers/pyftpd.py or vsftpd.py as a child.  write=True: the
-    write-workload variant (pyftpdlib: user WRITE_USER with full
-    permissions; vsftpd: --writable, anonymous uploads into WRITE_DIR)."""
+    """tests/servers/pyftpd.py or vsftpd.py as a child, started by the test
+    harness (harness.start_server; here without its command log, which
+    would slow the server down).  write=True: the write-workload variant
+    (pyftpdlib: user WRITE_USER with full permissions; vsftpd: --writable,
+    anonymous uploads into WRITE_DIR).  extra: pyftpd.py flags;
+    launcher_args: flags for either launcher."""
 
     def __init__(self, kind, root, latency_ms, extra=(), write=False,
                  launcher_args=(), label=None):
         self.kind = kind
         self.label = label or kind
         self.root = root              # what it serves (the ceiling mirrors it)
-        self.tmp = tempfile.mkdtemp(prefix="ftpfs-bench-srv-")
-        self.port_file = os.path.join(self.tmp, "port")
-        self.err_path = os.path.join(self.tmp, "server.err")
-        script = {"pyftpdlib": "pyftpd.py", "vsftpd": "vsftpd.py"}[kind]
-        cmd = [PY, os.path.join(SERVERS, script), "--root", root,
-               "--port-file", self.port_file]
+        knobs = {"log": False, "start_timeout": 30}
+        args = list(launcher_args)
         if kind == "pyftpdlib":
             if write:
-                cmd += ["--user", WRITE_USER, "--password", WRITE_PASS]
+                knobs.update(user=WRITE_USER, password=WRITE_PASS)
             else:
-                cmd += ["--anonymous"]
+                knobs["anonymous"] = True
             if latency_ms:
-                cmd += ["--latency-ms", str(latency_ms)]
-            cmd += list(extra)
+                knobs["latency_ms"] = latency_ms
+            args = list(extra) + args
         elif write:
-            cmd += ["--writable", "--writable-dir", WRITE_DIR]
-        cmd += list(launcher_args)
-        with open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=err, stderr=err)
+            knobs.update(writable=True, writable_dir=WRITE_DIR)
+        knobs["args"] = args
+        try:
+            self.srv = harness.start_server(kind, root, **knobs)
+        except harness.HarnessError as e:
+            raise BenchError(one_line(e))
         _live.append(self)
-        deadline = time.time() + 30
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None:
-                raise BenchError("%s server exited (rc=%s) at start: %s" % (
-                    kind, self.proc.returncode, one_line(tail(self.err_path))))
-            if time.time() > deadline:
-                raise BenchError("%s server wrote no port in 30 s: %s" % (
-                    kind, one_line(tail(self.err_path))))
-            time.sleep(0.05)
-        with open(self.port_file) as f:
-            self.port = int(f.read().strip())
-        self.url = "ftp://127.0.0.1:%d/" % self.port
-        if write and kind == "pyftpdlib":
-            self.url = "ftp://%s:%s@127.0.0.1:%d/" % (WRITE_USER, WRITE_PASS,
-                                                     self.port)
+        self.stop_problem = None
+        self.proc = self.srv.proc
+        self.port = self.srv.port
+        self.url = self.srv.url()
         self.curl_url = self.url      # what curl fetches
         self.curl_args = []           # extra curl arguments (TLS)
         self.mount_opts = ""          # extra ftpfs -o options (TLS)
@@ -253,24 +244,17 @@ class Server:
         return ""
 
     def cleanup(self):
-        """SIGTERM by PID, wait, SIGKILL if it does not go."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        """Stop it as the harness does (SIGTERM by PID, wait, SIGKILL if it
+        does not go); what went wrong is exit_problem()."""
         if self in _live:
             _live.remove(self)
+        try:
+            self.srv.stop()
+        except harness.HarnessError as e:
+            self.stop_problem = one_line(e)
 
     def exit_problem(self):
-        rc = self.proc.returncode
-        if rc not in (0, None):
-            return "%s server exit status %s: %s" % (
-                self.kind, rc, one_line(tail(self.err_path)))
-        return None
+        return self.stop_problem
 
 
 class WriteArea:
