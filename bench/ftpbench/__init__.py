@@ -1,0 +1,1 @@
+"""The ftpfs benchmark (bench/bench.py); see bench/README.md."""
