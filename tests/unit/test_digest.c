@@ -6,6 +6,7 @@
 
 #include "check_main.h"
 #include "digest.h"
+#include "session.h"
 #include "xattr.h"
 
 START_TEST(crc32_vectors)
@@ -120,6 +121,70 @@ START_TEST(sum_cache)
 }
 END_TEST
 
+/* The value in a HASH or X command's reply (session_parse_checksum). */
+START_TEST(checksum_parse)
+{
+	char out[DIGEST_HEX_MAX];
+
+	/* draft-bryan-ftpext-hash 3.2: algorithm, range, value, name */
+	ck_assert_int_eq(
+		session_parse_checksum(
+			"SHA-256 0-5 5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03 a.txt",
+			DIGEST_SHA256, true, out),
+		0);
+	ck_assert_str_eq(
+		out,
+		"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	/* no range (older drafts) */
+	ck_assert_int_eq(session_parse_checksum(
+				 "MD5 b1946ac92492d2347c6235b4d2611184 a b",
+				 DIGEST_MD5, true, out),
+			 0);
+	ck_assert_str_eq(out, "b1946ac92492d2347c6235b4d2611184");
+	/* another algorithm than asked for, a short or long value, junk */
+	ck_assert_int_eq(
+		session_parse_checksum(
+			"SHA-1 0-5 f572d396fae9206628714fb2ce00f72e94f2258f a",
+			DIGEST_SHA256, true, out),
+		-EPROTO);
+	ck_assert_int_eq(session_parse_checksum("SHA-1 0-5 f572d396 a",
+						DIGEST_SHA1, true, out),
+			 -EPROTO);
+	ck_assert_int_eq(session_parse_checksum(
+				 "MD5 0-5 b1946ac92492d2347c6235b4d26111840 a",
+				 DIGEST_MD5, true, out),
+			 -EPROTO);
+	ck_assert_int_eq(session_parse_checksum(
+				 "MD5 0-5 x1946ac92492d2347c6235b4d2611184 a",
+				 DIGEST_MD5, true, out),
+			 -EPROTO);
+	ck_assert_int_eq(session_parse_checksum("", DIGEST_CRC32, true, out),
+			 -EPROTO);
+	/* CRC-32 without its leading zeros */
+	ck_assert_int_eq(session_parse_checksum("CRC32 0-5 3a3020 a",
+						DIGEST_CRC32, true, out),
+			 0);
+	ck_assert_str_eq(out, "003a3020");
+	/* X commands: "250 <HEX>" (ProFTPD), a name before it */
+	ck_assert_int_eq(session_parse_checksum(
+				 "F572D396FAE9206628714FB2CE00F72E94F2258F",
+				 DIGEST_SHA1, false, out),
+			 0);
+	ck_assert_str_eq(out, "f572d396fae9206628714fb2ce00f72e94f2258f");
+	ck_assert_int_eq(session_parse_checksum("cafe.txt 363A3020",
+						DIGEST_CRC32, false, out),
+			 0);
+	ck_assert_str_eq(out, "363a3020");
+	ck_assert_int_eq(session_parse_checksum("Computing CRC32 digest",
+						DIGEST_CRC32, false, out),
+			 -EPROTO);
+	ck_assert_int_eq(
+		session_parse_checksum("b1946ac92492d2347c6235b4d261118",
+				       DIGEST_MD5, false, out),
+		-EPROTO);
+}
+END_TEST
+
 Suite *suite(void)
 {
 	Suite *s = suite_create("digest");
@@ -130,6 +195,7 @@ Suite *suite(void)
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, list);
 	tcase_add_test(tc, sum_cache);
+	tcase_add_test(tc, checksum_parse);
 	suite_add_tcase(s, tc);
 	return s;
 }
