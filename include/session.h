@@ -86,6 +86,10 @@ enum session_cap {
 	SESS_CAP_SUM_CRC32 = 1 << 10,
 };
 #define SESS_CAP_SUM(algo) (SESS_CAP_SUM_SHA256 << (algo))
+/* a checksum of any algorithm */
+#define SESS_CAP_SUM_ANY                                              \
+	(SESS_CAP_SUM_SHA256 | SESS_CAP_SUM_SHA1 | SESS_CAP_SUM_MD5 | \
+	 SESS_CAP_SUM_CRC32)
 
 /* Connect, log in, read FEAT, set UTF-8 and TYPE I, and find the root
  * directory (the URL path, made absolute with PWD). Errors: -EACCES (login

@@ -396,14 +396,14 @@ static struct attr_ent *attr_for(struct cache *c, const char *path, double now)
 	struct dir_ent *d;
 	struct lent *e;
 	struct stat st;
+	bool spec;
 
 	if (a && a->expires > now)
 		return a;
 	e = listed_child(c, path, now, &d);
 	if (!e)
 		return a;
-	bool spec = d->spec;
-
+	spec = d->spec;
 	lent_stat(d, e, &st);
 	/* (put_attr may sweep d away: it copies the target first) */
 	put_attr(c, path, &st, e->link ? d->names + e->link : NULL, d->expires);

@@ -860,6 +860,19 @@ def errno_name(e):
     return errno.errorcode.get(e, str(e))
 
 
+def chown_for_server(kind, path):
+    """vsftpd's anonymous sessions run as `ftp`: let them write in the
+    tree at path (other servers write as the test's user)."""
+    if kind != "vsftpd":
+        return
+    import pwd
+    pw = pwd.getpwnam("ftp")
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chown(dirpath, pw.pw_uid, pw.pw_gid)
+        for n in filenames:
+            os.chown(os.path.join(dirpath, n), pw.pw_uid, pw.pw_gid)
+
+
 def expect_oserror(fn, allowed, what):
     """Run fn(); it must raise OSError with errno in `allowed`."""
     try:

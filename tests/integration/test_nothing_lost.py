@@ -84,15 +84,7 @@ def sh(cmd, timeout=180):
 
 
 def own(path):
-    """vsftpd's anonymous sessions run as `ftp`: let them write there."""
-    if C.server_kind != "vsftpd":
-        return
-    import pwd
-    pw = pwd.getpwnam("ftp")
-    for dirpath, dirnames, filenames in os.walk(path):
-        os.chown(dirpath, pw.pw_uid, pw.pw_gid)
-        for n in filenames:
-            os.chown(os.path.join(dirpath, n), pw.pw_uid, pw.pw_gid)
+    harness.chown_for_server(C.server_kind, path)
 
 
 def fixture_dir(rel, files=None):

@@ -275,29 +275,13 @@ def en(e):
     return harness.errno_name(e)
 
 
-def expect_errno(fn, allowed, what):
-    try:
-        fn()
-    except OSError as e:
-        if e.errno not in allowed:
-            raise AssertionError("%s: got %s (%s), want %s" % (
-                what, en(e.errno), e.strerror,
-                "/".join(en(a) for a in allowed)))
-        return e.errno
-    raise AssertionError("%s: succeeded, want %s" % (
-        what, "/".join(en(a) for a in allowed)))
+# fn() must raise OSError with an errno in `allowed` (a HarnessError,
+# an AssertionError, otherwise)
+expect_errno = harness.expect_oserror
 
 
 def chown_ftp(path):
-    """vsftpd: the anonymous sessions run as `ftp`: let it write there."""
-    if C.server_kind != "vsftpd":
-        return
-    import pwd
-    pw = pwd.getpwnam("ftp")
-    for dirpath, dirnames, filenames in os.walk(path):
-        os.chown(dirpath, pw.pw_uid, pw.pw_gid)
-        for n in filenames:
-            os.chown(os.path.join(dirpath, n), pw.pw_uid, pw.pw_gid)
+    harness.chown_for_server(C.server_kind, path)
 
 
 def write_all_and_close(path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
