@@ -250,7 +250,15 @@ class RateLimitedDTPHandler(DTPHandler):
         super().__init__(sock, cmd_channel)
 
     def use_sendfile(self):
-        return False if self.rate else super().use_sendfile()
+        if self.rate:
+            return False
+        try:
+            return super().use_sendfile()
+        except ValueError:
+            # the file is closed already: pyftpdlib asks this in the
+            # repr() its debug log makes of a closing control channel
+            # (a traceback in the soak's server log, 2026-12-02)
+            return False
 
     def send(self, data):
         n = super().send(data)
