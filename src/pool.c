@@ -10,7 +10,8 @@
  * transfer outside the lock (xfer_quiesce). The lock order is in xfer.c:
  * p->lock is taken under an xfer owner's lock, never the other way round.
  *
- * 421 (too many connections) while opening a slot: if other sessions are
+ * 421 (too many connections), or a login refused (530: ProFTPD's limits
+ * per host and per server), while opening a slot: if other sessions are
  * live, the pool caps itself at that count and the caller waits for one.
  *
  * An absent server (outage): the pool is UP, FAILING or DOWN.
@@ -411,10 +412,13 @@ static int reuse(struct pool *p, struct slot *sl, enum pool_kind kind,
 	return ok ? 0 : GET_AGAIN;
 }
 
-/* Under lock: 421 while opening a session. With other sessions logged
- * in (not other dials, CONNECTING, which may get 421 too), the pool caps
- * itself at their count and the caller waits for one: true. */
-static bool cap_to_live(struct pool *p)
+/* Under lock: the server refused one more session, with 421 (vsftpd's
+ * max_per_ip, Pure-FTPd's -C) or with 530 after the password that other
+ * sessions logged in with (ProFTPD's MaxClientsPerHost/MaxClients). With
+ * other sessions logged in (not other dials, CONNECTING, which may be
+ * refused too), the pool caps itself at their count and the caller waits
+ * for one: true. Without any, it is the answer to give (false). */
+static bool cap_to_live(struct pool *p, const char *why)
 {
 	unsigned i, live = 0;
 
@@ -424,7 +428,8 @@ static bool cap_to_live(struct pool *p)
 	if (live == 0)
 		return false;
 	if (live < p->limit)
-		log_warn("server allows %u connections; using %u", live, live);
+		log_warn("server allows %u connections (%s); using %u", live,
+			 why, live);
 	p->limit = live;
 	server_up(p); /* full, but there */
 	status_pool_limit(live);
@@ -461,7 +466,7 @@ static int dial(struct pool *p, struct slot *sl, enum pool_kind kind,
 	}
 	sl->state = SLOT_EMPTY;
 	sl->s = NULL;
-	if (r == -EAGAIN && cap_to_live(p))
+	if ((r == -EAGAIN || r == -EACCES) && cap_to_live(p, err))
 		return GET_AGAIN;
 	pthread_cond_broadcast(&p->cond);
 	if (transient(r) && !spare &&

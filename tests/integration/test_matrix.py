@@ -31,6 +31,7 @@ for defects that fail a check only sometimes (strict=False).
 
 import errno
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -80,6 +81,10 @@ BASE_CAPS = {
     "settime": True,       # MFMT (or MDTM write form)
     "symlink": False,      # SITE SYMLINK (ln -s)
     "quota": False,        # a quota can be configured (Pure-FTPd -n)
+    # the launcher knob that limits connections per client address (vsftpd
+    # max_per_ip and Pure-FTPd -C answer 421, ProFTPD MaxClientsPerHost 530
+    # after PASS; pyftpd.py --max-cons 421); None: no limit to set
+    "limit": "max_per_host",
     "tls": False,          # FTPS
     "perms": True,         # the sessions are not root: mode 000/444 bite
     "tls_log": False,      # ProFTPD TLSLog in the server log
@@ -102,10 +107,11 @@ CONFIGS = [
     # MFMT refuses directories ("550 ... is not retrievable")
     _cfg("pyftpdlib-mlsd", "pyftpdlib",
          {"user": "u", "password": "p", "readonly_subdir": "readonly"},
-         perms=False, links="follow", dirtime=False),
+         perms=False, links="follow", dirtime=False, limit="max_cons"),
     _cfg("pyftpdlib-list", "pyftpdlib",
          {"user": "u", "password": "p", "readonly_subdir": "readonly"},
-         opts=["disable_mlsd"], mlsd=False, perms=False, dirtime=False),
+         opts=["disable_mlsd"], mlsd=False, perms=False, dirtime=False,
+         limit="max_cons"),
     # anonymous sessions never get SITE CHMOD ("550 Permission denied.")
     # its MDTM write form sets files' times, not directories'
     _cfg("vsftpd", "vsftpd", {"writable": True}, sub="pub", mlsd=False,
@@ -124,7 +130,7 @@ CONFIGS = [
     _cfg("pureftpd-ftpes", "pureftpd", {"tls": "explicit"},
          opts=["no_verify"], tls=True),
     # LIST only, no MFMT / MDTM write form
-    _cfg("inetutils", "inetutils", mlsd=False, settime=False),
+    _cfg("inetutils", "inetutils", mlsd=False, settime=False, limit=None),
 ]
 
 _only = os.environ.get("FTPFS_MATRIX")
@@ -967,6 +973,98 @@ def test_quota(env):
             "cp error: %r" % r.stderr.strip()
     finally:
         pass
+
+
+def test_connection_limit(env):
+    """The server allows 3 connections from this address and ftpfs asks for
+    8: 8 files open for reading and 8 for writing at once, read and
+    written in turns, then 8 readers in parallel, all get their bytes, and
+    ftpfs says the server's limit (once its 4th login was refused) instead
+    of failing requests.  Without a limit to set (inetutils), the same
+    reads and writes on an unlimited server."""
+    lroot = os.path.join(env.top, "lroot")
+    sub = os.path.join(lroot, env.cfg["sub"]) if env.cfg["sub"] else lroot
+    os.makedirs(sub, 0o755)
+    files = {"r%d.bin" % i: os.urandom(1024 * 1024 + i) for i in range(8)}
+    for n, data in files.items():
+        write_disk(env, os.path.join(sub, n), data)
+    knobs = dict(env.cfg["knobs"])
+    knobs.pop("readonly_subdir", None)
+    if env.caps["limit"]:
+        knobs[env.caps["limit"]] = 3
+    srv = harness.start_server(env.cfg["kind"], lroot, **knobs)
+    uid, gid = srv.run_ids()
+    for dp, dns, fns in os.walk(sub):
+        for n in [dp] + [os.path.join(dp, x) for x in fns]:
+            os.lchown(n, uid, gid)
+    if env.cfg["kind"] == "vsftpd":
+        os.chown(lroot, 0, 0)
+    lm = os.path.join(env.top, "lmnt")
+    os.mkdir(lm)
+    mnt = harness.mount(srv.url("/" + env.cfg["sub"] if env.cfg["sub"]
+                                else "/"), lm,
+                        env.cfg["opts"] + ["connections=8"])
+    env.extra.append((srv, mnt))
+    names = sorted(files)
+    # in turns: every open file holds a session between its reads
+    fds = [os.open(os.path.join(lm, n), os.O_RDONLY) for n in names]
+    got = {n: b"" for n in names}
+    try:
+        for off in range(0, 1024 * 1024 + 8, 256 * 1024):
+            for n, fd in zip(names, fds):
+                got[n] += os.pread(fd, 256 * 1024, off)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    bad = [n for n in names if got[n] != files[n]]
+    assert not bad, "read in turns: %s differ (%s)" % (
+        bad, [(n, len(got[n])) for n in bad])
+    # 8 writers in turns, closed one after another
+    wfds = [os.open(os.path.join(lm, "w%d.bin" % i),
+                    os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            for i in range(8)]
+    try:
+        for chunk in range(4):
+            for i, fd in enumerate(wfds):
+                os.write(fd, files[names[i]][chunk * 262144:
+                                             (chunk + 1) * 262144])
+    finally:
+        errs = []
+        for fd in wfds:
+            try:
+                os.close(fd)
+            except OSError as e:
+                errs.append(e)
+    assert not errs, "close after writing: %s" % errs
+    for i in range(8):
+        want = files[names[i]][:4 * 262144]
+        on_disk = read(os.path.join(sub, "w%d.bin" % i))
+        assert on_disk == want, "w%d.bin: %d bytes on the server, want %d" % (
+            i, len(on_disk), len(want))
+    # 8 readers at once
+    results = {}
+
+    def reader(n):
+        try:
+            results[n] = read(os.path.join(lm, n))
+        except OSError as e:
+            results[n] = e
+    threads = [threading.Thread(target=reader, args=(n,), daemon=True)
+               for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(CHECK_TIMEOUT / 2)
+    bad = [(n, results.get(n) if isinstance(results.get(n), Exception)
+            else len(results.get(n) or b"")) for n in names
+           if results.get(n) != files[n]]
+    assert not bad, "8 readers at once: %s" % bad
+    said = re.findall(r"server allows (\d+) connections", mnt.stderr())
+    if env.caps["limit"]:
+        assert said and all(1 <= int(x) <= 3 for x in said), \
+            "ftpfs did not say the server's limit: %r" % mnt.stderr()[-1500:]
+    else:
+        assert not said, "a limit on an unlimited server: %s" % said
 
 
 def test_small_files_500(env):

@@ -49,6 +49,9 @@ def add_common_args(p):
     p.add_argument("--tls-key", metavar="FILE")
     p.add_argument("--tls-force", action="store_true")
     p.add_argument("--tls-implicit", action="store_true")
+    p.add_argument("--max-per-host", type=int, default=0, metavar="N",
+                   help="the server's own limit of connections per client "
+                   "address (0: the test default, no limit in reach)")
 
 
 def check_tls_args(p, a):

@@ -64,7 +64,7 @@ User {sysuser}
 Group {sysgroup}
 Umask 022
 MaxInstances 100
-PidFile {tmp}/proftpd.pid
+{per_host}PidFile {tmp}/proftpd.pid
 ScoreboardFile {tmp}/proftpd.scoreboard
 WtmpLog off
 UseReverseDNS off
@@ -191,7 +191,9 @@ def main():
                                       "<IfModule !%s>\n%s\n</IfModule>" % (
                                           m.split()[1], m) for m in modules),
                                   mlsd=NO_MLSD if a.no_mlsd else "",
-                                  digest=digest, tls=tls))
+                                  digest=digest, tls=tls,
+                                  per_host="MaxClientsPerHost %d\n" % a.max_per_host
+                                  if a.max_per_host else ""))
         os.chmod(conf, 0o600)
         d.spawn([binary, "-n", "-q", "-c", conf])
         return d.wait_ready(port)

@@ -88,7 +88,7 @@ def main():
     def start(port):
         cmd = [binary, "-S", "%s,%d" % (a.host, port), "-p", "30000:65000",
                "-l", "puredb:" + pdb, "-E", "-H", "-A", "-D", "-u", "1",
-               "-f", "none", "-O", "w3c:" + log, "-c", "100", "-C", "100",
+               "-f", "none", "-O", "w3c:" + log, "-c", "100", "-C", str(a.max_per_host or 100),
                "-I", "600", "-g", os.path.join(d.tmp, "pure-ftpd.pid")]
         if a.quota:
             cmd += ["-n", a.quota]

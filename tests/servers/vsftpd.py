@@ -137,7 +137,7 @@ pasv_promiscuous=NO
 port_enable=YES
 connect_from_port_20=NO
 max_clients=0
-max_per_ip=0
+max_per_ip={max_per_ip}
 idle_session_timeout=600
 data_connection_timeout=300
 accept_timeout=60
@@ -300,7 +300,8 @@ class Launcher:
     def start(self, port):
         conf = os.path.join(self.tmp, "vsftpd.conf")
         text = CONFIG.format(host=self.a.host, port=port, root=self.a.root,
-                             empty=self.empty, log=self.log)
+                             empty=self.empty, log=self.log,
+                             max_per_ip=self.a.max_per_host)
         if self.a.writable:
             text = writable_config(text)
         text, env = tls_config(text, self.a, self.tmp)
@@ -430,6 +431,9 @@ def main():
                    help="require a client certificate signed by --ca-cert")
     p.add_argument("--ca-cert", metavar="FILE",
                    help="CAs for client certificates (--require-cert)")
+    p.add_argument("--max-per-host", type=int, default=0, metavar="N",
+                   help="max_per_ip: vsftpd's limit of connections per "
+                   "client address (0: none)")
     a = p.parse_args()
     tls_only = [f for f, v in (("--tls-key", a.tls_key),
                                ("--tls-force", a.tls_force),

@@ -1,7 +1,8 @@
 /* Unit tests for the session pool against a small fake FTP server.
  *
  * The server accepts any number of connections (one thread each), answers
- * 421 beyond `cap` live connections, and speaks just enough FTP: login,
+ * 421 beyond `cap` live connections (or, with `cap_at_login`, 530 to their
+ * PASS, as ProFTPD's MaxClientsPerHost does), and speaks just enough FTP: login,
  * FEAT, TYPE, PWD, NOOP, EPSV + RETR (an endless stream until the client
  * closes), ABOR, QUIT; BREAK answers twice, BYE closes after its reply.
  */
@@ -23,6 +24,7 @@
 
 static int lfd, port;
 static atomic_int cap, live, accepted, refused, noops;
+static atomic_bool cap_at_login;
 static pthread_t acceptor;
 static char portstr[16];
 static struct session_cfg scfg;
@@ -54,13 +56,22 @@ static void *conn_main(void *arg)
 	int fd = (int)(intptr_t)arg, dl = -1;
 	char line[512];
 
-	if (atomic_fetch_add(&live, 1) >= atomic_load(&cap)) {
+	bool over = atomic_fetch_add(&live, 1) >= atomic_load(&cap);
+
+	if (over && !atomic_load(&cap_at_login)) {
 		atomic_fetch_add(&refused, 1);
 		fake_say(fd, "421 Too many connections\r\n");
 		goto out;
 	}
 	fake_say(fd, "220 fake pool server\r\n");
 	while (fake_read_line(fd, line, sizeof(line)) == 0) {
+		if (over && !strncmp(line, "PASS", 4)) {
+			atomic_fetch_add(&refused, 1);
+			fake_say(fd,
+				 "530 Sorry, the maximum number of clients "
+				 "from your host are already connected.\r\n");
+			continue;
+		}
 		if (fake_login(fd, line, FEAT_REPLY, &dl))
 			continue;
 		if (!strncmp(line, "RETR", 4)) {
@@ -217,12 +228,15 @@ START_TEST(metadata_never_waits_for_bulk)
 }
 END_TEST
 
-START_TEST(shrinks_on_421)
+/* The server refuses a third session, with 421 or (at_login) with 530
+ * after the password that the first two logged in with. */
+static void shrinks_when_refused(bool at_login)
 {
 	struct ftp_session *s[4];
 	struct pool *p;
 
 	server_start(2);
+	atomic_store(&cap_at_login, at_login);
 	p = new_pool(4);
 	ck_assert_int_eq(pool_get(p, POOL_META, &s[0]), 0);
 	ck_assert_int_eq(pool_get(p, POOL_META, &s[1]), 0);
@@ -239,6 +253,18 @@ START_TEST(shrinks_on_421)
 	pool_put(p, s[0]);
 	pool_free(p);
 	server_stop();
+	atomic_store(&cap_at_login, false);
+}
+
+START_TEST(shrinks_on_421)
+{
+	shrinks_when_refused(false);
+}
+END_TEST
+
+START_TEST(shrinks_on_530_beyond_the_live_sessions)
+{
+	shrinks_when_refused(true);
 }
 END_TEST
 
@@ -544,6 +570,7 @@ Suite *suite(void)
 	tcase_add_test(tc, lazy_and_reused);
 	tcase_add_test(tc, metadata_never_waits_for_bulk);
 	tcase_add_test(tc, shrinks_on_421);
+	tcase_add_test(tc, shrinks_on_530_beyond_the_live_sessions);
 	tcase_add_test(tc, parked_transfer_is_taken_back);
 	tcase_add_test(tc, broken_session_replaced);
 	tcase_add_test(tc, keepalive_then_idle_close);
