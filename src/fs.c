@@ -167,6 +167,8 @@ static int may_write(const struct stat *st)
  * asked for that differs is set with SITE CHMOD on the upload's
  * temporary (see wfile_open's keep_mode). */
 #define SERVER_FILE_MODE 0644
+/* asynchronous requests the kernel may have waiting for us (ftpfs_init) */
+#define FTPFS_MAX_BACKGROUND 128
 
 /* created: a new file, with mode (the kernel applied the umask) */
 static int open_write(const char *path, struct fuse_file_info *fi, bool created,
@@ -737,6 +739,14 @@ static void *ftpfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* bigger requests: fewer round trips through the kernel */
 	conn->max_write = 1024 * 1024;
 	conn->max_readahead = 1024 * 1024;
+	/* The kernel lets max_background asynchronous requests (readahead)
+	 * wait for us at once, 12 by default: with more files read at once
+	 * than that, requests that wait for a session in the pool held every
+	 * slot, and the readers that had one could not send their next
+	 * request until a parked transfer was taken from them (an ABOR and
+	 * a new RETR per 128 KiB for 64 readers on 4 sessions). */
+	conn->max_background = FTPFS_MAX_BACKGROUND;
+	conn->congestion_threshold = FTPFS_MAX_BACKGROUND * 3 / 4;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |=
 			FUSE_CAP_ATOMIC_O_TRUNC; /* O_TRUNC reaches open */

@@ -134,7 +134,7 @@ static const char *curlftpfs_says(const char *arg)
 	}
 
 static const struct opt_def opt_table[] = {
-	ROW("connections=%u", connections, "4", "connections=N",
+	ROW("connections=%u", connections, "8", "connections=N",
 	    "FTP sessions to use at most (default %s)"),
 	ROW("cache_timeout=%lf", cache_timeout, "30", "cache_timeout=SECS",
 	    "attribute and directory cache lifetime (default %s)"),

@@ -73,6 +73,8 @@ static void *ceiling_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 1;
 	conn->max_write = 1024 * 1024;
 	conn->max_readahead = 1024 * 1024;
+	conn->max_background = 128; /* as ftpfs (src/fs.c) */
+	conn->congestion_threshold = 96;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	/* the one addition: let libfuse splice the fd-backed read replies */

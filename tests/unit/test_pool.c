@@ -268,6 +268,91 @@ START_TEST(shrinks_on_530_beyond_the_live_sessions)
 }
 END_TEST
 
+/* An owner that parks its session between requests and takes it back at
+ * once (a reader streaming a file) keeps it for its tenure (TENURE_MS,
+ * 100 ms) against another bulk taker, which then gets it at the next
+ * park; a metadata taker is not held to it. */
+struct streamer {
+	struct pool *p;
+	struct ftp_session *s;
+	atomic_bool lost;
+	struct timespec t0; /* its tenure began */
+};
+
+static void *streamer_main(void *arg)
+{
+	struct streamer *st = arg;
+
+	for (;;) {
+		pool_park(st->p, st->s, st);
+		usleep(200);
+		if (!pool_unpark(st->p, st->s, st))
+			break;
+		usleep(200);
+	}
+	atomic_store(&st->lost, true);
+	return NULL;
+}
+
+static double secs_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void streamer_vs(enum pool_kind kind)
+{
+	struct streamer st = { 0 };
+	struct ftp_session *t;
+	pthread_t th;
+	double waited;
+
+	server_start(100);
+	st.p = new_pool(2); /* bulk users hold at most one */
+	ck_assert_int_eq(pool_get(st.p, POOL_BULK, &st.s), 0);
+	clock_gettime(CLOCK_MONOTONIC, &st.t0);
+	atomic_init(&st.lost, false);
+	pthread_create(&th, NULL, streamer_main, &st);
+	if (kind == POOL_META) {
+		struct ftp_session *u;
+
+		/* the other session is for metadata; with that one busy too,
+		 * a metadata taker takes over the parked transfer */
+		ck_assert_int_eq(pool_get(st.p, POOL_META, &u), 0);
+		ck_assert_ptr_ne(u, st.s);
+		ck_assert_int_eq(pool_get_timed(st.p, POOL_META, 5000, &t), 0);
+		ck_assert_ptr_eq(t, st.s);
+		pool_put(st.p, u);
+	} else {
+		ck_assert_int_eq(pool_get_timed(st.p, POOL_BULK, 5000, &t), 0);
+		ck_assert_ptr_eq(t, st.s);
+		waited = secs_since(&st.t0);
+		/* not before the tenure: never earlier, however slow we are */
+		ck_assert_msg(waited >= 0.09, "took it over after %.3f s",
+			      waited);
+	}
+	pthread_join(th, NULL);
+	ck_assert(atomic_load(&st.lost));
+	pool_put(st.p, t);
+	pool_free(st.p);
+	server_stop();
+}
+
+START_TEST(streaming_owner_keeps_its_tenure)
+{
+	streamer_vs(POOL_BULK);
+}
+END_TEST
+
+START_TEST(metadata_takes_over_within_a_tenure)
+{
+	streamer_vs(POOL_META);
+}
+END_TEST
+
 START_TEST(parked_transfer_is_taken_back)
 {
 	static int owner;
@@ -571,6 +656,8 @@ Suite *suite(void)
 	tcase_add_test(tc, metadata_never_waits_for_bulk);
 	tcase_add_test(tc, shrinks_on_421);
 	tcase_add_test(tc, shrinks_on_530_beyond_the_live_sessions);
+	tcase_add_test(tc, streaming_owner_keeps_its_tenure);
+	tcase_add_test(tc, metadata_takes_over_within_a_tenure);
 	tcase_add_test(tc, parked_transfer_is_taken_back);
 	tcase_add_test(tc, broken_session_replaced);
 	tcase_add_test(tc, keepalive_then_idle_close);
