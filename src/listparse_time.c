@@ -211,8 +211,10 @@ int lp_tok_month_alpha(const char *p, size_t n)
 			return 0;
 		buf[i] = to_lower(p[i]);
 	}
+	/* the first byte first: two calls per listing line, 80 names */
 	for (k = 0; k < sizeof(month_tab) / sizeof(month_tab[0]); k++) {
-		if (strlen(month_tab[k].name) < n ||
+		if (month_tab[k].name[0] != buf[0] ||
+		    strlen(month_tab[k].name) < n ||
 		    memcmp(buf, month_tab[k].name, n) != 0)
 			continue;
 		if (found && found != month_tab[k].mon)

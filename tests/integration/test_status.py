@@ -16,6 +16,7 @@ cache_timeout=600 would hide it.  Exit 0 = all passed, 1 = a failure,
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -186,8 +187,16 @@ def json_fields():
                 raise HarnessError("mount point / server: %s" % j)
             if j["tls"] is not None:
                 raise HarnessError("TLS on a plain server: %s" % j["tls"])
-            if j["pool"]["asked"] != 4 or j["pool"]["limit"] != 4:
-                raise HarnessError("pool: %s" % j["pool"])
+            # the default of -o connections, as --help says it
+            helptext = subprocess.run([harness.ftpfs_bin(), "--help"],
+                                      capture_output=True, text=True)
+            want = re.search(r"connections=N .*\(default (\d+)\)",
+                             helptext.stdout + helptext.stderr)
+            want = int(want.group(1)) if want else None
+            if want is None or j["pool"]["asked"] != want or \
+                    j["pool"]["limit"] != want:
+                raise HarnessError("pool: %s, want asked = limit = %s "
+                                   "(--help's default)" % (j["pool"], want))
             if not j["sessions"] or any(s["state"] not in (
                     "idle", "listing", "reading", "writing")
                     for s in j["sessions"]):
